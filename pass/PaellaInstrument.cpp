@@ -1,0 +1,600 @@
+//==============================================================================
+// FILE:
+//    PaellaInstrument.cpp
+//
+// DESCRIPTION:
+//    Makes CUDA kernels report finished thread blocks to the Paella runtime.
+//
+//    Device module (nvptx64): every kernel that can safely be instrumented
+//    gets one trailing parameter, `ptr addrspace(1) %paella.record`, and all
+//    of its returns are merged into one exit block that runs:
+//
+//      bar.warp.sync   <lanes of this warp>         ; reconverge the warp
+//      warp != 0:  barrier.cta.arrive.aligned 15, <threads rounded to 32>
+//      warp == 0:  load shard_mask, shard_shift, post_mask, host_counts
+//                  barrier.cta.sync.aligned   15, <threads rounded to 32>
+//                  lane 0:  s = block & shard_mask, k = block >> shard_shift
+//                           poster (k & post_mask == post_mask, or last k):
+//                             n = atomicrmw add counters[s], 1  (gpu scope)
+//                             store atomic n+1 -> host_counts[s] (sys scope)
+//                           otherwise:
+//                             atomicrmw add counters[s], 1       (result unused)
+//
+//    Only warp 0 waits, and only for its own block's warps; no block waits
+//    on an atomic unless it is a sampled poster; blocks spread over many
+//    counters; no fence (a report is a scheduling hint, not a data signal).
+//    The module also gets `__paella_abi_version` and `__paella_manifest`
+//    (see runtime/include/paella/instrument-abi.h).
+//
+//    Kernels marked with __attribute__((annotate("paella_skip"))), matching
+//    -paella-skip=<regex>, synchronising the whole grid, launching kernels
+//    from the device, or using named barrier 15 are left as they are, with a
+//    remark, and listed in the manifest as uninstrumented.
+//
+//    Host module: each call of cudaLaunchKernel[_ptsz] whose kernel is a
+//    CUDA launch stub becomes a call of paella_launch_kernel[_ptsz] with the
+//    same arguments plus the kernel's parameter count.
+//
+// USAGE:
+//    opt -load-pass-plugin=build/pass/paella-instrument.so \
+//        -passes=paella-instrument -S in.ll -o out.ll
+//    clang-22 -x cuda -fpass-plugin=build/pass/paella-instrument.so ...
+//      (or simply paella-cc, which adds the plugin)
+//
+// License: Apache-2.0
+//==============================================================================
+#include "PaellaInstrument.h"
+
+#include "paella/instrument-abi.h"
+
+#include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/Statistic.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Analysis/OptimizationRemarkEmitter.h"
+#include "llvm/Analysis/ValueTracking.h"
+#include "llvm/Demangle/Demangle.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/DiagnosticInfo.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InlineAsm.h"
+#include "llvm/IR/InstIterator.h"
+#include "llvm/IR/Instructions.h"
+#include "llvm/IR/IntrinsicInst.h"
+#include "llvm/IR/IntrinsicsNVPTX.h"
+#include "llvm/IR/MDBuilder.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Plugins/PassPlugin.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Regex.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
+
+using namespace llvm;
+
+#define DEBUG_TYPE "paella-instrument"
+
+STATISTIC(NumKernelsInstrumented, "Number of kernels instrumented");
+STATISTIC(NumKernelsSkipped, "Number of kernels left uninstrumented");
+STATISTIC(NumReturnsMerged, "Number of kernel returns merged into one exit");
+STATISTIC(NumLaunchesRedirected,
+          "Number of host kernel launches redirected to the runtime");
+
+static cl::opt<std::string>
+    ClSkip("paella-skip",
+           cl::desc("Leave kernels whose name (mangled or demangled) matches "
+                    "this regex uninstrumented"),
+           cl::Hidden, cl::init(""));
+
+static cl::opt<bool>
+    ClHostRewrite("paella-host-rewrite",
+                  cl::desc("Redirect host kernel launches to the runtime"),
+                  cl::Hidden, cl::init(true));
+
+namespace {
+
+constexpr const char *InstrumentedAttr = "paella-instrumented";
+constexpr const char *UninstrumentedAttr = "paella-uninstrumented";
+constexpr const char *SkipAnnotation = "paella_skip";
+
+struct KernelEntry {
+  std::string Name;
+  unsigned OriginalParams;
+  bool Instrumented;
+  std::string Reason;
+};
+
+
+void remark(Function &F, StringRef Name, const Twine &Msg, bool Missed) {
+  OptimizationRemarkEmitter ORE(&F);
+  if (Missed)
+    ORE.emit([&] {
+      return OptimizationRemarkMissed(DEBUG_TYPE, Name, &F) << Msg.str();
+    });
+  else
+    ORE.emit(
+        [&] { return OptimizationRemark(DEBUG_TYPE, Name, &F) << Msg.str(); });
+}
+
+//------------------------------------------------------------------------------
+// Device side
+//------------------------------------------------------------------------------
+class DeviceInstrumenter {
+public:
+  explicit DeviceInstrumenter(Module &M) : M(M), Ctx(M.getContext()) {}
+  bool run();
+
+private:
+  Module &M;
+  LLVMContext &Ctx;
+  SmallPtrSet<const Function *, 8> AnnotatedKernels;
+  SmallPtrSet<const Function *, 8> SkipAnnotated;
+  std::vector<KernelEntry> Manifest;
+
+  void initialize();
+  bool isKernel(const Function &F) const {
+    return F.getCallingConv() == CallingConv::PTX_Kernel ||
+           AnnotatedKernels.count(&F);
+  }
+  std::string whySkipped(Function &F);
+  std::string whyUnsafe(Function &F);
+  Function *addRecordParameter(Function &F);
+  void insertExitEpilogue(Function &F, Value *Record);
+  bool emitAbiGlobals();
+};
+
+void DeviceInstrumenter::initialize() {
+  // Kernels listed in nvvm.annotations (front ends older than the ptx_kernel
+  // calling convention still emit them).
+  if (NamedMDNode *NA = M.getNamedMetadata("nvvm.annotations")) {
+    for (MDNode *Op : NA->operands()) {
+      if (Op->getNumOperands() < 3)
+        continue;
+      auto *FV = dyn_cast_or_null<ValueAsMetadata>(Op->getOperand(0).get());
+      auto *Key = dyn_cast_or_null<MDString>(Op->getOperand(1).get());
+      if (!FV || !Key || Key->getString() != "kernel")
+        continue;
+      if (auto *F = dyn_cast<Function>(FV->getValue()->stripPointerCasts()))
+        AnnotatedKernels.insert(F);
+    }
+  }
+  // __attribute__((annotate("paella_skip"))) lands in llvm.global.annotations.
+  if (GlobalVariable *GA = M.getGlobalVariable("llvm.global.annotations")) {
+    if (auto *Arr = dyn_cast<ConstantArray>(GA->getInitializer())) {
+      for (Value *Op : Arr->operands()) {
+        auto *CS = dyn_cast<ConstantStruct>(Op);
+        if (!CS || CS->getNumOperands() < 2)
+          continue;
+        auto *F = dyn_cast<Function>(CS->getOperand(0)->stripPointerCasts());
+        auto *StrGV =
+            dyn_cast<GlobalVariable>(CS->getOperand(1)->stripPointerCasts());
+        if (!F || !StrGV || !StrGV->hasInitializer())
+          continue;
+        auto *Str = dyn_cast<ConstantDataSequential>(StrGV->getInitializer());
+        if (Str && Str->isCString() && Str->getAsCString() == SkipAnnotation)
+          SkipAnnotated.insert(F);
+      }
+    }
+  }
+}
+
+std::string DeviceInstrumenter::whySkipped(Function &F) {
+  if (SkipAnnotated.count(&F) || F.hasFnAttribute("paella-skip"))
+    return "skip-attribute";
+  if (!ClSkip.empty()) {
+    Regex Re(ClSkip);
+    std::string Err;
+    if (!Re.isValid(Err))
+      report_fatal_error(Twine("paella-instrument: bad -paella-skip regex '") +
+                             ClSkip + "': " + Err,
+                         /*gen_crash_diag=*/false);
+    if (Re.match(F.getName()) || Re.match(demangle(F.getName().str())))
+      return "skip-regex";
+  }
+  return "";
+}
+
+// Grid-wide synchronisation spins until every block of the grid arrives, and
+// a device-side launch hands our parameter layout to a child we do not see:
+// neither is safe to change.  A kernel that uses the exit barrier itself would
+// mix its arrivals with ours.  Look through everything the kernel calls.
+std::string DeviceInstrumenter::whyUnsafe(Function &Kernel) {
+  SmallVector<Function *, 16> Work{&Kernel};
+  SmallPtrSet<Function *, 16> Seen{&Kernel};
+  while (!Work.empty()) {
+    Function *F = Work.pop_back_val();
+    for (Instruction &I : instructions(*F)) {
+      auto *CB = dyn_cast<CallBase>(&I);
+      if (!CB)
+        continue;
+      if (auto *IA = dyn_cast<InlineAsm>(CB->getCalledOperand())) {
+        StringRef Asm = IA->getAsmString();
+        if (Asm.contains("%envreg"))
+          return "grid-sync";
+        bool Barrier = Asm.contains("bar.") || Asm.contains("barrier.");
+        if (Barrier && (Asm.contains(" 15") || Asm.contains("$")))
+          return "exit-barrier-in-use";
+        continue;
+      }
+      Function *Callee = CB->getCalledFunction();
+      if (!Callee)
+        continue;
+      StringRef N = Callee->getName();
+      if (N.starts_with("cudaLaunchDevice") ||
+          N.starts_with("cudaGetParameterBuffer") ||
+          N.starts_with("cudaCGSynchronizeGrid") ||
+          N.starts_with("cudaCGGetIntrinsicHandle"))
+        return N.starts_with("cudaCG") ? "grid-sync" : "device-launch";
+      if (N.starts_with("llvm.nvvm.read.ptx.sreg.envreg"))
+        return "grid-sync";
+      if (N.starts_with("llvm.nvvm.barrier.cta.") &&
+          !N.starts_with("llvm.nvvm.barrier.cta.sync.aligned.all") &&
+          CB->arg_size() > 0) {
+        auto *Id = dyn_cast<ConstantInt>(CB->getArgOperand(0));
+        if (!Id || Id->getZExtValue() == PAELLA_EXIT_BARRIER_ID)
+          return "exit-barrier-in-use";
+      }
+      if (!Callee->isDeclaration() && Seen.insert(Callee).second)
+        Work.push_back(Callee);
+    }
+  }
+  return "";
+}
+
+// STEP 2: clone the kernel's signature with one more parameter and move the
+// body over.  The new function takes the old one's name, so the host still
+// finds it by name, and its place in nvvm.annotations and llvm.used.
+Function *DeviceInstrumenter::addRecordParameter(Function &F) {
+  FunctionType *OldTy = F.getFunctionType();
+  SmallVector<Type *, 8> Params(OldTy->params());
+  Params.push_back(PointerType::get(Ctx, /*AddressSpace=*/1));
+  auto *NewTy = FunctionType::get(OldTy->getReturnType(), Params, false);
+
+  Function *NewF = Function::Create(NewTy, F.getLinkage(), F.getAddressSpace(),
+                                    "", &M);
+  NewF->copyAttributesFrom(&F);
+  NewF->setCallingConv(F.getCallingConv());
+  NewF->takeName(&F);
+  M.getFunctionList().remove(NewF);
+  M.getFunctionList().insertAfter(F.getIterator(), NewF);
+
+  SmallVector<std::pair<unsigned, MDNode *>, 4> MDs;
+  F.getAllMetadata(MDs);
+  for (auto &[Kind, Node] : MDs)
+    NewF->setMetadata(Kind, Node);
+  F.clearMetadata();
+
+  NewF->splice(NewF->begin(), &F);
+  for (auto [Old, New] : zip(F.args(), NewF->args())) {
+    New.takeName(&Old);
+    Old.replaceAllUsesWith(&New);
+  }
+  Argument *Record = NewF->getArg(NewTy->getNumParams() - 1);
+  Record->setName("paella.record");
+  NewF->addParamAttr(Record->getArgNo(), Attribute::NoUndef);
+
+  F.replaceAllUsesWith(NewF);
+  F.eraseFromParent();
+  return NewF;
+}
+
+// STEP 3: merge every return into one exit block and report the block there.
+void DeviceInstrumenter::insertExitEpilogue(Function &F, Value *Record) {
+  SmallVector<ReturnInst *, 8> Returns;
+  for (BasicBlock &BB : F)
+    if (auto *RI = dyn_cast<ReturnInst>(BB.getTerminator()))
+      Returns.push_back(RI);
+  if (Returns.empty())
+    return; // Never returns (traps or loops forever): nothing to report.
+
+  BasicBlock *Exit = BasicBlock::Create(Ctx, "paella.exit", &F);
+  for (ReturnInst *RI : Returns) {
+    BranchInst::Create(Exit, RI->getIterator());
+    RI->eraseFromParent();
+  }
+  NumReturnsMerged += Returns.size();
+
+  IRBuilder<> B(Exit);
+  Type *I32 = B.getInt32Ty();
+  Type *I64 = B.getInt64Ty();
+  auto Sreg = [&](Intrinsic::ID ID) -> Value * {
+    return B.CreateIntrinsic(ID, {});
+  };
+
+  // Threads and warps of this block: warps are formed from consecutive
+  // linear thread ids, the last one possibly partial.
+  Value *Tx = Sreg(Intrinsic::nvvm_read_ptx_sreg_tid_x);
+  Value *Ty = Sreg(Intrinsic::nvvm_read_ptx_sreg_tid_y);
+  Value *Tz = Sreg(Intrinsic::nvvm_read_ptx_sreg_tid_z);
+  Value *Nx = Sreg(Intrinsic::nvvm_read_ptx_sreg_ntid_x);
+  Value *Ny = Sreg(Intrinsic::nvvm_read_ptx_sreg_ntid_y);
+  Value *Nz = Sreg(Intrinsic::nvvm_read_ptx_sreg_ntid_z);
+  Value *Tid = B.CreateAdd(Tx, B.CreateMul(Nx, B.CreateAdd(Ty, B.CreateMul(Ny, Tz))),
+                           "paella.tid");
+  Value *NThreads = B.CreateMul(B.CreateMul(Nx, Ny), Nz, "paella.nthreads");
+  Value *Warp = B.CreateLShr(Tid, 5, "paella.warp");
+  Value *Lane = B.CreateAnd(Tid, 31, "paella.lane");
+  // Barrier counts are in whole warps.
+  Value *Count = B.CreateAnd(B.CreateAdd(NThreads, B.getInt32(31)),
+                             B.getInt32(~31u), "paella.count");
+  Value *InWarp = B.CreateSub(NThreads, B.CreateShl(Warp, 5));
+  Value *Full = B.CreateICmpUGE(InWarp, B.getInt32(32));
+  Value *Partial = B.CreateSub(B.CreateShl(B.getInt32(1), InWarp), B.getInt32(1));
+  Value *Mask = B.CreateSelect(Full, B.getInt32(~0u), Partial, "paella.mask");
+  // Early returns can leave a warp diverged; the aligned barriers below need
+  // it whole again.
+  B.CreateIntrinsic(Intrinsic::nvvm_bar_warp_sync, {Mask});
+
+  BasicBlock *Others = BasicBlock::Create(Ctx, "paella.arrive", &F);
+  BasicBlock *First = BasicBlock::Create(Ctx, "paella.wait", &F);
+  BasicBlock *Report = BasicBlock::Create(Ctx, "paella.report", &F);
+  BasicBlock *Post = BasicBlock::Create(Ctx, "paella.post", &F);
+  BasicBlock *Count1 = BasicBlock::Create(Ctx, "paella.count", &F);
+  BasicBlock *Done = BasicBlock::Create(Ctx, "paella.done", &F);
+  Value *BarId = B.getInt32(PAELLA_EXIT_BARRIER_ID);
+  B.CreateCondBr(B.CreateICmpEQ(Warp, B.getInt32(0)), First, Others);
+
+  // Warps other than the first arrive and leave at once.
+  B.SetInsertPoint(Others);
+  B.CreateIntrinsic(Intrinsic::nvvm_barrier_cta_arrive_aligned_count,
+                    {BarId, Count});
+  B.CreateBr(Done);
+
+  // Warp 0 starts its reads of the record before it waits, so they are
+  // back by the time the block's last warp arrives.
+  B.SetInsertPoint(First);
+  MDNode *Invariant = MDNode::get(Ctx, {});
+  auto LoadField = [&](Type *T, unsigned Off, const char *Name) {
+    Value *P = B.CreateConstInBoundsGEP1_32(B.getInt8Ty(), Record, Off);
+    LoadInst *L = B.CreateAlignedLoad(T, P, Align(4), Name);
+    L->setMetadata(LLVMContext::MD_invariant_load, Invariant);
+    return L;
+  };
+  Value *ShardMask = LoadField(I32, PAELLA_RECORD_OFF_SHARD_MASK, "paella.shard_mask");
+  Value *ShardShift = LoadField(I32, PAELLA_RECORD_OFF_SHARD_SHIFT, "paella.shard_shift");
+  Value *PostMask = LoadField(I32, PAELLA_RECORD_OFF_POST_MASK, "paella.post_mask");
+  Value *HostCounts = LoadField(PointerType::get(Ctx, 1),
+                                PAELLA_RECORD_OFF_HOST_COUNTS, "paella.host_counts");
+  cast<LoadInst>(HostCounts)->setAlignment(Align(8));
+  B.CreateIntrinsic(Intrinsic::nvvm_barrier_cta_sync_aligned_count,
+                    {BarId, Count});
+  B.CreateCondBr(B.CreateICmpEQ(Lane, B.getInt32(0)), Report, Done);
+
+  // One thread per block: find its shard and whether it posts.
+  B.SetInsertPoint(Report);
+  Value *Cx = B.CreateZExt(Sreg(Intrinsic::nvvm_read_ptx_sreg_ctaid_x), I64);
+  Value *Cy = B.CreateZExt(Sreg(Intrinsic::nvvm_read_ptx_sreg_ctaid_y), I64);
+  Value *Cz = B.CreateZExt(Sreg(Intrinsic::nvvm_read_ptx_sreg_ctaid_z), I64);
+  Value *Gx = B.CreateZExt(Sreg(Intrinsic::nvvm_read_ptx_sreg_nctaid_x), I64);
+  Value *Gy = B.CreateZExt(Sreg(Intrinsic::nvvm_read_ptx_sreg_nctaid_y), I64);
+  Value *Gz = B.CreateZExt(Sreg(Intrinsic::nvvm_read_ptx_sreg_nctaid_z), I64);
+  Value *Block = B.CreateAdd(Cx, B.CreateMul(Gx, B.CreateAdd(Cy, B.CreateMul(Gy, Cz))),
+                             "paella.block");
+  Value *NBlocks = B.CreateMul(B.CreateMul(Gx, Gy), Gz, "paella.nblocks");
+  Value *Shard = B.CreateAnd(Block, B.CreateZExt(ShardMask, I64), "paella.shard");
+  Value *Shift = B.CreateZExt(ShardShift, I64);
+  Value *Index = B.CreateLShr(Block, Shift, "paella.index");
+  Value *LastIndex = B.CreateLShr(
+      B.CreateSub(B.CreateSub(NBlocks, B.getInt64(1)), Shard), Shift,
+      "paella.last_index");
+  Value *PM = B.CreateZExt(PostMask, I64);
+  Value *Sampled = B.CreateICmpEQ(B.CreateAnd(Index, PM), PM);
+  Value *IsLast = B.CreateICmpEQ(Index, LastIndex);
+  Value *Counter = B.CreateInBoundsGEP(
+      B.getInt8Ty(), Record,
+      B.CreateAdd(B.getInt64(PAELLA_RECORD_OFF_COUNTERS),
+                  B.CreateMul(Shard, B.getInt64(PAELLA_COUNTER_STRIDE_WORDS * 4))),
+      "paella.counter");
+  SyncScope::ID GpuScope = Ctx.getOrInsertSyncScopeID("device");
+  B.CreateCondBr(B.CreateOr(Sampled, IsLast), Post, Count1);
+
+  // Most blocks: count and leave; nothing waits for the result.
+  B.SetInsertPoint(Count1);
+  B.CreateAtomicRMW(AtomicRMWInst::Add, Counter, B.getInt32(1), Align(4),
+                    AtomicOrdering::Monotonic, GpuScope);
+  B.CreateBr(Done);
+
+  // Posters: learn the shard's count and store it where the CPU polls.
+  B.SetInsertPoint(Post);
+  Value *Old = B.CreateAtomicRMW(AtomicRMWInst::Add, Counter, B.getInt32(1),
+                                 Align(4), AtomicOrdering::Monotonic, GpuScope);
+  Value *Slot = B.CreateInBoundsGEP(I32, HostCounts, Shard, "paella.slot");
+  StoreInst *St = B.CreateAlignedStore(B.CreateAdd(Old, B.getInt32(1)), Slot,
+                                       Align(4));
+  St->setAtomic(AtomicOrdering::Monotonic, SyncScope::System);
+  B.CreateBr(Done);
+
+  B.SetInsertPoint(Done);
+  B.CreateRetVoid();
+}
+
+// STEP 4: the ABI version and the manifest, rewritten on every run so that a
+// second run gives the same module.
+bool DeviceInstrumenter::emitAbiGlobals() {
+  Type *I32 = Type::getInt32Ty(Ctx);
+  bool Changed = false;
+  auto Replace = [&](StringRef Name, Constant *Init) {
+    GlobalVariable *Old = M.getGlobalVariable(Name);
+    if (Old && Old->getInitializer() == Init)
+      return;
+    Changed = true;
+    auto *GV = new GlobalVariable(M, Init->getType(), /*isConstant=*/true,
+                                  GlobalValue::ExternalLinkage, Init, "",
+                                  nullptr, GlobalValue::NotThreadLocal,
+                                  /*AddressSpace=*/1);
+    GV->setAlignment(Align(4));
+    if (Old) {
+      removeFromUsedLists(M, [&](Constant *C) { return C == Old; });
+      Old->replaceAllUsesWith(GV);
+      Old->eraseFromParent();
+    }
+    GV->setName(Name);
+    appendToCompilerUsed(M, {GV});
+  };
+
+  Replace(PAELLA_ABI_VERSION_SYMBOL, ConstantInt::get(I32, PAELLA_ABI_VERSION));
+
+  std::string Text = PAELLA_MANIFEST_HEADER;
+  for (const KernelEntry &E : Manifest) {
+    Text += E.Instrumented ? "K " : "U ";
+    Text += E.Name + " " + utostr(E.OriginalParams);
+    if (!E.Instrumented)
+      Text += " " + E.Reason;
+    Text += "\n";
+  }
+  Replace(PAELLA_MANIFEST_SYMBOL, ConstantDataArray::getString(Ctx, Text));
+  return Changed;
+}
+
+bool DeviceInstrumenter::run() {
+  // STEP 1: find the kernels and decide, for each, whether to instrument.
+  initialize();
+  SmallVector<Function *, 8> Kernels;
+  for (Function &F : M)
+    if (!F.isDeclaration() && isKernel(F))
+      Kernels.push_back(&F);
+  if (Kernels.empty())
+    return false;
+
+  bool Changed = false;
+  for (Function *F : Kernels) {
+    std::string Name = F->getName().str();
+    if (F->hasFnAttribute(InstrumentedAttr)) {
+      Manifest.push_back({Name, (unsigned)F->arg_size() - 1, true, ""});
+      continue;
+    }
+    std::string Why;
+    if (F->hasFnAttribute(UninstrumentedAttr))
+      Why = F->getFnAttribute(UninstrumentedAttr).getValueAsString().str();
+    if (Why.empty())
+      Why = whySkipped(*F);
+    if (Why.empty())
+      Why = whyUnsafe(*F);
+    if (!Why.empty()) {
+      if (!F->hasFnAttribute(UninstrumentedAttr)) {
+        F->addFnAttr(UninstrumentedAttr, Why);
+        remark(*F, "NotInstrumented",
+               "kernel " + demangle(Name) + " left uninstrumented: " + Why,
+               /*Missed=*/true);
+        ++NumKernelsSkipped;
+        Changed = true;
+      }
+      Manifest.push_back({Name, (unsigned)F->arg_size(), false, Why});
+      continue;
+    }
+
+    unsigned NParams = F->arg_size();
+    Function *NewF = addRecordParameter(*F);
+    insertExitEpilogue(*NewF, NewF->getArg(NParams));
+    NewF->addFnAttr(InstrumentedAttr);
+    remark(*NewF, "Instrumented", "kernel " + demangle(Name) + " instrumented",
+           /*Missed=*/false);
+    Manifest.push_back({Name, NParams, true, ""});
+    ++NumKernelsInstrumented;
+    Changed = true;
+  }
+
+  Changed |= emitAbiGlobals();
+  return Changed;
+}
+
+//------------------------------------------------------------------------------
+// Host side
+//------------------------------------------------------------------------------
+
+// The number of kernel parameters is the length of the stub's argument-pointer
+// array; the stub's own parameter list can differ (the host ABI may split a
+// struct passed by value into several arguments).
+unsigned countKernelParams(CallBase &Launch, Function &Stub) {
+  Value *Args = getUnderlyingObject(Launch.getArgOperand(5));
+  if (auto *AI = dyn_cast<AllocaInst>(Args))
+    if (auto Size = AI->getAllocationSize(Launch.getModule()->getDataLayout()))
+      if (!Size->isScalable())
+        return Size->getFixedValue() /
+               Launch.getModule()->getDataLayout().getPointerSize();
+  // A kernel with no parameters passes no array at all.
+  if (isa<ConstantPointerNull>(Args) || Stub.arg_empty())
+    return 0;
+  return Stub.arg_size();
+}
+
+bool rewriteHostLaunches(Module &M) {
+  bool Changed = false;
+  for (StringRef LaunchName : {"cudaLaunchKernel", "cudaLaunchKernel_ptsz"}) {
+    Function *Launch = M.getFunction(LaunchName);
+    if (!Launch)
+      continue;
+    SmallVector<CallBase *, 8> Calls;
+    for (User *U : Launch->users())
+      if (auto *CB = dyn_cast<CallBase>(U))
+        if (CB->getCalledOperand() == Launch && CB->arg_size() >= 6)
+          Calls.push_back(CB);
+
+    for (CallBase *CB : Calls) {
+      auto *Stub = dyn_cast<Function>(CB->getArgOperand(0)->stripPointerCasts());
+      if (!Stub || !Stub->getName().contains("__device_stub__"))
+        continue; // A launch the program makes by hand: not ours to change.
+      SmallVector<Type *, 10> Params(CB->getFunctionType()->params());
+      Params.push_back(Type::getInt32Ty(M.getContext()));
+      auto *Ty = FunctionType::get(CB->getType(), Params, false);
+      std::string Target = LaunchName == "cudaLaunchKernel"
+                               ? "paella_launch_kernel"
+                               : "paella_launch_kernel_ptsz";
+      FunctionCallee Callee = M.getOrInsertFunction(Target, Ty);
+
+      SmallVector<Value *, 10> Args(CB->args());
+      Args.push_back(ConstantInt::get(Type::getInt32Ty(M.getContext()),
+                                      countKernelParams(*CB, *Stub)));
+      IRBuilder<> B(CB);
+      CallInst *New = B.CreateCall(Callee, Args);
+      New->setCallingConv(CB->getCallingConv());
+      New->setDebugLoc(CB->getDebugLoc());
+      CB->replaceAllUsesWith(New);
+      CB->eraseFromParent();
+      ++NumLaunchesRedirected;
+      Changed = true;
+    }
+    if (Launch->use_empty())
+      Launch->eraseFromParent();
+  }
+  return Changed;
+}
+
+} // namespace
+
+namespace paella {
+
+PreservedAnalyses PaellaInstrumentPass::run(Module &M,
+                                            ModuleAnalysisManager &) {
+  bool Changed;
+  if (Triple(M.getTargetTriple()).isNVPTX())
+    Changed = DeviceInstrumenter(M).run();
+  else
+    Changed = ClHostRewrite && rewriteHostLaunches(M);
+  return Changed ? PreservedAnalyses::none() : PreservedAnalyses::all();
+}
+
+} // namespace paella
+
+//------------------------------------------------------------------------------
+// Registration: by name for opt, and at the end of the optimisation pipeline
+// (every -O level, since the pass is required) when clang loads the plugin.
+//------------------------------------------------------------------------------
+extern "C" LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo llvmGetPassPluginInfo() {
+  return {LLVM_PLUGIN_API_VERSION, "paella-instrument", "0.1.0",
+          [](PassBuilder &PB) {
+            PB.registerPipelineParsingCallback(
+                [](StringRef Name, ModulePassManager &MPM,
+                   ArrayRef<PassBuilder::PipelineElement>) {
+                  if (Name != "paella-instrument")
+                    return false;
+                  MPM.addPass(paella::PaellaInstrumentPass());
+                  return true;
+                });
+            PB.registerOptimizerLastEPCallback(
+                [](ModulePassManager &MPM, OptimizationLevel,
+                   ThinOrFullLTOPhase) {
+                  MPM.addPass(paella::PaellaInstrumentPass());
+                });
+          }};
+}
