@@ -255,6 +255,11 @@ Function *DeviceInstrumenter::addRecordParameter(Function &F) {
   NewF->copyAttributesFrom(&F);
   NewF->setCallingConv(F.getCallingConv());
   NewF->takeName(&F);
+  NewF->setComdat(F.getComdat());
+  // The epilogue synchronises, does atomics and writes through a pointer it
+  // loads: what the optimiser proved about the old body no longer holds.
+  NewF->removeFnAttr(Attribute::Memory);
+  NewF->removeFnAttr(Attribute::NoSync);
   M.getFunctionList().remove(NewF);
   M.getFunctionList().insertAfter(F.getIterator(), NewF);
 
@@ -329,7 +334,7 @@ void DeviceInstrumenter::insertExitEpilogue(Function &F, Value *Record) {
   BasicBlock *First = BasicBlock::Create(Ctx, "paella.wait", &F);
   BasicBlock *Report = BasicBlock::Create(Ctx, "paella.report", &F);
   BasicBlock *Post = BasicBlock::Create(Ctx, "paella.post", &F);
-  BasicBlock *Count1 = BasicBlock::Create(Ctx, "paella.count", &F);
+  BasicBlock *Count1 = BasicBlock::Create(Ctx, "paella.add", &F);
   BasicBlock *Done = BasicBlock::Create(Ctx, "paella.done", &F);
   Value *BarId = B.getInt32(PAELLA_EXIT_BARRIER_ID);
   B.CreateCondBr(B.CreateICmpEQ(Warp, B.getInt32(0)), First, Others);
@@ -506,15 +511,15 @@ bool DeviceInstrumenter::run() {
 // array; the stub's own parameter list can differ (the host ABI may split a
 // struct passed by value into several arguments).
 unsigned countKernelParams(CallBase &Launch, Function &Stub) {
+  // A kernel without parameters still gets a one-slot array from clang.
+  if (Stub.arg_empty())
+    return 0;
+  const DataLayout &DL = Launch.getModule()->getDataLayout();
   Value *Args = getUnderlyingObject(Launch.getArgOperand(5));
   if (auto *AI = dyn_cast<AllocaInst>(Args))
-    if (auto Size = AI->getAllocationSize(Launch.getModule()->getDataLayout()))
+    if (auto Size = AI->getAllocationSize(DL))
       if (!Size->isScalable())
-        return Size->getFixedValue() /
-               Launch.getModule()->getDataLayout().getPointerSize();
-  // A kernel with no parameters passes no array at all.
-  if (isa<ConstantPointerNull>(Args) || Stub.arg_empty())
-    return 0;
+        return Size->getFixedValue() / DL.getPointerSize();
   return Stub.arg_size();
 }
 

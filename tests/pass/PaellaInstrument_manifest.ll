@@ -1,0 +1,28 @@
+; Proves: the module records the ABI version and a manifest naming every
+; kernel with its original parameter count (instrumented: K, left alone: U
+; with the reason), both kept alive for the runtime to read with
+; cuModuleGetGlobal; a module with no kernels gets neither.
+; RUN: %opt -passes=paella-instrument -S %s | FileCheck %s
+; RUN: echo 'target triple = "nvptx64-nvidia-cuda"' > %t.empty.ll
+; RUN: echo 'define void @f() { ret void }' >> %t.empty.ll
+; RUN: %opt -passes=paella-instrument -S %t.empty.ll | FileCheck %s --check-prefix=EMPTY
+
+; CHECK: @__paella_abi_version = addrspace(1) constant i32 1, align 4
+; CHECK: @__paella_manifest = addrspace(1) constant [{{[0-9]+}} x i8] c"paella-manifest 1\0AK two 2\0AK none 0\0AU skipped 1 skip-attribute\0A\00", align 4
+; CHECK: @llvm.compiler.used = appending global [2 x ptr] [ptr addrspacecast (ptr addrspace(1) @__paella_abi_version to ptr), ptr addrspacecast (ptr addrspace(1) @__paella_manifest to ptr)]
+; EMPTY-NOT: __paella
+
+target datalayout = "e-p6:32:32-i64:64-i128:128-i256:256-v16:16-v32:32-n16:32:64"
+target triple = "nvptx64-nvidia-cuda"
+
+define ptx_kernel void @two(ptr %a, i32 %b) {
+  ret void
+}
+
+define ptx_kernel void @none() {
+  ret void
+}
+
+define ptx_kernel void @skipped(ptr %a) "paella-skip" {
+  ret void
+}
