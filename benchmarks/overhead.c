@@ -1,0 +1,540 @@
+/*
+ * overhead - how much slower is a kernel once paella-instrument has added
+ * its block-exit epilogue?
+ *
+ * Each kernel is built twice by paella-cc, with and without
+ * --paella-no-instrument, and both builds run side by side in this process,
+ * alternating (ABBA) on one stream, each launch bracketed by events.  A spin
+ * kernel holds the stream while a round of launches is queued, so the times
+ * are the GPU's, not the host's enqueue rate.  Inputs rotate over enough
+ * copies to overflow L2, are random and never zero; each case checks the two
+ * builds' outputs byte for byte.  The instrumented launches get real launch
+ * records from the runtime's pool, as in serving.
+ *
+ * Prints a table and the geometric mean of the ratios last; --csv writes the
+ * rows.  Exit 77 when there is no GPU.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cuda-driver.h"
+#include "notify.h"
+
+#define MAX_PARAMS 16
+#define MAX_SETS 16
+#define ROUND 40 /* ABBA pairs queued behind one spin */
+
+struct opts {
+	const char *images;
+	const char *csv;
+	const char *only;
+	const char *spin_dir;
+	int runs;
+	bool quick;
+};
+
+struct buf {
+	CUdeviceptr d[MAX_SETS];
+	size_t bytes;
+	bool output;
+};
+
+struct bcase {
+	const char *image; /* kernels/<image>.cubin */
+	const char *func;
+	char label[64];
+	unsigned grid[3], block[3];
+	int nbufs;
+	struct buf bufs[4];
+	/* The kernel's parameters in order: B a buffer (the next of bufs[]),
+	 * any other letter the next scalar of scalars[] (ints and floats sit in
+	 * the low bytes: the driver reads only the parameter's size). */
+	const char *layout;
+	uint64_t scalars[12];
+	int nsets;
+};
+
+struct result {
+	char label[64];
+	const char *func;
+	uint64_t blocks;
+	double t_base_us, t_inst_us, ratio, ratio_lo, ratio_hi;
+	bool identical;
+};
+
+static struct paella__cu *cu;
+static CUstream stream;
+static CUfunction spin_fn;
+
+#define CHECK(call) \
+	do { \
+		CUresult rc_ = cu->call; \
+		if (rc_ != CUDA_SUCCESS) { \
+			fprintf(stderr, "overhead: %s failed: %s (%s:%d)\n", #call, \
+				paella__cu_error_name(cu, rc_), __FILE__, __LINE__); \
+			exit(1); \
+		} \
+	} while (0)
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+
+static uint32_t
+rng_next(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state >> 16);
+}
+
+/* Uniform in [0.5, 1.5): never zero, no cancellation to hide bad indexing. */
+static void
+fill_random(float *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h[i] = 0.5f + (float)(rng_next() & 0xFFFFFF) / 16777216.0f;
+}
+
+static CUmodule
+load_image(const char *dir, const char *name)
+{
+	char path[4096];
+	CUmodule mod;
+	snprintf(path, sizeof(path), "%s/%s.cubin", dir, name);
+	CUresult rc = cu->cuModuleLoad(&mod, path);
+	if (rc != CUDA_SUCCESS) {
+		fprintf(stderr, "overhead: cannot load %s: %s (build the kernels first: ninja -C build)\n",
+			path, paella__cu_error_name(cu, rc));
+		exit(1);
+	}
+	return mod;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double
+quantile(double *v, int n, double q)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	double pos = q * (n - 1);
+	int i = (int)pos;
+	double f = pos - i;
+	return i + 1 < n ? v[i] * (1 - f) + v[i + 1] * f : v[i];
+}
+
+static int
+set_params(struct bcase *c, int set, void **params, CUdeviceptr *ptrs)
+{
+	int k = 0, b = 0, s = 0;
+	for (const char *p = c->layout; *p; p++) {
+		if (*p == 'B') {
+			ptrs[b] = c->bufs[b].d[set];
+			params[k++] = &ptrs[b++];
+		} else {
+			params[k++] = &c->scalars[s++];
+		}
+	}
+	return k;
+}
+
+static uint64_t
+float_bits(float f)
+{
+	uint32_t u;
+	memcpy(&u, &f, sizeof(u));
+	return u;
+}
+
+static void
+launch(struct bcase *c, CUfunction f, int set, struct paella__notify_record *rec)
+{
+	void *params[MAX_PARAMS];
+	CUdeviceptr ptrs[4];
+	int k = set_params(c, set, params, ptrs);
+	if (rec)
+		params[k] = (void *)paella__notify_kernel_param(rec);
+	CHECK(cuLaunchKernel(f, c->grid[0], c->grid[1], c->grid[2], c->block[0],
+			     c->block[1], c->block[2], 0, stream, params, NULL));
+}
+
+static void
+spin(double us)
+{
+	unsigned long long ns = (unsigned long long)(us * 1000);
+	void *params[] = {&ns};
+	CHECK(cuLaunchKernel(spin_fn, 1, 1, 1, 32, 1, 1, 0, stream, params, NULL));
+}
+
+static void
+alloc_case(struct bcase *c, size_t l2_bytes)
+{
+	size_t set_bytes = 0;
+	for (int b = 0; b < c->nbufs; b++)
+		set_bytes += c->bufs[b].bytes;
+	c->nsets = (int)((3 * l2_bytes) / set_bytes + 1);
+	if (c->nsets < 2)
+		c->nsets = 2;
+	if (c->nsets > MAX_SETS)
+		c->nsets = MAX_SETS;
+	for (int b = 0; b < c->nbufs; b++) {
+		size_t n = c->bufs[b].bytes / sizeof(float);
+		float *h = malloc(c->bufs[b].bytes);
+		if (!h) {
+			fprintf(stderr, "overhead: out of host memory\n");
+			exit(1);
+		}
+		for (int s = 0; s < c->nsets; s++) {
+			CHECK(cuMemAlloc(&c->bufs[b].d[s], c->bufs[b].bytes));
+			fill_random(h, n);
+			CHECK(cuMemcpyHtoD(c->bufs[b].d[s], h, c->bufs[b].bytes));
+		}
+		free(h);
+	}
+}
+
+static void
+free_case(struct bcase *c)
+{
+	for (int b = 0; b < c->nbufs; b++)
+		for (int s = 0; s < c->nsets; s++)
+			cu->cuMemFree(c->bufs[b].d[s]);
+}
+
+/* Runs both builds on set 0 from the same inputs (outputs poisoned first)
+ * and compares every output buffer byte for byte. */
+static bool
+outputs_identical(struct bcase *c, CUfunction base, CUfunction inst,
+		  struct paella__notify_pool *pool)
+{
+	bool same = true;
+	for (int b = 0; b < c->nbufs && same; b++) {
+		if (!c->bufs[b].output)
+			continue;
+		size_t bytes = c->bufs[b].bytes;
+		unsigned char *h0 = malloc(bytes), *h1 = malloc(bytes), *keep = malloc(bytes);
+		CHECK(cuMemcpyDtoH(keep, c->bufs[b].d[0], bytes)); /* in-out (sgemm's C) */
+		CHECK(cuMemsetD32(c->bufs[b].d[0], 0x7fc00001u, bytes / 4));
+		CHECK(cuMemcpyHtoD(c->bufs[b].d[0], keep, bytes));
+		launch(c, base, 0, NULL);
+		CHECK(cuStreamSynchronize(stream));
+		CHECK(cuMemcpyDtoH(h0, c->bufs[b].d[0], bytes));
+		CHECK(cuMemcpyHtoD(c->bufs[b].d[0], keep, bytes));
+		struct paella__notify_record *rec;
+		if (paella__notify_acquire(pool, (uint64_t)c->grid[0] * c->grid[1] * c->grid[2],
+					   true, &rec) != PAELLA_STATUS_OK) {
+			fprintf(stderr, "overhead: %s\n", paella__error_last());
+			exit(1);
+		}
+		launch(c, inst, 0, rec);
+		paella__notify_enqueue_completion(rec, stream);
+		CHECK(cuStreamSynchronize(stream));
+		while (!paella__notify_done(rec))
+			;
+		uint64_t counted = 0;
+		paella__notify_read_counters(rec, &counted, NULL);
+		paella__notify_release(rec);
+		CHECK(cuMemcpyDtoH(h1, c->bufs[b].d[0], bytes));
+		same = memcmp(h0, h1, bytes) == 0 &&
+		       counted == (uint64_t)c->grid[0] * c->grid[1] * c->grid[2];
+		CHECK(cuMemcpyHtoD(c->bufs[b].d[0], keep, bytes));
+		free(h0);
+		free(h1);
+		free(keep);
+	}
+	return same;
+}
+
+static void
+run_case(struct bcase *c, CUmodule mbase, CUmodule minst, struct paella__notify_pool *pool,
+	 int runs, struct result *r)
+{
+	CUfunction fb, fi;
+	CHECK(cuModuleGetFunction(&fb, mbase, c->func));
+	CHECK(cuModuleGetFunction(&fi, minst, c->func));
+	uint64_t nblocks = (uint64_t)c->grid[0] * c->grid[1] * c->grid[2];
+
+	double *tb = calloc(runs, sizeof(double)), *ti = calloc(runs, sizeof(double));
+	double *ratio = calloc(runs, sizeof(double));
+	CUevent ev[4 * ROUND];
+	for (int i = 0; i < 4 * ROUND; i++)
+		CHECK(cuEventCreate(&ev[i], CU_EVENT_DEFAULT));
+	struct paella__notify_record *recs[ROUND];
+
+	/* Warm-up: module load, first-launch costs, the pool's records. */
+	for (int i = 0; i < 3; i++)
+		launch(c, fb, i % c->nsets, NULL);
+	CHECK(cuStreamSynchronize(stream));
+
+	int done = 0;
+	while (done < runs) {
+		int n = runs - done < ROUND ? runs - done : ROUND;
+		for (int i = 0; i < n; i++)
+			if (paella__notify_acquire(pool, nblocks, true, &recs[i]) != PAELLA_STATUS_OK) {
+				fprintf(stderr, "overhead: %s\n", paella__error_last());
+				exit(1);
+			}
+		spin(300.0 + 25.0 * n);
+		for (int i = 0; i < n; i++) {
+			int set = (done + i) % c->nsets;
+			bool inst_first = (done + i) & 1;
+			for (int k = 0; k < 2; k++) {
+				bool inst = (k == 0) == inst_first;
+				CUevent *e = &ev[4 * i + (inst ? 2 : 0)];
+				CHECK(cuEventRecord(e[0], stream));
+				launch(c, inst ? fi : fb, set, inst ? recs[i] : NULL);
+				CHECK(cuEventRecord(e[1], stream));
+				if (inst)
+					paella__notify_enqueue_completion(recs[i], stream);
+			}
+		}
+		CHECK(cuStreamSynchronize(stream));
+		for (int i = 0; i < n; i++) {
+			float msb, msi;
+			CHECK(cuEventElapsedTime(&msb, ev[4 * i], ev[4 * i + 1]));
+			CHECK(cuEventElapsedTime(&msi, ev[4 * i + 2], ev[4 * i + 3]));
+			tb[done + i] = msb * 1000.0;
+			ti[done + i] = msi * 1000.0;
+			ratio[done + i] = (double)msi / msb;
+			while (!paella__notify_done(recs[i]))
+				;
+			paella__notify_release(recs[i]);
+		}
+		done += n;
+	}
+
+	snprintf(r->label, sizeof(r->label), "%s", c->label);
+	r->func = c->func;
+	r->blocks = nblocks;
+	r->t_base_us = quantile(tb, runs, 0.5);
+	r->t_inst_us = quantile(ti, runs, 0.5);
+	r->ratio = quantile(ratio, runs, 0.5);
+	r->ratio_lo = quantile(ratio, runs, 0.25);
+	r->ratio_hi = quantile(ratio, runs, 0.75);
+	r->identical = outputs_identical(c, fb, fi, pool);
+	for (int i = 0; i < 4 * ROUND; i++)
+		cu->cuEventDestroy(ev[i]);
+	free(tb);
+	free(ti);
+	free(ratio);
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: overhead [--images DIR] [--runs N] [--csv FILE] [--only SUBSTR] [--quick]\n"
+		"\n"
+		"Times each kernel built with and without paella-instrument, side by side,\n"
+		"and prints the ratio (instrumented / plain) per case and their geometric mean.\n"
+		"\n"
+		"  --images DIR   where <kernel>.cubin and <kernel>.noinst.cubin are\n"
+		"                 (default: build/kernels)\n"
+		"  --runs N       timed launches of each build per case (default 60, at least 30)\n"
+		"  --csv FILE     also write the rows as CSV\n"
+		"  --only SUBSTR  run only the cases whose label contains SUBSTR\n"
+		"  --spin-dir DIR where spin.noinst.cubin is (default: build/benchmarks)\n"
+		"  --quick        fewer sizes (for a smoke test)\n");
+}
+
+static void
+add_vector_add(struct bcase *cs, int *n, unsigned long long elems)
+{
+	struct bcase *c = &cs[(*n)++];
+	memset(c, 0, sizeof(*c));
+	c->image = "vector_add";
+	c->func = "vector_add";
+	snprintf(c->label, sizeof(c->label), "vector_add n=2^%d", (int)log2((double)elems));
+	c->grid[0] = (unsigned)((elems + 255) / 256);
+	c->grid[1] = c->grid[2] = 1;
+	c->block[0] = 256;
+	c->block[1] = c->block[2] = 1;
+	c->nbufs = 3;
+	c->bufs[0].bytes = c->bufs[1].bytes = c->bufs[2].bytes = elems * 4;
+	c->bufs[2].output = true;
+	c->layout = "BBBL";
+	c->scalars[0] = elems;
+}
+
+static void
+add_sgemm(struct bcase *cs, int *n, int m)
+{
+	struct bcase *c = &cs[(*n)++];
+	memset(c, 0, sizeof(*c));
+	c->image = "sgemm";
+	c->func = "sgemm_tiled";
+	snprintf(c->label, sizeof(c->label), "sgemm %dx%dx%d", m, m, m);
+	c->grid[0] = (m + 63) / 64;
+	c->grid[1] = (m + 63) / 64;
+	c->grid[2] = 1;
+	c->block[0] = 256;
+	c->block[1] = c->block[2] = 1;
+	c->nbufs = 3;
+	c->bufs[0].bytes = c->bufs[1].bytes = c->bufs[2].bytes = (size_t)m * m * 4;
+	c->bufs[2].output = true;
+	/* M N K alpha A lda strideA B ldb strideB beta C ldc strideC; beta is
+	 * not zero, so C is read too and stays bounded over the runs. */
+	c->layout = "iiifBiLBiLfBiL";
+	uint64_t sc[] = {m, m, m, float_bits(1.0f), m, 0, m, 0, float_bits(0.5f), m, 0};
+	memcpy(c->scalars, sc, sizeof(sc));
+}
+
+static void
+add_case(struct bcase *cs, int *n, const char *image, const char *func, const char *label,
+	 unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
+	 size_t in_bytes, size_t out_bytes)
+{
+	struct bcase *c = &cs[(*n)++];
+	memset(c, 0, sizeof(*c));
+	c->image = image;
+	c->func = func;
+	snprintf(c->label, sizeof(c->label), "%s", label);
+	c->grid[0] = gx, c->grid[1] = gy, c->grid[2] = gz;
+	c->block[0] = bx, c->block[1] = by, c->block[2] = bz;
+	c->nbufs = 2;
+	c->bufs[0].bytes = in_bytes;
+	c->bufs[1].bytes = out_bytes;
+	c->bufs[1].output = true;
+	c->layout = "BB";
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o = {.images = "build/kernels", .spin_dir = "build/benchmarks", .runs = 60};
+	static const struct option longopts[] = {
+		{"images", required_argument, NULL, 'i'}, {"csv", required_argument, NULL, 'c'},
+		{"runs", required_argument, NULL, 'r'},   {"only", required_argument, NULL, 'o'},
+		{"quick", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
+		{"spin-dir", required_argument, NULL, 's'},
+		{NULL, 0, NULL, 0}};
+	int ch;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'i': o.images = optarg; break;
+		case 'c': o.csv = optarg; break;
+		case 'o': o.only = optarg; break;
+		case 'q': o.quick = true; break;
+		case 's': o.spin_dir = optarg; break;
+		case 'r':
+			o.runs = atoi(optarg);
+			if (o.runs < 30) {
+				fprintf(stderr, "overhead: --runs must be at least 30 (got '%s')\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "overhead: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	if (paella__cu_open(&cu) != PAELLA_STATUS_OK) {
+		printf("SKIP: %s\n", paella__error_last());
+		return 77;
+	}
+	CUdevice dev;
+	CUcontext ctx;
+	char name[128];
+	int l2 = 0, sms = 0;
+	CHECK(cuDeviceGet(&dev, 0));
+	CHECK(cuDeviceGetName(name, sizeof(name), dev));
+	CHECK(cuDeviceGetAttribute(&l2, CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE, dev));
+	CHECK(cuDeviceGetAttribute(&sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev));
+	CHECK(cuDevicePrimaryCtxRetain(&ctx, dev));
+	CHECK(cuCtxSetCurrent(ctx));
+	CHECK(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
+	CUmodule mspin = load_image(o.spin_dir, "spin.noinst");
+	CHECK(cuModuleGetFunction(&spin_fn, mspin, "spin_ns"));
+
+	struct paella__notify_pool *pool;
+	if (paella__notify_pool_create(cu, &pool) != PAELLA_STATUS_OK) {
+		fprintf(stderr, "overhead: %s\n", paella__error_last());
+		return 1;
+	}
+
+	struct bcase cs[32];
+	int n = 0;
+	add_vector_add(cs, &n, 256); /* one block */
+	for (int e = 16; e <= 26; e += o.quick ? 10 : 2)
+		add_vector_add(cs, &n, 1ull << e);
+	for (int m = 512; m <= 4096; m *= o.quick ? 8 : 2)
+		add_sgemm(cs, &n, m);
+	add_case(cs, &n, "reduction", "reduce_sum", "reduce_sum n=2^24", 16384, 1, 1, 256, 1, 1,
+		 (size_t)4 << 24, 16384 * 4);
+	cs[n - 1].layout = "BBL";
+	cs[n - 1].scalars[0] = 1ull << 24;
+	add_case(cs, &n, "stencil3d", "stencil3d", "stencil3d 256^3", 8, 64, 128, 32, 4, 2,
+		 (size_t)4 << 24, (size_t)4 << 24);
+	cs[n - 1].layout = "BBiii";
+	cs[n - 1].scalars[0] = cs[n - 1].scalars[1] = cs[n - 1].scalars[2] = 256;
+
+	printf("overhead: %s, %d SMs, L2 %d MiB; %d timed launches of each build per case\n",
+	       name, sms, l2 >> 20, o.runs);
+	struct result res[32];
+	int nres = 0;
+	for (int i = 0; i < n; i++) {
+		struct bcase *c = &cs[i];
+		if (o.only && !strstr(c->label, o.only))
+			continue;
+		fprintf(stderr, "[%d/%d] %s ...\n", i + 1, n, c->label);
+		alloc_case(c, (size_t)l2);
+		char base_name[64];
+		snprintf(base_name, sizeof(base_name), "%s.noinst", c->image);
+		CUmodule mbase = load_image(o.images, base_name);
+		CUmodule minst = load_image(o.images, c->image);
+		run_case(c, mbase, minst, pool, o.runs, &res[nres++]);
+		cu->cuModuleUnload(mbase);
+		cu->cuModuleUnload(minst);
+		free_case(c);
+	}
+
+	FILE *csv = NULL;
+	if (o.csv) {
+		csv = fopen(o.csv, "w");
+		if (!csv) {
+			fprintf(stderr, "overhead: cannot write %s: %s\n", o.csv, strerror(errno));
+			return 1;
+		}
+		fprintf(csv, "case,kernel,blocks,plain_us,instrumented_us,ratio,ratio_p25,ratio_p75,identical\n");
+	}
+	printf("\n%-22s %9s %11s %11s %8s %17s %9s\n", "case", "blocks", "plain us", "instr us",
+	       "ratio", "ratio p25..p75", "identical");
+	double logsum = 0;
+	bool all_same = true;
+	for (int i = 0; i < nres; i++) {
+		struct result *r = &res[i];
+		printf("%-22s %9llu %11.2f %11.2f %8.4f %8.4f..%-8.4f %9s\n", r->label,
+		       (unsigned long long)r->blocks, r->t_base_us, r->t_inst_us, r->ratio, r->ratio_lo,
+		       r->ratio_hi, r->identical ? "yes" : "NO");
+		if (csv)
+			fprintf(csv, "%s,%s,%llu,%.3f,%.3f,%.5f,%.5f,%.5f,%s\n", r->label, r->func,
+				(unsigned long long)r->blocks, r->t_base_us, r->t_inst_us, r->ratio,
+				r->ratio_lo, r->ratio_hi, r->identical ? "yes" : "no");
+		logsum += log(r->ratio);
+		all_same &= r->identical;
+	}
+	double geo = nres ? exp(logsum / nres) : 1.0;
+	printf("\ngeometric mean ratio over %d cases: %.4f (%+.2f%%)\n", nres, geo, (geo - 1) * 100);
+	if (csv)
+		fclose(csv);
+	paella__notify_pool_destroy(pool);
+	cu->cuStreamDestroy(stream);
+	cu->cuDevicePrimaryCtxRelease(dev);
+	paella__cu_close(cu);
+	return all_same ? 0 : 1;
+}

@@ -1,0 +1,376 @@
+#!/usr/bin/env python3
+"""Tests of paella-cc's command line, one per invocation:
+
+  test_paella_cc.py CASE --paella-cc P --workdir D [--runtime-dir R]
+
+Cases:
+  help           --help exits 0 and documents --paella-no-instrument
+  version        --version exits 0 and names the ABI version
+  bogus          an unknown --paella-bogus exits 2 with one line of error
+  missing        a missing input exits non-zero and names the file
+  no-input       no input file exits 2 with one line of error
+  env-errors     a missing clang, CUDA toolkit or plugin: one line each, exit 2
+  print-plugin   --paella-print-plugin prints an existing paella-instrument.so
+  verbose        -v prints the clang command with the plugin, -x cuda, sm_90
+  arch           nvcc's -arch=sm_80 and -arch sm_80 become --cuda-gpu-arch
+  cubin          --paella-cubin makes an sm_90 CUDA ELF
+  mixed          a .cu and a .o in one link: -x cuda does not reach the .o
+  link-noinst    a <<<>>> program links with --paella-no-instrument
+  link-missing   without the runtime, the link fails naming paella_launch_kernel
+  link-runtime   with libpaellart beside paella-cc, the link succeeds
+                 (skips, 77, while the runtime library is not built or does
+                 not define paella_launch_kernel yet)
+
+Exit 0 on success, 1 on failure, 77 on skip.
+"""
+import argparse
+import os
+import re
+import shlex
+import struct
+import subprocess
+import sys
+
+SKIP = 77
+
+KERNEL = r"""
+extern "C" __global__ void scale(float *x, float s, int n)
+{
+	int i = blockIdx.x * blockDim.x + threadIdx.x;
+
+	if (i < n)
+		x[i] *= s;
+}
+"""
+
+PROGRAM = r"""
+#include <cstdio>
+
+extern "C" __global__ void fill(float *x, float v, int n)
+{
+	int i = blockIdx.x * blockDim.x + threadIdx.x;
+
+	if (i < n)
+		x[i] = v;
+}
+
+int main(void)
+{
+	float *d = nullptr;
+
+	if (cudaMalloc(&d, 1024 * sizeof(float)) != cudaSuccess) {
+		printf("no GPU\n");
+		return 0;
+	}
+	fill<<<4, 256>>>(d, 1.0f, 1024);
+	printf("%d\n", (int)cudaDeviceSynchronize());
+	return 0;
+}
+"""
+
+# A host function that launches, called from an object built without CUDA.
+LAUNCHER = r"""
+extern "C" __global__ void twice(float *x, int n)
+{
+	int i = blockIdx.x * blockDim.x + threadIdx.x;
+
+	if (i < n)
+		x[i] *= 2.0f;
+}
+
+extern "C" int launch_twice(float *x, int n)
+{
+	twice<<<(n + 255) / 256, 256>>>(x, n);
+	return (int)cudaGetLastError();
+}
+"""
+
+MAIN_C = r"""
+int launch_twice(float *x, int n);
+
+int main(void)
+{
+	return launch_twice((float *)0, 0) < 0;
+}
+"""
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+def skip(msg):
+    print("SKIP: " + msg)
+    sys.exit(SKIP)
+
+
+class Ctx:
+    def __init__(self, args):
+        self.cc = os.path.abspath(args.paella_cc)
+        self.dir = os.path.abspath(args.workdir)
+        self.runtime_dir = args.runtime_dir
+        os.makedirs(self.dir, exist_ok=True)
+
+    def write(self, name, text):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def run(self, args, env=None, expect=None):
+        """Runs paella-cc; returns (status, stdout, stderr)."""
+        full_env = dict(os.environ)
+        if env:
+            full_env.update(env)
+        cmd = [self.cc] + args
+        print("$ " + " ".join(["%s=%s" % kv for kv in (env or {}).items()] + [shlex.quote(c) for c in cmd]))
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env=full_env, cwd=self.dir)
+        print("exit %d" % p.returncode)
+        for label, text in (("stdout", p.stdout), ("stderr", p.stderr)):
+            if text:
+                tail = text if len(text) < 4000 else "...\n" + text[-4000:]
+                print("--- %s\n%s" % (label, tail.rstrip("\n")))
+        if expect is not None and p.returncode != expect:
+            fail("expected exit status %d, got %d" % (expect, p.returncode))
+        return p.returncode, p.stdout, p.stderr
+
+
+def one_error_line(stderr, *words):
+    lines = stderr.strip("\n").split("\n")
+    if len(lines) != 1 or not lines[0].startswith("paella-cc: error: "):
+        fail("expected one line 'paella-cc: error: ...', got %r" % stderr)
+    for w in words:
+        if w not in lines[0]:
+            fail("error line does not mention %r: %s" % (w, lines[0]))
+    print("OK: %s" % lines[0])
+
+
+def case_help(c):
+    _, out, _ = c.run(["--help"], expect=0)
+    for w in ("--paella-no-instrument", "--paella-skip=", "--paella-cubin", "--paella-print-plugin",
+              "--cuda-device-only -S", "-arch"):
+        if w not in out:
+            fail("--help does not mention %s" % w)
+    print("OK")
+
+
+def case_version(c):
+    _, out, _ = c.run(["--version"], expect=0)
+    if not re.search(r"paella-cc \S+ \(instrumentation ABI \d+\)", out):
+        fail("--version does not print 'paella-cc VERSION (instrumentation ABI N)'")
+    print("OK")
+
+
+def case_bogus(c):
+    src = c.write("k.cu", KERNEL)
+    _, _, err = c.run(["--paella-bogus", "-c", src], expect=2)
+    one_error_line(err, "--paella-bogus")
+
+
+def case_missing(c):
+    status, _, err = c.run(["-c", "no-such-kernel.cu", "-o", c.path("x.o")])
+    if status == 0:
+        fail("a missing input succeeded")
+    one_error_line(err, "no-such-kernel.cu")
+
+
+def case_no_input(c):
+    _, _, err = c.run(["-O3", "-c"], expect=2)
+    one_error_line(err, "no input")
+
+
+def case_env_errors(c):
+    src = c.write("k.cu", KERNEL)
+    args = ["--cuda-device-only", "-S", src, "-o", c.path("k.ptx")]
+    _, _, err = c.run(args, env={"PAELLA_CLANG": "/nonexistent/clang-22"}, expect=2)
+    one_error_line(err, "PAELLA_CLANG")
+    _, _, err = c.run(args, env={"PAELLA_CLANG": "", "PATH": "/nonexistent"}, expect=2)
+    one_error_line(err, "clang")
+    _, _, err = c.run(args, env={"CUDA_PATH": "/nonexistent/cuda"}, expect=2)
+    one_error_line(err, "/nonexistent/cuda", "CUDA_PATH")
+    _, _, err = c.run(args, env={"PAELLA_PLUGIN": "/nonexistent/paella-instrument.so"}, expect=2)
+    one_error_line(err, "PAELLA_PLUGIN")
+    # Without the plugin, --paella-no-instrument still works.
+    c.run(["--paella-no-instrument"] + args, env={"PAELLA_PLUGIN": "/nonexistent/p.so"}, expect=0)
+    print("OK")
+
+
+def case_print_plugin(c):
+    _, out, _ = c.run(["--paella-print-plugin"], expect=0)
+    path = out.strip()
+    if not path.endswith("paella-instrument.so") or not os.path.isfile(path):
+        fail("--paella-print-plugin printed %r, not an existing paella-instrument.so" % path)
+    print("OK: %s" % path)
+
+
+def clang_line(err):
+    """The first stderr line: the command paella-cc runs."""
+    first = err.split("\n", 1)[0]
+    try:
+        return shlex.split(first)
+    except ValueError:
+        fail("first stderr line is not a shell-quoted command: %r" % first)
+
+
+def case_verbose(c):
+    src = c.write("k v.cu", KERNEL)  # a space, to see the quoting
+    _, _, err = c.run(["-v", "-O2", "-DSCALE=2", "--cuda-device-only", "-S", src, "-o", c.path("k.ptx")],
+                      expect=0)
+    argv = clang_line(err)
+    print("command: %s" % argv)
+    if "clang" not in os.path.basename(argv[0]):
+        fail("the command does not start with clang: %s" % argv[0])
+    need = ["-v", "-O2", "-DSCALE=2", "--cuda-device-only", "-S", "--cuda-gpu-arch=sm_90",
+            "-Wno-unknown-cuda-version", src]
+    for w in need:
+        if w not in argv:
+            fail("%r missing from the clang command" % w)
+    if not any(a.startswith("-fpass-plugin=") and a.endswith("paella-instrument.so") for a in argv):
+        fail("no -fpass-plugin=...paella-instrument.so")
+    if not any(a.startswith("--cuda-path=") for a in argv):
+        fail("no --cuda-path=")
+    i = argv.index(src)
+    if argv[i - 2:i] != ["-x", "cuda"]:
+        fail("-x cuda does not precede the .cu input")
+    if "-isystem" not in argv or not argv[argv.index("-isystem") + 1].endswith("/include/cccl"):
+        fail("no -isystem CUDA/include/cccl")
+    print("OK")
+
+
+def case_arch(c):
+    src = c.write("k.cu", KERNEL)
+    for form in (["-arch=sm_80"], ["-arch", "sm_80"]):
+        _, _, err = c.run(["-v"] + form + ["--cuda-device-only", "-S", src, "-o", c.path("k80.ptx")],
+                          expect=0)
+        argv = clang_line(err)
+        if "--cuda-gpu-arch=sm_80" not in argv or "--cuda-gpu-arch=sm_90" in argv or "-arch" in argv:
+            fail("%s did not become exactly --cuda-gpu-arch=sm_80: %s" % (form, argv))
+        with open(c.path("k80.ptx")) as f:
+            if not re.search(r"^\.target\s+sm_80\b", f.read(), re.M):
+                fail("the PTX is not for sm_80")
+    print("OK")
+
+
+def check_cuda_elf(path, sm):
+    with open(path, "rb") as f:
+        h = f.read(64)
+    if h[:4] != b"\x7fELF" or struct.unpack_from("<H", h, 18)[0] != 190:
+        fail("%s is not a CUDA ELF" % path)
+    flags = struct.unpack_from("<I", h, 48)[0]
+    got = (flags >> 8) & 0xFF if h[8] >= 8 else flags & 0xFF
+    if got != sm:
+        fail("%s is for sm_%d, not sm_%d" % (path, got, sm))
+    print("%s: CUDA ELF for sm_%d" % (path, got))
+
+
+def case_cubin(c):
+    src = c.write("k.cu", KERNEL)
+    out = c.path("k.cubin")
+    c.run(["--paella-cubin", "-O3", src, "-o", out], expect=0)
+    check_cuda_elf(out, 90)
+    out2 = c.path("k2.cubin")
+    c.run(["--cuda-device-only", "-c", "-O3", src, "-o", out2], expect=0)
+    check_cuda_elf(out2, 90)
+    _, _, err = c.run(["--paella-cubin", "-S", src, "-o", c.path("k.s")], expect=2)
+    one_error_line(err, "--paella-cubin")
+    print("OK")
+
+
+def case_mixed(c):
+    cu = c.write("launcher.cu", LAUNCHER)
+    main_c = c.write("main.c", MAIN_C)
+    main_o = c.path("main.o")
+    # No .cu input: plain C, no CUDA flags.
+    _, _, err = c.run(["-v", "-c", main_c, "-o", main_o], expect=0)
+    argv = clang_line(err)
+    if "-x" in argv or any(a.startswith("-fpass-plugin") for a in argv):
+        fail("CUDA flags on a C-only compile: %s" % argv)
+    # .cu then .o: the .o must not be read as CUDA source.
+    _, _, err = c.run(["-v", "--paella-no-instrument", cu, main_o, "-o", c.path("mixed")], expect=0)
+    argv = clang_line(err)
+    i = argv.index(main_o)
+    if argv[i - 2:i] != ["-x", "none"]:
+        fail("-x none does not precede the object after a .cu input: %s" % argv)
+    for w in ("-lcudart",):
+        if w not in argv:
+            fail("%s missing from the link" % w)
+    print("OK")
+
+
+def case_link_noinst(c):
+    src = c.write("prog.cu", PROGRAM)
+    _, _, err = c.run(["-v", "--paella-no-instrument", "-O2", src, "-o", c.path("prog.noinst")], expect=0)
+    argv = clang_line(err)
+    if any(a.startswith("-fpass-plugin") for a in argv) or "-lpaellart" in argv:
+        fail("--paella-no-instrument still uses the plugin or the runtime: %s" % argv)
+    if argv.count("-lcudart") != 1:
+        fail("expected -lcudart once: %s" % argv)
+    print("OK")
+
+
+def case_link_missing(c):
+    src = c.write("prog.cu", PROGRAM)
+    # PAELLA_RUNTIME_DIR set and empty: link without libpaellart.
+    status, _, err = c.run(["-O2", src, "-o", c.path("prog.inst")], env={"PAELLA_RUNTIME_DIR": ""})
+    if status == 0:
+        fail("the instrumented program linked without the runtime: the host-side rewrite is missing")
+    if "paella_launch_kernel" not in err:
+        fail("the link error does not name paella_launch_kernel")
+    print("OK: the link fails on paella_launch_kernel")
+
+
+def case_link_runtime(c):
+    lib = os.path.join(c.runtime_dir or "", "libpaellart.so")
+    if not c.runtime_dir or not os.path.isfile(lib):
+        skip("%s is not built yet" % lib)
+    try:
+        syms = subprocess.run(["nm", "-D", "--defined-only", lib], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True).stdout
+    except OSError:
+        skip("nm (binutils) is missing")
+    if not re.search(r"\bpaella_launch_kernel\b", syms):
+        skip("%s does not define paella_launch_kernel yet" % lib)
+    src = c.write("prog.cu", PROGRAM)
+    out = c.path("prog.rt")
+    _, _, err = c.run(["-v", "-O2", src, "-o", out], expect=0)
+    argv = clang_line(err)
+    if "-lpaellart" not in argv:
+        fail("-lpaellart missing from the link: %s" % argv)
+    print("OK")
+
+
+CASES = {
+    "help": case_help,
+    "version": case_version,
+    "bogus": case_bogus,
+    "missing": case_missing,
+    "no-input": case_no_input,
+    "env-errors": case_env_errors,
+    "print-plugin": case_print_plugin,
+    "verbose": case_verbose,
+    "arch": case_arch,
+    "cubin": case_cubin,
+    "mixed": case_mixed,
+    "link-noinst": case_link_noinst,
+    "link-missing": case_link_missing,
+    "link-runtime": case_link_runtime,
+}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("case", choices=sorted(CASES))
+    ap.add_argument("--paella-cc", required=True)
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--runtime-dir")
+    args = ap.parse_args()
+    CASES[args.case](Ctx(args))
+
+
+if __name__ == "__main__":
+    main()

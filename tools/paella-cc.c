@@ -1,0 +1,670 @@
+/*
+ * paella-cc - compile CUDA with clang and the paella-instrument pass.
+ *
+ * A thin driver around `clang -x cuda`: it finds clang, the CUDA toolkit and
+ * the pass plugin, adds the flags clang needs for CUDA 13 and sm_90, and the
+ * runtime library when it links an executable, then execs clang with the
+ * user's own flags unchanged.  Its own flags start with `--paella-`.
+ *
+ * Why a program and not a script: the plugin and the runtime are found
+ * beside the binary (/proc/self/exe), in the build tree and in the install
+ * tree alike, and the arguments go to clang exactly as given, never through
+ * a shell.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "paella/instrument-abi.h"
+
+#ifndef PAELLA_VERSION
+#define PAELLA_VERSION "unknown"
+#endif
+/* The configured toolkit, used when CUDA_PATH says nothing. */
+#ifndef PAELLA_DEFAULT_CUDA
+#define PAELLA_DEFAULT_CUDA "/usr/local/cuda"
+#endif
+
+#define PLUGIN_NAME "paella-instrument.so"
+#define RUNTIME_NAME "libpaellart.so"
+#define DEFAULT_ARCH "sm_90"
+
+/* The exit status of every error paella-cc finds itself. */
+#define EXIT_USAGE 2
+
+static const char *progname = "paella-cc";
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: error: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_USAGE);
+}
+
+static void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p) {
+		fprintf(stderr, "%s: out of memory\n", progname);
+		abort();
+	}
+	return p;
+}
+
+static char *xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	return memcpy(xmalloc(n), s, n);
+}
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char *s;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		abort();
+	s = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/* A growable argv, NULL-terminated at all times. */
+struct argv_buf {
+	const char **v;
+	size_t n, cap;
+};
+
+static void argv_push(struct argv_buf *a, const char *s)
+{
+	if (a->n + 2 > a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 64;
+		const char **v = realloc(a->v, cap * sizeof(*v));
+
+		if (!v) {
+			fprintf(stderr, "%s: out of memory\n", progname);
+			abort();
+		}
+		a->v = v;
+		a->cap = cap;
+	}
+	a->v[a->n++] = s;
+	a->v[a->n] = NULL;
+}
+
+static bool starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+
+	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
+}
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool is_executable(const char *path)
+{
+	return is_file(path) && access(path, X_OK) == 0;
+}
+
+/* Directory holding this executable, or NULL where /proc is not there. */
+static char *self_dir(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	slash = strrchr(buf, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	return xstrdup(buf[0] ? buf : "/");
+}
+
+/* First executable called `name` in $PATH, or NULL. */
+static char *search_path(const char *name)
+{
+	const char *path = getenv("PATH");
+	const char *p, *end;
+
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path;; p = end + 1) {
+		size_t len;
+		char *cand;
+
+		end = strchr(p, ':');
+		len = end ? (size_t)(end - p) : strlen(p);
+		cand = len ? xasprintf("%.*s/%s", (int)len, p, name) : xasprintf("./%s", name);
+		if (is_executable(cand))
+			return cand;
+		free(cand);
+		if (!end)
+			return NULL;
+	}
+}
+
+static char *find_clang(void)
+{
+	const char *env = getenv("PAELLA_CLANG");
+	char *found;
+
+	if (env && *env) {
+		if (strchr(env, '/')) {
+			if (!is_executable(env))
+				die("PAELLA_CLANG='%s' is not an executable file "
+				    "(point it at clang 22, or unset it to use clang-22 from PATH)", env);
+			return xstrdup(env);
+		}
+		found = search_path(env);
+		if (!found)
+			die("PAELLA_CLANG='%s' is not on the PATH "
+			    "(give a full path, or unset it to use clang-22 from PATH)", env);
+		return found;
+	}
+	found = search_path("clang-22");
+	if (found)
+		return found;
+	die("clang-22 is not on the PATH (install clang-22, or set PAELLA_CLANG=/path/to/clang)");
+}
+
+static const char *cuda_root(const char *given)
+{
+	const char *env = getenv("CUDA_PATH");
+
+	if (given)
+		return given;
+	if (env && *env)
+		return env;
+	return PAELLA_DEFAULT_CUDA;
+}
+
+static void check_cuda(const char *cuda, bool from_flag)
+{
+	char *h = xasprintf("%s/include/cuda.h", cuda);
+
+	if (!is_file(h))
+		die("no CUDA toolkit at '%s': %s is missing (%s)", cuda, h,
+		    from_flag ? "fix --cuda-path" : "set CUDA_PATH to the toolkit root, e.g. /usr/local/cuda");
+	free(h);
+}
+
+/*
+ * The plugin: $PAELLA_PLUGIN, else beside paella-cc in the build tree
+ * (<builddir>/tools/paella-cc, <builddir>/pass/paella-instrument.so) or the
+ * install tree (<prefix>/bin, <prefix>/lib[/<triple>]/paella).  Returns NULL
+ * where none exists; `tried` then lists where it looked.
+ */
+static char *find_plugin(const char *dir, char *tried, size_t tried_len)
+{
+	const char *env = getenv("PAELLA_PLUGIN");
+	const char *rel[] = {
+		"../pass/" PLUGIN_NAME,
+		PLUGIN_NAME,
+		"../lib/paella/" PLUGIN_NAME,
+		"../lib/x86_64-linux-gnu/paella/" PLUGIN_NAME,
+		"../lib64/paella/" PLUGIN_NAME,
+	};
+	size_t used = 0;
+
+	tried[0] = '\0';
+	if (env && *env) {
+		if (!is_file(env))
+			die("PAELLA_PLUGIN='%s' does not exist "
+			    "(point it at paella-instrument.so, or unset it to use the one beside paella-cc)", env);
+		return xstrdup(env);
+	}
+	if (!dir)
+		return NULL;
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		char *cand = xasprintf("%s/%s", dir, rel[i]);
+		char *real;
+
+		if (is_file(cand)) {
+			real = realpath(cand, NULL);
+			if (real) {
+				free(cand);
+				return real;
+			}
+			return cand;
+		}
+		if (used < tried_len) {
+			int n = snprintf(tried + used, tried_len - used, "%s%s", used ? ", " : "", cand);
+
+			if (n > 0)
+				used += (size_t)n;
+		}
+		free(cand);
+	}
+	return NULL;
+}
+
+/*
+ * Directory holding libpaellart.so: $PAELLA_RUNTIME_DIR (set and empty: none,
+ * to link without the runtime), else beside paella-cc, else NULL.
+ */
+static char *find_runtime_dir(const char *dir)
+{
+	const char *env = getenv("PAELLA_RUNTIME_DIR");
+	const char *rel[] = {
+		"../runtime",
+		"../lib",
+		"../lib/x86_64-linux-gnu",
+		"../lib64",
+	};
+
+	if (env) {
+		char *lib;
+
+		if (!*env)
+			return NULL;
+		lib = xasprintf("%s/%s", env, RUNTIME_NAME);
+		if (!is_file(lib))
+			die("PAELLA_RUNTIME_DIR='%s' holds no " RUNTIME_NAME
+			    " (fix it, set it empty to link without the runtime, or unset it)", env);
+		free(lib);
+		return xstrdup(env);
+	}
+	if (!dir)
+		return NULL;
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		char *cand = xasprintf("%s/%s/%s", dir, rel[i], RUNTIME_NAME);
+
+		if (is_file(cand)) {
+			char *real = realpath(cand, NULL);
+
+			free(cand);
+			if (real) {
+				char *slash = strrchr(real, '/');
+
+				*slash = '\0';
+				return real;
+			}
+			return xasprintf("%s/%s", dir, rel[i]);
+		}
+		free(cand);
+	}
+	return NULL;
+}
+
+/* Single-quote `s` for a POSIX shell where it needs it. */
+static void print_quoted(FILE *f, const char *s)
+{
+	const char *safe = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			   "0123456789_-+=/.,:@%^";
+
+	if (*s && strspn(s, safe) == strlen(s)) {
+		fputs(s, f);
+		return;
+	}
+	fputc('\'', f);
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*s, f);
+	}
+	fputc('\'', f);
+}
+
+/* Clang options whose value is the next argument (so it is not an input). */
+static bool takes_separate_value(const char *a)
+{
+	static const char *const opts[] = {
+		"-o", "-I", "-D", "-U", "-L", "-l", "-F", "-T", "-u", "-z", "-e",
+		"-include", "-imacros", "-isystem", "-idirafter", "-iquote", "-isysroot",
+		"-iprefix", "-iwithprefix", "-iwithprefixbefore", "-include-pch",
+		"-ivfsoverlay", "-cxx-isystem", "-isystem-after", "-working-directory",
+		"-MF", "-MT", "-MQ", "-MJ", "-Xclang", "-Xlinker", "-Xassembler",
+		"-Xpreprocessor", "-Xarch_device", "-Xarch_host", "-Xcuda-ptxas",
+		"-Xcuda-fatbinary", "-Xoffload-linker", "-Xopenmp-target", "-mllvm",
+		"-target", "--target", "-gcc-toolchain", "--param", "--serialize-diagnostics",
+		"-dependency-file", "--output", "-rpath", "--sysroot", "-B",
+		NULL,
+	};
+
+	for (const char *const *o = opts; *o; o++)
+		if (strcmp(a, *o) == 0)
+			return true;
+	/* -Xarch_<arch> <arg> */
+	return starts_with(a, "-Xarch_") && strchr(a + 7, '=') == NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: paella-cc [--paella-OPTION...] [clang options] file...\n"
+"\n"
+"Compiles CUDA (.cu) with clang and the paella-instrument pass: every kernel\n"
+"gets a trailing launch-record parameter and a block-exit epilogue that\n"
+"reports progress to the Paella runtime, and <<<>>> launches on the host go\n"
+"through the runtime (paella_launch_kernel).  Everything that is not a\n"
+"--paella-* option goes to clang unchanged.\n"
+"\n"
+"paella-cc options:\n"
+"  --paella-no-instrument  same compiler and flags, without the pass (for fair\n"
+"                          overhead comparisons); links without libpaellart\n"
+"  --paella-skip=REGEX     leave kernels whose (mangled) name matches REGEX\n"
+"                          uninstrumented (LLVM regex; repeat to add more);\n"
+"                          reaches the pass as -mllvm -paella-skip=REGEX\n"
+"  --paella-cubin          build a cubin for the runtime to load (adds\n"
+"                          --cuda-device-only -c where missing)\n"
+"  --paella-print-plugin   print the pass plugin paella-cc would use, and exit\n"
+"  --help                  print this help, and exit\n"
+"  --version               print versions and paths, and exit\n"
+"\n"
+"nvcc-style options it translates:\n"
+"  -arch=sm_XX, -arch sm_XX  become --cuda-gpu-arch=sm_XX\n"
+"\n"
+"What it adds to clang's command line:\n"
+"  -x cuda before .cu inputs (-x none before other inputs that follow them),\n"
+"  --cuda-path=CUDA  -isystem CUDA/include/cccl  -Wno-unknown-cuda-version\n"
+"  -fpass-plugin=PLUGIN  --cuda-gpu-arch=" DEFAULT_ARCH " (unless an arch is given),\n"
+"  and, when it links: -L RTDIR -lpaellart -Wl,-rpath,RTDIR (where libpaellart\n"
+"  exists) and -L CUDA/lib64 -lcudart -Wl,-rpath,CUDA/lib64.\n"
+"  -v prints the clang command (shell-quoted) on stderr and passes -v to clang.\n"
+"\n"
+"Examples:\n"
+"  paella-cc --cuda-device-only -S -O3 k.cu -o k.ptx     instrumented PTX\n"
+"  paella-cc --cuda-device-only -c -O3 k.cu -o k.cubin   sm_90 cubin (ELF)\n"
+"  paella-cc --paella-cubin -O3 k.cu -o k.cubin          the same\n"
+"  paella-cc -c -O3 k.cu -o k.o                          host object with the\n"
+"                                                        device code embedded\n"
+"  paella-cc -O3 main.cu k.o -o app                      executable, linked\n"
+"                                                        with libpaellart\n"
+"  paella-cc --paella-no-instrument -O3 main.cu -o app   baseline, no pass\n"
+"  paella-cc --paella-skip='^cublas' -c k.cu             keep some kernels as-is\n"
+"\n"
+"Environment:\n"
+"  PAELLA_CLANG        clang to run (default: clang-22 from PATH)\n"
+"  CUDA_PATH           CUDA toolkit root (default: " PAELLA_DEFAULT_CUDA ")\n"
+"  PAELLA_PLUGIN       the pass plugin (default: beside paella-cc: ../pass/,\n"
+"                      ./, ../lib/paella/, ../lib/x86_64-linux-gnu/paella/)\n"
+"  PAELLA_RUNTIME_DIR  directory of libpaellart.so (default: beside paella-cc:\n"
+"                      ../runtime/, ../lib/, ../lib/x86_64-linux-gnu/);\n"
+"                      set and empty: link without it\n"
+"\n"
+"Errors of its own (unknown --paella-* option, no input, missing file, no\n"
+"clang, no toolkit, no plugin) exit with status 2; otherwise paella-cc exits\n"
+"with clang's status.\n");
+}
+
+int main(int argc, char **argv)
+{
+	bool verbose = false, no_instrument = false, want_cubin = false, print_plugin = false;
+	bool user_arch = false, has_cuda_input = false, has_input = false;
+	bool no_link = false, device_only = false, host_only = false, has_c = false;
+	bool bad_for_cubin = false;
+	const char *user_cuda = NULL;
+	const char *user_x = NULL; /* the language a user's -x set, NULL for none */
+	bool cur_cuda = false;     /* whether our own -x cuda is in effect */
+	char *skip = NULL;
+	struct argv_buf user = {0}, cmd = {0};
+	char *dir, *clang, *plugin = NULL;
+	const char *cuda;
+	char tried[2048];
+
+	(void)argc;
+	dir = self_dir();
+
+	/* STEP 1: read the arguments; own flags out, nvcc's -arch translated,
+	 * -x switched around the inputs. */
+	for (int i = 1; argv[i]; i++) {
+		const char *a = argv[i];
+
+		if (starts_with(a, "--paella-")) {
+			if (strcmp(a, "--paella-no-instrument") == 0) {
+				no_instrument = true;
+			} else if (starts_with(a, "--paella-skip=")) {
+				const char *re = a + strlen("--paella-skip=");
+				char *old = skip;
+
+				if (!*re)
+					die("--paella-skip= needs a regex, e.g. --paella-skip='^vector_add$'");
+				skip = old ? xasprintf("%s|(%s)", old, re) : xasprintf("(%s)", re);
+				free(old);
+			} else if (strcmp(a, "--paella-skip") == 0) {
+				die("--paella-skip needs '=': write --paella-skip=REGEX");
+			} else if (strcmp(a, "--paella-cubin") == 0) {
+				want_cubin = true;
+			} else if (strcmp(a, "--paella-print-plugin") == 0) {
+				print_plugin = true;
+			} else {
+				die("unknown option '%s' (see paella-cc --help for the --paella-* options)", a);
+			}
+			continue;
+		}
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-help") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		if (strcmp(a, "--version") == 0) {
+			char *p = find_plugin(dir, tried, sizeof(tried));
+			char *rt = find_runtime_dir(dir);
+
+			printf("paella-cc %s (instrumentation ABI %d)\n", PAELLA_VERSION, PAELLA_ABI_VERSION);
+			printf("plugin: %s\n", p ? p : "(not found)");
+			printf("runtime: %s\n", rt ? rt : "(not found)");
+			printf("cuda: %s\n", cuda_root(NULL));
+			fflush(stdout);
+			clang = find_clang();
+			printf("clang: %s\n", clang);
+			fflush(stdout);
+			execl(clang, clang, "--version", (char *)NULL);
+			die("cannot run %s: %s", clang, strerror(errno));
+		}
+		if (strcmp(a, "-arch") == 0) {
+			if (!argv[i + 1])
+				die("-arch needs a GPU architecture, e.g. -arch sm_90");
+			argv_push(&user, xasprintf("--cuda-gpu-arch=%s", argv[++i]));
+			user_arch = true;
+			continue;
+		}
+		if (starts_with(a, "-arch=")) {
+			argv_push(&user, xasprintf("--cuda-gpu-arch=%s", a + 6));
+			user_arch = true;
+			continue;
+		}
+		if (starts_with(a, "--cuda-gpu-arch=") || starts_with(a, "--offload-arch=") ||
+		    strcmp(a, "--cuda-gpu-arch") == 0 || strcmp(a, "--offload-arch") == 0)
+			user_arch = true;
+		if (starts_with(a, "--cuda-path="))
+			user_cuda = a + strlen("--cuda-path=");
+		if (strcmp(a, "-v") == 0)
+			verbose = true;
+		if (strcmp(a, "-c") == 0)
+			has_c = true;
+		if (strcmp(a, "-c") == 0 || strcmp(a, "-S") == 0 || strcmp(a, "-E") == 0 ||
+		    strcmp(a, "-fsyntax-only") == 0 || strcmp(a, "-M") == 0 || strcmp(a, "-MM") == 0 ||
+		    strcmp(a, "--precompile") == 0)
+			no_link = true;
+		if (strcmp(a, "-S") == 0 || strcmp(a, "-E") == 0 || strcmp(a, "-emit-llvm") == 0)
+			bad_for_cubin = true;
+		if (strcmp(a, "--cuda-device-only") == 0 || strcmp(a, "--offload-device-only") == 0)
+			device_only = true;
+		if (strcmp(a, "--cuda-host-only") == 0 || strcmp(a, "--offload-host-only") == 0)
+			host_only = true;
+
+		if (strcmp(a, "-x") == 0) {
+			if (!argv[i + 1])
+				die("-x needs a language, e.g. -x cuda");
+			argv_push(&user, a);
+			a = argv[++i];
+			argv_push(&user, a);
+			user_x = strcmp(a, "none") == 0 ? NULL : a;
+			cur_cuda = false;
+			continue;
+		}
+		if (starts_with(a, "-x") && a[2]) {
+			argv_push(&user, a);
+			user_x = strcmp(a + 2, "none") == 0 ? NULL : a + 2;
+			cur_cuda = false;
+			continue;
+		}
+		if (takes_separate_value(a)) {
+			argv_push(&user, a);
+			if (argv[i + 1])
+				argv_push(&user, argv[++i]);
+			continue;
+		}
+		if (a[0] == '-' && a[1]) {
+			argv_push(&user, a);
+			continue;
+		}
+
+		/* An input: a file, or "-" for stdin. */
+		has_input = true;
+		if (strcmp(a, "-") != 0 && !is_file(a)) {
+			struct stat st;
+
+			if (stat(a, &st) == 0)
+				die("input '%s' is not a regular file", a);
+			die("no such input file: '%s' (check the path)", a);
+		}
+		if (user_x) {
+			if (strcmp(user_x, "cuda") == 0)
+				has_cuda_input = true;
+		} else if (ends_with(a, ".cu")) {
+			if (!cur_cuda) {
+				argv_push(&user, "-x");
+				argv_push(&user, "cuda");
+				cur_cuda = true;
+			}
+			has_cuda_input = true;
+		} else if (cur_cuda) {
+			argv_push(&user, "-x");
+			argv_push(&user, "none");
+			cur_cuda = false;
+		}
+		argv_push(&user, a);
+	}
+
+	if (print_plugin) {
+		plugin = find_plugin(dir, tried, sizeof(tried));
+		if (!plugin)
+			die("pass plugin " PLUGIN_NAME " not found (looked in %s); "
+			    "build it (ninja), or set PAELLA_PLUGIN=/path/to/" PLUGIN_NAME, tried);
+		puts(plugin);
+		return 0;
+	}
+	if (!has_input)
+		die("no input files (e.g. paella-cc -c k.cu -o k.o; see paella-cc --help)");
+	if (want_cubin) {
+		if (bad_for_cubin || host_only)
+			die("--paella-cubin makes a cubin: drop -S, -E, -emit-llvm and --cuda-host-only");
+		if (!has_cuda_input)
+			die("--paella-cubin needs a .cu input");
+		no_link = true;
+	}
+	if (device_only)
+		no_link = true;
+
+	/* STEP 2: find what the command needs. */
+	clang = find_clang();
+	cuda = cuda_root(user_cuda);
+	if (has_cuda_input || !no_link)
+		check_cuda(cuda, user_cuda != NULL);
+	if (has_cuda_input && !no_instrument) {
+		plugin = find_plugin(dir, tried, sizeof(tried));
+		if (!plugin)
+			die("pass plugin " PLUGIN_NAME " not found (looked in %s); build it (ninja), "
+			    "set PAELLA_PLUGIN=/path/to/" PLUGIN_NAME ", or pass --paella-no-instrument",
+			    tried);
+	}
+
+	/* STEP 3: clang's command line: our flags, then the user's, then the
+	 * libraries, which must follow the objects that need them. */
+	argv_push(&cmd, clang);
+	if (has_cuda_input) {
+		if (!user_cuda)
+			argv_push(&cmd, xasprintf("--cuda-path=%s", cuda));
+		argv_push(&cmd, "-isystem");
+		argv_push(&cmd, xasprintf("%s/include/cccl", cuda));
+		argv_push(&cmd, "-Wno-unknown-cuda-version");
+		if (!user_arch)
+			argv_push(&cmd, "--cuda-gpu-arch=" DEFAULT_ARCH);
+		if (plugin) {
+			argv_push(&cmd, xasprintf("-fpass-plugin=%s", plugin));
+			/* Clang 22 loads -fpass-plugin plugins before it parses
+			 * -mllvm, and hands -mllvm to the host and the device
+			 * compilations alike, so the plugin's cl::opt is seen on
+			 * both sides. */
+			if (skip) {
+				argv_push(&cmd, "-mllvm");
+				argv_push(&cmd, xasprintf("-paella-skip=%s", skip));
+			}
+		}
+	}
+	if (want_cubin) {
+		if (!device_only)
+			argv_push(&cmd, "--cuda-device-only");
+		if (!has_c)
+			argv_push(&cmd, "-c");
+	}
+	for (size_t i = 0; i < user.n; i++)
+		argv_push(&cmd, user.v[i]);
+	if (!no_link) {
+		if (!no_instrument) {
+			char *rt = find_runtime_dir(dir);
+
+			/* Without the runtime, the link fails on
+			 * paella_launch_kernel, which says what is missing. */
+			if (rt) {
+				argv_push(&cmd, xasprintf("-L%s", rt));
+				argv_push(&cmd, "-lpaellart");
+				argv_push(&cmd, xasprintf("-Wl,-rpath,%s", rt));
+			}
+		}
+		argv_push(&cmd, xasprintf("-L%s/lib64", cuda));
+		argv_push(&cmd, "-lcudart");
+		argv_push(&cmd, xasprintf("-Wl,-rpath,%s/lib64", cuda));
+	}
+
+	/* STEP 4: run it. */
+	if (verbose) {
+		for (size_t i = 0; i < cmd.n; i++) {
+			if (i)
+				fputc(' ', stderr);
+			print_quoted(stderr, cmd.v[i]);
+		}
+		fputc('\n', stderr);
+		fflush(stderr);
+	}
+	execv(clang, (char *const *)cmd.v);
+	die("cannot run %s: %s (set PAELLA_CLANG to a working clang 22)", clang, strerror(errno));
+}
