@@ -1,0 +1,209 @@
+/*
+ * notify.h - the host side of the instrumentation ABI: launch records, and
+ * the progress and completion of the launches that use them.  Private.
+ *
+ * See paella/instrument-abi.h for what an instrumented kernel does with its
+ * record.  A record's header (shard count, post mask) is written once when the
+ * record is made, so records come in classes and a launch takes a free record
+ * of the class that paella__notify_plan() picks for its grid.
+ *
+ * A launch, from one thread:
+ *	paella__notify_acquire(pool, nblocks, true, &rec);
+ *	params[nparams] = (void *)paella__notify_kernel_param(rec);
+ *	cu->cuLaunchKernel(..., params, NULL);
+ *	paella__notify_enqueue_completion(rec, stream);
+ *	while (!paella__notify_done(rec))
+ *		p = paella__notify_progress(rec);
+ *	paella__notify_release(rec);
+ *
+ * Counters are never reset on the device.  For each shard s a record keeps
+ * base[s], the blocks shard s received in the record's earlier launches; a
+ * post of value v in this launch means v - base[s] of its blocks finished
+ * (uint32 arithmetic: wrap-around is harmless).
+ *
+ * The arithmetic (planning, shard counts, bases, progress from slot values)
+ * is in pure functions with no driver calls, so unit tests cover it.
+ */
+#ifndef PAELLA_NOTIFY_H
+#define PAELLA_NOTIFY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cuda-driver.h"
+#include "paella/instrument-abi.h"
+
+/* ---- tuning: a later benchmark sets these ------------------------------ */
+
+/* Most shards (separate counters) a launch uses.  More spread the blocks'
+ * atomics over more lines; each is one more slot the CPU reads per poll.
+ * 64 cost +6% on the 262,144-block vector add with fire-and-forget
+ * reductions (DESIGN.md).  A power of two, at most PAELLA_MAX_SHARDS. */
+#define PAELLA_NOTIFY_SHARDS_MAX 64u
+
+/* How many posts to host memory a launch makes, at least (and fewer than
+ * twice this many), once its grid has this many blocks; a smaller grid posts
+ * from every block.  256 posts of a 262,144-block grid are one every 1,024
+ * blocks: about once per wave on a 132-SM card. */
+#define PAELLA_NOTIFY_POSTS_PER_GRID 256u
+
+/* Largest grid a record can count: block ids and counters are 32-bit. */
+#define PAELLA_NOTIFY_MAX_BLOCKS UINT32_MAX
+
+/* ---- pure arithmetic --------------------------------------------------- */
+
+struct paella__notify_class {
+	/* shards = 1 << shard_shift */
+	uint32_t shard_shift;
+	/* A block posts when its index in its shard & post_mask == post_mask
+	 * (or it is its shard's last); a power of two minus one. */
+	uint32_t post_mask;
+};
+
+/* The class for a grid of @nblocks (1 to PAELLA_NOTIFY_MAX_BLOCKS):
+ * shards = min(PAELLA_NOTIFY_SHARDS_MAX, next power of two >= nblocks),
+ * post interval = largest power of two <= nblocks / POSTS_PER_GRID. */
+struct paella__notify_class
+paella__notify_plan(uint64_t nblocks);
+
+static inline uint32_t
+paella__notify_class_shards(struct paella__notify_class cls)
+{
+	return UINT32_C(1) << cls.shard_shift;
+}
+
+/* Blocks of a grid of @nblocks that shard @s of @shards receives: the ids
+ * b < nblocks with b & (shards - 1) == s.  Exact for any nblocks. */
+uint64_t
+paella__notify_shard_blocks(uint64_t nblocks, uint32_t shards, uint32_t s);
+
+/* How many blocks of such a grid post to host memory. */
+uint64_t
+paella__notify_posts(uint64_t nblocks, struct paella__notify_class cls);
+
+/* What the CPU knows of one record's counters: the bases across launches,
+ * and this launch's best progress. */
+struct paella__notify_track {
+	uint32_t shards;
+	uint64_t nblocks;
+	/* Sum of seen[]: blocks known finished in this launch. */
+	uint64_t progress;
+	/* Counter value of shard s before this launch. */
+	uint32_t base[PAELLA_NOTIFY_SHARDS_MAX];
+	/* Blocks shard s receives in this launch. */
+	uint32_t count[PAELLA_NOTIFY_SHARDS_MAX];
+	/* Most blocks of shard s seen finished in this launch: the largest
+	 * post, so that a stale smaller post arriving late changes nothing. */
+	uint32_t seen[PAELLA_NOTIFY_SHARDS_MAX];
+};
+
+/* A record fresh from the device: counters zero. */
+void
+paella__notify_track_init(struct paella__notify_track *t, uint32_t shards);
+
+/* Starts a launch of @nblocks: counts per shard, nothing seen. */
+void
+paella__notify_track_start(struct paella__notify_track *t, uint64_t nblocks);
+
+/* Folds the host slots' current values into the progress and returns it.
+ * A slot value outside [base, base + count] is a stale post from an earlier
+ * launch (or the base itself) and is ignored.  Never more than nblocks,
+ * never less than the last call's. */
+uint64_t
+paella__notify_track_update(struct paella__notify_track *t,
+			    const volatile uint32_t *slots);
+
+/* After the launch completed: bases move past its blocks. */
+void
+paella__notify_track_finish(struct paella__notify_track *t);
+
+/* ---- records on the device ------------------------------------------- */
+
+struct paella__notify_pool;
+struct paella__notify_record;
+
+/* A pool of records; makes no driver call until the first acquire.  Every
+ * call that touches the driver needs the context of the pool's launches
+ * current in the calling thread. */
+enum paella_status
+paella__notify_pool_create(const struct paella__cu *cu,
+			   struct paella__notify_pool **out);
+
+/* Frees every record.  None may be in use (acquired and not released). */
+void
+paella__notify_pool_destroy(struct paella__notify_pool *pool);
+
+/* How many records the pool has made (for tests and statistics). */
+unsigned
+paella__notify_pool_records(struct paella__notify_pool *pool);
+
+/*
+ * Takes a record for one launch of @nblocks blocks, making one if none of its
+ * class is free; @instrumented false gives a completion-only record for a
+ * kernel the pass left alone.  The record's host slots are set to the bases.
+ */
+enum paella_status
+paella__notify_acquire(struct paella__notify_pool *pool, uint64_t nblocks,
+		       bool instrumented, struct paella__notify_record **out);
+
+/* The kernel's extra last argument: kernelParams[i] = this pointer.  Valid
+ * until release; for a completion-only record it points to a null record. */
+const CUdeviceptr *
+paella__notify_kernel_param(const struct paella__notify_record *rec);
+
+/* Enqueues, on @stream after the kernel, the write of this launch's sequence
+ * number to the record's host-mapped completion word. */
+enum paella_status
+paella__notify_enqueue_completion(struct paella__notify_record *rec,
+				  CUstream stream);
+
+/* Reads the host-mapped words once: returns whether the launch is complete
+ * and stores the blocks known finished in @progress (may be NULL). */
+bool
+paella__notify_poll(struct paella__notify_record *rec, uint64_t *progress);
+
+/* Blocks known finished: monotone, at most the grid, the grid once done.
+ * Completion-only records know 0 or the grid. */
+uint64_t
+paella__notify_progress(struct paella__notify_record *rec);
+
+/* True once the completion word shows this launch's sequence number or the
+ * posts sum to the grid.  Stays true. */
+bool
+paella__notify_done(struct paella__notify_record *rec);
+
+/* For a caller who knows the kernel finished by other means (it synchronized
+ * the stream): the record counts as done. */
+void
+paella__notify_set_done(struct paella__notify_record *rec);
+
+/* The grid and class of the record's current launch. */
+uint64_t
+paella__notify_nblocks(const struct paella__notify_record *rec);
+struct paella__notify_class
+paella__notify_record_class(const struct paella__notify_record *rec);
+bool
+paella__notify_instrumented(const struct paella__notify_record *rec);
+
+/*
+ * Copies the record's device counters back (synchronous cuMemcpyDtoH) and
+ * stores in @total the blocks they counted in this launch, and in
+ * @per_shard (may be NULL; shards entries) each shard's.  For tests: call
+ * after the kernel finished (synchronize its stream) and before release.
+ */
+enum paella_status
+paella__notify_read_counters(struct paella__notify_record *rec,
+			     uint64_t *total, uint32_t *per_shard);
+
+/* Returns a completed record to the pool; its bases move past the launch.
+ * Aborts if the record is not done: reusing it while its kernel runs would
+ * corrupt the next launch's progress. */
+void
+paella__notify_release(struct paella__notify_record *rec);
+
+/* Returns a record whose kernel was never launched (cuLaunchKernel failed):
+ * its bases stay. */
+void
+paella__notify_cancel(struct paella__notify_record *rec);
+
+#endif /* PAELLA_NOTIFY_H */

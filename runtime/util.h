@@ -1,0 +1,78 @@
+/*
+ * util.h - small helpers shared by the runtime's files.  Private.
+ */
+#ifndef PAELLA_UTIL_H
+#define PAELLA_UTIL_H
+
+#include <stdint.h>
+
+#define PAELLA__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define PAELLA__STR_(x) #x
+/* Stringifies after macro expansion: PAELLA__STR(cuMemAlloc) is "cuMemAlloc_v2". */
+#define PAELLA__STR(x) PAELLA__STR_(x)
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PAELLA__PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#define PAELLA__NORETURN __attribute__((noreturn))
+#define PAELLA__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define PAELLA__PRINTF(fmt, args)
+#define PAELLA__NORETURN
+#define PAELLA__UNLIKELY(x) (x)
+#endif
+
+/* Aborts with a message naming the place: for broken internal invariants,
+ * never for bad input (that returns a status). */
+PAELLA__NORETURN PAELLA__PRINTF(4, 5) void
+paella__abort(const char *file, int line, const char *func, const char *fmt, ...);
+
+/* Checked in every build type: a broken invariant must not run on. */
+#define PAELLA__ASSERT(cond) \
+	do { \
+		if (PAELLA__UNLIKELY(!(cond))) \
+			paella__abort(__FILE__, __LINE__, __func__, \
+				      "assertion failed: %s", #cond); \
+	} while (0)
+
+#define PAELLA__BUG(...) paella__abort(__FILE__, __LINE__, __func__, __VA_ARGS__)
+
+static inline int
+paella__is_pow2_u64(uint64_t x)
+{
+	return x != 0 && (x & (x - 1)) == 0;
+}
+
+/* Smallest power of two >= x; 1 for x <= 1.  x must be <= 2^63. */
+static inline uint64_t
+paella__next_pow2_u64(uint64_t x)
+{
+	uint64_t p = 1;
+
+	while (p < x)
+		p <<= 1;
+	return p;
+}
+
+/* Largest power of two <= x; 1 for x <= 1. */
+static inline uint64_t
+paella__floor_pow2_u64(uint64_t x)
+{
+	uint64_t p = 1;
+
+	while (p <= x / 2)
+		p <<= 1;
+	return p;
+}
+
+static inline uint32_t
+paella__log2_u64(uint64_t pow2)
+{
+	uint32_t s = 0;
+
+	while ((UINT64_C(1) << s) < pow2)
+		s++;
+	return s;
+}
+
+#endif /* PAELLA_UTIL_H */

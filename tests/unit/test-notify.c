@@ -1,0 +1,564 @@
+/*
+ * test-notify.c - launch-record arithmetic, and the host side of the
+ * instrumentation ABI end to end on the fake driver, whose "device" memory
+ * is host memory: the tests play the kernels' block-exit epilogue as
+ * paella/instrument-abi.h describes it.
+ */
+#include <check.h>
+#include <dlfcn.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "notify.h"
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t
+rng(void)
+{
+	/* xorshift64*: fixed seed, so failures reproduce. */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+static void
+shuffle_u32(uint32_t *a, size_t n)
+{
+	for (size_t i = n; i > 1; i--) {
+		size_t j = rng() % i;
+		uint32_t t = a[i - 1];
+
+		a[i - 1] = a[j];
+		a[j] = t;
+	}
+}
+
+/* A post on its way to host memory. */
+struct post {
+	uint32_t shard;
+	uint32_t value;
+};
+
+/*
+ * One block's exit epilogue, as the ABI header says: add one to the shard's
+ * counter; a sampled block, or the last of its shard, posts the new value.
+ * The post is returned (not stored) so the caller decides when it lands.
+ */
+static bool
+block_exit(const struct paella__notify_class *cls, uint32_t shards,
+	   uint32_t *counters, uint64_t nblocks, uint32_t id, struct post *out)
+{
+	uint32_t mask = shards - 1;
+	uint32_t s = id & mask;
+	uint32_t index = id >> cls->shard_shift;
+	uint32_t last = (uint32_t)((nblocks - 1 - s) >> cls->shard_shift);
+	uint32_t v = ++counters[s];
+
+	if ((index & cls->post_mask) != cls->post_mask && index != last)
+		return false;
+	out->shard = s;
+	out->value = v;
+	return true;
+}
+
+/* ---- planning ----------------------------------------------------------- */
+
+START_TEST(notify_plan_classes)
+{
+	static const struct {
+		uint64_t nblocks;
+		uint32_t shards;
+		uint32_t post_mask;
+	} cases[] = {
+		{ 1, 1, 0 },
+		{ 7, 8, 0 },
+		{ 64, 64, 0 },
+		{ 256, 64, 0 },
+		{ 1000, 64, 1 },
+		{ 4096, 64, 15 },
+		{ 262144, 64, 1023 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct paella__notify_class cls = paella__notify_plan(cases[i].nblocks);
+
+		ck_assert_msg(paella__notify_class_shards(cls) == cases[i].shards,
+			      "%llu blocks: %u shards",
+			      (unsigned long long)cases[i].nblocks,
+			      paella__notify_class_shards(cls));
+		ck_assert_msg(cls.post_mask == cases[i].post_mask,
+			      "%llu blocks: post mask %u",
+			      (unsigned long long)cases[i].nblocks, cls.post_mask);
+	}
+	/* A small grid posts from every block; 262,144 blocks about once
+	 * per 1,024 blocks. */
+	ck_assert_uint_eq(paella__notify_posts(7, paella__notify_plan(7)), 7);
+	ck_assert_uint_eq(paella__notify_posts(64, paella__notify_plan(64)), 64);
+	ck_assert_uint_eq(paella__notify_posts(262144, paella__notify_plan(262144)), 256);
+}
+END_TEST
+
+START_TEST(notify_plan_posts_bounded)
+{
+	uint64_t n = 1;
+
+	while (n <= PAELLA_NOTIFY_MAX_BLOCKS) {
+		struct paella__notify_class cls = paella__notify_plan(n);
+		uint32_t shards = paella__notify_class_shards(cls);
+		uint64_t posts = paella__notify_posts(n, cls);
+		uint64_t lo = n < PAELLA_NOTIFY_POSTS_PER_GRID ? n : PAELLA_NOTIFY_POSTS_PER_GRID;
+
+		ck_assert(shards >= 1 && shards <= PAELLA_NOTIFY_SHARDS_MAX);
+		ck_assert((shards & (shards - 1)) == 0);
+		ck_assert(((uint64_t)cls.post_mask & ((uint64_t)cls.post_mask + 1)) == 0);
+		ck_assert_msg(posts >= lo && posts < 2 * PAELLA_NOTIFY_POSTS_PER_GRID + shards,
+			      "%llu blocks post %llu times",
+			      (unsigned long long)n, (unsigned long long)posts);
+		/* Every shard has a block once the grid is large enough. */
+		if (n >= PAELLA_NOTIFY_SHARDS_MAX)
+			ck_assert_uint_eq(shards, PAELLA_NOTIFY_SHARDS_MAX);
+		n = n < 100 ? n + 1 : n + n / 3 + 1;
+	}
+}
+END_TEST
+
+START_TEST(notify_shard_blocks_exact)
+{
+	static const uint64_t grids[] = { 1, 2, 3, 7, 63, 65, 129, 999, 1001, 4097, 65535 };
+
+	for (size_t g = 0; g < sizeof(grids) / sizeof(grids[0]); g++) {
+		for (uint32_t shards = 1; shards <= PAELLA_MAX_SHARDS; shards *= 2) {
+			uint64_t sum = 0;
+
+			for (uint32_t s = 0; s < shards; s++) {
+				uint64_t brute = 0, c;
+
+				for (uint64_t b = 0; b < grids[g]; b++)
+					brute += (b & (shards - 1)) == s;
+				c = paella__notify_shard_blocks(grids[g], shards, s);
+				ck_assert_uint_eq(c, brute);
+				sum += c;
+			}
+			ck_assert_uint_eq(sum, grids[g]);
+		}
+	}
+	/* Large odd grids: the counts still add up. */
+	for (uint32_t shards = 1; shards <= 64; shards *= 2) {
+		uint64_t big[] = { 262143, 262145, PAELLA_NOTIFY_MAX_BLOCKS };
+
+		for (size_t i = 0; i < 3; i++) {
+			uint64_t sum = 0;
+
+			for (uint32_t s = 0; s < shards; s++)
+				sum += paella__notify_shard_blocks(big[i], shards, s);
+			ck_assert_uint_eq(sum, big[i]);
+		}
+	}
+}
+END_TEST
+
+/* ---- progress from slot values ------------------------------------------ */
+
+/*
+ * Runs one simulated launch of @nblocks on @t, whose bases equal @counters:
+ * blocks finish in random order, posts land late and out of order (a smaller
+ * post may land after a larger one), and after every step the progress must
+ * be monotone, at most the blocks really finished, and at most the grid.
+ */
+static void
+simulate_launch(struct paella__notify_track *t, const struct paella__notify_class *cls,
+		uint32_t *counters, uint32_t *slots, uint64_t nblocks)
+{
+	uint32_t shards = t->shards;
+	uint32_t *order = malloc(nblocks * sizeof(*order));
+	struct post *inflight = malloc(nblocks * sizeof(*inflight));
+	size_t ninflight = 0;
+	uint64_t finished = 0, last = 0, p;
+
+	ck_assert_ptr_nonnull(order);
+	ck_assert_ptr_nonnull(inflight);
+	for (uint32_t s = 0; s < shards; s++)
+		slots[s] = t->base[s];
+	paella__notify_track_start(t, nblocks);
+	for (uint64_t i = 0; i < nblocks; i++)
+		order[i] = (uint32_t)i;
+	shuffle_u32(order, nblocks);
+
+	for (uint64_t i = 0; i < nblocks || ninflight > 0;) {
+		uint64_t r = rng() % 4;
+
+		if (i < nblocks && (r < 2 || ninflight == 0)) {
+			if (block_exit(cls, shards, counters, nblocks, order[i],
+				       &inflight[ninflight]))
+				ninflight++;
+			finished++;
+			i++;
+		} else {
+			/* Land a random in-flight post, not the oldest. */
+			size_t k = rng() % ninflight;
+
+			slots[inflight[k].shard] = inflight[k].value;
+			inflight[k] = inflight[--ninflight];
+		}
+		p = paella__notify_track_update(t, slots);
+		ck_assert_msg(p >= last, "progress went back from %llu to %llu",
+			      (unsigned long long)last, (unsigned long long)p);
+		ck_assert_msg(p <= finished, "progress %llu ahead of %llu finished blocks",
+			      (unsigned long long)p, (unsigned long long)finished);
+		ck_assert(p <= nblocks);
+		last = p;
+	}
+	/* Every shard's last block posted, but not necessarily the final
+	 * count: only the completion word is exact. */
+	ck_assert(last <= nblocks);
+	for (uint32_t s = 0; s < shards; s++)
+		ck_assert_uint_eq((uint32_t)(counters[s] - t->base[s]), t->count[s]);
+	paella__notify_track_finish(t);
+	for (uint32_t s = 0; s < shards; s++)
+		ck_assert_uint_eq(t->base[s], counters[s]);
+	free(order);
+	free(inflight);
+}
+
+START_TEST(notify_progress_simulated)
+{
+	static const uint64_t grids[] = { 1, 2, 7, 64, 65, 300, 1000, 4099, 70001 };
+
+	for (size_t g = 0; g < sizeof(grids) / sizeof(grids[0]); g++) {
+		struct paella__notify_class cls = paella__notify_plan(grids[g]);
+		uint32_t shards = paella__notify_class_shards(cls);
+		uint32_t counters[PAELLA_NOTIFY_SHARDS_MAX] = { 0 };
+		uint32_t slots[PAELLA_NOTIFY_SHARDS_MAX] = { 0 };
+		struct paella__notify_track t;
+
+		paella__notify_track_init(&t, shards);
+		/* Several launches of the same class on one record: the
+		 * counters keep going, the bases follow. */
+		for (int launch = 0; launch < 3; launch++)
+			simulate_launch(&t, &cls, counters, slots, grids[g]);
+	}
+}
+END_TEST
+
+START_TEST(notify_progress_wraps)
+{
+	struct paella__notify_class cls = paella__notify_plan(5000);
+	uint32_t shards = paella__notify_class_shards(cls);
+	uint32_t counters[PAELLA_NOTIFY_SHARDS_MAX];
+	uint32_t slots[PAELLA_NOTIFY_SHARDS_MAX];
+	struct paella__notify_track t;
+
+	paella__notify_track_init(&t, shards);
+	/* Counters a few blocks short of 2^32: this launch wraps them. */
+	for (uint32_t s = 0; s < shards; s++) {
+		counters[s] = UINT32_MAX - 20 + s % 7;
+		t.base[s] = counters[s];
+	}
+	simulate_launch(&t, &cls, counters, slots, 5000);
+	simulate_launch(&t, &cls, counters, slots, 5000);
+}
+END_TEST
+
+START_TEST(notify_progress_all_posts_sum_to_grid)
+{
+	const uint64_t n = 1001;
+	struct paella__notify_class cls = paella__notify_plan(n);
+	uint32_t shards = paella__notify_class_shards(cls);
+	uint32_t slots[PAELLA_NOTIFY_SHARDS_MAX];
+	struct paella__notify_track t;
+
+	paella__notify_track_init(&t, shards);
+	for (uint32_t s = 0; s < shards; s++)
+		t.base[s] = 0xfffffff0u + s;
+	paella__notify_track_start(&t, n);
+	for (uint32_t s = 0; s < shards; s++)
+		slots[s] = t.base[s];
+	ck_assert_uint_eq(paella__notify_track_update(&t, slots), 0);
+	/* Each shard's final count, with uint32 wrap for most of them. */
+	for (uint32_t s = 0; s < shards; s++)
+		slots[s] = t.base[s] + (uint32_t)paella__notify_shard_blocks(n, shards, s);
+	ck_assert_uint_eq(paella__notify_track_update(&t, slots), n);
+	/* A stale smaller post landing afterwards changes nothing. */
+	slots[3] -= 2;
+	ck_assert_uint_eq(paella__notify_track_update(&t, slots), n);
+}
+END_TEST
+
+START_TEST(notify_progress_ignores_previous_launch)
+{
+	const uint64_t n = 640;
+	struct paella__notify_class cls = paella__notify_plan(n);
+	uint32_t shards = paella__notify_class_shards(cls);
+	uint32_t slots[PAELLA_NOTIFY_SHARDS_MAX];
+	struct paella__notify_track t;
+
+	paella__notify_track_init(&t, shards);
+	paella__notify_track_start(&t, n);
+	paella__notify_track_finish(&t);
+	/* Second launch: slots reset to the new bases (10 per shard)... */
+	paella__notify_track_start(&t, n);
+	for (uint32_t s = 0; s < shards; s++) {
+		ck_assert_uint_eq(t.base[s], 10);
+		slots[s] = t.base[s];
+	}
+	/* ...then late posts of the first launch land (values 1 to 10). */
+	for (uint32_t s = 0; s < shards; s++)
+		slots[s] = 1 + s % 10;
+	ck_assert_uint_eq(paella__notify_track_update(&t, slots), 0);
+	/* A value past this launch's count is garbage, not progress. */
+	slots[0] = t.base[0] + 11;
+	ck_assert_uint_eq(paella__notify_track_update(&t, slots), 0);
+	slots[0] = t.base[0] + 4;
+	ck_assert_uint_eq(paella__notify_track_update(&t, slots), 4);
+}
+END_TEST
+
+/* ---- records on the fake driver ----------------------------------------- */
+
+static struct paella__cu *cu;
+static struct paella__notify_pool *pool;
+static void (*fake_flush)(void);
+static void *fake_handle;
+
+static void
+fake_setup(void)
+{
+	const char *path = getenv("PAELLA_TEST_FAKE_LIBCUDA");
+
+	ck_assert_msg(path != NULL, "meson sets PAELLA_TEST_FAKE_LIBCUDA");
+	setenv("PAELLA_LIBCUDA", path, 1);
+	setenv("FAKE_CUDA_DEFER_WRITES", "1", 1);
+	unsetenv("FAKE_CUDA_FAIL");
+	ck_assert_int_eq(paella__cu_open(&cu), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella__notify_pool_create(cu, &pool), PAELLA_STATUS_OK);
+	/* The same library object the runtime loaded: its deferred writes. */
+	fake_handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	ck_assert_ptr_nonnull(fake_handle);
+	*(void **)&fake_flush = dlsym(fake_handle, "fake_cuda_flush");
+	ck_assert_ptr_nonnull(fake_flush);
+}
+
+static void
+fake_teardown(void)
+{
+	paella__notify_pool_destroy(pool);
+	pool = NULL;
+	paella__cu_close(cu);
+	cu = NULL;
+	dlclose(fake_handle);
+}
+
+/* Plays a whole grid on a record's "device" memory, reading the header as
+ * the epilogue would; posts land in random order after all blocks ran,
+ * checking the progress after each. */
+static void
+play_grid(struct paella__notify_record *rec, uint64_t nblocks)
+{
+	const CUdeviceptr *param = paella__notify_kernel_param(rec);
+	struct paella_launch_record *r = (struct paella_launch_record *)(uintptr_t)*param;
+	struct paella__notify_class cls = { r->shard_shift, r->post_mask };
+	uint32_t shards = r->shard_mask + 1;
+	uint32_t *host = (uint32_t *)(uintptr_t)r->host_counts;
+	uint32_t counters[PAELLA_NOTIFY_SHARDS_MAX];
+	struct post *posts = malloc(nblocks * sizeof(*posts));
+	size_t nposts = 0;
+	uint64_t last = 0;
+
+	ck_assert_ptr_nonnull(posts);
+	ck_assert_uint_eq(shards, 1u << r->shard_shift);
+	for (uint32_t s = 0; s < shards; s++)
+		counters[s] = r->counters[s * PAELLA_COUNTER_STRIDE_WORDS];
+	for (uint32_t id = 0; id < nblocks; id++)
+		if (block_exit(&cls, shards, counters, nblocks, id, &posts[nposts]))
+			nposts++;
+	for (uint32_t s = 0; s < shards; s++)
+		r->counters[s * PAELLA_COUNTER_STRIDE_WORDS] = counters[s];
+	ck_assert_uint_eq(nposts, paella__notify_posts(nblocks, cls));
+	while (nposts > 0) {
+		size_t k = rng() % nposts;
+		uint64_t p;
+
+		host[posts[k].shard] = posts[k].value;
+		posts[k] = posts[--nposts];
+		p = paella__notify_progress(rec);
+		ck_assert(p >= last && p <= nblocks);
+		last = p;
+	}
+	free(posts);
+}
+
+START_TEST(notify_record_header)
+{
+	struct paella__notify_record *rec;
+	struct paella_launch_record *r;
+	struct paella__notify_class cls = paella__notify_plan(262144);
+
+	ck_assert_int_eq(paella__notify_acquire(pool, 262144, true, &rec), PAELLA_STATUS_OK);
+	r = (struct paella_launch_record *)(uintptr_t)*paella__notify_kernel_param(rec);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->shard_mask, paella__notify_class_shards(cls) - 1);
+	ck_assert_uint_eq(r->shard_shift, cls.shard_shift);
+	ck_assert_uint_eq(r->post_mask, cls.post_mask);
+	ck_assert(r->host_counts != 0);
+	for (uint32_t i = 0; i < PAELLA_MAX_SHARDS * PAELLA_COUNTER_STRIDE_WORDS; i++)
+		ck_assert_uint_eq(r->counters[i], 0);
+	paella__notify_cancel(rec);
+}
+END_TEST
+
+START_TEST(notify_record_launches)
+{
+	static const uint64_t grids[] = { 1, 7, 1000, 1000, 7, 4097, 1000 };
+	struct paella__notify_record *rec;
+	uint64_t total;
+
+	for (size_t g = 0; g < sizeof(grids) / sizeof(grids[0]); g++) {
+		uint64_t n = grids[g];
+
+		ck_assert_int_eq(paella__notify_acquire(pool, n, true, &rec), PAELLA_STATUS_OK);
+		ck_assert_int_eq(paella__notify_enqueue_completion(rec, NULL), PAELLA_STATUS_OK);
+		ck_assert(!paella__notify_done(rec));
+		ck_assert_uint_eq(paella__notify_progress(rec), 0);
+		play_grid(rec, n);
+		/* All blocks ran; the posts alone may or may not show it. */
+		ck_assert_int_eq(paella__notify_read_counters(rec, &total, NULL), PAELLA_STATUS_OK);
+		ck_assert_uint_eq(total, n);
+		fake_flush();
+		ck_assert(paella__notify_done(rec));
+		ck_assert_uint_eq(paella__notify_progress(rec), n);
+		paella__notify_release(rec);
+	}
+	/* One record per class: 1, 7, 1000 and 4097 blocks. */
+	ck_assert_uint_eq(paella__notify_pool_records(pool), 4);
+}
+END_TEST
+
+START_TEST(notify_record_done_from_posts)
+{
+	const uint64_t n = 64;
+	struct paella__notify_record *rec;
+
+	/* Every block posts, each shard one block: the posts are exact and
+	 * show completion before the completion word does. */
+	ck_assert_int_eq(paella__notify_acquire(pool, n, true, &rec), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella__notify_enqueue_completion(rec, NULL), PAELLA_STATUS_OK);
+	play_grid(rec, n);
+	ck_assert(paella__notify_done(rec));
+	paella__notify_release(rec);
+	/* The late completion write of that launch lands during the next
+	 * one: not taken for the next one's completion. */
+	ck_assert_int_eq(paella__notify_acquire(pool, n, true, &rec), PAELLA_STATUS_OK);
+	fake_flush();
+	ck_assert(!paella__notify_done(rec));
+	ck_assert_int_eq(paella__notify_enqueue_completion(rec, NULL), PAELLA_STATUS_OK);
+	fake_flush();
+	ck_assert(paella__notify_done(rec));
+	paella__notify_release(rec);
+}
+END_TEST
+
+START_TEST(notify_record_uninstrumented)
+{
+	struct paella__notify_record *rec;
+	uint64_t total;
+
+	ck_assert_int_eq(paella__notify_acquire(pool, 500, false, &rec), PAELLA_STATUS_OK);
+	ck_assert(!paella__notify_instrumented(rec));
+	ck_assert(*paella__notify_kernel_param(rec) == 0);
+	ck_assert_int_eq(paella__notify_enqueue_completion(rec, NULL), PAELLA_STATUS_OK);
+	ck_assert(!paella__notify_done(rec));
+	ck_assert_uint_eq(paella__notify_progress(rec), 0);
+	ck_assert_int_eq(paella__notify_read_counters(rec, &total, NULL),
+			 PAELLA_STATUS_INVALID_ARGUMENT);
+	fake_flush();
+	ck_assert(paella__notify_done(rec));
+	ck_assert_uint_eq(paella__notify_progress(rec), 500);
+	paella__notify_release(rec);
+}
+END_TEST
+
+START_TEST(notify_record_bad_grid)
+{
+	struct paella__notify_record *rec;
+
+	ck_assert_int_eq(paella__notify_acquire(pool, 0, true, &rec),
+			 PAELLA_STATUS_INVALID_ARGUMENT);
+	ck_assert_ptr_null(rec);
+	ck_assert_int_eq(paella__notify_acquire(pool, (uint64_t)PAELLA_NOTIFY_MAX_BLOCKS + 1,
+						true, &rec),
+			 PAELLA_STATUS_INVALID_ARGUMENT);
+	ck_assert_msg(strstr(paella__error_last(), "blocks") != NULL, "%s", paella__error_last());
+}
+END_TEST
+
+START_TEST(notify_record_alloc_fails)
+{
+	struct paella__notify_record *rec;
+
+	setenv("FAKE_CUDA_FAIL", "cuMemAlloc", 1);
+	ck_assert_int_eq(paella__notify_acquire(pool, 100, true, &rec), PAELLA_STATUS_NO_MEMORY);
+	ck_assert_ptr_null(rec);
+	ck_assert_msg(strstr(paella__error_last(), "FAKE_CUDA_ERROR_OUT_OF_MEMORY") != NULL,
+		      "%s", paella__error_last());
+	ck_assert_uint_eq(paella__notify_pool_records(pool), 0);
+	unsetenv("FAKE_CUDA_FAIL");
+	ck_assert_int_eq(paella__notify_acquire(pool, 100, true, &rec), PAELLA_STATUS_OK);
+	paella__notify_cancel(rec);
+}
+END_TEST
+
+START_TEST(notify_record_release_running_aborts)
+{
+	struct paella__notify_record *rec;
+
+	ck_assert_int_eq(paella__notify_acquire(pool, 5000, true, &rec), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella__notify_enqueue_completion(rec, NULL), PAELLA_STATUS_OK);
+	paella__notify_release(rec); /* not done: must abort */
+}
+END_TEST
+
+static Suite *
+notify_suite(void)
+{
+	Suite *s = suite_create("notify");
+	TCase *tc = tcase_create("arithmetic");
+	TCase *rec = tcase_create("records");
+
+	tcase_add_test(tc, notify_plan_classes);
+	tcase_add_test(tc, notify_plan_posts_bounded);
+	tcase_add_test(tc, notify_shard_blocks_exact);
+	tcase_add_test(tc, notify_progress_simulated);
+	tcase_add_test(tc, notify_progress_wraps);
+	tcase_add_test(tc, notify_progress_all_posts_sum_to_grid);
+	tcase_add_test(tc, notify_progress_ignores_previous_launch);
+	tcase_set_timeout(tc, 60);
+	suite_add_tcase(s, tc);
+
+	tcase_add_checked_fixture(rec, fake_setup, fake_teardown);
+	tcase_add_test(rec, notify_record_header);
+	tcase_add_test(rec, notify_record_launches);
+	tcase_add_test(rec, notify_record_done_from_posts);
+	tcase_add_test(rec, notify_record_uninstrumented);
+	tcase_add_test(rec, notify_record_bad_grid);
+	tcase_add_test(rec, notify_record_alloc_fails);
+	tcase_add_test_raise_signal(rec, notify_record_release_running_aborts, SIGABRT);
+	suite_add_tcase(s, rec);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(notify_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
