@@ -11,7 +11,7 @@ rc=0
 
 echo "== card"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv | tee "$out/card.txt"
-git rev-parse --short HEAD 2>/dev/null | tee "$out/commit.txt" || true
+echo "commit ${PAELLA_COMMIT:-unknown}" | tee "$out/commit.txt"
 
 echo "== instrumented kernels: outputs, progress, completion"
 "$b/tests/gpu/test-instrumented-kernels" --images "$b/kernels" \
