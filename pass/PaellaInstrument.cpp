@@ -10,9 +10,9 @@
 //    of its returns are merged into one exit block that runs:
 //
 //      bar.warp.sync   <lanes of this warp>         ; reconverge the warp
-//      warp != 0:  barrier.cta.arrive.aligned 15, <threads rounded to 32>
+//      warp != 0:  barrier.cta.arrive.aligned 1, <threads rounded to 32>
 //      warp == 0:  load shard_mask, shard_shift, post_mask, host_counts
-//                  barrier.cta.sync.aligned   15, <threads rounded to 32>
+//                  barrier.cta.sync.aligned   1,  <threads rounded to 32>
 //                  lane 0:  s = block & shard_mask, k = block >> shard_shift
 //                           poster (k & post_mask == post_mask, or last k):
 //                             n = atomicrmw add counters[s], 1  (gpu scope)
@@ -28,7 +28,7 @@
 //
 //    Kernels marked with __attribute__((annotate("paella_skip"))), matching
 //    -paella-skip=<regex>, synchronising the whole grid, launching kernels
-//    from the device, or using named barrier 15 are left as they are, with a
+//    from the device, or using named barrier 1 are left as they are, with a
 //    remark, and listed in the manifest as uninstrumented.
 //
 //    Host module: each call of cudaLaunchKernel[_ptsz] whose kernel is a
@@ -119,6 +119,36 @@ void remark(Function &F, StringRef Name, const Twine &Msg, bool Missed) {
 //------------------------------------------------------------------------------
 // Device side
 //------------------------------------------------------------------------------
+
+// Whether inline PTX names the exit barrier, or a barrier we cannot read
+// (an operand such as $0 or a register).
+bool asmUsesExitBarrier(StringRef Asm) {
+  static const Regex BarrierRe(
+      "(^|[^.a-z_])(bar|barrier)(\\.cta)?\\.(sync|arrive|red)[.a-z0-9]*[ \t]+"
+      "([^ \t,;]+)");
+  SmallVector<StringRef, 8> Groups;
+  StringRef Rest = Asm;
+  while (BarrierRe.match(Rest, &Groups)) {
+    StringRef Id = Groups[5];
+    unsigned Value;
+    if (Id.getAsInteger(0, Value) || Value == PAELLA_EXIT_BARRIER_ID)
+      return true;
+    Rest = Rest.substr(Rest.find(Groups[0]) + Groups[0].size());
+  }
+  return false;
+}
+
+// A special register read through volatile inline asm: the optimiser can
+// neither merge it with the kernel's own reads of the same register (which
+// would keep that value alive through the whole body and cost registers,
+// hence occupancy) nor move it.
+Value *readSpecialRegister(IRBuilder<> &B, StringRef Name) {
+  auto *Ty = FunctionType::get(B.getInt32Ty(), false);
+  auto *IA = InlineAsm::get(Ty, ("mov.u32 $0, %" + Name + ";").str(), "=r",
+                            /*hasSideEffects=*/true);
+  return B.CreateCall(Ty, IA, {}, ("paella." + Name).str());
+}
+
 class DeviceInstrumenter {
 public:
   explicit DeviceInstrumenter(Module &M) : M(M), Ctx(M.getContext()) {}
@@ -211,8 +241,7 @@ std::string DeviceInstrumenter::whyUnsafe(Function &Kernel) {
         StringRef Asm = IA->getAsmString();
         if (Asm.contains("%envreg"))
           return "grid-sync";
-        bool Barrier = Asm.contains("bar.") || Asm.contains("barrier.");
-        if (Barrier && (Asm.contains(" 15") || Asm.contains("$")))
+        if (asmUsesExitBarrier(Asm))
           return "exit-barrier-in-use";
         continue;
       }
@@ -302,18 +331,16 @@ void DeviceInstrumenter::insertExitEpilogue(Function &F, Value *Record) {
   IRBuilder<> B(Exit);
   Type *I32 = B.getInt32Ty();
   Type *I64 = B.getInt64Ty();
-  auto Sreg = [&](Intrinsic::ID ID) -> Value * {
-    return B.CreateIntrinsic(ID, {});
-  };
+  auto Sreg = [&](StringRef Name) { return readSpecialRegister(B, Name); };
 
   // Threads and warps of this block: warps are formed from consecutive
   // linear thread ids, the last one possibly partial.
-  Value *Tx = Sreg(Intrinsic::nvvm_read_ptx_sreg_tid_x);
-  Value *Ty = Sreg(Intrinsic::nvvm_read_ptx_sreg_tid_y);
-  Value *Tz = Sreg(Intrinsic::nvvm_read_ptx_sreg_tid_z);
-  Value *Nx = Sreg(Intrinsic::nvvm_read_ptx_sreg_ntid_x);
-  Value *Ny = Sreg(Intrinsic::nvvm_read_ptx_sreg_ntid_y);
-  Value *Nz = Sreg(Intrinsic::nvvm_read_ptx_sreg_ntid_z);
+  Value *Tx = Sreg("tid.x");
+  Value *Ty = Sreg("tid.y");
+  Value *Tz = Sreg("tid.z");
+  Value *Nx = Sreg("ntid.x");
+  Value *Ny = Sreg("ntid.y");
+  Value *Nz = Sreg("ntid.z");
   Value *Tid = B.CreateAdd(Tx, B.CreateMul(Nx, B.CreateAdd(Ty, B.CreateMul(Ny, Tz))),
                            "paella.tid");
   Value *NThreads = B.CreateMul(B.CreateMul(Nx, Ny), Nz, "paella.nthreads");
@@ -367,12 +394,12 @@ void DeviceInstrumenter::insertExitEpilogue(Function &F, Value *Record) {
 
   // One thread per block: find its shard and whether it posts.
   B.SetInsertPoint(Report);
-  Value *Cx = B.CreateZExt(Sreg(Intrinsic::nvvm_read_ptx_sreg_ctaid_x), I64);
-  Value *Cy = B.CreateZExt(Sreg(Intrinsic::nvvm_read_ptx_sreg_ctaid_y), I64);
-  Value *Cz = B.CreateZExt(Sreg(Intrinsic::nvvm_read_ptx_sreg_ctaid_z), I64);
-  Value *Gx = B.CreateZExt(Sreg(Intrinsic::nvvm_read_ptx_sreg_nctaid_x), I64);
-  Value *Gy = B.CreateZExt(Sreg(Intrinsic::nvvm_read_ptx_sreg_nctaid_y), I64);
-  Value *Gz = B.CreateZExt(Sreg(Intrinsic::nvvm_read_ptx_sreg_nctaid_z), I64);
+  Value *Cx = B.CreateZExt(Sreg("ctaid.x"), I64);
+  Value *Cy = B.CreateZExt(Sreg("ctaid.y"), I64);
+  Value *Cz = B.CreateZExt(Sreg("ctaid.z"), I64);
+  Value *Gx = B.CreateZExt(Sreg("nctaid.x"), I64);
+  Value *Gy = B.CreateZExt(Sreg("nctaid.y"), I64);
+  Value *Gz = B.CreateZExt(Sreg("nctaid.z"), I64);
   Value *Block = B.CreateAdd(Cx, B.CreateMul(Gx, B.CreateAdd(Cy, B.CreateMul(Gy, Cz))),
                              "paella.block");
   Value *NBlocks = B.CreateMul(B.CreateMul(Gx, Gy), Gz, "paella.nblocks");

@@ -5,12 +5,14 @@
 
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @fill3d(
 ; CHECK: paella.exit:
-; CHECK-DAG: [[TX:%.*]] = call i32 @llvm.nvvm.read.ptx.sreg.tid.x()
-; CHECK-DAG: [[TY:%.*]] = call i32 @llvm.nvvm.read.ptx.sreg.tid.y()
-; CHECK-DAG: [[TZ:%.*]] = call i32 @llvm.nvvm.read.ptx.sreg.tid.z()
-; CHECK-DAG: [[NX:%.*]] = call i32 @llvm.nvvm.read.ptx.sreg.ntid.x()
-; CHECK-DAG: [[NY:%.*]] = call i32 @llvm.nvvm.read.ptx.sreg.ntid.y()
-; CHECK-DAG: [[NZ:%.*]] = call i32 @llvm.nvvm.read.ptx.sreg.ntid.z()
+; The epilogue reads special registers through volatile asm, never reusing
+; the kernel's own reads (which would keep them live through the body).
+; CHECK-DAG: [[TX:%.*]] = call i32 asm sideeffect "mov.u32 $0, %tid.x;"
+; CHECK-DAG: [[TY:%.*]] = call i32 asm sideeffect "mov.u32 $0, %tid.y;"
+; CHECK-DAG: [[TZ:%.*]] = call i32 asm sideeffect "mov.u32 $0, %tid.z;"
+; CHECK-DAG: [[NX:%.*]] = call i32 asm sideeffect "mov.u32 $0, %ntid.x;"
+; CHECK-DAG: [[NY:%.*]] = call i32 asm sideeffect "mov.u32 $0, %ntid.y;"
+; CHECK-DAG: [[NZ:%.*]] = call i32 asm sideeffect "mov.u32 $0, %ntid.z;"
 ; CHECK: [[A:%.*]] = mul i32 [[NY]], [[TZ]]
 ; CHECK-NEXT: [[B:%.*]] = add i32 [[TY]], [[A]]
 ; CHECK-NEXT: [[C:%.*]] = mul i32 [[NX]], [[B]]

@@ -1,6 +1,6 @@
 ; Proves: a kernel that launches kernels from the device (dynamic
 ; parallelism), directly or through a device function, is left alone, and so
-; is one that uses barrier 15 through the intrinsic; their neighbour is not.
+; is one that uses barrier 1 through the intrinsic; their neighbour is not.
 ; RUN: %opt -passes=paella-instrument -S %s | FileCheck %s
 
 target datalayout = "e-p6:32:32-i64:64-i128:128-i256:256-v16:16-v32:32-n16:32:64"
@@ -30,7 +30,7 @@ define ptx_kernel void @parent(ptr %x) {
 }
 
 define ptx_kernel void @barrier_user() {
-  call void @llvm.nvvm.barrier.cta.sync.aligned.count(i32 15, i32 64)
+  call void @llvm.nvvm.barrier.cta.sync.aligned.count(i32 1, i32 64)
   ret void
 }
 

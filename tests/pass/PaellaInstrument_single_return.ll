@@ -1,5 +1,5 @@
 ; Proves: a kernel with one return gets the record parameter and the whole
-; block-exit epilogue: warp reconvergence, barrier 15 that warps other than
+; block-exit epilogue: warp reconvergence, barrier 1 that warps other than
 ; the first only arrive at, record reads before the wait, a counted block and
 ; a sampled post to host memory.  The device function-free module also gets
 ; the ABI version.
@@ -13,12 +13,12 @@
 ; CHECK: call void @llvm.nvvm.bar.warp.sync(i32 %paella.mask)
 ; CHECK: br i1 {{%.*}}, label %paella.wait, label %paella.arrive
 ; CHECK: paella.arrive:
-; CHECK-NEXT: call void @llvm.nvvm.barrier.cta.arrive.aligned.count(i32 15, i32 %paella.count)
+; CHECK-NEXT: call void @llvm.nvvm.barrier.cta.arrive.aligned.count(i32 1, i32 %paella.count)
 ; CHECK-NEXT: br label %paella.done
 ; CHECK: paella.wait:
 ; CHECK: %paella.shard_mask = load i32, ptr addrspace(1) {{.*}}!invariant.load
 ; CHECK: %paella.host_counts = load ptr addrspace(1)
-; CHECK: call void @llvm.nvvm.barrier.cta.sync.aligned.count(i32 15, i32 %paella.count)
+; CHECK: call void @llvm.nvvm.barrier.cta.sync.aligned.count(i32 1, i32 %paella.count)
 ; CHECK: paella.post:
 ; CHECK-NEXT: [[OLD:%.*]] = atomicrmw add ptr addrspace(1) %paella.counter, i32 1 syncscope("device") monotonic
 ; CHECK: [[NEW:%.*]] = add i32 [[OLD]], 1

@@ -1,5 +1,5 @@
 ; Proves: __syncthreads (barrier 0) inside a loop is left as it is and the
-; epilogue uses its own barrier, 15, so a kernel's barriers and ours never mix.
+; epilogue uses its own barrier, 1, so a kernel's barriers and ours never mix.
 ; RUN: %opt -passes=paella-instrument -S %s | FileCheck %s
 
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @block_sum(
@@ -7,8 +7,8 @@
 ; CHECK: call void @llvm.nvvm.barrier.cta.sync.aligned.all(i32 0)
 ; CHECK: paella.exit:
 ; CHECK-NOT: barrier.cta.{{.*}}(i32 0
-; CHECK: call void @llvm.nvvm.barrier.cta.arrive.aligned.count(i32 15,
-; CHECK: call void @llvm.nvvm.barrier.cta.sync.aligned.count(i32 15,
+; CHECK: call void @llvm.nvvm.barrier.cta.arrive.aligned.count(i32 1,
+; CHECK: call void @llvm.nvvm.barrier.cta.sync.aligned.count(i32 1,
 target datalayout = "e-p6:32:32-i64:64-i128:128-i256:256-v16:16-v32:32-n16:32:64"
 target triple = "nvptx64-nvidia-cuda"
 
