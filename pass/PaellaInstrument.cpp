@@ -86,6 +86,12 @@ static cl::opt<std::string>
                     "this regex uninstrumented"),
            cl::Hidden, cl::init(""));
 
+static cl::opt<bool> ClThreadFactsAtEntry(
+    "paella-thread-facts-at-entry",
+    cl::desc("Compute each thread's warp, lane mask and barrier count at "
+             "kernel entry (off: at exit)"),
+    cl::Hidden, cl::init(false));
+
 static cl::opt<bool>
     ClHostRewrite("paella-host-rewrite",
                   cl::desc("Redirect host kernel launches to the runtime"),
@@ -313,6 +319,13 @@ Function *DeviceInstrumenter::addRecordParameter(Function &F) {
 }
 
 // STEP 3: merge every return into one exit block and report the block there.
+//
+// The cost of the epilogue is mostly the time it adds to each block's life
+// (blocks that live longer leave fewer slots for the next ones), so the work
+// is arranged to keep the exit path short: the thread facts (linear id, warp,
+// barrier count, lane mask) are computed at kernel entry or at exit
+// (-paella-thread-facts), and warp 0 computes its whole report while it waits
+// for the other warps, leaving one atomic after the barrier.
 void DeviceInstrumenter::insertExitEpilogue(Function &F, Value *Record) {
   SmallVector<ReturnInst *, 8> Returns;
   for (BasicBlock &BB : F)
@@ -328,13 +341,16 @@ void DeviceInstrumenter::insertExitEpilogue(Function &F, Value *Record) {
   }
   NumReturnsMerged += Returns.size();
 
-  IRBuilder<> B(Exit);
-  Type *I32 = B.getInt32Ty();
-  Type *I64 = B.getInt64Ty();
-  auto Sreg = [&](StringRef Name) { return readSpecialRegister(B, Name); };
+  Type *I32 = Type::getInt32Ty(Ctx);
 
   // Threads and warps of this block: warps are formed from consecutive
   // linear thread ids, the last one possibly partial.
+  IRBuilder<> B(Ctx);
+  if (ClThreadFactsAtEntry)
+    B.SetInsertPoint(F.getEntryBlock().getFirstInsertionPt());
+  else
+    B.SetInsertPoint(Exit);
+  auto Sreg = [&](StringRef Name) { return readSpecialRegister(B, Name); };
   Value *Tx = Sreg("tid.x");
   Value *Ty = Sreg("tid.y");
   Value *Tz = Sreg("tid.z");
@@ -345,7 +361,7 @@ void DeviceInstrumenter::insertExitEpilogue(Function &F, Value *Record) {
                            "paella.tid");
   Value *NThreads = B.CreateMul(B.CreateMul(Nx, Ny), Nz, "paella.nthreads");
   Value *Warp = B.CreateLShr(Tid, 5, "paella.warp");
-  Value *Lane = B.CreateAnd(Tid, 31, "paella.lane");
+  Value *Lane0 = B.CreateICmpEQ(B.CreateAnd(Tid, 31), B.getInt32(0), "paella.lane0");
   // Barrier counts are in whole warps.
   Value *Count = B.CreateAnd(B.CreateAdd(NThreads, B.getInt32(31)),
                              B.getInt32(~31u), "paella.count");
@@ -353,6 +369,9 @@ void DeviceInstrumenter::insertExitEpilogue(Function &F, Value *Record) {
   Value *Full = B.CreateICmpUGE(InWarp, B.getInt32(32));
   Value *Partial = B.CreateSub(B.CreateShl(B.getInt32(1), InWarp), B.getInt32(1));
   Value *Mask = B.CreateSelect(Full, B.getInt32(~0u), Partial, "paella.mask");
+  Value *IsWarp0 = B.CreateICmpEQ(Warp, B.getInt32(0), "paella.warp0");
+
+  B.SetInsertPoint(Exit);
   // Early returns can leave a warp diverged; the aligned barriers below need
   // it whole again.
   B.CreateIntrinsic(Intrinsic::nvvm_bar_warp_sync, {Mask});
@@ -361,10 +380,10 @@ void DeviceInstrumenter::insertExitEpilogue(Function &F, Value *Record) {
   BasicBlock *First = BasicBlock::Create(Ctx, "paella.wait", &F);
   BasicBlock *Report = BasicBlock::Create(Ctx, "paella.report", &F);
   BasicBlock *Post = BasicBlock::Create(Ctx, "paella.post", &F);
-  BasicBlock *Count1 = BasicBlock::Create(Ctx, "paella.add", &F);
+  BasicBlock *Add = BasicBlock::Create(Ctx, "paella.add", &F);
   BasicBlock *Done = BasicBlock::Create(Ctx, "paella.done", &F);
   Value *BarId = B.getInt32(PAELLA_EXIT_BARRIER_ID);
-  B.CreateCondBr(B.CreateICmpEQ(Warp, B.getInt32(0)), First, Others);
+  B.CreateCondBr(IsWarp0, First, Others);
 
   // Warps other than the first arrive and leave at once.
   B.SetInsertPoint(Others);
@@ -372,56 +391,61 @@ void DeviceInstrumenter::insertExitEpilogue(Function &F, Value *Record) {
                     {BarId, Count});
   B.CreateBr(Done);
 
-  // Warp 0 starts its reads of the record before it waits, so they are
-  // back by the time the block's last warp arrives.
+  // Warp 0 works out its report while the block's other warps finish: read
+  // the record, find the block's shard and whether it posts.  Block ids are
+  // 32-bit: the runtime refuses grids of more than 2^32 - 1 blocks.
   B.SetInsertPoint(First);
   MDNode *Invariant = MDNode::get(Ctx, {});
-  auto LoadField = [&](Type *T, unsigned Off, const char *Name) {
+  auto LoadField = [&](Type *T, unsigned Off, Align A, const char *Name) {
     Value *P = B.CreateConstInBoundsGEP1_32(B.getInt8Ty(), Record, Off);
-    LoadInst *L = B.CreateAlignedLoad(T, P, Align(4), Name);
+    LoadInst *L = B.CreateAlignedLoad(T, P, A, Name);
     L->setMetadata(LLVMContext::MD_invariant_load, Invariant);
     return L;
   };
-  Value *ShardMask = LoadField(I32, PAELLA_RECORD_OFF_SHARD_MASK, "paella.shard_mask");
-  Value *ShardShift = LoadField(I32, PAELLA_RECORD_OFF_SHARD_SHIFT, "paella.shard_shift");
-  Value *PostMask = LoadField(I32, PAELLA_RECORD_OFF_POST_MASK, "paella.post_mask");
+  Value *ShardMask = LoadField(I32, PAELLA_RECORD_OFF_SHARD_MASK, Align(4),
+                               "paella.shard_mask");
+  Value *ShardShift = LoadField(I32, PAELLA_RECORD_OFF_SHARD_SHIFT, Align(4),
+                                "paella.shard_shift");
+  Value *PostMask = LoadField(I32, PAELLA_RECORD_OFF_POST_MASK, Align(4),
+                              "paella.post_mask");
   Value *HostCounts = LoadField(PointerType::get(Ctx, 1),
-                                PAELLA_RECORD_OFF_HOST_COUNTS, "paella.host_counts");
-  cast<LoadInst>(HostCounts)->setAlignment(Align(8));
-  B.CreateIntrinsic(Intrinsic::nvvm_barrier_cta_sync_aligned_count,
-                    {BarId, Count});
-  B.CreateCondBr(B.CreateICmpEQ(Lane, B.getInt32(0)), Report, Done);
-
-  // One thread per block: find its shard and whether it posts.
-  B.SetInsertPoint(Report);
-  Value *Cx = B.CreateZExt(Sreg("ctaid.x"), I64);
-  Value *Cy = B.CreateZExt(Sreg("ctaid.y"), I64);
-  Value *Cz = B.CreateZExt(Sreg("ctaid.z"), I64);
-  Value *Gx = B.CreateZExt(Sreg("nctaid.x"), I64);
-  Value *Gy = B.CreateZExt(Sreg("nctaid.y"), I64);
-  Value *Gz = B.CreateZExt(Sreg("nctaid.z"), I64);
+                                PAELLA_RECORD_OFF_HOST_COUNTS, Align(8),
+                                "paella.host_counts");
+  Value *Cx = Sreg("ctaid.x");
+  Value *Cy = Sreg("ctaid.y");
+  Value *Cz = Sreg("ctaid.z");
+  Value *Gx = Sreg("nctaid.x");
+  Value *Gy = Sreg("nctaid.y");
+  Value *Gz = Sreg("nctaid.z");
   Value *Block = B.CreateAdd(Cx, B.CreateMul(Gx, B.CreateAdd(Cy, B.CreateMul(Gy, Cz))),
                              "paella.block");
   Value *NBlocks = B.CreateMul(B.CreateMul(Gx, Gy), Gz, "paella.nblocks");
-  Value *Shard = B.CreateAnd(Block, B.CreateZExt(ShardMask, I64), "paella.shard");
-  Value *Shift = B.CreateZExt(ShardShift, I64);
-  Value *Index = B.CreateLShr(Block, Shift, "paella.index");
+  Value *Shard = B.CreateAnd(Block, ShardMask, "paella.shard");
+  Value *Index = B.CreateLShr(Block, ShardShift, "paella.index");
   Value *LastIndex = B.CreateLShr(
-      B.CreateSub(B.CreateSub(NBlocks, B.getInt64(1)), Shard), Shift,
+      B.CreateSub(B.CreateSub(NBlocks, B.getInt32(1)), Shard), ShardShift,
       "paella.last_index");
-  Value *PM = B.CreateZExt(PostMask, I64);
-  Value *Sampled = B.CreateICmpEQ(B.CreateAnd(Index, PM), PM);
+  Value *Sampled = B.CreateICmpEQ(B.CreateAnd(Index, PostMask), PostMask);
   Value *IsLast = B.CreateICmpEQ(Index, LastIndex);
+  Value *Posts = B.CreateOr(Sampled, IsLast, "paella.posts");
+  Value *ShardWide = B.CreateZExt(Shard, B.getInt64Ty());
   Value *Counter = B.CreateInBoundsGEP(
       B.getInt8Ty(), Record,
       B.CreateAdd(B.getInt64(PAELLA_RECORD_OFF_COUNTERS),
-                  B.CreateMul(Shard, B.getInt64(PAELLA_COUNTER_STRIDE_WORDS * 4))),
+                  B.CreateMul(ShardWide, B.getInt64(PAELLA_COUNTER_STRIDE_WORDS * 4))),
       "paella.counter");
+  Value *Slot = B.CreateInBoundsGEP(I32, HostCounts, ShardWide, "paella.slot");
+  B.CreateIntrinsic(Intrinsic::nvvm_barrier_cta_sync_aligned_count,
+                    {BarId, Count});
+  B.CreateCondBr(Lane0, Report, Done);
+
+  // One thread per block, all its warps done.
+  B.SetInsertPoint(Report);
   SyncScope::ID GpuScope = Ctx.getOrInsertSyncScopeID("device");
-  B.CreateCondBr(B.CreateOr(Sampled, IsLast), Post, Count1);
+  B.CreateCondBr(Posts, Post, Add);
 
   // Most blocks: count and leave; nothing waits for the result.
-  B.SetInsertPoint(Count1);
+  B.SetInsertPoint(Add);
   B.CreateAtomicRMW(AtomicRMWInst::Add, Counter, B.getInt32(1), Align(4),
                     AtomicOrdering::Monotonic, GpuScope);
   B.CreateBr(Done);
@@ -430,7 +454,6 @@ void DeviceInstrumenter::insertExitEpilogue(Function &F, Value *Record) {
   B.SetInsertPoint(Post);
   Value *Old = B.CreateAtomicRMW(AtomicRMWInst::Add, Counter, B.getInt32(1),
                                  Align(4), AtomicOrdering::Monotonic, GpuScope);
-  Value *Slot = B.CreateInBoundsGEP(I32, HostCounts, Shard, "paella.slot");
   StoreInst *St = B.CreateAlignedStore(B.CreateAdd(Old, B.getInt32(1)), Slot,
                                        Align(4));
   St->setAtomic(AtomicOrdering::Monotonic, SyncScope::System);

@@ -19,9 +19,12 @@
 ; CHECK-NEXT: %paella.tid = add i32 [[TX]], [[C]]
 ; CHECK: [[NXY:%.*]] = mul i32 [[NX]], [[NY]]
 ; CHECK-NEXT: %paella.nthreads = mul i32 [[NXY]], [[NZ]]
+; Warp 0 finds the block's linear id (32-bit) before it waits at the barrier.
+; CHECK: paella.wait:
+; CHECK: %paella.block = add i32
+; CHECK: %paella.nblocks = mul i32
+; CHECK: call void @llvm.nvvm.barrier.cta.sync.aligned.count(i32 1, i32 %paella.count)
 ; CHECK: paella.report:
-; CHECK: %paella.block = add i64
-; CHECK: %paella.nblocks = mul i64
 target datalayout = "e-p6:32:32-i64:64-i128:128-i256:256-v16:16-v32:32-n16:32:64"
 target triple = "nvptx64-nvidia-cuda"
 
