@@ -9,20 +9,22 @@
 //    gets one trailing parameter, `ptr addrspace(1) %paella.record`, and all
 //    of its returns are merged into one exit block that runs:
 //
-//      bar.warp.sync   <lanes of this warp>         ; reconverge the warp
-//      warp != 0:  barrier.cta.arrive.aligned 1, <threads rounded to 32>
-//      warp == 0:  load shard_mask, shard_shift, post_mask, host_counts
-//                  barrier.cta.sync.aligned   1,  <threads rounded to 32>
-//                  lane 0:  s = block & shard_mask, k = block >> shard_shift
-//                           poster (k & post_mask == post_mask, or last k):
-//                             n = atomicrmw add counters[s], 1  (gpu scope)
-//                             store atomic n+1 -> host_counts[s] (sys scope)
-//                           otherwise:
-//                             atomicrmw add counters[s], 1       (result unused)
+//      row 0 (tid.y == tid.z == 0, tid.x < 32):
+//                  load shard_mask, shard_shift, post_mask, host_counts
+//                  s = block & shard_mask, k = block >> shard_shift
+//      barrier.sync 1                                ; every thread, per thread
+//      thread (0,0,0):
+//                  poster (k & post_mask == post_mask, or last k of s):
+//                    n = atomicrmw add counters[s], 1    (gpu scope)
+//                    store atomic n+1 -> host_counts[s]  (sys scope)
+//                  otherwise:
+//                    atomicrmw add counters[s], 1        (result unused)
 //
-//    Only warp 0 waits, and only for its own block's warps; no block waits
-//    on an atomic unless it is a sampled poster; blocks spread over many
-//    counters; no fence (a report is a scheduling hint, not a data signal).
+//    No block waits on an atomic unless it is a sampled poster; blocks
+//    spread over many counters; no fence (a report is a scheduling hint, not
+//    a data signal).  -paella-exit-barrier=handshake instead reconverges each
+//    warp and lets only warp 0 wait for the others' arrivals (measured slower
+//    on the H200: see benchmarks/results/kernels.md).
 //    The module also gets `__paella_abi_version` and `__paella_manifest`
 //    (see runtime/include/paella/instrument-abi.h).
 //
@@ -86,10 +88,23 @@ static cl::opt<std::string>
                     "this regex uninstrumented"),
            cl::Hidden, cl::init(""));
 
+enum class ExitBarrier { Full, Handshake };
+
+static cl::opt<ExitBarrier> ClExitBarrier(
+    "paella-exit-barrier",
+    cl::desc("How a block learns that all its threads are done"),
+    cl::values(clEnumValN(ExitBarrier::Full, "full",
+                          "every thread waits at a non-aligned barrier; "
+                          "thread 0 reports"),
+               clEnumValN(ExitBarrier::Handshake, "handshake",
+                          "warps reconverge; warp 0 waits for the others' "
+                          "arrivals and reports")),
+    cl::Hidden, cl::init(ExitBarrier::Full));
+
 static cl::opt<bool> ClThreadFactsAtEntry(
     "paella-thread-facts-at-entry",
-    cl::desc("Compute each thread's warp, lane mask and barrier count at "
-             "kernel entry (off: at exit)"),
+    cl::desc("With the handshake barrier, compute each thread's warp, lane "
+             "mask and barrier count at kernel entry (off: at exit)"),
     cl::Hidden, cl::init(false));
 
 static cl::opt<bool>
@@ -321,11 +336,14 @@ Function *DeviceInstrumenter::addRecordParameter(Function &F) {
 // STEP 3: merge every return into one exit block and report the block there.
 //
 // The cost of the epilogue is mostly the time it adds to each block's life
-// (blocks that live longer leave fewer slots for the next ones), so the work
-// is arranged to keep the exit path short: the thread facts (linear id, warp,
-// barrier count, lane mask) are computed at kernel entry or at exit
-// (-paella-thread-facts), and warp 0 computes its whole report while it waits
-// for the other warps, leaving one atomic after the barrier.
+// (blocks that live longer leave fewer slots for the next ones), so the
+// report is prepared before the barrier and only one atomic follows it.  Two
+// ways to know that the whole block is done (-paella-exit-barrier):
+//  - full: every thread waits at a non-aligned barrier for the whole block
+//    (per thread, so warps diverged by early returns need no reconvergence,
+//    and no thread count has to be computed); thread 0 then reports;
+//  - handshake: warps reconverge, warps other than the first only arrive,
+//    warp 0 waits and reports.
 void DeviceInstrumenter::insertExitEpilogue(Function &F, Value *Record) {
   SmallVector<ReturnInst *, 8> Returns;
   for (BasicBlock &BB : F)
@@ -342,59 +360,73 @@ void DeviceInstrumenter::insertExitEpilogue(Function &F, Value *Record) {
   NumReturnsMerged += Returns.size();
 
   Type *I32 = Type::getInt32Ty(Ctx);
-
-  // Threads and warps of this block: warps are formed from consecutive
-  // linear thread ids, the last one possibly partial.
-  IRBuilder<> B(Ctx);
-  if (ClThreadFactsAtEntry)
-    B.SetInsertPoint(F.getEntryBlock().getFirstInsertionPt());
-  else
-    B.SetInsertPoint(Exit);
+  IRBuilder<> B(Exit);
   auto Sreg = [&](StringRef Name) { return readSpecialRegister(B, Name); };
-  Value *Tx = Sreg("tid.x");
-  Value *Ty = Sreg("tid.y");
-  Value *Tz = Sreg("tid.z");
-  Value *Nx = Sreg("ntid.x");
-  Value *Ny = Sreg("ntid.y");
-  Value *Nz = Sreg("ntid.z");
-  Value *Tid = B.CreateAdd(Tx, B.CreateMul(Nx, B.CreateAdd(Ty, B.CreateMul(Ny, Tz))),
-                           "paella.tid");
-  Value *NThreads = B.CreateMul(B.CreateMul(Nx, Ny), Nz, "paella.nthreads");
-  Value *Warp = B.CreateLShr(Tid, 5, "paella.warp");
-  Value *Lane0 = B.CreateICmpEQ(B.CreateAnd(Tid, 31), B.getInt32(0), "paella.lane0");
-  // Barrier counts are in whole warps.
-  Value *Count = B.CreateAnd(B.CreateAdd(NThreads, B.getInt32(31)),
-                             B.getInt32(~31u), "paella.count");
-  Value *InWarp = B.CreateSub(NThreads, B.CreateShl(Warp, 5));
-  Value *Full = B.CreateICmpUGE(InWarp, B.getInt32(32));
-  Value *Partial = B.CreateSub(B.CreateShl(B.getInt32(1), InWarp), B.getInt32(1));
-  Value *Mask = B.CreateSelect(Full, B.getInt32(~0u), Partial, "paella.mask");
-  Value *IsWarp0 = B.CreateICmpEQ(Warp, B.getInt32(0), "paella.warp0");
+  Value *BarId = B.getInt32(PAELLA_EXIT_BARRIER_ID);
 
-  B.SetInsertPoint(Exit);
-  // Early returns can leave a warp diverged; the aligned barriers below need
-  // it whole again.
-  B.CreateIntrinsic(Intrinsic::nvvm_bar_warp_sync, {Mask});
-
-  BasicBlock *Others = BasicBlock::Create(Ctx, "paella.arrive", &F);
-  BasicBlock *First = BasicBlock::Create(Ctx, "paella.wait", &F);
+  BasicBlock *Prepare = BasicBlock::Create(Ctx, "paella.prepare", &F);
+  BasicBlock *Wait = BasicBlock::Create(Ctx, "paella.wait", &F);
   BasicBlock *Report = BasicBlock::Create(Ctx, "paella.report", &F);
   BasicBlock *Post = BasicBlock::Create(Ctx, "paella.post", &F);
   BasicBlock *Add = BasicBlock::Create(Ctx, "paella.add", &F);
   BasicBlock *Done = BasicBlock::Create(Ctx, "paella.done", &F);
-  Value *BarId = B.getInt32(PAELLA_EXIT_BARRIER_ID);
-  B.CreateCondBr(IsWarp0, First, Others);
 
-  // Warps other than the first arrive and leave at once.
-  B.SetInsertPoint(Others);
-  B.CreateIntrinsic(Intrinsic::nvvm_barrier_cta_arrive_aligned_count,
-                    {BarId, Count});
-  B.CreateBr(Done);
+  Value *Reporter; // i1, true in the one thread that reports, after Wait
+  Value *Preparer; // i1, true in the threads that prepare the report
+  Value *Count = nullptr;
+  if (ClExitBarrier == ExitBarrier::Full) {
+    // STEP 3a: thread (0,0,0) reports; the threads of its x-row up to 32
+    // (all in warp 0) read the record while the block finishes.
+    Value *Tx = Sreg("tid.x");
+    Value *Ty = Sreg("tid.y");
+    Value *Tz = Sreg("tid.z");
+    Value *YZ = B.CreateOr(Ty, Tz);
+    Reporter = B.CreateICmpEQ(B.CreateOr(Tx, YZ), B.getInt32(0), "paella.thread0");
+    Preparer = B.CreateAnd(B.CreateICmpULT(Tx, B.getInt32(32)),
+                           B.CreateICmpEQ(YZ, B.getInt32(0)), "paella.row0");
+    B.CreateCondBr(Preparer, Prepare, Wait);
+  } else {
+    // STEP 3a: threads and warps of this block: warps are formed from
+    // consecutive linear thread ids, the last one possibly partial.
+    if (ClThreadFactsAtEntry)
+      B.SetInsertPoint(F.getEntryBlock().getFirstInsertionPt());
+    Value *Tx = Sreg("tid.x");
+    Value *Ty = Sreg("tid.y");
+    Value *Tz = Sreg("tid.z");
+    Value *Nx = Sreg("ntid.x");
+    Value *Ny = Sreg("ntid.y");
+    Value *Nz = Sreg("ntid.z");
+    Value *Tid = B.CreateAdd(Tx, B.CreateMul(Nx, B.CreateAdd(Ty, B.CreateMul(Ny, Tz))),
+                             "paella.tid");
+    Value *NThreads = B.CreateMul(B.CreateMul(Nx, Ny), Nz, "paella.nthreads");
+    Value *Warp = B.CreateLShr(Tid, 5, "paella.warp");
+    Reporter = B.CreateICmpEQ(B.CreateAnd(Tid, 31), B.getInt32(0), "paella.lane0");
+    // Barrier counts are in whole warps.
+    Count = B.CreateAnd(B.CreateAdd(NThreads, B.getInt32(31)), B.getInt32(~31u),
+                        "paella.count");
+    Value *InWarp = B.CreateSub(NThreads, B.CreateShl(Warp, 5));
+    Value *Full = B.CreateICmpUGE(InWarp, B.getInt32(32));
+    Value *Partial = B.CreateSub(B.CreateShl(B.getInt32(1), InWarp), B.getInt32(1));
+    Value *Mask = B.CreateSelect(Full, B.getInt32(~0u), Partial, "paella.mask");
+    Preparer = B.CreateICmpEQ(Warp, B.getInt32(0), "paella.warp0");
 
-  // Warp 0 works out its report while the block's other warps finish: read
+    B.SetInsertPoint(Exit);
+    // Early returns can leave a warp diverged; the aligned barriers below
+    // need it whole again.
+    B.CreateIntrinsic(Intrinsic::nvvm_bar_warp_sync, {Mask});
+    BasicBlock *Others = BasicBlock::Create(Ctx, "paella.arrive", &F);
+    B.CreateCondBr(Preparer, Prepare, Others);
+    // Warps other than the first arrive and leave at once.
+    B.SetInsertPoint(Others);
+    B.CreateIntrinsic(Intrinsic::nvvm_barrier_cta_arrive_aligned_count,
+                      {BarId, Count});
+    B.CreateBr(Done);
+  }
+
+  // STEP 3b: work out the report while the block's other warps finish: read
   // the record, find the block's shard and whether it posts.  Block ids are
   // 32-bit: the runtime refuses grids of more than 2^32 - 1 blocks.
-  B.SetInsertPoint(First);
+  B.SetInsertPoint(Prepare);
   MDNode *Invariant = MDNode::get(Ctx, {});
   auto LoadField = [&](Type *T, unsigned Off, Align A, const char *Name) {
     Value *P = B.CreateConstInBoundsGEP1_32(B.getInt8Ty(), Record, Off);
@@ -435,11 +467,28 @@ void DeviceInstrumenter::insertExitEpilogue(Function &F, Value *Record) {
                   B.CreateMul(ShardWide, B.getInt64(PAELLA_COUNTER_STRIDE_WORDS * 4))),
       "paella.counter");
   Value *Slot = B.CreateInBoundsGEP(I32, HostCounts, ShardWide, "paella.slot");
-  B.CreateIntrinsic(Intrinsic::nvvm_barrier_cta_sync_aligned_count,
-                    {BarId, Count});
-  B.CreateCondBr(Lane0, Report, Done);
 
-  // One thread per block, all its warps done.
+  if (ClExitBarrier == ExitBarrier::Full) {
+    B.CreateBr(Wait);
+    B.SetInsertPoint(Wait);
+    auto Merge = [&](Value *V, const char *Name) {
+      PHINode *Phi = B.CreatePHI(V->getType(), 2, Name);
+      Phi->addIncoming(V, Prepare);
+      Phi->addIncoming(PoisonValue::get(V->getType()), Exit);
+      return Phi;
+    };
+    Counter = Merge(Counter, "paella.counter.w");
+    Slot = Merge(Slot, "paella.slot.w");
+    Posts = Merge(Posts, "paella.posts.w");
+    B.CreateIntrinsic(Intrinsic::nvvm_barrier_cta_sync_all, {BarId});
+  } else {
+    Wait->eraseFromParent();
+    B.CreateIntrinsic(Intrinsic::nvvm_barrier_cta_sync_aligned_count,
+                      {BarId, Count});
+  }
+  B.CreateCondBr(Reporter, Report, Done);
+
+  // STEP 3c: one thread per block, all its threads done.
   B.SetInsertPoint(Report);
   SyncScope::ID GpuScope = Ctx.getOrInsertSyncScopeID("device");
   B.CreateCondBr(Posts, Post, Add);

@@ -39,7 +39,9 @@
  * atomics over more lines; each is one more slot the CPU reads per poll.
  * 64 cost +6% on the 262,144-block vector add with fire-and-forget
  * reductions (DESIGN.md).  A power of two, at most PAELLA_MAX_SHARDS. */
+#ifndef PAELLA_NOTIFY_SHARDS_MAX
 #define PAELLA_NOTIFY_SHARDS_MAX 64u
+#endif
 
 /* How many posts to host memory a launch makes, at least (and fewer than
  * twice this many), once its grid has this many blocks; a smaller grid posts

@@ -1,7 +1,27 @@
 ; Proves: the epilogue finds a thread's warp from its linear id over a 3D
 ; block (x fastest, as the hardware forms warps) and the block's linear id
 ; over a 3D grid, so 2D and 3D blocks and grids are counted right.
-; RUN: %opt -passes=paella-instrument -S %s | FileCheck %s
+; RUN: %opt -passes=paella-instrument -paella-exit-barrier=handshake -S %s | FileCheck %s
+; RUN: %opt -passes=paella-instrument -S %s | FileCheck %s --check-prefix=FULL
+
+; FULL-LABEL: define {{.*}}ptx_kernel void @fill3d(
+; FULL: paella.exit:
+; FULL-DAG: [[TX:%.*]] = call i32 asm sideeffect "mov.u32 $0, %tid.x;"
+; FULL-DAG: [[TY:%.*]] = call i32 asm sideeffect "mov.u32 $0, %tid.y;"
+; FULL-DAG: [[TZ:%.*]] = call i32 asm sideeffect "mov.u32 $0, %tid.z;"
+; FULL: [[YZ:%.*]] = or i32 [[TY]], [[TZ]]
+; FULL-NEXT: [[ALL:%.*]] = or i32 [[TX]], [[YZ]]
+; FULL-NEXT: %paella.thread0 = icmp eq i32 [[ALL]], 0
+; FULL: paella.prepare:
+; FULL-DAG: [[CX:%.*]] = call i32 asm sideeffect "mov.u32 $0, %ctaid.x;"
+; FULL-DAG: [[CY:%.*]] = call i32 asm sideeffect "mov.u32 $0, %ctaid.y;"
+; FULL-DAG: [[CZ:%.*]] = call i32 asm sideeffect "mov.u32 $0, %ctaid.z;"
+; FULL-DAG: [[GX:%.*]] = call i32 asm sideeffect "mov.u32 $0, %nctaid.x;"
+; FULL-DAG: [[GY:%.*]] = call i32 asm sideeffect "mov.u32 $0, %nctaid.y;"
+; FULL: [[A2:%.*]] = mul i32 [[GY]], [[CZ]]
+; FULL-NEXT: [[B2:%.*]] = add i32 [[CY]], [[A2]]
+; FULL-NEXT: [[C2:%.*]] = mul i32 [[GX]], [[B2]]
+; FULL-NEXT: %paella.block = add i32 [[CX]], [[C2]]
 
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @fill3d(
 ; CHECK: paella.exit:
@@ -20,7 +40,7 @@
 ; CHECK: [[NXY:%.*]] = mul i32 [[NX]], [[NY]]
 ; CHECK-NEXT: %paella.nthreads = mul i32 [[NXY]], [[NZ]]
 ; Warp 0 finds the block's linear id (32-bit) before it waits at the barrier.
-; CHECK: paella.wait:
+; CHECK: paella.prepare:
 ; CHECK: %paella.block = add i32
 ; CHECK: %paella.nblocks = mul i32
 ; CHECK: call void @llvm.nvvm.barrier.cta.sync.aligned.count(i32 1, i32 %paella.count)

@@ -8,8 +8,8 @@
 
 ; CHECK-COUNT-1: %paella.record)
 ; CHECK-NOT: %paella.record1
-; CHECK-COUNT-1: call void @llvm.nvvm.bar.warp.sync
-; CHECK-NOT: call void @llvm.nvvm.bar.warp.sync
+; CHECK-COUNT-1: call void @llvm.nvvm.barrier.cta.sync.all(i32 1)
+; CHECK-NOT: call void @llvm.nvvm.barrier.cta.sync.all(i32 1)
 target datalayout = "e-p6:32:32-i64:64-i128:128-i256:256-v16:16-v32:32-n16:32:64"
 target triple = "nvptx64-nvidia-cuda"
 

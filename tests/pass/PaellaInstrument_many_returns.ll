@@ -19,7 +19,7 @@ target triple = "nvptx64-nvidia-cuda"
 ; CHECK: big.ret:
 ; CHECK-NEXT: br label %paella.exit
 ; CHECK: paella.exit:
-; CHECK: call void @llvm.nvvm.bar.warp.sync
+; CHECK: call void @llvm.nvvm.barrier.cta.sync.all(i32 1)
 define ptx_kernel void @classify(ptr %in, ptr %out) {
 entry:
   %tid = call i32 @llvm.nvvm.read.ptx.sreg.tid.x()

@@ -1,8 +1,9 @@
 ; Proves: a kernel with one return gets the record parameter and the whole
-; block-exit epilogue: warp reconvergence, barrier 1 that warps other than
-; the first only arrive at, record reads before the wait, a counted block and
-; a sampled post to host memory.  The device function-free module also gets
-; the ABI version.
+; block-exit epilogue (default, -paella-exit-barrier=full): the threads of
+; row 0 read the record and prepare the report, every thread waits at a
+; non-aligned barrier 1 (no warp reconvergence, no thread count), and thread
+; (0,0,0) then counts the block with one atomic, or posts its shard's count
+; to host memory.
 ; RUN: %opt -passes=paella-instrument -S %s | FileCheck %s
 
 ; CHECK: @__paella_abi_version = addrspace(1) constant i32 1
@@ -10,27 +11,33 @@
 ; CHECK: store float
 ; CHECK-NEXT: br label %paella.exit
 ; CHECK: paella.exit:
-; CHECK: call void @llvm.nvvm.bar.warp.sync(i32 %paella.mask)
-; CHECK: br i1 {{%.*}}, label %paella.wait, label %paella.arrive
-; CHECK: paella.arrive:
-; CHECK-NEXT: call void @llvm.nvvm.barrier.cta.arrive.aligned.count(i32 1, i32 %paella.count)
-; CHECK-NEXT: br label %paella.done
-; CHECK: paella.wait:
+; CHECK-NEXT: %paella.tid.x = call i32 asm sideeffect "mov.u32 $0, %tid.x;"
+; CHECK: %paella.thread0 = icmp eq i32
+; CHECK: br i1 %paella.row0, label %paella.prepare, label %paella.wait
+; CHECK: paella.prepare:
 ; CHECK: %paella.shard_mask = load i32, ptr addrspace(1) {{.*}}!invariant.load
 ; CHECK: %paella.host_counts = load ptr addrspace(1)
-; CHECK: call void @llvm.nvvm.barrier.cta.sync.aligned.count(i32 1, i32 %paella.count)
+; CHECK: %paella.block = add i32
+; CHECK: br label %paella.wait
+; CHECK: paella.wait:
+; CHECK: call void @llvm.nvvm.barrier.cta.sync.all(i32 1)
+; CHECK-NEXT: br i1 %paella.thread0, label %paella.report, label %paella.done
+; CHECK: paella.report:
+; CHECK-NEXT: br i1 %paella.posts.w, label %paella.post, label %paella.add
 ; CHECK: paella.post:
-; CHECK-NEXT: [[OLD:%.*]] = atomicrmw add ptr addrspace(1) %paella.counter, i32 1 syncscope("device") monotonic
+; CHECK-NEXT: [[OLD:%.*]] = atomicrmw add ptr addrspace(1) %paella.counter.w, i32 1 syncscope("device") monotonic
 ; CHECK: [[NEW:%.*]] = add i32 [[OLD]], 1
-; CHECK-NEXT: store atomic i32 [[NEW]], ptr addrspace(1) %paella.slot monotonic
+; CHECK-NEXT: store atomic i32 [[NEW]], ptr addrspace(1) %paella.slot.w monotonic
 ; CHECK: paella.add:
-; CHECK-NEXT: atomicrmw add ptr addrspace(1) %paella.counter, i32 1 syncscope("device") monotonic
+; CHECK-NEXT: atomicrmw add ptr addrspace(1) %paella.counter.w, i32 1 syncscope("device") monotonic
 ; CHECK: paella.done:
 ; CHECK-NEXT: ret void
 ; CHECK-NOT: ret void
-; No system-scope atomic and no fence anywhere.
+; No warp reconvergence, no system-scope atomic and no fence anywhere.
+; CHECK-NOT: bar.warp.sync
 ; CHECK-NOT: fence
 ; CHECK: attributes #0 = { {{.*}}"paella-instrumented"
+
 target datalayout = "e-p6:32:32-i64:64-i128:128-i256:256-v16:16-v32:32-n16:32:64"
 target triple = "nvptx64-nvidia-cuda"
 

@@ -7,8 +7,7 @@
 ; CHECK: call void @llvm.nvvm.barrier.cta.sync.aligned.all(i32 0)
 ; CHECK: paella.exit:
 ; CHECK-NOT: barrier.cta.{{.*}}(i32 0
-; CHECK: call void @llvm.nvvm.barrier.cta.arrive.aligned.count(i32 1,
-; CHECK: call void @llvm.nvvm.barrier.cta.sync.aligned.count(i32 1,
+; CHECK: call void @llvm.nvvm.barrier.cta.sync.all(i32 1)
 target datalayout = "e-p6:32:32-i64:64-i128:128-i256:256-v16:16-v32:32-n16:32:64"
 target triple = "nvptx64-nvidia-cuda"
 

@@ -3,14 +3,14 @@
  * and libpaellart.
  *
  * Every kernel the pass instruments gets one trailing parameter: a pointer
- * (in device memory) to a struct paella_launch_record.  At block exit the
- * block's warps meet on a named barrier that only warp 0 waits on; lane 0 of
- * warp 0 then adds one to its shard's counter in the record, a fire-and-forget
- * reduction for most blocks.  A sampled block ("poster") instead waits for the
- * counter's new value and stores it into host-mapped memory, where the
- * dispatcher reads it.  So no block waits on anything but its own warps,
- * blocks spread over many counters, and only about one block in
- * (post_mask + 1) per shard touches host memory.
+ * (in device memory) to a struct paella_launch_record.  At block exit every
+ * thread waits at named barrier PAELLA_EXIT_BARRIER_ID, so the block is done;
+ * thread (0,0,0) then adds one to its shard's counter in the record, a
+ * fire-and-forget reduction for most blocks.  A sampled block ("poster")
+ * instead waits for the counter's new value and stores it into host-mapped
+ * memory, where the dispatcher reads it.  So no block waits on an atomic
+ * unless it posts, blocks spread over many counters, and only about one block
+ * in (post_mask + 1) per shard touches host memory.
  *
  * Counters are never reset on the device: the runtime knows how many blocks
  * each shard received in earlier launches that used the record, and counts

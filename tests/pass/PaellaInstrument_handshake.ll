@@ -1,16 +1,26 @@
-; Proves: with -paella-thread-facts-at-entry the thread's linear id, warp,
+; Proves: the handshake exit barrier (-paella-exit-barrier=handshake): warps
+; reconverge, warps other than the first only arrive at barrier 1 with the
+; block's thread count rounded to warps, warp 0 prepares the report, waits and
+; reports.  With -paella-thread-facts-at-entry the thread's linear id, warp,
 ; lane mask and barrier count are computed in the entry block (where their
 ; latency overlaps the kernel's own work) and the exit block starts with the
 ; warp reconvergence; without it they are computed at exit.
-; RUN: %opt -passes=paella-instrument -paella-thread-facts-at-entry -S %s | FileCheck %s --check-prefix=ENTRY
-; RUN: %opt -passes=paella-instrument -S %s | FileCheck %s --check-prefix=EXIT
+; RUN: %opt -passes=paella-instrument -paella-exit-barrier=handshake -paella-thread-facts-at-entry -S %s | FileCheck %s --check-prefix=ENTRY
+; RUN: %opt -passes=paella-instrument -paella-exit-barrier=handshake -S %s | FileCheck %s --check-prefix=EXIT
 
 ; ENTRY-LABEL: define {{.*}}ptx_kernel void @scale(
 ; ENTRY-NEXT: %paella.tid.x = call i32 asm sideeffect "mov.u32 $0, %tid.x;"
 ; ENTRY: %paella.warp0 = icmp eq i32 %paella.warp, 0
 ; ENTRY: paella.exit:
 ; ENTRY-NEXT: call void @llvm.nvvm.bar.warp.sync(i32 %paella.mask)
-; ENTRY-NEXT: br i1 %paella.warp0, label %paella.wait, label %paella.arrive
+; ENTRY-NEXT: br i1 %paella.warp0, label %paella.prepare, label %paella.arrive
+; ENTRY: paella.prepare:
+; ENTRY: %paella.shard_mask = load i32
+; ENTRY: call void @llvm.nvvm.barrier.cta.sync.aligned.count(i32 1, i32 %paella.count)
+; ENTRY-NEXT: br i1 %paella.lane0, label %paella.report, label %paella.done
+; ENTRY: paella.arrive:
+; ENTRY-NEXT: call void @llvm.nvvm.barrier.cta.arrive.aligned.count(i32 1, i32 %paella.count)
+; ENTRY-NEXT: br label %paella.done
 
 ; EXIT-LABEL: define {{.*}}ptx_kernel void @scale(
 ; EXIT-NOT: asm sideeffect
