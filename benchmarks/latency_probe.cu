@@ -1,0 +1,39 @@
+/*
+ * Kernels for benchmarks/notify-latency.
+ *
+ * latency_probe: every block spins @spin_ns of the GPU's global timer, then
+ * its thread 0 stores @seq into done[block] in host-mapped memory as the
+ * block's last act.  The CPU watching done[] sees the last block's store
+ * about one PCIe one-way latency after the block made it; that store is the
+ * reference every completion signal is measured against.  Built with the
+ * instrumentation pass, so the block-exit epilogue runs right after it.
+ *
+ * ping_pong: one thread answers the CPU @rounds times through host-mapped
+ * words (ping from the CPU, pong from the GPU), so that the CPU can measure
+ * the round trip and halve it: the one-way latency of a GPU store seen by a
+ * polling CPU thread.
+ */
+
+extern "C" __global__ void latency_probe(volatile unsigned *done, unsigned seq,
+					 unsigned long long spin_ns)
+{
+	unsigned long long start, now;
+
+	asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(start));
+	do {
+		asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now));
+	} while (now - start < spin_ns);
+	__syncthreads();
+	if (threadIdx.x == 0)
+		done[blockIdx.x] = seq;
+}
+
+extern "C" __global__ void ping_pong(volatile unsigned *ping, volatile unsigned *pong,
+				     unsigned rounds)
+{
+	for (unsigned i = 1; i <= rounds; i++) {
+		while (*ping != i)
+			;
+		*pong = i;
+	}
+}

@@ -1,0 +1,360 @@
+/*
+ * notify-latency - how long after a grid's last block ends does the CPU know
+ * the grid is complete?
+ *
+ * Reference: each block of benchmarks/latency_probe.cu stores a word into
+ * host-mapped memory as its last act; a CPU thread polling those words sees
+ * the last block's store one PCIe one-way latency after it was made.  That
+ * one-way latency is measured in the same run by a ping-pong kernel (round
+ * trip / 2).  So for every signal:
+ *
+ *   latency after the last block ends = (CPU time the signal is seen
+ *                                        - CPU time the last store is seen)
+ *                                       + one-way latency
+ *
+ * Signals compared, each on its own launches of the same probe:
+ *   posts        the instrumented build's progress posts reach the grid size
+ *                (no write-value enqueued, so the posts alone decide)
+ *   write-value  cuStreamWriteValue32 after the kernel into host memory
+ *                (uninstrumented build, completion-only record)
+ *   paella       what the runtime uses: posts or write-value, first seen
+ *   query        cuStreamQuery polled in a loop
+ *   event-sync   cuEventSynchronize in a second thread
+ *
+ * Prints p50 and p99 per signal and grid; --csv writes the samples' summary.
+ * Exit 77 when there is no GPU.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cuda-driver.h"
+#include "notify.h"
+
+#define MAX_BLOCKS 4096
+
+static struct paella__cu *cu;
+static CUstream stream;
+
+#define CHECK(call) \
+	do { \
+		CUresult rc_ = cu->call; \
+		if (rc_ != CUDA_SUCCESS) { \
+			fprintf(stderr, "notify-latency: %s failed: %s (%s:%d)\n", #call, \
+				paella__cu_error_name(cu, rc_), __FILE__, __LINE__); \
+			exit(1); \
+		} \
+	} while (0)
+
+static inline double
+now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double
+pct(double *v, int n, double q)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	int i = (int)(q * (n - 1) + 0.5);
+	return v[i];
+}
+
+/* Host-mapped words the probe writes. */
+static volatile unsigned *done_h;
+static CUdeviceptr done_d;
+
+/* Index of the first block whose word is not yet @seq, from @from. */
+static unsigned
+scan_done(unsigned from, unsigned n, unsigned seq)
+{
+	while (from < n && done_h[from] == seq)
+		from++;
+	return from;
+}
+
+enum signal { SIG_POSTS, SIG_WRITE_VALUE, SIG_PAELLA, SIG_QUERY, SIG_EVENT, SIG_COUNT };
+static const char *signal_names[] = {"posts", "write-value", "paella", "query", "event-sync"};
+
+struct event_wait {
+	CUevent ev;
+	double t;
+	CUcontext ctx;
+};
+
+static void *
+event_waiter(void *arg)
+{
+	struct event_wait *w = arg;
+	cu->cuCtxSetCurrent(w->ctx);
+	cu->cuEventSynchronize(w->ev);
+	w->t = now_us();
+	return NULL;
+}
+
+/* One launch of the probe with one signal; returns signal seen - last store
+ * seen, in microseconds. */
+static double
+measure_once(enum signal sig, CUfunction inst, CUfunction plain, unsigned nblocks,
+	     unsigned long long spin_ns, unsigned seq, struct paella__notify_pool *pool,
+	     CUcontext ctx)
+{
+	struct paella__notify_record *rec = NULL;
+	bool instrumented = sig == SIG_POSTS || sig == SIG_PAELLA;
+	void *params[4] = {&done_d, &seq, &spin_ns, NULL};
+
+	if (sig != SIG_QUERY && sig != SIG_EVENT) {
+		if (paella__notify_acquire(pool, nblocks, instrumented, &rec) != PAELLA_STATUS_OK) {
+			fprintf(stderr, "notify-latency: %s\n", paella__error_last());
+			exit(1);
+		}
+		if (instrumented)
+			params[3] = (void *)paella__notify_kernel_param(rec);
+	}
+	CHECK(cuLaunchKernel(instrumented ? inst : plain, nblocks, 1, 1, 128, 1, 1, 0, stream,
+			     params, NULL));
+	if (sig == SIG_WRITE_VALUE || sig == SIG_PAELLA)
+		paella__notify_enqueue_completion(rec, stream);
+
+	struct event_wait w = {.ctx = ctx};
+	pthread_t th;
+	if (sig == SIG_EVENT) {
+		CHECK(cuEventCreate(&w.ev, CU_EVENT_BLOCKING_SYNC));
+		CHECK(cuEventRecord(w.ev, stream));
+		pthread_create(&th, NULL, event_waiter, &w);
+	}
+
+	double t_ref = 0, t_sig = 0;
+	unsigned seen = 0;
+	while (t_ref == 0 || (t_sig == 0 && sig != SIG_EVENT)) {
+		/* Posts alone can stop short of the grid (a shard's last poster is
+		 * not always its last block to finish): give up after 2 ms. */
+		if (t_ref != 0 && now_us() - t_ref > 2000.0) {
+			t_sig = -1;
+			break;
+		}
+		if (t_ref == 0) {
+			seen = scan_done(seen, nblocks, seq);
+			if (seen == nblocks)
+				t_ref = now_us();
+		}
+		if (t_sig == 0) {
+			bool got = false;
+			switch (sig) {
+			case SIG_POSTS:
+			case SIG_WRITE_VALUE:
+			case SIG_PAELLA:
+				got = paella__notify_done(rec);
+				break;
+			case SIG_QUERY:
+				got = cu->cuStreamQuery(stream) == CUDA_SUCCESS;
+				break;
+			default:
+				break;
+			}
+			if (got)
+				t_sig = now_us();
+		}
+	}
+	if (sig == SIG_EVENT) {
+		pthread_join(th, NULL);
+		t_sig = w.t;
+		cu->cuEventDestroy(w.ev);
+	}
+	CHECK(cuStreamSynchronize(stream));
+	if (rec) {
+		if (!paella__notify_done(rec))
+			paella__notify_set_done(rec); /* posts stale; stream is synchronized */
+		paella__notify_release(rec);
+	}
+	return t_sig < 0 ? -1.0 : t_sig - t_ref;
+}
+
+static double
+measure_one_way(CUfunction pp, int rounds, double *p99)
+{
+	volatile unsigned *ping, *pong;
+	void *mem;
+	CUdeviceptr ping_d, pong_d;
+	CHECK(cuMemHostAlloc(&mem, 256, CU_MEMHOSTALLOC_DEVICEMAP | CU_MEMHOSTALLOC_PORTABLE));
+	memset(mem, 0, 256);
+	ping = mem;
+	pong = (volatile unsigned *)((char *)mem + 128);
+	CHECK(cuMemHostGetDevicePointer(&ping_d, (void *)ping, 0));
+	CHECK(cuMemHostGetDevicePointer(&pong_d, (void *)pong, 0));
+	unsigned r = (unsigned)rounds;
+	void *params[] = {&ping_d, &pong_d, &r};
+	CHECK(cuLaunchKernel(pp, 1, 1, 1, 1, 1, 1, 0, stream, params, NULL));
+	double *half = calloc(rounds, sizeof(double));
+	for (unsigned i = 1; i <= r; i++) {
+		double t0 = now_us();
+		__atomic_store_n(ping, i, __ATOMIC_RELEASE);
+		while (__atomic_load_n(pong, __ATOMIC_ACQUIRE) != i)
+			;
+		half[i - 1] = (now_us() - t0) / 2;
+	}
+	CHECK(cuStreamSynchronize(stream));
+	/* The first rounds include the kernel's start. */
+	double p50 = pct(half + 10, rounds - 10, 0.5);
+	*p99 = pct(half + 10, rounds - 10, 0.99);
+	free(half);
+	cu->cuMemFreeHost(mem);
+	return p50;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: notify-latency [--images DIR] [--runs N] [--csv FILE]\n"
+		"\n"
+		"How long after a grid's last block ends the CPU sees its completion: through\n"
+		"Paella's progress posts, its stream write-value, cuStreamQuery polling and\n"
+		"cuEventSynchronize, each measured against the last block's own store to host\n"
+		"memory plus the one-way latency measured by a ping-pong in the same run.\n"
+		"\n"
+		"  --images DIR  where latency_probe.cubin and latency_probe.noinst.cubin are\n"
+		"                (default: build/benchmarks)\n"
+		"  --runs N      launches per signal and grid (default 300, at least 50)\n"
+		"  --csv FILE    also write the summary as CSV\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *images = "build/benchmarks", *csv_path = NULL;
+	int runs = 300;
+	static const struct option longopts[] = {{"images", required_argument, NULL, 'i'},
+						 {"runs", required_argument, NULL, 'r'},
+						 {"csv", required_argument, NULL, 'c'},
+						 {"help", no_argument, NULL, 'h'},
+						 {NULL, 0, NULL, 0}};
+	int ch;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'i': images = optarg; break;
+		case 'c': csv_path = optarg; break;
+		case 'r':
+			runs = atoi(optarg);
+			if (runs < 50) {
+				fprintf(stderr, "notify-latency: --runs must be at least 50 (got '%s')\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "notify-latency: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+
+	if (paella__cu_open(&cu) != PAELLA_STATUS_OK) {
+		printf("SKIP: %s\n", paella__error_last());
+		return 77;
+	}
+	CUdevice dev;
+	CUcontext ctx;
+	char name[128];
+	CHECK(cuDeviceGet(&dev, 0));
+	CHECK(cuDeviceGetName(name, sizeof(name), dev));
+	CHECK(cuDevicePrimaryCtxRetain(&ctx, dev));
+	CHECK(cuCtxSetCurrent(ctx));
+	CHECK(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
+
+	char path[4096];
+	CUmodule minst, mplain;
+	CUfunction inst, plain, pp;
+	snprintf(path, sizeof(path), "%s/latency_probe.cubin", images);
+	if (cu->cuModuleLoad(&minst, path) != CUDA_SUCCESS) {
+		fprintf(stderr, "notify-latency: cannot load %s (build first: ninja -C build)\n", path);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/latency_probe.noinst.cubin", images);
+	if (cu->cuModuleLoad(&mplain, path) != CUDA_SUCCESS) {
+		fprintf(stderr, "notify-latency: cannot load %s (build first: ninja -C build)\n", path);
+		return 1;
+	}
+	CHECK(cuModuleGetFunction(&inst, minst, "latency_probe"));
+	CHECK(cuModuleGetFunction(&plain, mplain, "latency_probe"));
+	CHECK(cuModuleGetFunction(&pp, mplain, "ping_pong"));
+
+	void *done_mem;
+	CHECK(cuMemHostAlloc(&done_mem, MAX_BLOCKS * sizeof(unsigned),
+			     CU_MEMHOSTALLOC_DEVICEMAP | CU_MEMHOSTALLOC_PORTABLE));
+	memset(done_mem, 0, MAX_BLOCKS * sizeof(unsigned));
+	done_h = done_mem;
+	CHECK(cuMemHostGetDevicePointer(&done_d, done_mem, 0));
+
+	struct paella__notify_pool *pool;
+	if (paella__notify_pool_create(cu, &pool) != PAELLA_STATUS_OK) {
+		fprintf(stderr, "notify-latency: %s\n", paella__error_last());
+		return 1;
+	}
+
+	double ow99;
+	double ow = measure_one_way(pp, 2000, &ow99);
+	printf("notify-latency: %s; one-way GPU store -> polling CPU: p50 %.2f us, p99 %.2f us\n", name,
+	       ow, ow99);
+
+	static const unsigned grids[] = {1, 132, 1056};
+	const unsigned long long spin_ns = 20000;
+	double *d = calloc(runs, sizeof(double));
+	FILE *csv = NULL;
+	if (csv_path) {
+		csv = fopen(csv_path, "w");
+		if (!csv) {
+			fprintf(stderr, "notify-latency: cannot write %s: %s\n", csv_path, strerror(errno));
+			return 1;
+		}
+		fprintf(csv, "signal,blocks,runs,missed,after_last_block_p50_us,after_last_block_p99_us,one_way_p50_us\n");
+	}
+	printf("\n%-12s %7s %22s %22s\n", "signal", "blocks", "after last block p50", "p99 (us)");
+	unsigned seq = 1;
+	for (unsigned g = 0; g < sizeof(grids) / sizeof(grids[0]); g++) {
+		for (int s = 0; s < SIG_COUNT; s++) {
+			fprintf(stderr, "[%s, %u blocks] ...\n", signal_names[s], grids[g]);
+			for (int i = 0; i < 5; i++) /* warm-up */
+				measure_once(s, inst, plain, grids[g], spin_ns, ++seq, pool, ctx);
+			int n = 0, missed = 0;
+			for (int i = 0; i < runs; i++) {
+				double x = measure_once(s, inst, plain, grids[g], spin_ns, ++seq, pool, ctx);
+				if (x < 0)
+					missed++;
+				else
+					d[n++] = x + ow;
+			}
+			double p50 = n ? pct(d, n, 0.5) : -1, p99 = n ? pct(d, n, 0.99) : -1;
+			printf("%-12s %7u %22.2f %22.2f %s\n", signal_names[s], grids[g], p50, p99,
+			       missed ? "(some launches never complete by this signal alone: see missed)" : "");
+			if (missed)
+				printf("%-12s %7u missed %d of %d launches\n", "", grids[g], missed, runs);
+			if (csv)
+				fprintf(csv, "%s,%u,%d,%d,%.3f,%.3f,%.3f\n", signal_names[s], grids[g], runs,
+					missed, p50, p99, ow);
+		}
+	}
+	if (csv)
+		fclose(csv);
+	free(d);
+	paella__notify_pool_destroy(pool);
+	cu->cuMemFreeHost(done_mem);
+	cu->cuStreamDestroy(stream);
+	cu->cuDevicePrimaryCtxRelease(dev);
+	paella__cu_close(cu);
+	return 0;
+}
