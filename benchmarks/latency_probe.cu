@@ -1,12 +1,14 @@
 /*
  * Kernels for benchmarks/notify-latency.
  *
- * latency_probe: every block spins @spin_ns of the GPU's global timer, then
- * its thread 0 stores @seq into done[block] in host-mapped memory as the
- * block's last act.  The CPU watching done[] sees the last block's store
- * about one PCIe one-way latency after the block made it; that store is the
- * reference every completion signal is measured against.  Built with the
- * instrumentation pass, so the block-exit epilogue runs right after it.
+ * latency_probe: block b spins @spin_ns + b * @stagger_ns of the GPU's global
+ * timer, so the blocks of one wave finish in id order and the last block is
+ * the grid's last to end; then its thread 0 stores @seq into done[b] in
+ * host-mapped memory as the block's last act.  The CPU watching the last
+ * block's word sees that store about one PCIe one-way latency after it was
+ * made; it is the reference every completion signal is measured against.
+ * Built with the instrumentation pass too, so the block-exit epilogue runs
+ * right after the store.
  *
  * ping_pong: one thread answers the CPU @rounds times through host-mapped
  * words (ping from the CPU, pong from the GPU), so that the CPU can measure
@@ -15,10 +17,11 @@
  */
 
 extern "C" __global__ void latency_probe(volatile unsigned *done, unsigned seq,
-					 unsigned long long spin_ns)
+					 unsigned long long spin_ns, unsigned long long stagger_ns)
 {
 	unsigned long long start, now;
 
+	spin_ns += blockIdx.x * stagger_ns;
 	asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(start));
 	do {
 		asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now));
