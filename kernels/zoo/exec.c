@@ -1,0 +1,470 @@
+/*
+ * exec.c - the zoo's GPU executor (exec.h).
+ */
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec.h"
+#include "log.h"
+#include "notify.h"
+#include "paella/instrument-abi.h"
+
+#define MANIFEST_MAX 16384
+#define MAX_FUNCTIONS 64
+
+struct function {
+	const char *name;
+	unsigned nargs;
+	CUfunction f;
+};
+
+struct paella__zoo_exec {
+	const struct paella__cu *cu;
+	bool instrumented;
+	CUmodule mods[PAELLA__ZOO_NIMAGES];
+	char paths[PAELLA__ZOO_NIMAGES][PATH_MAX];
+	char *manifests[PAELLA__ZOO_NIMAGES];
+	struct paella__notify_pool *pool;
+	struct function fns[MAX_FUNCTIONS];
+	unsigned nfns;
+};
+
+struct paella__zoo_instance {
+	struct paella__zoo_exec *ex;
+	const struct paella__zoo_plan *plan;
+	CUdeviceptr params, arena;
+	CUfunction *fns;
+	/* Argument values, 8 bytes a slot, and the kernelParams arrays
+	 * pointing into them (one slot more: the launch record). */
+	uint64_t *vals;
+	void **ptrs;
+	struct paella__notify_record **recs;
+	unsigned nrecs;
+};
+
+/* ---- images ------------------------------------------------------------- */
+
+static enum paella_status
+read_global(const struct paella__cu *cu, CUmodule mod, const char *name, void *buf, size_t cap,
+	    size_t *len)
+{
+	enum paella_status status = PAELLA_STATUS_OK;
+	CUdeviceptr p;
+	size_t size;
+
+	*len = 0;
+	if (cu->cuModuleGetGlobal(&p, &size, mod, name) != CUDA_SUCCESS)
+		return PAELLA_STATUS_NOT_FOUND;
+	if (size > cap)
+		size = cap;
+	PAELLA_CU_CHECK_GOTO(cu, cuMemcpyDtoH(buf, p, size), status, out);
+	*len = size;
+out:
+	return status;
+}
+
+static enum paella_status
+check_image(struct paella__zoo_exec *ex, unsigned i)
+{
+	uint64_t version = 0;
+	size_t n;
+	char *m;
+
+	if (read_global(ex->cu, ex->mods[i], PAELLA_ABI_VERSION_SYMBOL, &version, sizeof(version),
+			&n) != PAELLA_STATUS_OK || n == 0)
+		return paella__error_set(PAELLA_STATUS_ABI_MISMATCH,
+			"%s has no %s: not built by the paella pass (use the .noinst images "
+			"for uninstrumented runs)", ex->paths[i], PAELLA_ABI_VERSION_SYMBOL);
+	if (n < sizeof(version))
+		version &= (UINT64_C(1) << (8 * n)) - 1;
+	if (version != PAELLA_ABI_VERSION)
+		return paella__error_set(PAELLA_STATUS_ABI_MISMATCH,
+			"%s is built for instrumentation ABI %" PRIu64 ", this runtime speaks %d",
+			ex->paths[i], version, PAELLA_ABI_VERSION);
+	m = calloc(1, MANIFEST_MAX);
+	if (m == NULL)
+		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "out of memory");
+	ex->manifests[i] = m;
+	if (read_global(ex->cu, ex->mods[i], PAELLA_MANIFEST_SYMBOL, m, MANIFEST_MAX - 1, &n) !=
+	    PAELLA_STATUS_OK ||
+	    strncmp(m, PAELLA_MANIFEST_HEADER, strlen(PAELLA_MANIFEST_HEADER)) != 0)
+		return paella__error_set(PAELLA_STATUS_ABI_MISMATCH, "%s: no manifest (%s)",
+					 ex->paths[i], PAELLA_MANIFEST_SYMBOL);
+	return PAELLA_STATUS_OK;
+}
+
+enum paella_status
+paella__zoo_exec_create(const struct paella__cu *cu, const char *image_dir, bool instrumented,
+			struct paella__zoo_exec **out)
+{
+	enum paella_status status = PAELLA_STATUS_OK;
+	struct paella__zoo_exec *ex;
+
+	*out = NULL;
+	ex = calloc(1, sizeof(*ex));
+	if (ex == NULL)
+		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "out of memory");
+	ex->cu = cu;
+	ex->instrumented = instrumented;
+	for (unsigned i = 0; i < PAELLA__ZOO_NIMAGES; i++) {
+		FILE *fp;
+
+		snprintf(ex->paths[i], sizeof(ex->paths[i]), "%s/%s%s.cubin", image_dir,
+			 paella__zoo_image_name((enum paella__zoo_image)i),
+			 instrumented ? "" : ".noinst");
+		fp = fopen(ex->paths[i], "rb");
+		if (fp == NULL) {
+			status = paella__error_set(PAELLA_STATUS_NOT_FOUND,
+				"%s: cannot open (build kernels/zoo first, or give the folder of "
+				"the layer images)", ex->paths[i]);
+			goto err;
+		}
+		fclose(fp);
+		PAELLA_CU_CHECK_GOTO(cu, cuModuleLoad(&ex->mods[i], ex->paths[i]), status, err);
+		if (instrumented) {
+			status = check_image(ex, i);
+			if (status != PAELLA_STATUS_OK)
+				goto err;
+		}
+	}
+	if (instrumented) {
+		status = paella__notify_pool_create(cu, &ex->pool);
+		if (status != PAELLA_STATUS_OK)
+			goto err;
+	}
+	*out = ex;
+	return PAELLA_STATUS_OK;
+err:
+	paella__zoo_exec_destroy(ex);
+	return status;
+}
+
+void
+paella__zoo_exec_destroy(struct paella__zoo_exec *ex)
+{
+	if (ex == NULL)
+		return;
+	if (ex->pool != NULL)
+		paella__notify_pool_destroy(ex->pool);
+	for (unsigned i = 0; i < PAELLA__ZOO_NIMAGES; i++) {
+		if (ex->mods[i] != NULL)
+			ex->cu->cuModuleUnload(ex->mods[i]);
+		free(ex->manifests[i]);
+	}
+	free(ex);
+}
+
+/* The kernel of a launch, checked once: its parameter count (from the
+ * manifest, or from the driver for uninstrumented images) must be the
+ * plan's. */
+static enum paella_status
+resolve(struct paella__zoo_exec *ex, const struct paella__zoo_launch *l, CUfunction *out)
+{
+	enum paella_status status = PAELLA_STATUS_OK;
+	const struct paella__cu *cu = ex->cu;
+	struct function *fn;
+	CUfunction f;
+
+	for (unsigned i = 0; i < ex->nfns; i++)
+		if (strcmp(ex->fns[i].name, l->kernel) == 0) {
+			if (ex->fns[i].nargs != l->nargs)
+				PAELLA__BUG("%s bound with %u and %u arguments", l->kernel,
+					    ex->fns[i].nargs, l->nargs);
+			*out = ex->fns[i].f;
+			return PAELLA_STATUS_OK;
+		}
+	if (ex->nfns == MAX_FUNCTIONS)
+		PAELLA__BUG("more than %d layer kernels", MAX_FUNCTIONS);
+	PAELLA_CU_CHECK_GOTO(cu, cuModuleGetFunction(&f, ex->mods[l->image], l->kernel), status,
+			     out);
+	if (ex->instrumented) {
+		char want[128];
+
+		snprintf(want, sizeof(want), "\nK %s %u\n", l->kernel, l->nargs);
+		if (strstr(ex->manifests[l->image], want) == NULL)
+			return paella__error_set(PAELLA_STATUS_ABI_MISMATCH,
+				"%s: the manifest does not list \"K %s %u\": the plan and the "
+				"kernel disagree on its parameters", ex->paths[l->image], l->kernel,
+				l->nargs);
+	} else if (cu->cuFuncGetParamInfo != NULL) {
+		size_t off, size;
+
+		if (cu->cuFuncGetParamInfo(f, l->nargs - 1, &off, &size) != CUDA_SUCCESS ||
+		    cu->cuFuncGetParamInfo(f, l->nargs, &off, &size) == CUDA_SUCCESS)
+			return paella__error_set(PAELLA_STATUS_ABI_MISMATCH,
+				"%s: %s does not take %u parameters as the plan binds",
+				ex->paths[l->image], l->kernel, l->nargs);
+	}
+	fn = &ex->fns[ex->nfns++];
+	fn->name = l->kernel;
+	fn->nargs = l->nargs;
+	fn->f = f;
+	*out = f;
+out:
+	return status;
+}
+
+/* ---- instances ---------------------------------------------------------- */
+
+enum paella_status
+paella__zoo_instance_create(struct paella__zoo_exec *ex, const struct paella__zoo_plan *plan,
+			    const float *blob, struct paella__zoo_instance **out)
+{
+	const struct paella__cu *cu = ex->cu;
+	enum paella_status status = PAELLA_STATUS_OK;
+	struct paella__zoo_instance *inst;
+	const unsigned slots = PAELLA__ZOO_MAX_ARGS + 1;
+
+	*out = NULL;
+	inst = calloc(1, sizeof(*inst));
+	if (inst == NULL)
+		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "out of memory");
+	inst->ex = ex;
+	inst->plan = plan;
+	inst->fns = calloc(plan->nlaunches + 1, sizeof(*inst->fns));
+	inst->vals = calloc((size_t)(plan->nlaunches + 1) * slots, sizeof(*inst->vals));
+	inst->ptrs = calloc((size_t)(plan->nlaunches + 1) * slots, sizeof(*inst->ptrs));
+	inst->recs = calloc(plan->nlaunches + 2, sizeof(*inst->recs));
+	if (inst->fns == NULL || inst->vals == NULL || inst->ptrs == NULL || inst->recs == NULL) {
+		status = paella__error_set(PAELLA_STATUS_NO_MEMORY, "out of memory");
+		goto err;
+	}
+	PAELLA_CU_CHECK_GOTO(cu, cuMemAlloc(&inst->params, plan->param_floats * 4 + 256), status,
+			     err);
+	PAELLA_CU_CHECK_GOTO(cu, cuMemcpyHtoD(inst->params, blob, plan->param_floats * 4), status,
+			     err);
+	PAELLA_CU_CHECK_GOTO(cu, cuMemAlloc(&inst->arena, plan->arena_bytes + 256), status, err);
+	/* Zero once: split-K counters start at zero and kernels leave them so. */
+	PAELLA_CU_CHECK_GOTO(cu, cuMemsetD32(inst->arena, 0, (plan->arena_bytes + 256) / 4),
+			     status, err);
+
+	for (unsigned i = 0; i < plan->nlaunches; i++) {
+		const struct paella__zoo_launch *l = &plan->launches[i];
+		uint64_t *v = inst->vals + (size_t)i * slots;
+		void **p = inst->ptrs + (size_t)i * slots;
+
+		status = resolve(ex, l, &inst->fns[i]);
+		if (status != PAELLA_STATUS_OK)
+			goto err;
+		for (unsigned a = 0; a < l->nargs; a++) {
+			const struct paella__zoo_arg *arg = &l->args[a];
+			int32_t i32;
+			float f32;
+
+			switch (arg->kind) {
+			case PAELLA__ZOO_ARG_NULL:
+				v[a] = 0;
+				break;
+			case PAELLA__ZOO_ARG_ACT:
+				v[a] = (uint64_t)inst->arena +
+				       paella__zoo_storage_offset_floats(plan, arg) * 4;
+				break;
+			case PAELLA__ZOO_ARG_PARAM:
+				v[a] = (uint64_t)inst->params + plan->params[arg->ref].offset * 4;
+				break;
+			case PAELLA__ZOO_ARG_I32:
+				i32 = arg->i32;
+				memcpy(&v[a], &i32, sizeof(i32));
+				break;
+			case PAELLA__ZOO_ARG_F32:
+				f32 = arg->f32;
+				memcpy(&v[a], &f32, sizeof(f32));
+				break;
+			}
+			p[a] = &v[a];
+		}
+	}
+	*out = inst;
+	return PAELLA_STATUS_OK;
+err:
+	paella__zoo_instance_destroy(inst);
+	return status;
+}
+
+void
+paella__zoo_instance_destroy(struct paella__zoo_instance *inst)
+{
+	if (inst == NULL)
+		return;
+	for (unsigned i = 0; i < inst->nrecs; i++) {
+		paella__notify_set_done(inst->recs[i]);
+		paella__notify_release(inst->recs[i]);
+	}
+	if (inst->params != 0)
+		inst->ex->cu->cuMemFree(inst->params);
+	if (inst->arena != 0)
+		inst->ex->cu->cuMemFree(inst->arena);
+	free(inst->fns);
+	free(inst->vals);
+	free(inst->ptrs);
+	free(inst->recs);
+	free(inst);
+}
+
+CUdeviceptr
+paella__zoo_instance_input(const struct paella__zoo_instance *inst)
+{
+	return paella__zoo_instance_storage(inst, inst->plan->input);
+}
+
+CUdeviceptr
+paella__zoo_instance_output(const struct paella__zoo_instance *inst)
+{
+	return paella__zoo_instance_storage(inst, inst->plan->output);
+}
+
+CUdeviceptr
+paella__zoo_instance_storage(const struct paella__zoo_instance *inst, int storage)
+{
+	return inst->arena + inst->plan->storages[storage].offset;
+}
+
+static enum paella_status
+launch_one(struct paella__zoo_instance *inst, CUstream stream, unsigned i)
+{
+	const struct paella__cu *cu = inst->ex->cu;
+	const struct paella__zoo_launch *l = &inst->plan->launches[i];
+	void **p = inst->ptrs + (size_t)i * (PAELLA__ZOO_MAX_ARGS + 1);
+	struct paella__notify_record *rec = NULL;
+	enum paella_status status = PAELLA_STATUS_OK;
+
+	if (inst->nrecs >= inst->plan->nlaunches + 1)
+		PAELLA__BUG("launches enqueued twice without a wait");
+	if (inst->ex->instrumented) {
+		uint64_t nblocks = (uint64_t)l->grid[0] * l->grid[1] * l->grid[2];
+
+		status = paella__notify_acquire(inst->ex->pool, nblocks, true, &rec);
+		if (status != PAELLA_STATUS_OK)
+			return status;
+		p[l->nargs] = (void *)paella__notify_kernel_param(rec);
+	}
+	PAELLA_CU_CHECK_GOTO(cu, cuLaunchKernel(inst->fns[i], l->grid[0], l->grid[1], l->grid[2],
+						l->block[0], l->block[1], l->block[2], l->shmem,
+						stream, p, NULL),
+			     status, err);
+	if (rec != NULL) {
+		inst->recs[inst->nrecs++] = rec;
+		status = paella__notify_enqueue_completion(rec, stream);
+	}
+	return status;
+err:
+	if (rec != NULL)
+		paella__notify_cancel(rec);
+	return status;
+}
+
+enum paella_status
+paella__zoo_instance_run_range(struct paella__zoo_instance *inst, CUstream stream,
+			       unsigned first, unsigned last)
+{
+	for (unsigned i = first; i < last && i < inst->plan->nlaunches; i++) {
+		enum paella_status status = launch_one(inst, stream, i);
+
+		if (status != PAELLA_STATUS_OK)
+			return status;
+	}
+	return PAELLA_STATUS_OK;
+}
+
+enum paella_status
+paella__zoo_instance_run(struct paella__zoo_instance *inst, CUstream stream)
+{
+	return paella__zoo_instance_run_range(inst, stream, 0, inst->plan->nlaunches);
+}
+
+enum paella_status
+paella__zoo_instance_wait(struct paella__zoo_instance *inst, CUstream stream)
+{
+	const struct paella__cu *cu = inst->ex->cu;
+	enum paella_status status = PAELLA_STATUS_OK;
+
+	PAELLA_CU_CHECK_GOTO(cu, cuStreamSynchronize(stream), status, out);
+out:
+	/* Even on error: the stream is done or broken, either way the
+	 * records are no longer in flight. */
+	for (unsigned i = 0; i < inst->nrecs; i++) {
+		paella__notify_set_done(inst->recs[i]);
+		paella__notify_release(inst->recs[i]);
+	}
+	inst->nrecs = 0;
+	return status;
+}
+
+enum paella_status
+paella__zoo_instance_spin(struct paella__zoo_instance *inst, CUstream stream,
+			  unsigned long long ns)
+{
+	static const struct paella__zoo_launch spin = {
+		.op = PAELLA__ZOO_OP_ADD, .image = PAELLA__ZOO_IMAGE_LINEAR,
+		.kernel = "spin_wait", .grid = { 1, 1, 1 }, .block = { 1, 1, 1 }, .nargs = 1,
+	};
+	struct paella__zoo_exec *ex = inst->ex;
+	const struct paella__cu *cu = ex->cu;
+	enum paella_status status;
+	struct paella__notify_record *rec = NULL;
+	void *params[2] = { &ns, NULL };
+	CUfunction f;
+
+	status = resolve(ex, &spin, &f);
+	if (status != PAELLA_STATUS_OK)
+		return status;
+	if (inst->nrecs >= inst->plan->nlaunches + 1)
+		PAELLA__BUG("launches enqueued twice without a wait");
+	if (ex->instrumented) {
+		status = paella__notify_acquire(ex->pool, 1, true, &rec);
+		if (status != PAELLA_STATUS_OK)
+			return status;
+		params[1] = (void *)paella__notify_kernel_param(rec);
+	}
+	PAELLA_CU_CHECK_GOTO(cu, cuLaunchKernel(f, 1, 1, 1, 1, 1, 1, 0, stream, params, NULL),
+			     status, err);
+	if (rec != NULL) {
+		inst->recs[inst->nrecs++] = rec;
+		status = paella__notify_enqueue_completion(rec, stream);
+	}
+	return status;
+err:
+	if (rec != NULL)
+		paella__notify_cancel(rec);
+	return status;
+}
+
+enum paella_status
+paella__zoo_instance_profile(struct paella__zoo_instance *inst, CUstream stream, float *ms)
+{
+	const struct paella__cu *cu = inst->ex->cu;
+	const unsigned n = inst->plan->nlaunches;
+	enum paella_status status = PAELLA_STATUS_OK;
+	CUevent *ev = calloc(n + 1, sizeof(*ev));
+	unsigned made = 0;
+
+	if (ev == NULL)
+		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "out of memory");
+	for (; made <= n; made++)
+		PAELLA_CU_CHECK_GOTO(cu, cuEventCreate(&ev[made], CU_EVENT_DEFAULT), status, out);
+	/* The host enqueues everything behind a wait of 20 us per launch,
+	 * then the GPU runs the launches back to back. */
+	status = paella__zoo_instance_spin(inst, stream, 20000ull * n);
+	if (status != PAELLA_STATUS_OK)
+		goto out;
+	PAELLA_CU_CHECK_GOTO(cu, cuEventRecord(ev[0], stream), status, out);
+	for (unsigned i = 0; i < n; i++) {
+		status = paella__zoo_instance_run_range(inst, stream, i, i + 1);
+		if (status != PAELLA_STATUS_OK)
+			goto out;
+		PAELLA_CU_CHECK_GOTO(cu, cuEventRecord(ev[i + 1], stream), status, out);
+	}
+	status = paella__zoo_instance_wait(inst, stream);
+	if (status != PAELLA_STATUS_OK)
+		goto out;
+	for (unsigned i = 0; i < n; i++)
+		PAELLA_CU_CHECK_GOTO(cu, cuEventElapsedTime(&ms[i], ev[i], ev[i + 1]), status, out);
+out:
+	for (unsigned i = 0; i < made; i++)
+		cu->cuEventDestroy(ev[i]);
+	free(ev);
+	return status;
+}

@@ -1,0 +1,143 @@
+/*
+ * test-tool - the paella command as a user runs it (PAELLA_TOOL names the
+ * binary): models, plan, check-weights, help, and its exit codes.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "weights-file.h"
+#include "zoo.h"
+
+static char out[1 << 16];
+static char path[256];
+
+static void
+setup(void)
+{
+	snprintf(path, sizeof(path), "/tmp/paella-test-tool-%d.safetensors", (int)getpid());
+}
+
+static void
+teardown(void)
+{
+	unlink(path);
+}
+
+/* Runs `paella ARGS` with stderr into stdout; returns the exit code. */
+static int
+run(const char *args)
+{
+	const char *tool = getenv("PAELLA_TOOL");
+	char cmd[1024];
+	size_t n;
+	FILE *fp;
+	int rc;
+
+	ck_assert_msg(tool != NULL, "PAELLA_TOOL is not set");
+	snprintf(cmd, sizeof(cmd), "'%s' %s 2>&1", tool, args);
+	fp = popen(cmd, "r");
+	ck_assert_ptr_nonnull(fp);
+	n = fread(out, 1, sizeof(out) - 1, fp);
+	out[n] = '\0';
+	rc = pclose(fp);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+START_TEST(tool_models)
+{
+	static const char *const want[] = {
+		"resnet18", "11689512", "resnet34", "21797672", "resnet50", "25557032",
+		"mobilenet_v2", "3504872", "squeezenet1_1", "1235496", "densenet121", "7978856",
+		"googlenet", "6624904", "inception_v3", "23834568", "299x299",
+	};
+
+	ck_assert_int_eq(run("models"), 0);
+	for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		ck_assert_msg(strstr(out, want[i]) != NULL, "'%s' not in:\n%s", want[i], out);
+	ck_assert_int_eq(run("models --batch 4"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "batch 4"));
+	ck_assert_int_eq(run("models --batch 0"), 2);
+}
+END_TEST
+
+START_TEST(tool_plan)
+{
+	ck_assert_int_eq(run("plan squeezenet1_1"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "30 launches"));
+	ck_assert_ptr_nonnull(strstr(out, "features.12.expand3x3"));
+	ck_assert_ptr_nonnull(strstr(out, "adaptive_avgpool2d"));
+	ck_assert_int_eq(run("plan alexnet"), 2);
+	ck_assert_ptr_nonnull(strstr(out, "no model 'alexnet'"));
+}
+END_TEST
+
+START_TEST(tool_check_weights)
+{
+	struct paella__zoo_plan *p;
+	struct weights_fault f = { .drop = "features.3.squeeze.bias" };
+	char args[512];
+
+	ck_assert_int_eq(paella__zoo_build("squeezenet1_1", NULL, &p), PAELLA_STATUS_OK);
+	ck_assert_int_eq(write_weights(p, path, NULL), PAELLA_STATUS_OK);
+	snprintf(args, sizeof(args), "check-weights squeezenet1_1 %s", path);
+	ck_assert_int_eq(run(args), 0);
+	ck_assert_ptr_nonnull(strstr(out, "ok for squeezenet1_1"));
+
+	snprintf(args, sizeof(args), "check-weights resnet18 %s", path);
+	ck_assert_int_eq(run(args), 1);
+	ck_assert_ptr_nonnull(strstr(out, "missing tensor 'conv1.weight'"));
+
+	ck_assert_int_eq(write_weights(p, path, &f), PAELLA_STATUS_OK);
+	snprintf(args, sizeof(args), "check-weights squeezenet1_1 %s", path);
+	ck_assert_int_eq(run(args), 1);
+	ck_assert_ptr_nonnull(strstr(out, "features.3.squeeze.bias"));
+
+	ck_assert_int_eq(run("check-weights squeezenet1_1 /nonexistent.safetensors"), 1);
+	ck_assert_ptr_nonnull(strstr(out, "/nonexistent.safetensors"));
+	ck_assert_int_eq(run("check-weights squeezenet1_1"), 2);
+	paella__zoo_plan_free(p);
+}
+END_TEST
+
+START_TEST(tool_help)
+{
+	ck_assert_int_eq(run("--help"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "check-weights MODEL FILE"));
+	ck_assert_int_eq(run("--version"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "paella "));
+	ck_assert_int_eq(run(""), 2);
+	ck_assert_int_eq(run("frobnicate"), 2);
+}
+END_TEST
+
+static Suite *
+tool_suite(void)
+{
+	Suite *s = suite_create("tool");
+	TCase *tc = tcase_create("tool");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, tool_models);
+	tcase_add_test(tc, tool_plan);
+	tcase_add_test(tc, tool_check_weights);
+	tcase_add_test(tc, tool_help);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(tool_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
