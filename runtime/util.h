@@ -5,6 +5,7 @@
 #define PAELLA_UTIL_H
 
 #include <stdint.h>
+#include <time.h>
 
 #define PAELLA__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -73,6 +74,27 @@ paella__log2_u64(uint64_t pow2)
 	while ((UINT64_C(1) << s) < pow2)
 		s++;
 	return s;
+}
+
+/* CLOCK_MONOTONIC in ns: the cuda backend's clock, and wall time spent. */
+static inline uint64_t
+paella__monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
+}
+
+/* In spin loops: lets the core's other thread run and saves power. */
+static inline void
+paella__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
 }
 
 #endif /* PAELLA_UTIL_H */

@@ -10,14 +10,24 @@
  *   FAKE_CUDA_FAIL=a,b           functions that fail (cuMemAlloc: out of memory)
  *   FAKE_CUDA_DEFER_WRITES=1     cuStreamWriteValue32 waits for fake_cuda_flush()
  *
+ * A device, a primary context, streams and events that do nothing but
+ * exist, so that the runtime's cuda backend runs end to end.  Module images
+ * are text (see cuModuleLoadData below); their kernels "run" inside
+ * cuLaunchKernel: an instrumented one plays the block-exit epilogue of
+ * paella/instrument-abi.h on its launch record, and a kernel whose
+ * behaviour is "inc" adds 1 to each of the n bytes its (buffer, n)
+ * arguments name, so that argument bindings are checked too.
  * Every function has the prototype cuda.h gives it, so calls through the
  * runtime's table stay well-typed (UBSan's -fsanitize=function checks).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cuda.h>
+
+#include "paella/instrument-abi.h"
 
 #define FAKE_EXPORT __attribute__((visibility("default")))
 
@@ -207,6 +217,312 @@ fake_cuda_flush(void)
 	ndeferred = 0;
 }
 
+/* ---- device, context, streams, events ------------------------------------ */
+
+FAKE_EXPORT CUresult CUDAAPI
+cuDeviceGet(CUdevice *dev, int ordinal)
+{
+	if (ordinal < 0 || ordinal >= env_int("FAKE_CUDA_DEVICES", 1))
+		return CUDA_ERROR_INVALID_DEVICE;
+	*dev = ordinal;
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuDeviceGetName(char *name, int len, CUdevice dev)
+{
+	strncpy(name, "Fake GPU", (size_t)len);
+	name[len - 1] = '\0';
+	return CUDA_SUCCESS;
+}
+
+/* An H100's figures. */
+FAKE_EXPORT CUresult CUDAAPI
+cuDeviceGetAttribute(int *v, CUdevice_attribute attr, CUdevice dev)
+{
+	switch (attr) {
+	case CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT: *v = 132; break;
+	case CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR: *v = 2048; break;
+	case CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_MULTIPROCESSOR: *v = 65536; break;
+	case CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR: *v = 233472; break;
+	case CU_DEVICE_ATTRIBUTE_MAX_BLOCKS_PER_MULTIPROCESSOR: *v = 32; break;
+	case CU_DEVICE_ATTRIBUTE_RESERVED_SHARED_MEMORY_PER_BLOCK: *v = 1024; break;
+	case CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK: *v = 1024; break;
+	case CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN: *v = 232448; break;
+	default: return CUDA_ERROR_INVALID_VALUE;
+	}
+	return CUDA_SUCCESS;
+}
+
+static int fake_context;
+
+FAKE_EXPORT CUresult CUDAAPI
+cuDevicePrimaryCtxRetain(CUcontext *ctx, CUdevice dev)
+{
+	*ctx = (CUcontext)&fake_context;
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuDevicePrimaryCtxRelease(CUdevice dev)
+{
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuCtxSetCurrent(CUcontext ctx)
+{
+	return ctx == (CUcontext)&fake_context ? CUDA_SUCCESS : CUDA_ERROR_INVALID_CONTEXT;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuStreamCreate(CUstream *s, unsigned int flags)
+{
+	*s = (CUstream)calloc(1, 16);
+	return *s ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuStreamDestroy(CUstream s)
+{
+	free(s);
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuStreamSynchronize(CUstream s)
+{
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuEventCreate(CUevent *e, unsigned int flags)
+{
+	*e = (CUevent)calloc(1, sizeof(int));
+	return *e ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuEventRecord(CUevent e, CUstream s)
+{
+	static int clock;
+
+	/* Each record a tick later: a profiled kernel takes 10 us. */
+	*(int *)e = ++clock;
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuEventElapsedTime(float *ms, CUevent start, CUevent end)
+{
+	*ms = 0.01f * (float)(*(int *)end - *(int *)start);
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuEventDestroy(CUevent e)
+{
+	free(e);
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuMemcpyHtoDAsync(CUdeviceptr dst, const void *src, size_t bytes, CUstream s)
+{
+	memcpy((void *)(uintptr_t)dst, src, bytes);
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuMemcpyDtoHAsync(void *dst, CUdeviceptr src, size_t bytes, CUstream s)
+{
+	memcpy(dst, (const void *)(uintptr_t)src, bytes);
+	return CUDA_SUCCESS;
+}
+
+/* ---- modules and kernels ------------------------------------------------- */
+
+/*
+ * An image is text:
+ *	FAKE-IMAGE
+ *	abi 1                           (optional: __paella_abi_version)
+ *	kernel <name> <params> <instrumented 0|1> <none|inc>
+ *	manifest                        (optional: the rest is __paella_manifest)
+ *	paella-manifest 1
+ *	K <name> <params>
+ */
+#define FAKE_MAX_KERNELS 16
+
+struct fake_kernel {
+	char name[64];
+	int nparams;
+	int instrumented;
+	int inc;
+};
+
+struct fake_module {
+	int has_abi;
+	uint32_t abi;
+	char *manifest;
+	int nkernels;
+	struct fake_kernel kernels[FAKE_MAX_KERNELS];
+};
+
+FAKE_EXPORT CUresult CUDAAPI
+cuModuleLoadData(CUmodule *out, const void *image)
+{
+	const char *text = image;
+	const char *man = strstr(text, "\nmanifest\n");
+	struct fake_module *m;
+	const char *line;
+
+	if (strncmp(text, "FAKE-IMAGE\n", 11) != 0)
+		return CUDA_ERROR_INVALID_IMAGE;
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	for (line = text; line != NULL && (man == NULL || line < man + 1);
+	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		struct fake_kernel *k = &m->kernels[m->nkernels];
+		char behaviour[16];
+		unsigned abi;
+
+		if (sscanf(line, "abi %u", &abi) == 1) {
+			m->has_abi = 1;
+			m->abi = abi;
+		} else if (m->nkernels < FAKE_MAX_KERNELS &&
+			   sscanf(line, "kernel %63s %d %d %15s", k->name, &k->nparams,
+				  &k->instrumented, behaviour) == 4) {
+			k->inc = strcmp(behaviour, "inc") == 0;
+			m->nkernels++;
+		}
+	}
+	if (man != NULL)
+		m->manifest = strdup(man + strlen("\nmanifest\n"));
+	*out = (CUmodule)m;
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuModuleUnload(CUmodule mod)
+{
+	struct fake_module *m = (struct fake_module *)mod;
+
+	free(m->manifest);
+	free(m);
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuModuleGetGlobal(CUdeviceptr *dptr, size_t *bytes, CUmodule mod, const char *name)
+{
+	struct fake_module *m = (struct fake_module *)mod;
+
+	if (strcmp(name, PAELLA_ABI_VERSION_SYMBOL) == 0 && m->has_abi) {
+		*dptr = (CUdeviceptr)(uintptr_t)&m->abi;
+		*bytes = sizeof(m->abi);
+		return CUDA_SUCCESS;
+	}
+	if (strcmp(name, PAELLA_MANIFEST_SYMBOL) == 0 && m->manifest != NULL) {
+		*dptr = (CUdeviceptr)(uintptr_t)m->manifest;
+		*bytes = strlen(m->manifest) + 1;
+		return CUDA_SUCCESS;
+	}
+	return CUDA_ERROR_NOT_FOUND;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuModuleGetFunction(CUfunction *fn, CUmodule mod, const char *name)
+{
+	struct fake_module *m = (struct fake_module *)mod;
+
+	for (int i = 0; i < m->nkernels; i++) {
+		if (strcmp(m->kernels[i].name, name) == 0) {
+			*fn = (CUfunction)&m->kernels[i];
+			return CUDA_SUCCESS;
+		}
+	}
+	return CUDA_ERROR_NOT_FOUND;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuFuncGetAttribute(int *v, CUfunction_attribute attr, CUfunction fn)
+{
+	switch (attr) {
+	case CU_FUNC_ATTRIBUTE_NUM_REGS: *v = 32; break;
+	case CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES: *v = 0; break;
+	case CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK: *v = 1024; break;
+	default: return CUDA_ERROR_INVALID_VALUE;
+	}
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuFuncSetAttribute(CUfunction fn, CUfunction_attribute attr, int value)
+{
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuOccupancyMaxActiveBlocksPerMultiprocessor(int *n, CUfunction fn, int threads, size_t smem)
+{
+	*n = threads > 0 ? (2048 / threads < 32 ? 2048 / threads : 32) : 0;
+	return CUDA_SUCCESS;
+}
+
+/* What the tests can ask of the launches the fake saw. */
+static unsigned fake_launches;
+
+FAKE_EXPORT unsigned fake_cuda_launches(void);
+FAKE_EXPORT unsigned
+fake_cuda_launches(void)
+{
+	return fake_launches;
+}
+
+/* The epilogue of every block, in block order, as the pass emits it. */
+static void
+play_epilogue(struct paella_launch_record *rec, uint64_t nblocks)
+{
+	uint32_t *host = (uint32_t *)(uintptr_t)rec->host_counts;
+
+	for (uint64_t id = 0; id < nblocks; id++) {
+		uint32_t s = (uint32_t)id & rec->shard_mask;
+		uint32_t index = (uint32_t)(id >> rec->shard_shift);
+		uint32_t last = (uint32_t)((nblocks - 1 - s) >> rec->shard_shift);
+		uint32_t v = ++rec->counters[s * PAELLA_COUNTER_STRIDE_WORDS];
+
+		if ((index & rec->post_mask) == rec->post_mask || index == last)
+			__atomic_store_n(&host[s], v, __ATOMIC_RELEASE);
+	}
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz,
+	       unsigned int bx, unsigned int by, unsigned int bz, unsigned int smem,
+	       CUstream stream, void **params, void **extra)
+{
+	struct fake_kernel *k = (struct fake_kernel *)f;
+
+	if (env_lists("FAKE_CUDA_FAIL", "cuLaunchKernel"))
+		return CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES;
+	__atomic_add_fetch(&fake_launches, 1, __ATOMIC_RELAXED);
+	if (k->inc) {
+		unsigned char *p = (unsigned char *)(uintptr_t)*(CUdeviceptr *)params[0];
+		int n = *(int *)params[1];
+
+		for (int i = 0; i < n; i++)
+			p[i]++;
+	}
+	if (k->instrumented) {
+		CUdeviceptr rec = *(const CUdeviceptr *)params[k->nparams];
+
+		play_epilogue((struct paella_launch_record *)(uintptr_t)rec,
+			      (uint64_t)gx * gy * gz);
+	}
+	return CUDA_SUCCESS;
+}
+
 /* What the table gets for a name the fake does not implement; never called
  * by the tests, so its prototype does not matter. */
 static CUresult
@@ -238,6 +554,29 @@ cuGetProcAddress(const char *symbol, void **pfn, int cuda_version,
 		FN(cuMemHostGetDevicePointer)
 		FN(cuMemFreeHost)
 		FN(cuStreamWriteValue32)
+		FN(cuDeviceGet)
+		FN(cuDeviceGetName)
+		FN(cuDeviceGetAttribute)
+		FN(cuDevicePrimaryCtxRetain)
+		FN(cuDevicePrimaryCtxRelease)
+		FN(cuCtxSetCurrent)
+		FN(cuStreamCreate)
+		FN(cuStreamDestroy)
+		FN(cuStreamSynchronize)
+		FN(cuEventCreate)
+		FN(cuEventRecord)
+		FN(cuEventElapsedTime)
+		FN(cuEventDestroy)
+		FN(cuMemcpyHtoDAsync)
+		FN(cuMemcpyDtoHAsync)
+		FN(cuModuleLoadData)
+		FN(cuModuleUnload)
+		FN(cuModuleGetGlobal)
+		FN(cuModuleGetFunction)
+		FN(cuFuncGetAttribute)
+		FN(cuFuncSetAttribute)
+		FN(cuOccupancyMaxActiveBlocksPerMultiprocessor)
+		FN(cuLaunchKernel)
 #undef FN
 	};
 

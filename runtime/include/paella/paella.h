@@ -11,6 +11,9 @@
 #ifndef PAELLA_PAELLA_H
 #define PAELLA_PAELLA_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -73,11 +76,546 @@ paella_status_name(enum paella_status status);
 PAELLA_EXPORT const char *
 paella_version_string(void);
 
-/*
- * To come: runtime handles (backend, device, dispatcher policy), models
- * (loading paella-cc modules, per-kernel profiles), jobs (submit, wait,
- * completion flags).
+/**
+ * paella_last_error - the message of the last error this thread got.
+ *
+ * Every call that fails with a status other than PAELLA_STATUS_OK leaves a
+ * sentence here saying what went wrong and what to do about it, like
+ * dlerror().  Returns a thread-local string, "" when there is none; valid
+ * until the thread's next paella_ call.
  */
+PAELLA_EXPORT const char *
+paella_last_error(void);
+
+/* ---- runtime ----------------------------------------------------------------
+ *
+ * A runtime owns one GPU (or one simulated GPU), a pool of streams, the
+ * modules and models loaded into it, and one dispatcher that decides which
+ * job's kernel runs next.  Create it from a config that paella_config_init()
+ * filled with defaults.
+ */
+
+struct paella_runtime;
+struct paella_module;
+struct paella_model;
+struct paella_job;
+
+enum paella_backend {
+	/* cuda where a driver and a device answer, else sim, with a notice
+	 * in the log saying why. */
+	PAELLA_BACKEND_AUTO = 0,
+	/* The GPU through the CUDA driver; PAELLA_STATUS_NO_DEVICE without. */
+	PAELLA_BACKEND_CUDA,
+	/* A simulated GPU in virtual time, deterministic for a seed. */
+	PAELLA_BACKEND_SIM,
+};
+
+enum paella_policy {
+	/* Shortest remaining processing time first, from per-kernel durations
+	 * profiled when a model is finalized and refined as kernels complete. */
+	PAELLA_POLICY_SRPT = 0,
+	/* In order of submission. */
+	PAELLA_POLICY_FIFO,
+	/* SRPT, except that a job that has waited while other jobs were given
+	 * fair_threshold_ns of GPU time goes first. */
+	PAELLA_POLICY_FAIR,
+	/* Earliest deadline first; jobs without a deadline after those with. */
+	PAELLA_POLICY_EDF,
+};
+
+enum paella_dispatch_mode {
+	/* A dispatcher thread: spins while work is in flight, sleeps when
+	 * idle, wakes on submission. */
+	PAELLA_DISPATCH_THREAD = 0,
+	/* No thread: the application runs the dispatcher with
+	 * paella_runtime_run_until() / _run_until_idle(), and paella_job_wait()
+	 * runs it too.  With the sim backend this makes a run deterministic. */
+	PAELLA_DISPATCH_MANUAL,
+};
+
+struct paella_config {
+	enum paella_backend backend;
+	/* CUDA device ordinal (cuda backend). */
+	int device;
+	/* Streams in the pool: at most this many jobs run at once.  1 to
+	 * PAELLA_MAX_STREAMS; default 16. */
+	unsigned streams;
+	enum paella_policy policy;
+	/* PAELLA_POLICY_FAIR: how much GPU time (estimated kernel durations)
+	 * other jobs may receive while one waits, before it goes first.
+	 * Default 2 ms. */
+	uint64_t fair_threshold_ns;
+	/* A kernel is launched only while the kernels in flight need fewer
+	 * than this many full waves of the GPU for their remaining blocks,
+	 * so the hardware queue stays short.  Default 1.0. */
+	double launch_window_waves;
+	/* Kernels of one job in flight at once: 2 (default) lets the
+	 * dispatcher launch a job's next kernel on its stream before the
+	 * current one ends, hiding launch latency; 1 never does. */
+	unsigned max_kernels_in_flight_per_job;
+	enum paella_dispatch_mode dispatch_mode;
+	/* Pin the dispatcher thread to this CPU; -1 (default) leaves it. */
+	int dispatcher_cpu;
+	/* sim backend: the card to simulate ("H100", "H200", "A100", "L4");
+	 * NULL means "H100".  Copied at create. */
+	const char *sim_card;
+	/* sim backend: the seed of its random numbers. */
+	uint64_t sim_seed;
+	/* sim backend: each wave of a kernel's blocks runs its profiled
+	 * duration times a factor drawn from [1 - jitter, 1 + jitter].
+	 * Default 0.05; 0 makes durations exact. */
+	double sim_jitter;
+};
+
+#define PAELLA_MAX_STREAMS 1024u
+
+/**
+ * paella_config_init - fills @config with the defaults.
+ *
+ * Start from this and change what you need: a zeroed struct is not the
+ * default config (dispatcher_cpu 0 would pin to CPU 0).
+ */
+PAELLA_EXPORT void
+paella_config_init(struct paella_config *config);
+
+/**
+ * paella_runtime_create - starts a runtime.
+ *
+ * @config may be NULL for the defaults.  On success *@out is the runtime and,
+ * in PAELLA_DISPATCH_THREAD mode, its dispatcher thread runs.  Returns
+ * PAELLA_STATUS_NO_DEVICE for the cuda backend where there is no driver or
+ * device, PAELLA_STATUS_INVALID_ARGUMENT for a config out of range (the
+ * message names the field), PAELLA_STATUS_NOT_FOUND for an unknown sim card.
+ */
+PAELLA_EXPORT enum paella_status
+paella_runtime_create(const struct paella_config *config,
+		      struct paella_runtime **out);
+
+/**
+ * paella_runtime_shutdown - stops accepting jobs and lets those submitted
+ * finish.
+ *
+ * Returns once every job submitted before has completed (its callback run
+ * and its waiters woken); later submissions fail with
+ * PAELLA_STATUS_SHUT_DOWN.  The dispatcher thread has exited when it
+ * returns.  Calling it again does nothing.
+ */
+PAELLA_EXPORT enum paella_status
+paella_runtime_shutdown(struct paella_runtime *rt);
+
+/**
+ * paella_runtime_destroy - shuts @rt down (see paella_runtime_shutdown()),
+ * then frees its models, modules, streams and device memory.
+ *
+ * Job handles stay valid (their status and times readable) until
+ * paella_job_release().  Model and module handles of @rt are freed.
+ * NULL does nothing.
+ */
+PAELLA_EXPORT void
+paella_runtime_destroy(struct paella_runtime *rt);
+
+/**
+ * paella_runtime_backend_name - "cuda" or "sim": what @rt runs on, which
+ * with PAELLA_BACKEND_AUTO tells whether it found a GPU.
+ */
+PAELLA_EXPORT const char *
+paella_runtime_backend_name(const struct paella_runtime *rt);
+
+/**
+ * paella_runtime_now_ns - the runtime's clock: CLOCK_MONOTONIC on cuda,
+ * virtual time on sim.  Job timestamps and deadlines use it.
+ */
+PAELLA_EXPORT uint64_t
+paella_runtime_now_ns(const struct paella_runtime *rt);
+
+/**
+ * paella_runtime_run_until - PAELLA_DISPATCH_MANUAL: runs the dispatcher in
+ * the calling thread until the runtime's clock reaches @t_ns.
+ *
+ * On sim, virtual time moves on to @t_ns even when the GPU is idle, so a
+ * test submits a job at a chosen time by running until it and submitting.
+ * Returns PAELLA_STATUS_UNSUPPORTED in thread mode.
+ */
+PAELLA_EXPORT enum paella_status
+paella_runtime_run_until(struct paella_runtime *rt, uint64_t t_ns);
+
+/**
+ * paella_runtime_run_until_idle - PAELLA_DISPATCH_MANUAL: runs the
+ * dispatcher in the calling thread until every job submitted has completed.
+ */
+PAELLA_EXPORT enum paella_status
+paella_runtime_run_until_idle(struct paella_runtime *rt);
+
+struct paella_runtime_stats {
+	uint64_t jobs_submitted;
+	uint64_t jobs_completed;
+	/* Kernels launched: each is one decision of the policy. */
+	uint64_t kernels_launched;
+	/* Of those, launched while the same job's previous kernel ran. */
+	uint64_t early_launches;
+	uint64_t copies_issued;
+	/* Turns of the dispatcher's loop. */
+	uint64_t dispatcher_iterations;
+	/* Wall time the dispatcher spent on its own work: taking jobs,
+	 * polling, deciding, launching (the driver's launch calls included),
+	 * but not waiting for progress.  Sampled (one turn in 8, at random, is
+	 * timed): an estimate. */
+	uint64_t dispatcher_busy_ns;
+	/* The most waves the kernels in flight still needed, as the
+	 * dispatcher saw it, when it decided to launch another. */
+	double max_load_at_launch;
+};
+
+/**
+ * paella_runtime_stats - copies @rt's counters into @out.
+ *
+ * Read while the dispatcher runs, the counters may be a moment apart.
+ */
+PAELLA_EXPORT enum paella_status
+paella_runtime_stats(struct paella_runtime *rt, struct paella_runtime_stats *out);
+
+/* ---- modules ------------------------------------------------------------
+ *
+ * A module is device code: an image that paella-cc produced (cubin, fatbin
+ * or PTX) on the cuda backend, or a description of kernels on the sim
+ * backend.  Its instrumentation ABI version and manifest (which kernels were
+ * instrumented, their parameter counts) are read and checked at load.
+ */
+
+/**
+ * paella_module_load_file - loads the device image at @path (cuda backend).
+ *
+ * Reads the module's __paella_abi_version and __paella_manifest; a module
+ * built for another ABI version is refused with PAELLA_STATUS_ABI_MISMATCH,
+ * naming both versions.  A module not built by paella-cc (no ABI version)
+ * loads with every kernel uninstrumented, and a warning.  On sim returns
+ * PAELLA_STATUS_UNSUPPORTED: use paella_module_load_sim().
+ */
+PAELLA_EXPORT enum paella_status
+paella_module_load_file(struct paella_runtime *rt, const char *path,
+			struct paella_module **out);
+
+/**
+ * paella_module_load_image - like paella_module_load_file(), from @bytes
+ * bytes at @image (copied; a PTX text need not be NUL-terminated).
+ */
+PAELLA_EXPORT enum paella_status
+paella_module_load_image(struct paella_runtime *rt, const void *image,
+			 size_t bytes, struct paella_module **out);
+
+/* What the simulator needs of one kernel. */
+struct paella_sim_kernel {
+	/* Its (mangled) name, as in the manifest. */
+	const char *name;
+	unsigned regs_per_thread;
+	unsigned static_smem_bytes;
+	/* How long one of its blocks runs. */
+	uint64_t block_ns;
+};
+
+/* A module for the sim backend: what paella-cc would have put in the image,
+ * and a profile of each kernel. */
+struct paella_sim_module {
+	/* The instrumentation ABI version the module claims to be built for:
+	 * PAELLA_ABI_VERSION, or another to see it refused. */
+	unsigned abi_version;
+	/* The manifest text (paella/instrument-abi.h): which kernels exist,
+	 * instrumented or not, and their parameter counts. */
+	const char *manifest;
+	const struct paella_sim_kernel *kernels;
+	unsigned nkernels;
+};
+
+/**
+ * paella_module_load_sim - loads a simulated module (sim backend).
+ *
+ * Every kernel of the manifest needs an entry in @desc->kernels.  The ABI
+ * version is checked as for an image.  On cuda returns
+ * PAELLA_STATUS_UNSUPPORTED.  @desc is copied.
+ */
+PAELLA_EXPORT enum paella_status
+paella_module_load_sim(struct paella_runtime *rt,
+		       const struct paella_sim_module *desc,
+		       struct paella_module **out);
+
+/**
+ * paella_module_unload - frees @module.
+ *
+ * Returns PAELLA_STATUS_BUSY, and frees nothing, while a model uses one of
+ * its kernels.  NULL returns PAELLA_STATUS_INVALID_ARGUMENT.
+ */
+PAELLA_EXPORT enum paella_status
+paella_module_unload(struct paella_module *module);
+
+/* ---- models ------------------------------------------------------------
+ *
+ * A model is an ordered list of steps: kernel launches and copies between
+ * the job's host input/output and device buffers.  Build it with
+ * paella_model_add_*(), then paella_model_finalize() allocates the per-job
+ * buffer sets (so that many jobs of the model run at once) and profiles
+ * each kernel; only then can jobs be submitted.
+ */
+
+enum paella_buffer_scope {
+	/* One buffer for all jobs (weights): filled with
+	 * paella_model_write_buffer(). */
+	PAELLA_BUFFER_MODEL = 0,
+	/* One per job in flight (input, output, activations). */
+	PAELLA_BUFFER_JOB,
+};
+
+enum paella_arg_kind {
+	/* The bytes of a value, copied when the step is added. */
+	PAELLA_ARG_VALUE = 0,
+	/* The device address of a buffer of the model, plus an offset: a
+	 * model buffer's is fixed, a job buffer's is the job's own. */
+	PAELLA_ARG_BUFFER,
+};
+
+/* One kernel argument.  Make them with paella_arg_value() and
+ * paella_arg_buffer(). */
+struct paella_arg {
+	enum paella_arg_kind kind;
+	/* PAELLA_ARG_VALUE: @size bytes at @value. */
+	const void *value;
+	size_t size;
+	/* PAELLA_ARG_BUFFER: buffer index and byte offset into it. */
+	unsigned buffer;
+	size_t offset;
+};
+
+static inline struct paella_arg
+paella_arg_value(const void *value, size_t size)
+{
+	struct paella_arg a;
+
+	a.kind = PAELLA_ARG_VALUE;
+	a.value = value;
+	a.size = size;
+	a.buffer = 0;
+	a.offset = 0;
+	return a;
+}
+
+static inline struct paella_arg
+paella_arg_buffer(unsigned buffer, size_t offset)
+{
+	struct paella_arg a;
+
+	a.kind = PAELLA_ARG_BUFFER;
+	a.value = 0;
+	a.size = 0;
+	a.buffer = buffer;
+	a.offset = offset;
+	return a;
+}
+
+struct paella_dim3 {
+	unsigned x, y, z;
+};
+
+struct paella_kernel_step {
+	struct paella_module *module;
+	/* The kernel's (mangled) name in @module. */
+	const char *kernel;
+	struct paella_dim3 grid;
+	struct paella_dim3 block;
+	unsigned dynamic_smem_bytes;
+	/* One per parameter of the kernel as written (the launch record the
+	 * pass adds is the runtime's business). */
+	const struct paella_arg *args;
+	unsigned nargs;
+};
+
+enum paella_copy_direction {
+	/* From the job's input, at host_offset, into a job buffer. */
+	PAELLA_COPY_INPUT = 0,
+	/* From a job buffer into the job's output, at host_offset. */
+	PAELLA_COPY_OUTPUT,
+};
+
+/**
+ * paella_model_create - an empty model named @name (for messages).
+ */
+PAELLA_EXPORT enum paella_status
+paella_model_create(struct paella_runtime *rt, const char *name,
+		    struct paella_model **out);
+
+/**
+ * paella_model_add_buffer - declares a device buffer of @bytes bytes;
+ * *@index names it in arguments and copies.
+ */
+PAELLA_EXPORT enum paella_status
+paella_model_add_buffer(struct paella_model *model, enum paella_buffer_scope scope,
+			size_t bytes, unsigned *index);
+
+/**
+ * paella_model_write_buffer - copies @bytes bytes from @data into model
+ * buffer @index at @offset (synchronously).  Not for job buffers, and not
+ * while jobs of the model run (PAELLA_STATUS_BUSY).
+ */
+PAELLA_EXPORT enum paella_status
+paella_model_write_buffer(struct paella_model *model, unsigned index,
+			  size_t offset, const void *data, size_t bytes);
+
+/**
+ * paella_model_add_kernel - appends a kernel launch.
+ *
+ * Checks what can be checked now: the kernel exists in the module
+ * (PAELLA_STATUS_NOT_FOUND otherwise), the argument count matches the
+ * manifest's, buffers and offsets exist, the block fits on an SM.
+ */
+PAELLA_EXPORT enum paella_status
+paella_model_add_kernel(struct paella_model *model,
+			const struct paella_kernel_step *step);
+
+/**
+ * paella_model_add_copy - appends a copy of @bytes bytes between the job's
+ * input or output (at @host_offset) and job buffer @buffer (at
+ * @buffer_offset).  The model's input size is the end of its furthest input
+ * copy, its output size likewise.
+ */
+PAELLA_EXPORT enum paella_status
+paella_model_add_copy(struct paella_model *model, enum paella_copy_direction dir,
+		      unsigned buffer, size_t buffer_offset, size_t host_offset,
+		      size_t bytes);
+
+/**
+ * paella_model_finalize - allocates @concurrent_jobs sets of job buffers
+ * (jobs beyond that many wait for a set), profiles each kernel alone, and
+ * makes the model ready for jobs.  No step can be added after.
+ *
+ * On cuda the profile runs each kernel on zeroed job buffers.  A model
+ * needs at least one kernel.
+ */
+PAELLA_EXPORT enum paella_status
+paella_model_finalize(struct paella_model *model, unsigned concurrent_jobs);
+
+/**
+ * paella_model_estimate_ns - the model's current estimate of one job's GPU
+ * time: the sum of its kernels' profiled (and refined) durations.
+ */
+PAELLA_EXPORT enum paella_status
+paella_model_estimate_ns(const struct paella_model *model, uint64_t *ns);
+
+/**
+ * paella_model_destroy - frees @model and its device memory.
+ *
+ * Returns PAELLA_STATUS_BUSY, and frees nothing, while jobs of the model
+ * are queued or running.
+ */
+PAELLA_EXPORT enum paella_status
+paella_model_destroy(struct paella_model *model);
+
+/* ---- jobs --------------------------------------------------------------- */
+
+/* Called once per job, on the dispatcher's thread, when the job completed
+ * (or failed), before paella_job_wait() returns for it: keep it short.  It
+ * may submit and release jobs; it must not wait for jobs, nor shut down or
+ * destroy the runtime (the dispatcher would wait for itself). */
+typedef void (*paella_job_callback)(struct paella_job *job,
+				    enum paella_status status, void *user_data);
+
+struct paella_job_desc {
+	/* Exactly the model's input size; read until the job completes. */
+	const void *input;
+	size_t input_bytes;
+	/* Exactly the model's output size; written when the job completes. */
+	void *output;
+	size_t output_bytes;
+	/* PAELLA_POLICY_EDF: the job should complete within this many ns of
+	 * its submission; 0 for none. */
+	uint64_t deadline_ns;
+	paella_job_callback callback;
+	void *user_data;
+};
+
+/* Times on the runtime's clock (paella_runtime_now_ns()). */
+struct paella_job_times {
+	uint64_t submitted_ns;
+	/* When its first step was issued; 0 if it never started. */
+	uint64_t first_launch_ns;
+	/* When the dispatcher saw its last step complete. */
+	uint64_t completed_ns;
+};
+
+/**
+ * paella_job_submit - queues a job of @model and returns at once.
+ *
+ * *@out is the caller's handle: release it with paella_job_release(), before
+ * or after the job completes.  @out may be NULL when a callback is given and
+ * no handle is wanted.  Fails with PAELLA_STATUS_SHUT_DOWN once the runtime
+ * shuts down, PAELLA_STATUS_INVALID_ARGUMENT for sizes that do not match the
+ * model, an unfinalized model or a NULL handle.
+ */
+PAELLA_EXPORT enum paella_status
+paella_job_submit(struct paella_model *model, const struct paella_job_desc *desc,
+		  struct paella_job **out);
+
+/**
+ * paella_job_poll - PAELLA_STATUS_BUSY while @job runs; once it completed,
+ * its outcome: PAELLA_STATUS_OK, or why it failed.  No system call.
+ */
+PAELLA_EXPORT enum paella_status
+paella_job_poll(struct paella_job *job);
+
+/**
+ * paella_job_wait - waits for @job to complete, at most @timeout_ns
+ * (negative: forever), and returns its outcome as paella_job_poll() does, or
+ * PAELLA_STATUS_TIMEOUT.
+ *
+ * In PAELLA_DISPATCH_MANUAL mode it runs the dispatcher itself, and
+ * @timeout_ns is on the runtime's clock (virtual on sim).
+ */
+PAELLA_EXPORT enum paella_status
+paella_job_wait(struct paella_job *job, int64_t timeout_ns);
+
+/**
+ * paella_job_times - the job's timestamps; complete once it completed.
+ */
+PAELLA_EXPORT enum paella_status
+paella_job_times(struct paella_job *job, struct paella_job_times *out);
+
+/**
+ * paella_job_user_data - the desc's user_data.
+ */
+PAELLA_EXPORT void *
+paella_job_user_data(struct paella_job *job);
+
+/**
+ * paella_job_release - gives up the handle.  The job runs on if it has not
+ * completed.  NULL does nothing.
+ */
+PAELLA_EXPORT void
+paella_job_release(struct paella_job *job);
+
+/* ---- transparent mode ----------------------------------------------------
+ *
+ * paella-cc rewrites `kernel<<<grid, block, shmem, stream>>>(args)` in host
+ * code into a call of paella_launch_kernel() with cudaLaunchKernel's
+ * arguments plus the kernel's parameter count.  The runtime launches the
+ * kernel at once on the caller's stream with a launch record as its extra
+ * last argument.  Returns a cudaError_t: 0 on success.
+ */
+
+/**
+ * paella_launch_kernel - the launch entry point of code built with paella-cc
+ * (legacy default stream semantics).  Same as cudaLaunchKernel(@func, @grid,
+ * @block, @args, @shmem, @stream), @nparams being the length of @args.
+ */
+PAELLA_EXPORT int
+paella_launch_kernel(const void *func, struct paella_dim3 grid,
+		     struct paella_dim3 block, void **args, size_t shmem,
+		     void *stream, int nparams);
+
+/**
+ * paella_launch_kernel_ptsz - the same, for code built with per-thread
+ * default streams (cudaLaunchKernel_ptsz).
+ */
+PAELLA_EXPORT int
+paella_launch_kernel_ptsz(const void *func, struct paella_dim3 grid,
+			  struct paella_dim3 block, void **args, size_t shmem,
+			  void *stream, int nparams);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,681 @@
+/*
+ * backend-cuda.c - the real GPU, through the driver boundary
+ * (cuda-driver.c) and launch records (notify.c).
+ *
+ * One primary context of one device, made current in every thread that
+ * calls in; a pool of non-blocking streams; each launch takes a launch
+ * record (notify.c) whose host-mapped words give its progress and
+ * completion, and each copy a completion-only record written by a stream
+ * write-value after it.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "cuda-driver.h"
+#include "log.h"
+#include "notify.h"
+#include "paella/instrument-abi.h"
+#include "util.h"
+
+/* Profile runs of a kernel at finalize: the fastest of these counts. */
+#define PROFILE_RUNS 3
+/* Spins per advance(): about a microsecond, under the 1.1 us a
+ * notification takes to arrive. */
+#define ADVANCE_SPINS 8
+
+struct cuda_kernel {
+	CUfunction fn;
+	char *name;
+	struct cuda_kernel *next;
+};
+
+struct cuda_module {
+	CUmodule mod;
+	/* Kernels looked up so far: a model step keeps a pointer to one. */
+	pthread_mutex_t lock;
+	struct cuda_kernel *kernels;
+};
+
+struct cuda_op {
+	struct paella__notify_record *rec;
+	struct cuda_op *next_free;
+};
+
+struct cuda {
+	struct paella__backend base;
+	struct paella__cu *cu;
+	CUdevice dev;
+	CUcontext ctx;
+	bool ctx_retained;
+	CUstream *streams;
+	CUstream profile_stream;
+	/* One profile at a time: they share the stream and would time each
+	 * other. */
+	pthread_mutex_t profile_lock;
+	struct paella__notify_pool *pool;
+	/* The dispatcher's thread only. */
+	struct cuda_op *free_ops;
+};
+
+static struct cuda *
+to_cuda(struct paella__backend *b)
+{
+	return (struct cuda *)b;
+}
+
+static enum paella_status
+cuda_bind_thread(struct paella__backend *b)
+{
+	struct cuda *c = to_cuda(b);
+	enum paella_status st = PAELLA_STATUS_OK;
+
+	PAELLA_CU_CHECK_GOTO(c->cu, cuCtxSetCurrent(c->ctx), st, out);
+out:
+	return st;
+}
+
+static uint64_t
+cuda_now_ns(struct paella__backend *b)
+{
+	return paella__monotonic_ns();
+}
+
+/* Reads module global @name into a malloc'd buffer of its size plus a NUL;
+ * NULL without error when the module has none. */
+static enum paella_status
+read_global(struct cuda *c, CUmodule mod, const char *name, char **out, size_t *len)
+{
+	enum paella_status st = PAELLA_STATUS_OK;
+	CUdeviceptr dptr;
+	size_t bytes = 0;
+	CUresult rc;
+	char *buf;
+
+	*out = NULL;
+	*len = 0;
+	rc = c->cu->cuModuleGetGlobal(&dptr, &bytes, mod, name);
+	if (rc == CUDA_ERROR_NOT_FOUND)
+		return PAELLA_STATUS_OK;
+	if (rc != CUDA_SUCCESS)
+		return paella__cu_fail(c->cu, rc, "cuModuleGetGlobal(__paella_*)", __FILE__, __LINE__);
+	buf = calloc(1, bytes + 1);
+	if (buf == NULL)
+		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "reading %s: out of memory", name);
+	PAELLA_CU_CHECK_GOTO(c->cu, cuMemcpyDtoH(buf, dptr, bytes), st, err);
+	*out = buf;
+	*len = bytes;
+	return PAELLA_STATUS_OK;
+err:
+	free(buf);
+	return st;
+}
+
+static enum paella_status
+cuda_module_load_image(struct paella__backend *b, const void *image, size_t bytes,
+		       void **module, unsigned *abi_version, char **manifest)
+{
+	struct cuda *c = to_cuda(b);
+	enum paella_status st;
+	struct cuda_module *m;
+	char *abi = NULL;
+	size_t len;
+
+	*module = NULL;
+	*abi_version = 0;
+	*manifest = NULL;
+	st = cuda_bind_thread(b);
+	if (st != PAELLA_STATUS_OK)
+		return st;
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "module: out of memory");
+	pthread_mutex_init(&m->lock, NULL);
+	PAELLA_CU_CHECK_GOTO(c->cu, cuModuleLoadData(&m->mod, image), st, err);
+
+	st = read_global(c, m->mod, PAELLA_ABI_VERSION_SYMBOL, &abi, &len);
+	if (st != PAELLA_STATUS_OK)
+		goto err_unload;
+	if (abi != NULL) {
+		uint32_t v = 0;
+
+		memcpy(&v, abi, len < sizeof(v) ? len : sizeof(v));
+		free(abi);
+		/* Version 0 would read as "no ABI": a module claiming it is
+		 * as wrong as any other mismatch. */
+		*abi_version = v != 0 ? v : UINT32_MAX;
+		st = read_global(c, m->mod, PAELLA_MANIFEST_SYMBOL, manifest, &len);
+		if (st != PAELLA_STATUS_OK)
+			goto err_unload;
+	}
+	*module = m;
+	return PAELLA_STATUS_OK;
+
+err_unload:
+	c->cu->cuModuleUnload(m->mod);
+err:
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+	return st;
+}
+
+static enum paella_status
+cuda_module_load_sim(struct paella__backend *b, const struct paella_sim_module *desc,
+		     void **module)
+{
+	return paella__error_set(PAELLA_STATUS_UNSUPPORTED,
+		"the cuda backend runs device images: load one with paella_module_load_file() "
+		"or _image(), or create the runtime with the sim backend for simulated modules");
+}
+
+static void
+cuda_module_unload(struct paella__backend *b, void *module)
+{
+	struct cuda *c = to_cuda(b);
+	struct cuda_module *m = module;
+
+	while (m->kernels != NULL) {
+		struct cuda_kernel *k = m->kernels;
+
+		m->kernels = k->next;
+		free(k->name);
+		free(k);
+	}
+	cuda_bind_thread(b);
+	c->cu->cuModuleUnload(m->mod);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
+
+static enum paella_status
+func_attr(struct cuda *c, CUfunction fn, CUfunction_attribute attr, unsigned *out)
+{
+	enum paella_status st = PAELLA_STATUS_OK;
+	int v = 0;
+
+	PAELLA_CU_CHECK_GOTO(c->cu, cuFuncGetAttribute(&v, attr, fn), st, out);
+	*out = v > 0 ? (unsigned)v : 0;
+out:
+	return st;
+}
+
+static enum paella_status
+cuda_kernel_get(struct paella__backend *b, void *module, const char *name,
+		struct paella__bkernel **out, struct paella__kernel_attrs *attrs)
+{
+	struct cuda *c = to_cuda(b);
+	struct cuda_module *m = module;
+	enum paella_status st = PAELLA_STATUS_OK;
+	struct cuda_kernel *k;
+	CUfunction fn;
+	CUresult rc;
+
+	st = cuda_bind_thread(b);
+	if (st != PAELLA_STATUS_OK)
+		return st;
+	rc = c->cu->cuModuleGetFunction(&fn, m->mod, name);
+	if (rc == CUDA_ERROR_NOT_FOUND)
+		return PAELLA_STATUS_NOT_FOUND;
+	if (rc != CUDA_SUCCESS)
+		return paella__cu_fail(c->cu, rc, "cuModuleGetFunction", __FILE__, __LINE__);
+	st = func_attr(c, fn, CU_FUNC_ATTRIBUTE_NUM_REGS, &attrs->regs_per_thread);
+	if (st == PAELLA_STATUS_OK)
+		st = func_attr(c, fn, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, &attrs->static_smem);
+	if (st == PAELLA_STATUS_OK)
+		st = func_attr(c, fn, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
+			       &attrs->max_threads_per_block);
+	if (st != PAELLA_STATUS_OK)
+		return st;
+
+	pthread_mutex_lock(&m->lock);
+	for (k = m->kernels; k != NULL; k = k->next)
+		if (k->fn == fn)
+			break;
+	if (k == NULL && (k = calloc(1, sizeof(*k))) != NULL) {
+		k->fn = fn;
+		k->name = strdup(name);
+		k->next = m->kernels;
+		m->kernels = k;
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (k == NULL || k->name == NULL)
+		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "kernel %s: out of memory", name);
+	*out = (struct paella__bkernel *)k;
+	return PAELLA_STATUS_OK;
+}
+
+static enum paella_status
+cuda_occupancy(struct paella__backend *b, struct paella__bkernel *kernel,
+	       unsigned block_threads, unsigned dynamic_smem, unsigned *blocks_per_sm)
+{
+	struct cuda *c = to_cuda(b);
+	struct cuda_kernel *k = (struct cuda_kernel *)kernel;
+	enum paella_status st;
+	int n = 0;
+
+	*blocks_per_sm = 0;
+	st = cuda_bind_thread(b);
+	if (st != PAELLA_STATUS_OK)
+		return st;
+	/* Above 48 KiB a kernel must opt in, for launches and for the
+	 * occupancy API alike. */
+	if (dynamic_smem > 48u * 1024u)
+		PAELLA_CU_CHECK_GOTO(c->cu, cuFuncSetAttribute(k->fn,
+				     CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+				     (int)dynamic_smem), st, out);
+	PAELLA_CU_CHECK_GOTO(c->cu, cuOccupancyMaxActiveBlocksPerMultiprocessor(&n, k->fn,
+			     (int)block_threads, dynamic_smem), st, out);
+	*blocks_per_sm = n > 0 ? (unsigned)n : 0;
+out:
+	return st;
+}
+
+static enum paella_status
+cuda_mem_alloc(struct paella__backend *b, size_t bytes, uint64_t *dptr)
+{
+	struct cuda *c = to_cuda(b);
+	enum paella_status st;
+	size_t words = (bytes + 3) / 4;
+	CUdeviceptr p = 0;
+
+	*dptr = 0;
+	st = cuda_bind_thread(b);
+	if (st != PAELLA_STATUS_OK)
+		return st;
+	PAELLA_CU_CHECK_GOTO(c->cu, cuMemAlloc(&p, words * 4), st, out);
+	/* Zeroed, as the simulator's: a kernel profiled at finalize reads
+	 * job buffers no input filled. */
+	PAELLA_CU_CHECK_GOTO(c->cu, cuMemsetD32(p, 0, words), st, err);
+	*dptr = p;
+	return PAELLA_STATUS_OK;
+err:
+	c->cu->cuMemFree(p);
+out:
+	return st;
+}
+
+static void
+cuda_mem_free(struct paella__backend *b, uint64_t dptr)
+{
+	struct cuda *c = to_cuda(b);
+
+	if (dptr == 0)
+		return;
+	cuda_bind_thread(b);
+	c->cu->cuMemFree(dptr);
+}
+
+static enum paella_status
+cuda_mem_write(struct paella__backend *b, uint64_t dptr, const void *src, size_t bytes)
+{
+	struct cuda *c = to_cuda(b);
+	enum paella_status st = cuda_bind_thread(b);
+
+	if (st != PAELLA_STATUS_OK)
+		return st;
+	PAELLA_CU_CHECK_GOTO(c->cu, cuMemcpyHtoD(dptr, src, bytes), st, out);
+out:
+	return st;
+}
+
+static enum paella_status
+cuda_mem_read(struct paella__backend *b, void *dst, uint64_t dptr, size_t bytes)
+{
+	struct cuda *c = to_cuda(b);
+	enum paella_status st = cuda_bind_thread(b);
+
+	if (st != PAELLA_STATUS_OK)
+		return st;
+	PAELLA_CU_CHECK_GOTO(c->cu, cuMemcpyDtoH(dst, dptr, bytes), st, out);
+out:
+	return st;
+}
+
+static uint64_t
+grid_blocks(const struct paella__launch_desc *l)
+{
+	return (uint64_t)l->grid[0] * l->grid[1] * l->grid[2];
+}
+
+/* Launches @l on @stream with a record; on success the caller owns *@rec. */
+static enum paella_status
+launch_with_record(struct cuda *c, const struct paella__launch_desc *l, CUstream stream,
+		   struct paella__notify_record **rec_out)
+{
+	struct cuda_kernel *k = (struct cuda_kernel *)l->kernel;
+	struct paella__notify_record *rec = NULL;
+	enum paella_status st;
+
+	*rec_out = NULL;
+	st = paella__notify_acquire(c->pool, grid_blocks(l), l->instrumented, &rec);
+	if (st != PAELLA_STATUS_OK)
+		return st;
+	if (l->instrumented)
+		l->params[l->nparams] = (void *)paella__notify_kernel_param(rec);
+	PAELLA_CU_CHECK_GOTO(c->cu, cuLaunchKernel(k->fn, l->grid[0], l->grid[1], l->grid[2],
+			     l->block[0], l->block[1], l->block[2], l->dynamic_smem, stream,
+			     l->params, NULL), st, err_cancel);
+	st = paella__notify_enqueue_completion(rec, stream);
+	if (st != PAELLA_STATUS_OK) {
+		/* The kernel runs but nothing will say when it ends: wait for
+		 * it so that the record can be reused safely. */
+		c->cu->cuStreamSynchronize(stream);
+		paella__notify_set_done(rec);
+		paella__notify_release(rec);
+		return st;
+	}
+	*rec_out = rec;
+	return PAELLA_STATUS_OK;
+err_cancel:
+	paella__notify_cancel(rec);
+	return st;
+}
+
+static enum paella_status
+cuda_profile(struct paella__backend *b, const struct paella__launch_desc *l, uint64_t *ns)
+{
+	struct cuda *c = to_cuda(b);
+	enum paella_status st;
+	CUevent start = NULL, stop = NULL;
+	float best_ms = -1.0f;
+
+	*ns = 0;
+	st = cuda_bind_thread(b);
+	if (st != PAELLA_STATUS_OK)
+		return st;
+	pthread_mutex_lock(&c->profile_lock);
+	PAELLA_CU_CHECK_GOTO(c->cu, cuEventCreate(&start, CU_EVENT_DEFAULT), st, out);
+	PAELLA_CU_CHECK_GOTO(c->cu, cuEventCreate(&stop, CU_EVENT_DEFAULT), st, out);
+	/* One run more than counted: the first loads the module's code. */
+	for (int run = 0; run <= PROFILE_RUNS; run++) {
+		struct paella__notify_record *rec = NULL;
+		float ms = 0.0f;
+
+		PAELLA_CU_CHECK_GOTO(c->cu, cuEventRecord(start, c->profile_stream), st, out);
+		st = launch_with_record(c, l, c->profile_stream, &rec);
+		if (st != PAELLA_STATUS_OK)
+			goto out;
+		PAELLA_CU_CHECK_GOTO(c->cu, cuEventRecord(stop, c->profile_stream), st, err_rec);
+		PAELLA_CU_CHECK_GOTO(c->cu, cuStreamSynchronize(c->profile_stream), st, err_rec);
+		paella__notify_set_done(rec);
+		paella__notify_release(rec);
+		PAELLA_CU_CHECK_GOTO(c->cu, cuEventElapsedTime(&ms, start, stop), st, out);
+		if (run > 0 && (best_ms < 0.0f || ms < best_ms))
+			best_ms = ms;
+		continue;
+err_rec:
+		c->cu->cuStreamSynchronize(c->profile_stream);
+		paella__notify_set_done(rec);
+		paella__notify_release(rec);
+		goto out;
+	}
+	*ns = (uint64_t)((double)best_ms * 1e6 + 0.5);
+out:
+	if (stop != NULL)
+		c->cu->cuEventDestroy(stop);
+	if (start != NULL)
+		c->cu->cuEventDestroy(start);
+	pthread_mutex_unlock(&c->profile_lock);
+	return st;
+}
+
+static struct cuda_op *
+op_get(struct cuda *c)
+{
+	struct cuda_op *op = c->free_ops;
+
+	if (op != NULL) {
+		c->free_ops = op->next_free;
+		return op;
+	}
+	return calloc(1, sizeof(*op));
+}
+
+static enum paella_status
+cuda_launch(struct paella__backend *b, const struct paella__launch_desc *l,
+	    struct paella__bop **out)
+{
+	struct cuda *c = to_cuda(b);
+	struct cuda_op *op = op_get(c);
+	enum paella_status st;
+
+	*out = NULL;
+	if (op == NULL)
+		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "launch: out of memory");
+	PAELLA__ASSERT(l->stream < c->base.nstreams);
+	st = launch_with_record(c, l, c->streams[l->stream], &op->rec);
+	if (st != PAELLA_STATUS_OK) {
+		op->next_free = c->free_ops;
+		c->free_ops = op;
+		return st;
+	}
+	*out = (struct paella__bop *)op;
+	return PAELLA_STATUS_OK;
+}
+
+static enum paella_status
+cuda_copy(struct paella__backend *b, unsigned stream, enum paella__copy_dir dir,
+	  uint64_t dptr, void *host, size_t bytes, struct paella__bop **out)
+{
+	struct cuda *c = to_cuda(b);
+	struct cuda_op *op = op_get(c);
+	CUstream s;
+	enum paella_status st;
+
+	*out = NULL;
+	if (op == NULL)
+		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "copy: out of memory");
+	PAELLA__ASSERT(stream < c->base.nstreams);
+	s = c->streams[stream];
+	op->rec = NULL;
+	if (dir == PAELLA__COPY_TO_DEVICE)
+		PAELLA_CU_CHECK_GOTO(c->cu, cuMemcpyHtoDAsync(dptr, host, bytes, s), st, err);
+	else
+		PAELLA_CU_CHECK_GOTO(c->cu, cuMemcpyDtoHAsync(host, dptr, bytes, s), st, err);
+	st = paella__notify_acquire(c->pool, 1, false, &op->rec);
+	if (st != PAELLA_STATUS_OK)
+		goto err_sync;
+	st = paella__notify_enqueue_completion(op->rec, s);
+	if (st != PAELLA_STATUS_OK) {
+		paella__notify_cancel(op->rec);
+		goto err_sync;
+	}
+	*out = (struct paella__bop *)op;
+	return PAELLA_STATUS_OK;
+err_sync:
+	/* The copy is queued and reads or writes the job's memory: it must
+	 * end before the job's buffers are reused. */
+	c->cu->cuStreamSynchronize(s);
+err:
+	op->next_free = c->free_ops;
+	c->free_ops = op;
+	return st;
+}
+
+static bool
+cuda_poll(struct paella__backend *b, struct paella__bop *bop, uint64_t *progress)
+{
+	return paella__notify_poll(((struct cuda_op *)bop)->rec, progress);
+}
+
+static void
+cuda_release(struct paella__backend *b, struct paella__bop *bop)
+{
+	struct cuda *c = to_cuda(b);
+	struct cuda_op *op = (struct cuda_op *)bop;
+
+	paella__notify_release(op->rec);
+	op->rec = NULL;
+	op->next_free = c->free_ops;
+	c->free_ops = op;
+}
+
+static void
+cuda_advance(struct paella__backend *b, uint64_t until_ns)
+{
+	/* Notifications land in host memory with no call needed: spin. */
+	for (int i = 0; i < ADVANCE_SPINS; i++)
+		paella__cpu_relax();
+	(void)until_ns;
+}
+
+static void
+cuda_destroy(struct paella__backend *b)
+{
+	struct cuda *c = to_cuda(b);
+
+	if (c == NULL)
+		return;
+	if (c->ctx != NULL)
+		c->cu->cuCtxSetCurrent(c->ctx);
+	paella__notify_pool_destroy(c->pool);
+	while (c->free_ops != NULL) {
+		struct cuda_op *op = c->free_ops;
+
+		c->free_ops = op->next_free;
+		free(op);
+	}
+	if (c->streams != NULL)
+		for (unsigned i = 0; i < c->base.nstreams; i++)
+			if (c->streams[i] != NULL)
+				c->cu->cuStreamDestroy(c->streams[i]);
+	free(c->streams);
+	if (c->profile_stream != NULL)
+		c->cu->cuStreamDestroy(c->profile_stream);
+	if (c->ctx_retained)
+		c->cu->cuDevicePrimaryCtxRelease(c->dev);
+	pthread_mutex_destroy(&c->profile_lock);
+	paella__cu_close(c->cu);
+	free(c);
+}
+
+static const struct paella__backend_ops cuda_ops = {
+	.name = "cuda",
+	.destroy = cuda_destroy,
+	.bind_thread = cuda_bind_thread,
+	.now_ns = cuda_now_ns,
+	.module_load_image = cuda_module_load_image,
+	.module_load_sim = cuda_module_load_sim,
+	.module_unload = cuda_module_unload,
+	.kernel_get = cuda_kernel_get,
+	.occupancy = cuda_occupancy,
+	.mem_alloc = cuda_mem_alloc,
+	.mem_free = cuda_mem_free,
+	.mem_write = cuda_mem_write,
+	.mem_read = cuda_mem_read,
+	.profile = cuda_profile,
+	.launch = cuda_launch,
+	.copy = cuda_copy,
+	.poll = cuda_poll,
+	.release = cuda_release,
+	.advance = cuda_advance,
+};
+
+static enum paella_status
+device_attr(struct cuda *c, CUdevice_attribute attr, unsigned *out)
+{
+	enum paella_status st = PAELLA_STATUS_OK;
+	int v = 0;
+
+	PAELLA_CU_CHECK_GOTO(c->cu, cuDeviceGetAttribute(&v, attr, c->dev), st, out);
+	*out = v > 0 ? (unsigned)v : 0;
+out:
+	return st;
+}
+
+static enum paella_status
+read_device(struct cuda *c)
+{
+	struct paella__device_info *d = &c->base.device;
+	static const struct {
+		CUdevice_attribute attr;
+		size_t offset;
+	} attrs[] = {
+#define A(a, field) { a, offsetof(struct paella__device_info, field) }
+		A(CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, sm_count),
+		A(CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR, sm.max_threads),
+		A(CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_MULTIPROCESSOR, sm.max_regs),
+		A(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR, sm.max_smem),
+		A(CU_DEVICE_ATTRIBUTE_MAX_BLOCKS_PER_MULTIPROCESSOR, sm.max_blocks),
+		A(CU_DEVICE_ATTRIBUTE_RESERVED_SHARED_MEMORY_PER_BLOCK, sm.smem_reserved_per_block),
+		A(CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK, max_threads_per_block),
+		A(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, max_smem_per_block),
+#undef A
+	};
+	enum paella_status st = PAELLA_STATUS_OK;
+
+	PAELLA_CU_CHECK_GOTO(c->cu, cuDeviceGetName(d->name, sizeof(d->name), c->dev), st, out);
+	for (size_t i = 0; i < PAELLA__ARRAY_SIZE(attrs); i++) {
+		st = device_attr(c, attrs[i].attr, (unsigned *)((char *)d + attrs[i].offset));
+		if (st != PAELLA_STATUS_OK)
+			return st;
+	}
+	d->sm.reg_alloc_unit = 256;
+	d->sm.max_regs_per_thread = 255;
+	d->sm.max_threads_per_block = d->max_threads_per_block;
+	d->sm.max_smem_per_block = d->max_smem_per_block;
+	if (d->sm_count == 0)
+		return paella__error_set(PAELLA_STATUS_NO_DEVICE,
+					 "device %s reports no multiprocessors", d->name);
+out:
+	return st;
+}
+
+enum paella_status
+paella__backend_cuda_create(const struct paella__backend_params *p, struct paella__backend **out)
+{
+	enum paella_status st;
+	struct cuda *c;
+	int count = 0;
+
+	*out = NULL;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "cuda backend: out of memory");
+	c->base.ops = &cuda_ops;
+	c->base.nstreams = p->nstreams;
+	pthread_mutex_init(&c->profile_lock, NULL);
+	st = paella__cu_open(&c->cu);
+	if (st != PAELLA_STATUS_OK) {
+		pthread_mutex_destroy(&c->profile_lock);
+		free(c);
+		return st;
+	}
+	PAELLA_CU_CHECK_GOTO(c->cu, cuDeviceGetCount(&count), st, err);
+	if (p->device < 0 || p->device >= count) {
+		st = paella__error_set(PAELLA_STATUS_NO_DEVICE,
+			"CUDA device %d asked for, but the driver sees %d device%s",
+			p->device, count, count == 1 ? "" : "s");
+		goto err;
+	}
+	PAELLA_CU_CHECK_GOTO(c->cu, cuDeviceGet(&c->dev, p->device), st, err);
+	st = read_device(c);
+	if (st != PAELLA_STATUS_OK)
+		goto err;
+	PAELLA_CU_CHECK_GOTO(c->cu, cuDevicePrimaryCtxRetain(&c->ctx, c->dev), st, err);
+	c->ctx_retained = true;
+	PAELLA_CU_CHECK_GOTO(c->cu, cuCtxSetCurrent(c->ctx), st, err);
+	c->streams = calloc(p->nstreams, sizeof(*c->streams));
+	if (c->streams == NULL) {
+		st = paella__error_set(PAELLA_STATUS_NO_MEMORY, "cuda backend: out of memory");
+		goto err;
+	}
+	/* Non-blocking: the legacy default stream of a program sharing the
+	 * primary context must not serialise our jobs. */
+	for (unsigned i = 0; i < p->nstreams; i++)
+		PAELLA_CU_CHECK_GOTO(c->cu, cuStreamCreate(&c->streams[i], CU_STREAM_NON_BLOCKING),
+				     st, err);
+	PAELLA_CU_CHECK_GOTO(c->cu, cuStreamCreate(&c->profile_stream, CU_STREAM_NON_BLOCKING),
+			     st, err);
+	st = paella__notify_pool_create(c->cu, &c->pool);
+	if (st != PAELLA_STATUS_OK)
+		goto err;
+	paella__log_info("cuda: %s, %u SMs, driver %d", c->base.device.name,
+			 c->base.device.sm_count, c->cu->driver_version);
+	*out = &c->base;
+	return PAELLA_STATUS_OK;
+err:
+	cuda_destroy(&c->base);
+	return st;
+}

@@ -1,0 +1,153 @@
+/*
+ * backend.h - what the runtime needs of a GPU, real or simulated.  Private.
+ *
+ * The dispatcher, models and modules are written against this table only,
+ * so the same dispatcher and policies run on the CUDA driver
+ * (backend-cuda.c) and on the simulator (backend-sim.c).
+ *
+ * Threads: module, kernel, memory and profile calls come from API threads
+ * and must be safe against each other and against the dispatcher; launch,
+ * copy, poll, release and advance come only from the thread
+ * running the dispatcher, one at a time.  Every thread calls bind_thread()
+ * before its first call (it makes the CUDA context current).
+ *
+ * A launch or copy returns an op handle; poll() it until done, then
+ * release() it.  Ops of one stream complete in the order issued.
+ */
+#ifndef PAELLA_BACKEND_H
+#define PAELLA_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "occupancy.h"
+#include "paella/paella.h"
+
+struct paella__backend;
+/* A kernel of a loaded module; lives as long as its module. */
+struct paella__bkernel;
+/* A launch or copy in flight. */
+struct paella__bop;
+
+struct paella__device_info {
+	char name[128];
+	unsigned sm_count;
+	/* For messages and the simulator; cuda asks the occupancy API. */
+	struct paella__sm_limits sm;
+	unsigned max_threads_per_block;
+	unsigned max_smem_per_block;
+};
+
+struct paella__kernel_attrs {
+	unsigned regs_per_thread;
+	unsigned static_smem;
+	/* The most threads a block of this kernel may have. */
+	unsigned max_threads_per_block;
+};
+
+struct paella__launch_desc {
+	struct paella__bkernel *kernel;
+	unsigned stream;
+	unsigned grid[3];
+	unsigned block[3];
+	unsigned dynamic_smem;
+	/* nparams + 1 entries: the backend stores the launch record's address
+	 * in params[nparams] when @instrumented. */
+	void **params;
+	unsigned nparams;
+	bool instrumented;
+};
+
+enum paella__copy_dir {
+	PAELLA__COPY_TO_DEVICE,
+	PAELLA__COPY_TO_HOST,
+};
+
+struct paella__backend_ops {
+	const char *name;
+	void (*destroy)(struct paella__backend *b);
+	enum paella_status (*bind_thread)(struct paella__backend *b);
+	/* The runtime's clock; any thread. */
+	uint64_t (*now_ns)(struct paella__backend *b);
+
+	/* An image of paella-cc: *abi_version 0 when the module has none,
+	 * *manifest malloc'd text or NULL. */
+	enum paella_status (*module_load_image)(struct paella__backend *b,
+						const void *image, size_t bytes,
+						void **module, unsigned *abi_version,
+						char **manifest);
+	enum paella_status (*module_load_sim)(struct paella__backend *b,
+					      const struct paella_sim_module *desc,
+					      void **module);
+	void (*module_unload)(struct paella__backend *b, void *module);
+	/* PAELLA_STATUS_NOT_FOUND when @module has no kernel @name. */
+	enum paella_status (*kernel_get)(struct paella__backend *b, void *module,
+					 const char *name, struct paella__bkernel **out,
+					 struct paella__kernel_attrs *attrs);
+	/* Resident blocks per SM of @kernel at this block size: 0 when one
+	 * block does not fit. */
+	enum paella_status (*occupancy)(struct paella__backend *b,
+					struct paella__bkernel *kernel,
+					unsigned block_threads, unsigned dynamic_smem,
+					unsigned *blocks_per_sm);
+
+	enum paella_status (*mem_alloc)(struct paella__backend *b, size_t bytes,
+					uint64_t *dptr);
+	void (*mem_free)(struct paella__backend *b, uint64_t dptr);
+	/* Synchronous, from API threads (weights, tests). */
+	enum paella_status (*mem_write)(struct paella__backend *b, uint64_t dptr,
+					const void *src, size_t bytes);
+	enum paella_status (*mem_read)(struct paella__backend *b, void *dst,
+				       uint64_t dptr, size_t bytes);
+
+	/* The kernel run alone, synchronously, on a stream of its own: its
+	 * duration in ns.  From API threads, while the dispatcher runs. */
+	enum paella_status (*profile)(struct paella__backend *b,
+				      const struct paella__launch_desc *launch,
+				      uint64_t *ns);
+
+	enum paella_status (*launch)(struct paella__backend *b,
+				     const struct paella__launch_desc *launch,
+				     struct paella__bop **op);
+	enum paella_status (*copy)(struct paella__backend *b, unsigned stream,
+				   enum paella__copy_dir dir, uint64_t dptr,
+				   void *host, size_t bytes, struct paella__bop **op);
+	/* Whether @op completed; *@progress (may be NULL) gets the blocks
+	 * known finished (0 for a copy until done). */
+	bool (*poll)(struct paella__backend *b, struct paella__bop *op,
+		     uint64_t *progress);
+	void (*release)(struct paella__backend *b, struct paella__bop *op);
+	/* The dispatcher has nothing to do until something changes: let time
+	 * pass, but never past @until_ns (UINT64_MAX: no limit).  The
+	 * simulator runs its next event, or moves its clock to @until_ns when
+	 * that comes first or nothing is in flight; the GPU backend spins a
+	 * moment. */
+	void (*advance)(struct paella__backend *b, uint64_t until_ns);
+};
+
+struct paella__backend {
+	const struct paella__backend_ops *ops;
+	struct paella__device_info device;
+	/* Streams the backend made at creation: ids 0 .. nstreams - 1. */
+	unsigned nstreams;
+};
+
+/* Parameters of the backends' constructors. */
+struct paella__backend_params {
+	int device;
+	unsigned nstreams;
+	const char *sim_card;
+	uint64_t sim_seed;
+	double sim_jitter;
+};
+
+enum paella_status
+paella__backend_cuda_create(const struct paella__backend_params *params,
+			    struct paella__backend **out);
+
+enum paella_status
+paella__backend_sim_create(const struct paella__backend_params *params,
+			   struct paella__backend **out);
+
+#endif /* PAELLA_BACKEND_H */

@@ -1,0 +1,67 @@
+/*
+ * dispatcher.h - the loop that decides which kernel runs next.  Private.
+ *
+ * One per runtime.  It takes submitted jobs, polls the ops in flight for
+ * progress and completion, and, while the kernels in flight need less than
+ * the launch window of GPU waves, launches the next kernel of the job its
+ * policy prefers.  It runs in its own thread (paella__dispatcher_thread) or,
+ * in manual mode, in whichever thread calls paella__dispatcher_run().
+ */
+#ifndef PAELLA_DISPATCHER_H
+#define PAELLA_DISPATCHER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "paella/paella.h"
+
+struct paella_runtime;
+struct paella_job;
+struct paella__dispatcher;
+
+enum paella_status
+paella__dispatcher_create(struct paella_runtime *rt, struct paella__dispatcher **out);
+
+/* Every job must have completed. */
+void
+paella__dispatcher_destroy(struct paella__dispatcher *d);
+
+/* The body of the dispatcher thread: returns once the runtime is stopping
+ * and every job has completed. */
+void *
+paella__dispatcher_thread(void *runtime);
+
+/*
+ * Manual mode: runs the dispatcher in the calling thread (the caller holds
+ * rt->run_lock) until the runtime's clock reaches @until_ns, or @job (if not
+ * NULL) has completed, or, when @until_idle, no job is left.  Returns
+ * PAELLA_STATUS_TIMEOUT when @job had not completed by @until_ns.
+ */
+enum paella_status
+paella__dispatcher_run(struct paella__dispatcher *d, uint64_t until_ns,
+		       struct paella_job *job, bool until_idle);
+
+void
+paella__dispatcher_stats(struct paella__dispatcher *d, struct paella_runtime_stats *out);
+
+/* What tests see of each decision. */
+struct paella__trace_launch {
+	struct paella_job *job;
+	unsigned step;
+	uint64_t now_ns;
+	/* The policies' GPU-time clock before this launch. */
+	uint64_t gpu_ns;
+	/* Waves the kernels in flight needed, before this launch. */
+	double load_before;
+	/* The job's previous kernel was still in flight. */
+	bool early;
+};
+
+typedef void (*paella__trace_fn)(void *data, const struct paella__trace_launch *launch);
+
+/* Calls @fn at each kernel launch, from the dispatcher's thread.  Set it
+ * before submitting. */
+void
+paella__dispatcher_set_trace(struct paella__dispatcher *d, paella__trace_fn fn, void *data);
+
+#endif /* PAELLA_DISPATCHER_H */

@@ -1,0 +1,581 @@
+/*
+ * model.c - building models: steps, buffers, argument bindings; and, at
+ * finalize, the per-job buffer sets and the profile of each kernel.
+ *
+ * A model is built from one thread; once finalized it is read-only but for
+ * what the dispatcher owns (model.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "model.h"
+#include "runtime.h"
+#include "util.h"
+
+/* Job buffers start on this boundary within a set, as cuMemAlloc aligns. */
+#define BUFFER_ALIGN 256u
+#define MAX_CONCURRENT_JOBS 4096u
+#define MAX_KERNEL_ARGS 1024u
+
+static bool
+check_model(const struct paella_model *m, const char *fn, bool building)
+{
+	if (m == NULL) {
+		paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT, "%s: model is NULL", fn);
+		return false;
+	}
+	if (building && m->finalized) {
+		paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"%s: model %s is finalized: steps and buffers can no longer be added",
+			fn, m->name);
+		return false;
+	}
+	return true;
+}
+
+PAELLA_EXPORT enum paella_status
+paella_model_create(struct paella_runtime *rt, const char *name, struct paella_model **out)
+{
+	struct paella_model *m;
+
+	if (out != NULL)
+		*out = NULL;
+	if (rt == NULL || out == NULL)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"paella_model_create: %s is NULL", rt == NULL ? "rt" : "out");
+	m = calloc(1, sizeof(*m));
+	if (m == NULL || (m->name = strdup(name ? name : "(unnamed)")) == NULL) {
+		free(m);
+		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "paella_model_create: out of memory");
+	}
+	m->rt = rt;
+	paella__list_init(&m->parked);
+	paella__list_init(&m->stale_link);
+	paella__heap_node_init(&m->sched_group.node);
+	pthread_mutex_lock(&rt->registry_lock);
+	paella__list_append(&rt->models, &m->link);
+	pthread_mutex_unlock(&rt->registry_lock);
+	*out = m;
+	return PAELLA_STATUS_OK;
+}
+
+static bool
+grow(void **array, unsigned *cap, unsigned count, size_t elem)
+{
+	void *p;
+	unsigned ncap;
+
+	if (count < *cap)
+		return true;
+	ncap = *cap ? *cap * 2 : 8;
+	p = realloc(*array, ncap * elem);
+	if (p == NULL)
+		return false;
+	memset((char *)p + *cap * elem, 0, (ncap - *cap) * elem);
+	*array = p;
+	*cap = ncap;
+	return true;
+}
+
+PAELLA_EXPORT enum paella_status
+paella_model_add_buffer(struct paella_model *m, enum paella_buffer_scope scope,
+			size_t bytes, unsigned *index)
+{
+	struct paella__backend *b;
+	struct paella__buffer *buf;
+	enum paella_status st;
+
+	if (!check_model(m, "paella_model_add_buffer", true))
+		return PAELLA_STATUS_INVALID_ARGUMENT;
+	if (index == NULL || bytes == 0 ||
+	    (scope != PAELLA_BUFFER_MODEL && scope != PAELLA_BUFFER_JOB))
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"paella_model_add_buffer: model %s: %s", m->name,
+			index == NULL ? "index is NULL" : bytes == 0 ? "a buffer of 0 bytes" :
+			"scope is not PAELLA_BUFFER_MODEL or PAELLA_BUFFER_JOB");
+	if (!grow((void **)&m->buffers, &m->buffers_cap, m->nbuffers, sizeof(*m->buffers)))
+		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "model %s: out of memory", m->name);
+	buf = &m->buffers[m->nbuffers];
+	memset(buf, 0, sizeof(*buf));
+	buf->scope = scope;
+	buf->bytes = bytes;
+	if (scope == PAELLA_BUFFER_MODEL) {
+		b = m->rt->backend;
+		st = b->ops->mem_alloc(b, bytes, &buf->dptr);
+		if (st != PAELLA_STATUS_OK)
+			return st;
+	}
+	*index = m->nbuffers++;
+	return PAELLA_STATUS_OK;
+}
+
+PAELLA_EXPORT enum paella_status
+paella_model_write_buffer(struct paella_model *m, unsigned index, size_t offset,
+			  const void *data, size_t bytes)
+{
+	struct paella__backend *b;
+	struct paella__buffer *buf;
+
+	if (!check_model(m, "paella_model_write_buffer", false))
+		return PAELLA_STATUS_INVALID_ARGUMENT;
+	if (index >= m->nbuffers || m->buffers[index].scope != PAELLA_BUFFER_MODEL)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"paella_model_write_buffer: model %s has no model buffer %u%s", m->name,
+			index, index < m->nbuffers ? " (it is a job buffer: jobs fill those "
+			"with input copies)" : "");
+	buf = &m->buffers[index];
+	if (data == NULL || offset > buf->bytes || bytes > buf->bytes - offset)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"paella_model_write_buffer: model %s buffer %u is %zu bytes; "
+			"%zu bytes at %zu %s", m->name, index, buf->bytes, bytes, offset,
+			data == NULL ? "from NULL" : "do not fit");
+	if (__atomic_load_n(&m->jobs_live, __ATOMIC_ACQUIRE) != 0)
+		return paella__error_set(PAELLA_STATUS_BUSY,
+			"model %s: jobs are running: write its buffers before submitting, "
+			"or wait for them", m->name);
+	b = m->rt->backend;
+	return b->ops->mem_write(b, buf->dptr + offset, data, bytes);
+}
+
+static enum paella_status
+check_dims(const struct paella_model *m, const struct paella_kernel_step *s,
+	   const struct paella__kernel_ref *k, uint64_t *nblocks, unsigned *threads)
+{
+	const struct paella__device_info *dev = &m->rt->backend->device;
+	uint64_t blocks = (uint64_t)s->grid.x * s->grid.y * s->grid.z;
+	uint64_t t = (uint64_t)s->block.x * s->block.y * s->block.z;
+	unsigned max_threads = k->attrs.max_threads_per_block < dev->max_threads_per_block
+				       ? k->attrs.max_threads_per_block
+				       : dev->max_threads_per_block;
+
+	if (blocks == 0 || blocks > UINT32_MAX)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"model %s, kernel %s: a grid of %llu blocks; grids of 1 to %u blocks "
+			"are supported", m->name, s->kernel, (unsigned long long)blocks, UINT32_MAX);
+	if (t == 0 || t > max_threads)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"model %s, kernel %s: blocks of %llu threads; this kernel takes 1 to %u",
+			m->name, s->kernel, (unsigned long long)t, max_threads);
+	if ((uint64_t)s->dynamic_smem_bytes + k->attrs.static_smem > dev->max_smem_per_block)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"model %s, kernel %s: %u bytes of static and %u of dynamic shared "
+			"memory; a block may have at most %u on %s", m->name, s->kernel,
+			k->attrs.static_smem, s->dynamic_smem_bytes, dev->max_smem_per_block,
+			dev->name);
+	*nblocks = blocks;
+	*threads = (unsigned)t;
+	return PAELLA_STATUS_OK;
+}
+
+static enum paella_status
+bind_args(struct paella_model *m, const struct paella_kernel_step *s, struct paella__step *step)
+{
+	size_t values = 0;
+
+	if (s->nargs > MAX_KERNEL_ARGS || (s->nargs > 0 && s->args == NULL))
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"model %s, kernel %s: %u arguments%s", m->name, s->kernel, s->nargs,
+			s->args == NULL ? " but args is NULL" : ": too many");
+	for (unsigned i = 0; i < s->nargs; i++) {
+		const struct paella_arg *a = &s->args[i];
+
+		if (a->kind == PAELLA_ARG_VALUE) {
+			if (a->value == NULL || a->size == 0 || a->size > 4096)
+				return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+					"model %s, kernel %s, argument %u: a value needs 1 to "
+					"4096 bytes at a non-NULL address", m->name, s->kernel, i);
+			values += (a->size + 7) & ~(size_t)7;
+		} else if (a->kind == PAELLA_ARG_BUFFER) {
+			if (a->buffer >= m->nbuffers || a->offset >= m->buffers[a->buffer].bytes)
+				return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+					"model %s, kernel %s, argument %u: buffer %u offset %zu "
+					"is not inside a buffer of the model (it has %u)",
+					m->name, s->kernel, i, a->buffer, a->offset, m->nbuffers);
+		} else {
+			return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+				"model %s, kernel %s, argument %u: kind %d is not "
+				"PAELLA_ARG_VALUE or PAELLA_ARG_BUFFER", m->name, s->kernel, i,
+				(int)a->kind);
+		}
+	}
+	step->nargs = s->nargs;
+	step->args = calloc(s->nargs ? s->nargs : 1, sizeof(*step->args));
+	step->values = calloc(values ? values : 1, 1);
+	if (step->args == NULL || step->values == NULL)
+		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "model %s: out of memory", m->name);
+	values = 0;
+	for (unsigned i = 0; i < s->nargs; i++) {
+		const struct paella_arg *a = &s->args[i];
+		struct paella__arg_binding *bnd = &step->args[i];
+
+		bnd->kind = a->kind;
+		if (a->kind == PAELLA_ARG_VALUE) {
+			bnd->value_offset = values;
+			bnd->size = a->size;
+			memcpy(step->values + values, a->value, a->size);
+			values += (a->size + 7) & ~(size_t)7;
+		} else {
+			bnd->buffer = a->buffer;
+			bnd->offset = a->offset;
+		}
+	}
+	return PAELLA_STATUS_OK;
+}
+
+static void
+step_fini(struct paella__step *step)
+{
+	if (step->module != NULL)
+		__atomic_sub_fetch(&step->module->users, 1, __ATOMIC_ACQ_REL);
+	free(step->kernel_name);
+	free(step->args);
+	free(step->values);
+	memset(step, 0, sizeof(*step));
+}
+
+PAELLA_EXPORT enum paella_status
+paella_model_add_kernel(struct paella_model *m, const struct paella_kernel_step *s)
+{
+	struct paella__backend *b;
+	struct paella__step step;
+	unsigned threads = 0, bps = 0;
+	enum paella_status st;
+
+	if (!check_model(m, "paella_model_add_kernel", true))
+		return PAELLA_STATUS_INVALID_ARGUMENT;
+	if (s == NULL || s->module == NULL || s->kernel == NULL)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"paella_model_add_kernel: model %s: %s is NULL", m->name,
+			s == NULL ? "the step" : s->module == NULL ? "step->module" : "step->kernel");
+	if (s->module->rt != m->rt)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"model %s, kernel %s: the module belongs to another runtime",
+			m->name, s->kernel);
+	b = m->rt->backend;
+	memset(&step, 0, sizeof(step));
+	step.kind = PAELLA__STEP_KERNEL;
+	st = paella__module_kernel(s->module, s->kernel, &step.kernel);
+	if (st != PAELLA_STATUS_OK)
+		return st;
+	if (step.kernel.nparams >= 0 && (unsigned)step.kernel.nparams != s->nargs)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"model %s, kernel %s takes %d parameters (its manifest says); the step "
+			"binds %u", m->name, s->kernel, step.kernel.nparams, s->nargs);
+	st = check_dims(m, s, &step.kernel, &step.nblocks, &threads);
+	if (st != PAELLA_STATUS_OK)
+		return st;
+	st = b->ops->occupancy(b, step.kernel.bkernel, threads, s->dynamic_smem_bytes, &bps);
+	if (st != PAELLA_STATUS_OK)
+		return st;
+	if (bps == 0)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"model %s, kernel %s: one block of %u threads (%u registers each, %u "
+			"bytes of shared memory) does not fit on an SM of %s", m->name, s->kernel,
+			threads, step.kernel.attrs.regs_per_thread,
+			step.kernel.attrs.static_smem + s->dynamic_smem_bytes, b->device.name);
+
+	step.grid[0] = s->grid.x;
+	step.grid[1] = s->grid.y;
+	step.grid[2] = s->grid.z;
+	step.block[0] = s->block.x;
+	step.block[1] = s->block.y;
+	step.block[2] = s->block.z;
+	step.dynamic_smem = s->dynamic_smem_bytes;
+	step.blocks_per_sm = bps;
+	step.wave_per_block = 1.0 / ((double)bps * b->device.sm_count);
+	st = bind_args(m, s, &step);
+	if (st != PAELLA_STATUS_OK)
+		goto err;
+	step.kernel_name = strdup(s->kernel);
+	if (step.kernel_name == NULL ||
+	    !grow((void **)&m->steps, &m->steps_cap, m->nsteps, sizeof(*m->steps))) {
+		st = paella__error_set(PAELLA_STATUS_NO_MEMORY, "model %s: out of memory", m->name);
+		goto err;
+	}
+	step.module = s->module;
+	__atomic_add_fetch(&s->module->users, 1, __ATOMIC_ACQ_REL);
+	m->steps[m->nsteps++] = step;
+	m->nkernels++;
+	return PAELLA_STATUS_OK;
+err:
+	step_fini(&step);
+	return st;
+}
+
+PAELLA_EXPORT enum paella_status
+paella_model_add_copy(struct paella_model *m, enum paella_copy_direction dir, unsigned buffer,
+		      size_t buffer_offset, size_t host_offset, size_t bytes)
+{
+	struct paella__step *step;
+	size_t end;
+
+	if (!check_model(m, "paella_model_add_copy", true))
+		return PAELLA_STATUS_INVALID_ARGUMENT;
+	if (dir != PAELLA_COPY_INPUT && dir != PAELLA_COPY_OUTPUT)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"model %s: copy direction %d is not PAELLA_COPY_INPUT or _OUTPUT",
+			m->name, (int)dir);
+	if (buffer >= m->nbuffers || m->buffers[buffer].scope != PAELLA_BUFFER_JOB)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"model %s: copies go to and from job buffers; buffer %u is %s",
+			m->name, buffer, buffer >= m->nbuffers ? "not a buffer of the model"
+			: "a model buffer, which every job shares");
+	if (bytes == 0 || buffer_offset > m->buffers[buffer].bytes ||
+	    bytes > m->buffers[buffer].bytes - buffer_offset || host_offset > SIZE_MAX - bytes)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"model %s: a copy of %zu bytes at offset %zu of buffer %u (%zu bytes) "
+			"does not fit", m->name, bytes, buffer_offset, buffer,
+			m->buffers[buffer].bytes);
+	if (!grow((void **)&m->steps, &m->steps_cap, m->nsteps, sizeof(*m->steps)))
+		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "model %s: out of memory", m->name);
+	step = &m->steps[m->nsteps++];
+	memset(step, 0, sizeof(*step));
+	step->kind = dir == PAELLA_COPY_INPUT ? PAELLA__STEP_COPY_IN : PAELLA__STEP_COPY_OUT;
+	step->buffer = buffer;
+	step->buffer_offset = buffer_offset;
+	step->host_offset = host_offset;
+	step->bytes = bytes;
+	end = host_offset + bytes;
+	if (dir == PAELLA_COPY_INPUT && end > m->input_bytes)
+		m->input_bytes = end;
+	if (dir == PAELLA_COPY_OUTPUT && end > m->output_bytes)
+		m->output_bytes = end;
+	return PAELLA_STATUS_OK;
+}
+
+static void
+bufset_fini(struct paella_model *m, struct paella__bufset *set)
+{
+	struct paella__backend *b = m->rt->backend;
+
+	if (set->base != 0)
+		b->ops->mem_free(b, set->base);
+	if (set->params != NULL) {
+		for (unsigned i = 0; i < m->nsteps; i++)
+			free(set->params[i]);
+		free(set->params);
+	}
+	free(set->addresses);
+	memset(set, 0, sizeof(*set));
+}
+
+/* The argument arrays of every kernel step, pointing into this set. */
+static enum paella_status
+bufset_init(struct paella_model *m, struct paella__bufset *set)
+{
+	struct paella__backend *b = m->rt->backend;
+	unsigned naddr = 0, k = 0;
+	enum paella_status st;
+
+	set->model = m;
+	if (m->set_bytes > 0) {
+		st = b->ops->mem_alloc(b, m->set_bytes, &set->base);
+		if (st != PAELLA_STATUS_OK)
+			return st;
+	}
+	for (unsigned i = 0; i < m->nsteps; i++)
+		for (unsigned a = 0; a < m->steps[i].nargs; a++)
+			naddr += m->steps[i].args[a].kind == PAELLA_ARG_BUFFER;
+	set->params = calloc(m->nsteps, sizeof(*set->params));
+	set->addresses = calloc(naddr ? naddr : 1, sizeof(*set->addresses));
+	if (set->params == NULL || set->addresses == NULL)
+		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "model %s: out of memory", m->name);
+	for (unsigned i = 0; i < m->nsteps; i++) {
+		struct paella__step *step = &m->steps[i];
+
+		if (step->kind != PAELLA__STEP_KERNEL)
+			continue;
+		/* One slot more: the launch record's, filled at launch. */
+		set->params[i] = calloc(step->nargs + 1, sizeof(void *));
+		if (set->params[i] == NULL)
+			return paella__error_set(PAELLA_STATUS_NO_MEMORY,
+						 "model %s: out of memory", m->name);
+		for (unsigned a = 0; a < step->nargs; a++) {
+			const struct paella__arg_binding *bnd = &step->args[a];
+			const struct paella__buffer *buf;
+
+			if (bnd->kind == PAELLA_ARG_VALUE) {
+				set->params[i][a] = step->values + bnd->value_offset;
+				continue;
+			}
+			buf = &m->buffers[bnd->buffer];
+			set->addresses[k] = (buf->scope == PAELLA_BUFFER_MODEL
+						     ? buf->dptr
+						     : set->base + buf->set_offset) + bnd->offset;
+			set->params[i][a] = &set->addresses[k++];
+		}
+	}
+	return PAELLA_STATUS_OK;
+}
+
+void
+paella__model_update_suffix(struct paella_model *m)
+{
+	uint64_t sum = 0;
+
+	m->suffix_ns[m->nsteps] = 0;
+	for (unsigned i = m->nsteps; i-- > 0;) {
+		struct paella__step *step = &m->steps[i];
+
+		if (step->kind == PAELLA__STEP_KERNEL) {
+			step->estimate_used_ns = __atomic_load_n(&step->estimate_ns, __ATOMIC_RELAXED);
+			sum += step->estimate_used_ns;
+		}
+		m->suffix_ns[i] = sum;
+	}
+}
+
+static enum paella_status
+profile_kernels(struct paella_model *m)
+{
+	struct paella__backend *b = m->rt->backend;
+
+	for (unsigned i = 0; i < m->nsteps; i++) {
+		struct paella__step *step = &m->steps[i];
+		struct paella__launch_desc desc;
+		enum paella_status st;
+		uint64_t ns = 0;
+
+		if (step->kind != PAELLA__STEP_KERNEL)
+			continue;
+		desc.kernel = step->kernel.bkernel;
+		desc.stream = 0;
+		memcpy(desc.grid, step->grid, sizeof(desc.grid));
+		memcpy(desc.block, step->block, sizeof(desc.block));
+		desc.dynamic_smem = step->dynamic_smem;
+		desc.params = m->sets[0].params[i];
+		desc.nparams = step->nargs;
+		desc.instrumented = step->kernel.instrumented;
+		st = b->ops->profile(b, &desc, &ns);
+		if (st != PAELLA_STATUS_OK)
+			return st;
+		/* Zero would read as "no estimate". */
+		step->estimate_ns = ns > 0 ? ns : 1;
+		paella__log_debug("model %s step %u (%s): %llu ns alone", m->name, i,
+				  step->kernel_name, (unsigned long long)step->estimate_ns);
+	}
+	return PAELLA_STATUS_OK;
+}
+
+PAELLA_EXPORT enum paella_status
+paella_model_finalize(struct paella_model *m, unsigned concurrent_jobs)
+{
+	enum paella_status st;
+	size_t offset = 0;
+
+	if (!check_model(m, "paella_model_finalize", true))
+		return PAELLA_STATUS_INVALID_ARGUMENT;
+	if (m->nkernels == 0)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"model %s has no kernel: add one with paella_model_add_kernel()", m->name);
+	if (concurrent_jobs < 1 || concurrent_jobs > MAX_CONCURRENT_JOBS)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"model %s: concurrent_jobs must be 1 to %u, not %u", m->name,
+			MAX_CONCURRENT_JOBS, concurrent_jobs);
+	for (unsigned i = 0; i < m->nbuffers; i++) {
+		if (m->buffers[i].scope != PAELLA_BUFFER_JOB)
+			continue;
+		offset = (offset + BUFFER_ALIGN - 1) & ~(size_t)(BUFFER_ALIGN - 1);
+		m->buffers[i].set_offset = offset;
+		offset += m->buffers[i].bytes;
+	}
+	m->set_bytes = offset;
+	m->sets = calloc(concurrent_jobs, sizeof(*m->sets));
+	m->suffix_ns = calloc(m->nsteps + 1, sizeof(*m->suffix_ns));
+	if (m->sets == NULL || m->suffix_ns == NULL) {
+		st = paella__error_set(PAELLA_STATUS_NO_MEMORY, "model %s: out of memory", m->name);
+		goto err;
+	}
+	m->nsets = concurrent_jobs;
+	for (unsigned i = 0; i < concurrent_jobs; i++) {
+		st = bufset_init(m, &m->sets[i]);
+		if (st != PAELLA_STATUS_OK)
+			goto err;
+	}
+	st = profile_kernels(m);
+	if (st != PAELLA_STATUS_OK)
+		goto err;
+	paella__model_update_suffix(m);
+	for (unsigned i = concurrent_jobs; i-- > 0;) {
+		m->sets[i].next_free = m->free_sets;
+		m->free_sets = &m->sets[i];
+	}
+	m->finalized = true;
+	paella__log_info("model %s: %u steps, %u kernels, %llu ns of GPU time per job, %u sets "
+			 "of %zu bytes", m->name, m->nsteps, m->nkernels,
+			 (unsigned long long)m->suffix_ns[0], concurrent_jobs, m->set_bytes);
+	return PAELLA_STATUS_OK;
+
+err:
+	for (unsigned i = 0; i < m->nsets; i++)
+		bufset_fini(m, &m->sets[i]);
+	free(m->sets);
+	free(m->suffix_ns);
+	m->sets = NULL;
+	m->suffix_ns = NULL;
+	m->nsets = 0;
+	return st;
+}
+
+PAELLA_EXPORT enum paella_status
+paella_model_estimate_ns(const struct paella_model *m, uint64_t *ns)
+{
+	uint64_t sum = 0;
+
+	if (m == NULL || ns == NULL)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"paella_model_estimate_ns: %s is NULL", m == NULL ? "model" : "ns");
+	if (!m->finalized)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"model %s is not finalized: it is profiled at paella_model_finalize()",
+			m->name);
+	for (unsigned i = 0; i < m->nsteps; i++)
+		if (m->steps[i].kind == PAELLA__STEP_KERNEL)
+			sum += __atomic_load_n(&m->steps[i].estimate_ns, __ATOMIC_RELAXED);
+	*ns = sum;
+	return PAELLA_STATUS_OK;
+}
+
+void
+paella__model_free(struct paella_model *m)
+{
+	struct paella__backend *b = m->rt->backend;
+
+	for (unsigned i = 0; i < m->nsets; i++)
+		bufset_fini(m, &m->sets[i]);
+	free(m->sets);
+	for (unsigned i = 0; i < m->nbuffers; i++)
+		if (m->buffers[i].scope == PAELLA_BUFFER_MODEL)
+			b->ops->mem_free(b, m->buffers[i].dptr);
+	free(m->buffers);
+	for (unsigned i = 0; i < m->nsteps; i++)
+		step_fini(&m->steps[i]);
+	free(m->steps);
+	free(m->suffix_ns);
+	paella__heap_fini(&m->sched_group.members);
+	free(m->name);
+	free(m);
+}
+
+PAELLA_EXPORT enum paella_status
+paella_model_destroy(struct paella_model *m)
+{
+	struct paella_runtime *rt;
+	uint64_t live;
+
+	if (m == NULL)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+					 "paella_model_destroy: model is NULL");
+	live = __atomic_load_n(&m->jobs_live, __ATOMIC_ACQUIRE);
+	if (live != 0)
+		return paella__error_set(PAELLA_STATUS_BUSY,
+			"model %s has %llu jobs queued or running: wait for them before "
+			"destroying it", m->name, (unsigned long long)live);
+	rt = m->rt;
+	pthread_mutex_lock(&rt->registry_lock);
+	paella__list_unlink(&m->link);
+	pthread_mutex_unlock(&rt->registry_lock);
+	paella__model_free(m);
+	return PAELLA_STATUS_OK;
+}

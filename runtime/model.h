@@ -1,0 +1,134 @@
+/*
+ * model.h - models: their steps, buffers, per-job buffer sets and
+ * estimates.  Private.
+ *
+ * Built by API calls (model.c), a model is read-only once finalized, except
+ * for what the dispatcher owns: the free buffer sets, the jobs parked
+ * waiting for one, and the estimates it refines as kernels complete.
+ */
+#ifndef PAELLA_MODEL_H
+#define PAELLA_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "list.h"
+#include "module.h"
+#include "policy.h"
+
+enum paella__step_kind {
+	PAELLA__STEP_KERNEL,
+	PAELLA__STEP_COPY_IN,
+	PAELLA__STEP_COPY_OUT,
+};
+
+struct paella__arg_binding {
+	enum paella_arg_kind kind;
+	/* PAELLA_ARG_VALUE: where its bytes are in the step's values. */
+	size_t value_offset;
+	size_t size;
+	/* PAELLA_ARG_BUFFER */
+	unsigned buffer;
+	size_t offset;
+};
+
+struct paella__step {
+	enum paella__step_kind kind;
+
+	/* Kernels. */
+	struct paella_module *module;
+	char *kernel_name;
+	struct paella__kernel_ref kernel;
+	unsigned grid[3];
+	unsigned block[3];
+	unsigned dynamic_smem;
+	uint64_t nblocks;
+	unsigned blocks_per_sm;
+	/* 1 / (blocks that fill the GPU once): a block's share of a wave. */
+	double wave_per_block;
+	unsigned nargs;
+	struct paella__arg_binding *args;
+	unsigned char *values;
+	/* Estimated duration: profiled at finalize, refined online by the
+	 * dispatcher (read elsewhere with relaxed atomics). */
+	uint64_t estimate_ns;
+	/* The estimate that the model's suffix sums were made with. */
+	uint64_t estimate_used_ns;
+
+	/* Copies. */
+	unsigned buffer;
+	size_t buffer_offset;
+	size_t host_offset;
+	size_t bytes;
+};
+
+struct paella__buffer {
+	enum paella_buffer_scope scope;
+	size_t bytes;
+	/* PAELLA_BUFFER_MODEL: its device memory. */
+	uint64_t dptr;
+	/* PAELLA_BUFFER_JOB: its offset in each buffer set. */
+	size_t set_offset;
+};
+
+/* The device memory of one job in flight, and its kernels' argument
+ * arrays, made once at finalize. */
+struct paella__bufset {
+	struct paella_model *model;
+	uint64_t base;
+	/* params[step]: nargs + 1 pointers for kernel steps, else NULL. */
+	void ***params;
+	/* Storage the params point into: buffer addresses. */
+	uint64_t *addresses;
+	struct paella__bufset *next_free;
+};
+
+struct paella_model {
+	struct paella_runtime *rt;
+	char *name;
+
+	struct paella__step *steps;
+	unsigned nsteps;
+	unsigned steps_cap;
+	unsigned nkernels;
+	struct paella__buffer *buffers;
+	unsigned nbuffers;
+	unsigned buffers_cap;
+
+	bool finalized;
+	size_t input_bytes;
+	size_t output_bytes;
+	size_t set_bytes;
+	struct paella__bufset *sets;
+	unsigned nsets;
+
+	/* Owned by the dispatcher once finalized. */
+	struct paella__bufset *free_sets;
+	/* Jobs waiting for a buffer set. */
+	struct paella__list parked;
+	/* suffix_ns[i]: estimated GPU time of the kernel steps from step i
+	 * on; nsteps + 1 entries. */
+	uint64_t *suffix_ns;
+	bool suffix_stale;
+	struct paella__list stale_link;
+	/* Its jobs, as a fairness policy groups them. */
+	struct paella__sched_group sched_group;
+
+	/* Jobs submitted and not completed; any thread, atomically. */
+	uint64_t jobs_live;
+
+	/* In the runtime's registry. */
+	struct paella__list link;
+};
+
+/* Recomputes suffix_ns from the steps' current estimates. */
+void
+paella__model_update_suffix(struct paella_model *model);
+
+/* Frees everything of @model; no job may be live. */
+void
+paella__model_free(struct paella_model *model);
+
+#endif /* PAELLA_MODEL_H */

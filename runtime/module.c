@@ -1,0 +1,301 @@
+/*
+ * module.c - loading device code and checking it against the
+ * instrumentation ABI this runtime speaks.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "module.h"
+#include "paella/instrument-abi.h"
+#include "runtime.h"
+
+/* Largest image read from a file: fatbins of big models run to hundreds
+ * of MB, and a larger file is more likely a mistake. */
+#define MAX_IMAGE_BYTES (UINT64_C(2) << 30)
+
+void
+paella__module_free(struct paella_module *module)
+{
+	struct paella__backend *b = module->rt->backend;
+
+	if (module->bmod != NULL)
+		b->ops->module_unload(b, module->bmod);
+	paella__manifest_fini(&module->manifest);
+	free(module->label);
+	free(module);
+}
+
+/* Checks what the backend read from a module and registers it; on failure
+ * unloads @bmod.  Takes ownership of @manifest_text. */
+static enum paella_status
+finish_load(struct paella_runtime *rt, void *bmod, const char *label,
+	    unsigned abi_version, char *manifest_text, size_t manifest_len,
+	    struct paella_module **out)
+{
+	struct paella__backend *b = rt->backend;
+	enum paella_status st = PAELLA_STATUS_OK;
+	struct paella_module *m;
+
+	m = calloc(1, sizeof(*m));
+	if (m == NULL || (m->label = strdup(label)) == NULL) {
+		st = paella__error_set(PAELLA_STATUS_NO_MEMORY, "module %s: out of memory", label);
+		goto err;
+	}
+	m->rt = rt;
+	m->bmod = bmod;
+	m->abi_version = abi_version;
+	paella__list_init(&m->link);
+
+	if (abi_version == 0) {
+		/* Not built by paella-cc: nothing to check, nothing reports. */
+		paella__log_warn("module %s has no %s: not built by paella-cc, so its "
+				 "kernels run uninstrumented (completion only)",
+				 label, PAELLA_ABI_VERSION_SYMBOL);
+	} else if (abi_version != PAELLA_ABI_VERSION) {
+		st = paella__error_set(PAELLA_STATUS_ABI_MISMATCH,
+			"module %s was built for instrumentation ABI version %u, but this "
+			"libpaellart (%s) speaks version %u: rebuild the module with the "
+			"paella-cc that comes with this runtime",
+			label, abi_version, paella_version_string(), PAELLA_ABI_VERSION);
+		goto err;
+	} else if (manifest_text == NULL) {
+		st = paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"module %s has %s but no %s: it was not built by a working paella-cc",
+			label, PAELLA_ABI_VERSION_SYMBOL, PAELLA_MANIFEST_SYMBOL);
+		goto err;
+	}
+	if (manifest_text != NULL && abi_version != 0) {
+		st = paella__manifest_parse(manifest_text, manifest_len, label, &m->manifest);
+		if (st != PAELLA_STATUS_OK)
+			goto err;
+		m->has_manifest = true;
+	}
+	free(manifest_text);
+
+	pthread_mutex_lock(&rt->registry_lock);
+	paella__list_append(&rt->modules, &m->link);
+	pthread_mutex_unlock(&rt->registry_lock);
+	paella__log_debug("module %s: ABI %u, %u kernels in its manifest", label,
+			  abi_version, m->manifest.count);
+	*out = m;
+	return PAELLA_STATUS_OK;
+
+err:
+	free(manifest_text);
+	if (m != NULL) {
+		m->bmod = NULL;
+		paella__manifest_fini(&m->manifest);
+		free(m->label);
+		free(m);
+	}
+	b->ops->module_unload(b, bmod);
+	return st;
+}
+
+static enum paella_status
+load_image(struct paella_runtime *rt, const void *image, size_t bytes, const char *label,
+	   struct paella_module **out)
+{
+	struct paella__backend *b = rt->backend;
+	unsigned abi = 0;
+	char *manifest = NULL;
+	void *bmod = NULL;
+	enum paella_status st;
+
+	st = b->ops->module_load_image(b, image, bytes, &bmod, &abi, &manifest);
+	if (st != PAELLA_STATUS_OK)
+		return st;
+	return finish_load(rt, bmod, label, abi, manifest, manifest ? strlen(manifest) : 0, out);
+}
+
+PAELLA_EXPORT enum paella_status
+paella_module_load_image(struct paella_runtime *rt, const void *image, size_t bytes,
+			 struct paella_module **out)
+{
+	char *copy;
+	enum paella_status st;
+
+	if (out != NULL)
+		*out = NULL;
+	if (rt == NULL || image == NULL || out == NULL || bytes == 0)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"paella_module_load_image: %s", rt == NULL ? "rt is NULL" :
+			image == NULL ? "image is NULL" : out == NULL ? "out is NULL" :
+			"the image is empty");
+	/* PTX is text and the driver wants it NUL-terminated. */
+	copy = malloc(bytes + 1);
+	if (copy == NULL)
+		return paella__error_set(PAELLA_STATUS_NO_MEMORY,
+					 "paella_module_load_image: out of memory");
+	memcpy(copy, image, bytes);
+	copy[bytes] = '\0';
+	st = load_image(rt, copy, bytes + 1, "image", out);
+	free(copy);
+	return st;
+}
+
+PAELLA_EXPORT enum paella_status
+paella_module_load_file(struct paella_runtime *rt, const char *path, struct paella_module **out)
+{
+	enum paella_status st = PAELLA_STATUS_OK;
+	char *buf = NULL;
+	FILE *f = NULL;
+	long size;
+
+	if (out != NULL)
+		*out = NULL;
+	if (rt == NULL || path == NULL || out == NULL)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"paella_module_load_file: %s is NULL",
+			rt == NULL ? "rt" : path == NULL ? "path" : "out");
+	f = fopen(path, "rb");
+	if (f == NULL)
+		return paella__error_set(errno == ENOENT ? PAELLA_STATUS_NOT_FOUND
+							 : PAELLA_STATUS_IO_ERROR,
+			"cannot open module %s: %s", path, strerror(errno));
+	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+		st = paella__error_set(PAELLA_STATUS_IO_ERROR, "cannot read module %s: %s",
+				       path, strerror(errno));
+		goto out;
+	}
+	if (size == 0 || (uint64_t)size > MAX_IMAGE_BYTES) {
+		st = paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"module %s is %ld bytes: not a device image paella-cc made", path, size);
+		goto out;
+	}
+	buf = malloc((size_t)size + 1);
+	if (buf == NULL) {
+		st = paella__error_set(PAELLA_STATUS_NO_MEMORY, "module %s: out of memory", path);
+		goto out;
+	}
+	if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
+		st = paella__error_set(PAELLA_STATUS_IO_ERROR, "cannot read module %s", path);
+		goto out;
+	}
+	buf[size] = '\0';
+	st = load_image(rt, buf, (size_t)size + 1, path, out);
+out:
+	free(buf);
+	fclose(f);
+	return st;
+}
+
+/* The manifest and the profiles must name the same kernels. */
+static enum paella_status
+check_sim_desc(const struct paella_sim_module *desc, struct paella__manifest *man)
+{
+	for (unsigned i = 0; i < man->count; i++) {
+		bool found = false;
+
+		for (unsigned k = 0; k < desc->nkernels && !found; k++)
+			found = desc->kernels[k].name != NULL &&
+				strcmp(desc->kernels[k].name, man->entries[i].name) == 0;
+		if (!found)
+			return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+				"sim module: kernel %s of the manifest has no profile in "
+				"kernels[]: give the simulator its registers, shared memory "
+				"and block duration", man->entries[i].name);
+	}
+	return PAELLA_STATUS_OK;
+}
+
+PAELLA_EXPORT enum paella_status
+paella_module_load_sim(struct paella_runtime *rt, const struct paella_sim_module *desc,
+		       struct paella_module **out)
+{
+	struct paella__backend *b;
+	struct paella__manifest man;
+	enum paella_status st;
+	char *text = NULL;
+	void *bmod = NULL;
+
+	if (out != NULL)
+		*out = NULL;
+	if (rt == NULL || desc == NULL || out == NULL)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"paella_module_load_sim: %s is NULL",
+			rt == NULL ? "rt" : desc == NULL ? "desc" : "out");
+	if (desc->nkernels > 0 && desc->kernels == NULL)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"paella_module_load_sim: nkernels is %u but kernels is NULL",
+			desc->nkernels);
+	b = rt->backend;
+	/* The ABI first, as for an image: a mismatch says so whatever else. */
+	if (desc->abi_version != 0 && desc->abi_version == PAELLA_ABI_VERSION &&
+	    desc->manifest != NULL) {
+		st = paella__manifest_parse(desc->manifest, strlen(desc->manifest), "sim module", &man);
+		if (st != PAELLA_STATUS_OK)
+			return st;
+		st = check_sim_desc(desc, &man);
+		paella__manifest_fini(&man);
+		if (st != PAELLA_STATUS_OK)
+			return st;
+	}
+	st = b->ops->module_load_sim(b, desc, &bmod);
+	if (st != PAELLA_STATUS_OK)
+		return st;
+	if (desc->manifest != NULL) {
+		text = strdup(desc->manifest);
+		if (text == NULL) {
+			b->ops->module_unload(b, bmod);
+			return paella__error_set(PAELLA_STATUS_NO_MEMORY, "sim module: out of memory");
+		}
+	}
+	return finish_load(rt, bmod, "sim module", desc->abi_version, text,
+			   text ? strlen(text) : 0, out);
+}
+
+PAELLA_EXPORT enum paella_status
+paella_module_unload(struct paella_module *module)
+{
+	struct paella_runtime *rt;
+
+	if (module == NULL)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+					 "paella_module_unload: module is NULL");
+	rt = module->rt;
+	pthread_mutex_lock(&rt->registry_lock);
+	if (__atomic_load_n(&module->users, __ATOMIC_ACQUIRE) != 0) {
+		unsigned users = module->users;
+
+		pthread_mutex_unlock(&rt->registry_lock);
+		return paella__error_set(PAELLA_STATUS_BUSY,
+			"module %s: %u model steps use its kernels: destroy those models first",
+			module->label, users);
+	}
+	paella__list_unlink(&module->link);
+	pthread_mutex_unlock(&rt->registry_lock);
+	paella__module_free(module);
+	return PAELLA_STATUS_OK;
+}
+
+enum paella_status
+paella__module_kernel(struct paella_module *module, const char *name,
+		      struct paella__kernel_ref *out)
+{
+	struct paella__backend *b = module->rt->backend;
+	const struct paella__manifest_entry *e;
+	enum paella_status st;
+
+	memset(out, 0, sizeof(*out));
+	e = module->has_manifest ? paella__manifest_find(&module->manifest, name) : NULL;
+	if (module->has_manifest && e == NULL)
+		return paella__error_set(PAELLA_STATUS_NOT_FOUND,
+			"module %s has no kernel \"%s\" in its manifest: kernels are named as "
+			"compiled (C++ names mangled, e.g. _Z6vecaddPfS_S_i; `cuobjdump -elf` "
+			"lists them)", module->label, name);
+	st = b->ops->kernel_get(b, module->bmod, name, &out->bkernel, &out->attrs);
+	if (st == PAELLA_STATUS_NOT_FOUND)
+		return paella__error_set(PAELLA_STATUS_NOT_FOUND,
+			"module %s has no kernel \"%s\": kernels are named as compiled (C++ "
+			"names mangled, e.g. _Z6vecaddPfS_S_i; `cuobjdump -elf` lists them)",
+			module->label, name);
+	if (st != PAELLA_STATUS_OK)
+		return st;
+	out->instrumented = e != NULL && e->instrumented;
+	out->nparams = e != NULL ? (int)e->nparams : -1;
+	return PAELLA_STATUS_OK;
+}

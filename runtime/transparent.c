@@ -1,0 +1,195 @@
+/*
+ * transparent.c - paella_launch_kernel(), the entry point that paella-cc's
+ * host rewrite calls instead of cudaLaunchKernel, so that a CUDA program
+ * built with paella-cc runs unchanged when linked with libpaellart.
+ *
+ * The kernel is launched at once on the caller's stream, as the program
+ * asked: no dispatcher reorders it (the program's own stream order is its
+ * semantics).  What the runtime adds is the launch record, the instrumented
+ * kernel's extra last argument; its progress and completion are read back
+ * only to recycle the record.
+ *
+ * The host stub's address becomes a CUfunction through the CUDA runtime
+ * the program links (cudaGetFuncBySymbol, CUDA 11+); kernels run in the
+ * context the CUDA runtime made current, its primary context.  An extra
+ * argument is harmless to a kernel the pass left alone: the driver reads
+ * only the parameters the kernel has.
+ */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cuda-driver.h"
+#include "log.h"
+#include "notify.h"
+#include "util.h"
+
+/* cudaError_t values returned where the driver gives none to pass on. */
+#define CUDART_SUCCESS 0
+#define CUDART_ERROR_INVALID_VALUE 1
+#define CUDART_ERROR_MEMORY_ALLOCATION 2
+#define CUDART_ERROR_INITIALIZATION 3
+#define CUDART_ERROR_NO_DEVICE 100
+#define CUDART_ERROR_UNKNOWN 999
+
+/* Most parameters a kernel can have (the driver's limit is 4 KiB of them,
+ * so 1,024 pointers or ints at most). */
+#define MAX_PARAMS 1024
+
+typedef int (*get_func_by_symbol_fn)(CUfunction *fn, const void *symbol);
+
+struct outstanding {
+	struct paella__notify_record *rec;
+	struct outstanding *next;
+};
+
+/* One per process: the program may launch from any thread. */
+static struct {
+	pthread_once_t once;
+	enum paella_status status;
+	struct paella__cu *cu;
+	get_func_by_symbol_fn get_func;
+	/* Guards the pool's records in flight (polling a record changes it). */
+	pthread_mutex_t lock;
+	struct paella__notify_pool *pool;
+	struct outstanding *in_flight;
+	uint64_t launches;
+} g = { PTHREAD_ONCE_INIT, PAELLA_STATUS_OK, NULL, NULL, PTHREAD_MUTEX_INITIALIZER,
+	NULL, NULL, 0 };
+
+static void
+init_once(void)
+{
+	g.status = paella__cu_open(&g.cu);
+	if (g.status != PAELLA_STATUS_OK)
+		return;
+	/* From the program's CUDA runtime, however it was linked. */
+	*(void **)&g.get_func = dlsym(RTLD_DEFAULT, "cudaGetFuncBySymbol");
+	if (g.get_func == NULL) {
+		g.status = paella__error_set(PAELLA_STATUS_UNSUPPORTED,
+			"paella_launch_kernel: cudaGetFuncBySymbol is not in the process: "
+			"link the program with the shared CUDA runtime 11 or newer (-lcudart), "
+			"as paella-cc does");
+		return;
+	}
+	g.status = paella__notify_pool_create(g.cu, &g.pool);
+}
+
+static int
+cudart_error(enum paella_status st)
+{
+	switch (st) {
+	case PAELLA_STATUS_OK:
+		return CUDART_SUCCESS;
+	case PAELLA_STATUS_INVALID_ARGUMENT:
+		return CUDART_ERROR_INVALID_VALUE;
+	case PAELLA_STATUS_NO_MEMORY:
+		return CUDART_ERROR_MEMORY_ALLOCATION;
+	case PAELLA_STATUS_NO_DEVICE:
+		return CUDART_ERROR_NO_DEVICE;
+	case PAELLA_STATUS_UNSUPPORTED:
+		return CUDART_ERROR_INITIALIZATION;
+	default:
+		return CUDART_ERROR_UNKNOWN;
+	}
+}
+
+/* Returns the records of launches that completed; g.lock held. */
+static void
+reap(void)
+{
+	struct outstanding **pp = &g.in_flight;
+
+	while (*pp != NULL) {
+		struct outstanding *o = *pp;
+
+		if (!paella__notify_done(o->rec)) {
+			pp = &o->next;
+			continue;
+		}
+		paella__notify_release(o->rec);
+		*pp = o->next;
+		free(o);
+	}
+}
+
+static int
+launch(const void *func, struct paella_dim3 grid, struct paella_dim3 block, void **args,
+       size_t shmem, CUstream stream, int nparams)
+{
+	struct paella__notify_record *rec = NULL;
+	struct outstanding *o = NULL;
+	void *params[MAX_PARAMS + 1];
+	uint64_t nblocks = (uint64_t)grid.x * grid.y * grid.z;
+	enum paella_status st;
+	CUfunction fn = NULL;
+	CUresult rc;
+	int err;
+
+	pthread_once(&g.once, init_once);
+	if (g.status != PAELLA_STATUS_OK)
+		return cudart_error(g.status);
+	if (func == NULL || nparams < 0 || nparams > MAX_PARAMS || (nparams > 0 && args == NULL) ||
+	    shmem > UINT32_MAX) {
+		paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"paella_launch_kernel: bad arguments (kernel %p, %d parameters)", func, nparams);
+		return CUDART_ERROR_INVALID_VALUE;
+	}
+	/* The CUDA runtime's own error codes pass through. */
+	err = g.get_func(&fn, func);
+	if (err != 0)
+		return err;
+	memcpy(params, args, (size_t)nparams * sizeof(void *));
+	o = malloc(sizeof(*o));
+	if (o == NULL)
+		return CUDART_ERROR_MEMORY_ALLOCATION;
+
+	pthread_mutex_lock(&g.lock);
+	reap();
+	st = paella__notify_acquire(g.pool, nblocks, true, &rec);
+	if (st != PAELLA_STATUS_OK) {
+		pthread_mutex_unlock(&g.lock);
+		free(o);
+		return cudart_error(st);
+	}
+	params[nparams] = (void *)paella__notify_kernel_param(rec);
+	rc = g.cu->cuLaunchKernel(fn, grid.x, grid.y, grid.z, block.x, block.y, block.z,
+				  (unsigned)shmem, stream, params, NULL);
+	if (rc != CUDA_SUCCESS) {
+		paella__cu_fail(g.cu, rc, "cuLaunchKernel", __FILE__, __LINE__);
+		paella__notify_cancel(rec);
+		pthread_mutex_unlock(&g.lock);
+		free(o);
+		/* Driver and runtime codes coincide for launch errors. */
+		return (int)rc;
+	}
+	st = paella__notify_enqueue_completion(rec, stream);
+	if (st != PAELLA_STATUS_OK) {
+		g.cu->cuStreamSynchronize(stream);
+		paella__notify_set_done(rec);
+	}
+	o->rec = rec;
+	o->next = g.in_flight;
+	g.in_flight = o;
+	g.launches++;
+	pthread_mutex_unlock(&g.lock);
+	return CUDART_SUCCESS;
+}
+
+PAELLA_EXPORT int
+paella_launch_kernel(const void *func, struct paella_dim3 grid, struct paella_dim3 block,
+		     void **args, size_t shmem, void *stream, int nparams)
+{
+	/* NULL is the legacy default stream: the driver table was resolved
+	 * with legacy stream semantics. */
+	return launch(func, grid, block, args, shmem, (CUstream)stream, nparams);
+}
+
+PAELLA_EXPORT int
+paella_launch_kernel_ptsz(const void *func, struct paella_dim3 grid, struct paella_dim3 block,
+			  void **args, size_t shmem, void *stream, int nparams)
+{
+	return launch(func, grid, block, args, shmem,
+		      stream != NULL ? (CUstream)stream : CU_STREAM_PER_THREAD, nparams);
+}

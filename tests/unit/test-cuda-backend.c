@@ -1,0 +1,372 @@
+/*
+ * test-cuda-backend.c - the cuda backend and transparent mode on the fake
+ * driver (fake-libcuda.c): module images with and without the ABI version
+ * and manifest, jobs whose kernels "run" in cuLaunchKernel and report
+ * through their launch records, driver failures, and paella_launch_kernel.
+ * What only a GPU can show (real kernels, real timing) is the gpu suite's.
+ */
+#include <check.h>
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cuda.h>
+
+#include "paella/instrument-abi.h"
+#include "paella/paella.h"
+
+#define IO_BYTES 64u
+
+/* inc adds 1 to n bytes of its buffer and is instrumented; raw is inc left
+ * alone by the pass (a "U" line). */
+static const char image[] =
+	"FAKE-IMAGE\n"
+	"abi 1\n"
+	"kernel inc 2 1 inc\n"
+	"kernel raw 2 0 inc\n"
+	"manifest\n"
+	"paella-manifest 1\n"
+	"K inc 2\n"
+	"U raw 2 skip-attribute\n";
+
+static void *fake;
+
+static void
+use_fake(void)
+{
+	const char *path = getenv("PAELLA_TEST_FAKE_LIBCUDA");
+
+	ck_assert_msg(path != NULL, "meson sets PAELLA_TEST_FAKE_LIBCUDA");
+	setenv("PAELLA_LIBCUDA", path, 1);
+	unsetenv("FAKE_CUDA_FAIL");
+	unsetenv("FAKE_CUDA_DEFER_WRITES");
+	fake = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	ck_assert_ptr_nonnull(fake);
+}
+
+static unsigned
+fake_launches(void)
+{
+	unsigned (*fn)(void);
+
+	*(void **)&fn = dlsym(fake, "fake_cuda_launches");
+	ck_assert_ptr_nonnull(fn);
+	return fn();
+}
+
+static struct paella_runtime *
+cuda_runtime(enum paella_dispatch_mode mode)
+{
+	struct paella_config c;
+	struct paella_runtime *rt = NULL;
+	enum paella_status st;
+
+	paella_config_init(&c);
+	c.backend = PAELLA_BACKEND_CUDA;
+	c.dispatch_mode = mode;
+	c.streams = 4;
+	st = paella_runtime_create(&c, &rt);
+	ck_assert_msg(st == PAELLA_STATUS_OK, "%s", paella_last_error());
+	ck_assert_str_eq(paella_runtime_backend_name(rt), "cuda");
+	return rt;
+}
+
+static struct paella_module *
+load(struct paella_runtime *rt, const char *text, enum paella_status want)
+{
+	struct paella_module *mod = NULL;
+	enum paella_status st = paella_module_load_image(rt, text, strlen(text), &mod);
+
+	ck_assert_msg(st == want, "load: %s (%s)", paella_status_name(st), paella_last_error());
+	return mod;
+}
+
+/* copy in, n launches of @kernel over the 64 bytes, copy out. */
+static struct paella_model *
+chain(struct paella_runtime *rt, struct paella_module *mod, const char *kernel, unsigned n)
+{
+	struct paella_model *m = NULL;
+	struct paella_kernel_step s;
+	struct paella_arg args[2];
+	static const int len = IO_BYTES;
+	unsigned buf;
+
+	ck_assert_int_eq(paella_model_create(rt, kernel, &m), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_model_add_buffer(m, PAELLA_BUFFER_JOB, IO_BYTES, &buf),
+			 PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_model_add_copy(m, PAELLA_COPY_INPUT, buf, 0, 0, IO_BYTES),
+			 PAELLA_STATUS_OK);
+	args[0] = paella_arg_buffer(buf, 0);
+	args[1] = paella_arg_value(&len, sizeof(len));
+	memset(&s, 0, sizeof(s));
+	s.module = mod;
+	s.kernel = kernel;
+	s.grid.x = 300;
+	s.grid.y = s.grid.z = 1;
+	s.block.x = 128;
+	s.block.y = s.block.z = 1;
+	s.args = args;
+	s.nargs = 2;
+	for (unsigned i = 0; i < n; i++)
+		ck_assert_int_eq(paella_model_add_kernel(m, &s), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_model_add_copy(m, PAELLA_COPY_OUTPUT, buf, 0, 0, IO_BYTES),
+			 PAELLA_STATUS_OK);
+	ck_assert_msg(paella_model_finalize(m, 2) == PAELLA_STATUS_OK, "%s", paella_last_error());
+	return m;
+}
+
+struct req {
+	unsigned char in[IO_BYTES];
+	unsigned char out[IO_BYTES];
+	struct paella_job *job;
+	unsigned calls;
+	enum paella_status status;
+};
+
+static void
+on_done(struct paella_job *job, enum paella_status st, void *data)
+{
+	struct req *r = data;
+
+	__atomic_add_fetch(&r->calls, 1, __ATOMIC_RELAXED);
+	r->status = st;
+}
+
+static void
+submit(struct paella_model *m, struct req *r, unsigned seed)
+{
+	struct paella_job_desc d;
+
+	for (unsigned i = 0; i < IO_BYTES; i++)
+		r->in[i] = (unsigned char)(seed + i);
+	memset(r->out, 0, sizeof(r->out));
+	r->calls = 0;
+	memset(&d, 0, sizeof(d));
+	d.input = r->in;
+	d.input_bytes = IO_BYTES;
+	d.output = r->out;
+	d.output_bytes = IO_BYTES;
+	d.callback = on_done;
+	d.user_data = r;
+	ck_assert_int_eq(paella_job_submit(m, &d, &r->job), PAELLA_STATUS_OK);
+}
+
+static void
+check_incremented(const struct req *r, unsigned times)
+{
+	for (unsigned i = 0; i < IO_BYTES; i++)
+		ck_assert_uint_eq(r->out[i], (unsigned char)(r->in[i] + times));
+}
+
+START_TEST(cuda_backend_runs_jobs)
+{
+	enum paella_dispatch_mode mode = _i ? PAELLA_DISPATCH_MANUAL : PAELLA_DISPATCH_THREAD;
+	struct paella_runtime *rt;
+	struct paella_module *mod;
+	struct paella_model *inc, *raw;
+	struct req r[6];
+	unsigned before;
+	uint64_t est;
+
+	use_fake();
+	rt = cuda_runtime(mode);
+	mod = load(rt, image, PAELLA_STATUS_OK);
+	inc = chain(rt, mod, "inc", 3);
+	raw = chain(rt, mod, "raw", 2);
+	/* Profiled at finalize: the fake's events tick 10 us per run. */
+	ck_assert_int_eq(paella_model_estimate_ns(inc, &est), PAELLA_STATUS_OK);
+	ck_assert_uint_eq(est, 3 * 10000);
+	before = fake_launches();
+	for (unsigned i = 0; i < 6; i++)
+		submit(i % 2 ? raw : inc, &r[i], i * 10);
+	for (unsigned i = 0; i < 6; i++) {
+		ck_assert_int_eq(paella_job_wait(r[i].job, -1), PAELLA_STATUS_OK);
+		ck_assert_uint_eq(r[i].calls, 1);
+		check_incremented(&r[i], i % 2 ? 2 : 3);
+		paella_job_release(r[i].job);
+	}
+	ck_assert_uint_eq(fake_launches() - before, 3 * 3 + 3 * 2);
+	paella_runtime_destroy(rt);
+}
+END_TEST
+
+START_TEST(cuda_backend_abi_checks)
+{
+	struct paella_runtime *rt;
+	struct paella_module *mod;
+	char path[] = "/tmp/paella-test-XXXXXX";
+	const char *mismatch = "FAKE-IMAGE\nabi 7\nkernel inc 2 1 inc\nmanifest\n"
+			       "paella-manifest 1\nK inc 2\n";
+	int fd;
+
+	use_fake();
+	rt = cuda_runtime(PAELLA_DISPATCH_MANUAL);
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, mismatch, strlen(mismatch)), (int)strlen(mismatch));
+	close(fd);
+	ck_assert_int_eq(paella_module_load_file(rt, path, &mod), PAELLA_STATUS_ABI_MISMATCH);
+	unlink(path);
+	ck_assert_ptr_null(mod);
+	ck_assert_msg(strstr(paella_last_error(), path) != NULL &&
+		      strstr(paella_last_error(), "version 7") != NULL &&
+		      strstr(paella_last_error(), "version 1") != NULL, "%s", paella_last_error());
+
+	/* Has the version, lacks the manifest: not a working paella-cc. */
+	load(rt, "FAKE-IMAGE\nabi 1\nkernel inc 2 1 inc\n", PAELLA_STATUS_INVALID_ARGUMENT);
+	/* Not built by paella-cc: loads, kernels run uninstrumented with
+	 * their argument count unchecked. */
+	mod = load(rt, "FAKE-IMAGE\nkernel raw 2 0 inc\n", PAELLA_STATUS_OK);
+	{
+		struct paella_model *m = chain(rt, mod, "raw", 1);
+		struct req r;
+
+		submit(m, &r, 5);
+		ck_assert_int_eq(paella_job_wait(r.job, -1), PAELLA_STATUS_OK);
+		check_incremented(&r, 1);
+		paella_job_release(r.job);
+	}
+	load(rt, "not an image", PAELLA_STATUS_DRIVER_ERROR);
+	ck_assert_msg(strstr(paella_last_error(), "cuModuleLoadData") != NULL, "%s",
+		      paella_last_error());
+	paella_runtime_destroy(rt);
+}
+END_TEST
+
+START_TEST(cuda_backend_bad_input)
+{
+	struct paella_runtime *rt;
+	struct paella_module *mod;
+	struct paella_model *m;
+	struct paella_sim_module desc = { PAELLA_ABI_VERSION, NULL, NULL, 0 };
+	struct paella_kernel_step s;
+
+	use_fake();
+	rt = cuda_runtime(PAELLA_DISPATCH_MANUAL);
+	ck_assert_int_eq(paella_module_load_sim(rt, &desc, &mod), PAELLA_STATUS_UNSUPPORTED);
+	mod = load(rt, image, PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_model_create(rt, "m", &m), PAELLA_STATUS_OK);
+	memset(&s, 0, sizeof(s));
+	s.module = mod;
+	s.kernel = "missing";
+	s.grid.x = s.grid.y = s.grid.z = 1;
+	s.block.x = s.block.y = s.block.z = 1;
+	ck_assert_int_eq(paella_model_add_kernel(m, &s), PAELLA_STATUS_NOT_FOUND);
+	ck_assert_msg(strstr(paella_last_error(), "missing") != NULL, "%s", paella_last_error());
+	s.kernel = "inc";
+	ck_assert_int_eq(paella_model_add_kernel(m, &s), PAELLA_STATUS_INVALID_ARGUMENT);
+	paella_runtime_destroy(rt);
+}
+END_TEST
+
+START_TEST(cuda_backend_launch_failure_loses_nothing)
+{
+	struct paella_runtime *rt;
+	struct paella_module *mod;
+	struct paella_model *m;
+	struct req r[4];
+
+	use_fake();
+	rt = cuda_runtime(PAELLA_DISPATCH_MANUAL);
+	mod = load(rt, image, PAELLA_STATUS_OK);
+	m = chain(rt, mod, "inc", 2);
+	setenv("FAKE_CUDA_FAIL", "cuLaunchKernel", 1);
+	for (unsigned i = 0; i < 4; i++)
+		submit(m, &r[i], i);
+	ck_assert_int_eq(paella_runtime_run_until_idle(rt), PAELLA_STATUS_OK);
+	for (unsigned i = 0; i < 4; i++) {
+		ck_assert_uint_eq(r[i].calls, 1);
+		ck_assert_int_eq(r[i].status, PAELLA_STATUS_DRIVER_ERROR);
+		ck_assert_int_eq(paella_job_poll(r[i].job), PAELLA_STATUS_DRIVER_ERROR);
+		paella_job_release(r[i].job);
+	}
+	/* The driver recovers, and so do jobs. */
+	unsetenv("FAKE_CUDA_FAIL");
+	submit(m, &r[0], 1);
+	ck_assert_int_eq(paella_job_wait(r[0].job, -1), PAELLA_STATUS_OK);
+	check_incremented(&r[0], 2);
+	paella_job_release(r[0].job);
+	paella_runtime_destroy(rt);
+}
+END_TEST
+
+/* ---- transparent mode ---------------------------------------------------- */
+
+static CUfunction stub_function;
+static const char stub;
+
+/* What the program's CUDA runtime would answer; the test binary exports it
+ * (the project builds with -fvisibility=hidden) so that libpaellart finds
+ * it as in a program linked with -lcudart. */
+__attribute__((visibility("default"))) int
+cudaGetFuncBySymbol(CUfunction *fn, const void *symbol);
+
+__attribute__((visibility("default"))) int
+cudaGetFuncBySymbol(CUfunction *fn, const void *symbol)
+{
+	if (symbol != &stub)
+		return 98; /* cudaErrorInvalidDeviceFunction */
+	*fn = stub_function;
+	return 0;
+}
+
+START_TEST(transparent_launch_adds_the_record)
+{
+	CUresult (*load_data)(CUmodule *, const void *);
+	CUresult (*get_function)(CUfunction *, CUmodule, const char *);
+	unsigned char buf[IO_BYTES] = { 0 };
+	CUdeviceptr dptr = (CUdeviceptr)(uintptr_t)buf;
+	int n = IO_BYTES;
+	void *args[2] = { &dptr, &n };
+	struct paella_dim3 grid = { 1000, 1, 1 }, block = { 256, 1, 1 };
+	CUmodule mod;
+	unsigned before;
+
+	use_fake();
+	*(void **)&load_data = dlsym(fake, "cuModuleLoadData");
+	*(void **)&get_function = dlsym(fake, "cuModuleGetFunction");
+	ck_assert_int_eq(load_data(&mod, image), CUDA_SUCCESS);
+	ck_assert_int_eq(get_function(&stub_function, mod, "inc"), CUDA_SUCCESS);
+	before = fake_launches();
+	/* The fake plays the epilogue on params[2]: the record must be there. */
+	for (unsigned i = 0; i < 5; i++) {
+		ck_assert_int_eq(paella_launch_kernel(&stub, grid, block, args, 0, NULL, 2), 0);
+		ck_assert_int_eq(paella_launch_kernel_ptsz(&stub, grid, block, args, 0, NULL, 2), 0);
+	}
+	ck_assert_uint_eq(fake_launches() - before, 10);
+	ck_assert_uint_eq(buf[0], 10);
+	/* Not a kernel: the CUDA runtime's error passes through. */
+	ck_assert_int_eq(paella_launch_kernel(&n, grid, block, args, 0, NULL, 2), 98);
+	ck_assert_int_eq(paella_launch_kernel(&stub, grid, block, NULL, 0, NULL, 2), 1);
+}
+END_TEST
+
+static Suite *
+cuda_backend_suite(void)
+{
+	Suite *s = suite_create("cuda-backend");
+	TCase *tc = tcase_create("fake-driver");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, cuda_backend_runs_jobs, 0, 2);
+	tcase_add_test(tc, cuda_backend_abi_checks);
+	tcase_add_test(tc, cuda_backend_bad_input);
+	tcase_add_test(tc, cuda_backend_launch_failure_loses_nothing);
+	tcase_add_test(tc, transparent_launch_adds_the_record);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(cuda_backend_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,97 @@
+/*
+ * test-manifest.c - parsing the kernel manifest of a paella-cc module, as
+ * the pass writes it (tests/pass/PaellaInstrument_manifest.ll).
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "manifest.h"
+
+START_TEST(manifest_parses_what_the_pass_writes)
+{
+	static const char text[] = "paella-manifest 1\nK two 2\nK none 0\nU skipped 1 skip-attribute\n";
+	struct paella__manifest m;
+	const struct paella__manifest_entry *e;
+
+	/* The global's size includes its NUL, and may include padding. */
+	ck_assert_int_eq(paella__manifest_parse(text, sizeof(text) + 3, "t", &m), PAELLA_STATUS_OK);
+	ck_assert_uint_eq(m.count, 3);
+	e = paella__manifest_find(&m, "two");
+	ck_assert(e != NULL && e->instrumented && e->nparams == 2);
+	e = paella__manifest_find(&m, "none");
+	ck_assert(e != NULL && e->instrumented && e->nparams == 0);
+	e = paella__manifest_find(&m, "skipped");
+	ck_assert(e != NULL && !e->instrumented && e->nparams == 1);
+	ck_assert_str_eq(e->reason, "skip-attribute");
+	ck_assert_ptr_null(paella__manifest_find(&m, "tw"));
+	paella__manifest_fini(&m);
+	ck_assert_uint_eq(m.count, 0);
+}
+END_TEST
+
+START_TEST(manifest_empty_and_blank_lines)
+{
+	struct paella__manifest m;
+
+	ck_assert_int_eq(paella__manifest_parse("paella-manifest 1\n", 100, "t", &m),
+			 PAELLA_STATUS_OK);
+	ck_assert_uint_eq(m.count, 0);
+	paella__manifest_fini(&m);
+	ck_assert_int_eq(paella__manifest_parse("paella-manifest 1\n\nK a 1\n\n", 100, "t", &m),
+			 PAELLA_STATUS_OK);
+	ck_assert_uint_eq(m.count, 1);
+	paella__manifest_fini(&m);
+}
+END_TEST
+
+START_TEST(manifest_rejects_garbage)
+{
+	static const char *const bad[] = {
+		"",
+		"paella-manifest 2\nK a 1\n",
+		"paella-manifest 1\nK a\n",
+		"paella-manifest 1\nK a one\n",
+		"paella-manifest 1\nK a 1 extra\n",
+		"paella-manifest 1\nQ a 1\n",
+		"paella-manifest 1\nK a -1\n",
+		"paella-manifest 1\nK a 1\nU a 1 grid-sync\n",
+	};
+	struct paella__manifest m;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		paella__error_clear();
+		ck_assert_msg(paella__manifest_parse(bad[i], strlen(bad[i]) + 1, "mod.cubin", &m) ==
+			      PAELLA_STATUS_INVALID_ARGUMENT, "accepted: %s", bad[i]);
+		ck_assert_msg(strstr(paella__error_last(), "mod.cubin") != NULL, "message: %s",
+			      paella__error_last());
+		ck_assert_uint_eq(m.count, 0);
+	}
+}
+END_TEST
+
+static Suite *
+manifest_suite(void)
+{
+	Suite *s = suite_create("manifest");
+	TCase *tc = tcase_create("manifest");
+
+	tcase_add_test(tc, manifest_parses_what_the_pass_writes);
+	tcase_add_test(tc, manifest_empty_and_blank_lines);
+	tcase_add_test(tc, manifest_rejects_garbage);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(manifest_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
