@@ -277,6 +277,12 @@ paella__zoo_instance_create(struct paella__zoo_exec *ex, const struct paella__zo
 			p[a] = &v[a];
 		}
 	}
+	/* The memset and the weights' upload are legacy-stream work, not
+	 * done when their calls return (a pageable cuMemcpyHtoD lands after
+	 * it returns), and kernels on a CU_STREAM_NON_BLOCKING stream do not
+	 * wait for it: wait here, so that the instance is ready for any
+	 * stream. */
+	PAELLA_CU_CHECK_GOTO(cu, cuStreamSynchronize(NULL), status, err);
 	*out = inst;
 	return PAELLA_STATUS_OK;
 err:

@@ -5,10 +5,14 @@
  *
  *	paella__zoo_exec_create(cu, "build/kernels/zoo", instrumented, &ex);
  *	paella__zoo_instance_create(ex, plan, blob, &inst);   weights uploaded
- *	cuMemcpyHtoD(paella__zoo_instance_input(inst), ...);
+ *	cuMemcpyHtoDAsync(paella__zoo_instance_input(inst), ..., stream);
  *	paella__zoo_instance_run(inst, stream);               every launch enqueued
  *	paella__zoo_instance_wait(inst, stream);              synchronized
  *	cuMemcpyDtoH(..., paella__zoo_instance_output(inst), ...);
+ *
+ * Copy the input on the stream the launches go to: a plain cuMemcpyHtoD
+ * runs on the legacy default stream, which a CU_STREAM_NON_BLOCKING stream
+ * does not wait for, and returns before a pageable copy has landed.
  *
  * The executor loads the layer images (<dir>/<image>.cubin, instrumented, or
  * <image>.noinst.cubin) and checks them: an instrumented image must carry
@@ -36,7 +40,8 @@ void
 paella__zoo_exec_destroy(struct paella__zoo_exec *ex);
 
 /* Uploads @blob (plan->param_floats floats), allocates and zeroes the
- * activation arena, resolves every launch's kernel and arguments.  @plan
+ * activation arena, resolves every launch's kernel and arguments, and waits
+ * for the uploads: the instance is ready for launches on any stream.  @plan
  * must outlive the instance. */
 enum paella_status
 paella__zoo_instance_create(struct paella__zoo_exec *ex, const struct paella__zoo_plan *plan,

@@ -29,6 +29,9 @@
  * A plain C program linked statically with the runtime's internals and the
  * zoo (jansson included): it is copied to the GPU machine, which has the
  * driver but no toolchain.  GPU modes exit 77 ("SKIP: why") without a GPU.
+ * With PAELLA_LIBCUDA=libfake-cuda-zoo.so (fake-cuda-zoo.c), `layers` runs
+ * on a CPU against the CPU reference itself: what it checks there is the
+ * data movement around the kernels, not the kernels.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -164,6 +167,22 @@ gpu_open(void)
 	CU(cuDeviceGetName(device_name, sizeof(device_name), dev));
 	CU(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
 	printf("device: %s, %d SMs, driver %d\n", device_name, num_sms, cu->driver_version);
+}
+
+/*
+ * Host to device, in order with the launches: on `stream`, waited for.  Not
+ * cuMemcpyHtoD: that copies on the legacy default stream, which a
+ * CU_STREAM_NON_BLOCKING stream does not wait for, and from pageable memory
+ * it returns once the data is staged, before it lands.  Kernels launched
+ * right after it read the arena's old contents, and the copy then landed on
+ * their outputs: on the H200 every layer case whose arena was 430 KB or more
+ * could fail so, at random (tests/zoo/fake-cuda-zoo.c plays it on a CPU).
+ */
+static void
+upload(CUdeviceptr dst, const void *src, size_t bytes)
+{
+	CU(cuMemcpyHtoDAsync(dst, src, bytes, stream));
+	CU(cuStreamSynchronize(stream));
 }
 
 /* Where an argument of a launch points in a host arena. */
@@ -510,15 +529,14 @@ gpu_run_arena(struct paella__zoo_exec *ex, const struct paella__zoo_plan *plan, 
 		 * again is what a fresh instance would see, except after the
 		 * first run they must already be zero on the device. */
 		if (r == 0) {
-			CU(cuMemcpyHtoD(base, arena_in, plan->arena_bytes));
+			upload(base, arena_in, plan->arena_bytes);
 		} else {
 			for (unsigned i = 0; i < plan->nstorages; i++) {
 				const struct paella__zoo_storage *s = &plan->storages[i];
 
 				if (strcmp(s->name, "splitk.counters") == 0)
 					continue;
-				CU(cuMemcpyHtoD(base + s->offset, arena_in + s->offset / 4,
-						s->floats * 4));
+				upload(base + s->offset, arena_in + s->offset / 4, s->floats * 4);
 			}
 		}
 		CHECK(paella__zoo_instance_run(inst, stream));
@@ -791,8 +809,7 @@ find_bad_launch(struct paella__zoo_exec *ex, const struct paella__zoo_plan *plan
 
 	CHECK(paella__zoo_instance_create(ex, plan, blob, &inst));
 	base = paella__zoo_instance_storage(inst, 0) - plan->storages[0].offset;
-	CU(cuMemcpyHtoD(paella__zoo_instance_input(inst), input,
-			plan->storages[plan->input].floats * 4));
+	upload(paella__zoo_instance_input(inst), input, plan->storages[plan->input].floats * 4);
 	for (unsigned i = 0; i < plan->nlaunches && reported < 5; i++) {
 		const struct paella__zoo_arg *y = output_arg(&plan->launches[i]);
 		const struct paella__zoo_storage *s = &plan->storages[y->ref];
@@ -921,8 +938,7 @@ cmd_models(const char *data, const char *images, const char *only, int reps,
 			unsigned order[8] = { 0 };
 
 			CHECK(paella__zoo_instance_create(inst_ex, plan, blob, &inst));
-			CU(cuMemcpyHtoD(paella__zoo_instance_input(inst), input,
-					io.input->numel * 4));
+			upload(paella__zoo_instance_input(inst), input, io.input->numel * 4);
 			CHECK(paella__zoo_instance_run(inst, stream));
 			CHECK(paella__zoo_instance_wait(inst, stream));
 			CU(cuMemcpyDtoH(out, paella__zoo_instance_output(inst),
@@ -931,8 +947,7 @@ cmd_models(const char *data, const char *images, const char *only, int reps,
 			paella__zoo_instance_destroy(inst);
 
 			CHECK(paella__zoo_instance_create(noinst_ex, plan, blob, &inst));
-			CU(cuMemcpyHtoD(paella__zoo_instance_input(inst), input,
-					io.input->numel * 4));
+			upload(paella__zoo_instance_input(inst), input, io.input->numel * 4);
 			latency(inst, reps, &r->noinst_p50, &r->noinst_min);
 			CHECK(paella__zoo_instance_profile(inst, stream, ms));
 			paella__zoo_instance_destroy(inst);
