@@ -200,6 +200,9 @@ alloc_case(struct bcase *c, size_t l2_bytes)
 			CHECK(cuMemcpyHtoD(c->bufs[b].d[s], h, c->bufs[b].bytes));
 		}
 		free(h);
+		/* Our stream is non-blocking and a copy from pageable memory may
+		 * return before it lands: make sure it has. */
+		CHECK(cuCtxSynchronize());
 	}
 }
 
@@ -226,10 +229,12 @@ outputs_identical(struct bcase *c, CUfunction base, CUfunction inst,
 		CHECK(cuMemcpyDtoH(keep, c->bufs[b].d[0], bytes)); /* in-out (sgemm's C) */
 		CHECK(cuMemsetD32(c->bufs[b].d[0], 0x7fc00001u, bytes / 4));
 		CHECK(cuMemcpyHtoD(c->bufs[b].d[0], keep, bytes));
+		CHECK(cuCtxSynchronize()); /* see alloc_case */
 		launch(c, base, 0, NULL);
 		CHECK(cuStreamSynchronize(stream));
 		CHECK(cuMemcpyDtoH(h0, c->bufs[b].d[0], bytes));
 		CHECK(cuMemcpyHtoD(c->bufs[b].d[0], keep, bytes));
+		CHECK(cuCtxSynchronize());
 		struct paella__notify_record *rec;
 		if (paella__notify_acquire(pool, (uint64_t)c->grid[0] * c->grid[1] * c->grid[2],
 					   true, &rec) != PAELLA_STATUS_OK) {

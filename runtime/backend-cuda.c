@@ -315,6 +315,10 @@ cuda_mem_write(struct paella__backend *b, uint64_t dptr, const void *src, size_t
 	if (st != PAELLA_STATUS_OK)
 		return st;
 	PAELLA_CU_CHECK_GOTO(c->cu, cuMemcpyHtoD(dptr, src, bytes), st, out);
+	/* From pageable memory cuMemcpyHtoD may return before the data is on
+	 * the device, and the pool's streams are non-blocking: they would not
+	 * wait for it.  A write is synchronous for its caller, so finish it. */
+	PAELLA_CU_CHECK_GOTO(c->cu, cuCtxSynchronize(), st, out);
 out:
 	return st;
 }
