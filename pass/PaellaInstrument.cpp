@@ -650,7 +650,14 @@ bool rewriteHostLaunches(Module &M) {
       Args.push_back(ConstantInt::get(Type::getInt32Ty(M.getContext()),
                                       countKernelParams(*CB, *Stub)));
       IRBuilder<> B(CB);
-      CallInst *New = B.CreateCall(Callee, Args);
+      // In C++ with exceptions the launch may be an invoke, which ends its
+      // block: the replacement must be an invoke to the same destinations.
+      CallBase *New;
+      if (auto *II = dyn_cast<InvokeInst>(CB))
+        New = B.CreateInvoke(Callee, II->getNormalDest(), II->getUnwindDest(),
+                             Args);
+      else
+        New = B.CreateCall(Callee, Args);
       New->setCallingConv(CB->getCallingConv());
       New->setDebugLoc(CB->getDebugLoc());
       CB->replaceAllUsesWith(New);
