@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs on the GPU machine, from a build made elsewhere: the runtime's GPU
+# checks (transparent mode, serving two models under several policies) and
+# the model zoo's check.  Logs and CSV under $OUT; short tables last.
+#   benchmarks/gpu-check-runtime.sh [BUILD_DIR]      (default: build)
+set -uo pipefail
+b=${1:-build}
+out=${OUT:-out}
+mkdir -p "$out"
+rc=0
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$out/card.txt"
+echo "commit ${PAELLA_COMMIT:-unknown}" | tee "$out/commit.txt"
+
+echo "== transparent mode: a plain CUDA program built with paella-cc"
+LD_LIBRARY_PATH="$b/runtime" timeout 60 "$b/tests/gpu/transparent" 2>&1 | tee "$out/transparent.log" || rc=1
+
+echo "== serving: short and long models, policies side by side"
+timeout 240 "$b/tools/paella-serve" --backend cuda --images "$b/kernels" --duration 3 \
+	--policies fifo,srpt,fair --csv "$out/serve.csv" >"$out/serve.log" 2>&1 || rc=1
+
+echo "== model zoo"
+PAELLA_COMMIT=${PAELLA_COMMIT:-unknown} timeout 300 kernels/zoo/gpu-check.sh "$b" /tmp/zoo >"$out/zoo.log" 2>&1 || rc=1
+tar czf "$out/zoo.tgz" -C /tmp/zoo --exclude=data . 2>/dev/null
+
+tail -n 25 "$out/zoo.log"
+cat "$out/serve.log"
+exit $rc
