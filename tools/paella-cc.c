@@ -396,7 +396,7 @@ static void usage(FILE *f)
 "  --cuda-path=CUDA  -isystem CUDA/include/cccl  -Wno-unknown-cuda-version\n"
 "  -fpass-plugin=PLUGIN  --cuda-gpu-arch=" DEFAULT_ARCH " (unless an arch is given),\n"
 "  and, when it links: -L RTDIR -lpaellart -Wl,-rpath,RTDIR (where libpaellart\n"
-"  exists), -L CUDA/lib64 -lcudart -Wl,-rpath,CUDA/lib64 and -lstdc++.\n"
+"  exists), -L CUDA/lib64 -lcudart -Wl,-rpath,CUDA/lib64, -lstdc++ -lm.\n"
 "  -v prints the clang command (shell-quoted) on stderr and passes -v to clang.\n"
 "\n"
 "Examples:\n"
@@ -653,8 +653,9 @@ int main(int argc, char **argv)
 		argv_push(&cmd, xasprintf("-L%s/lib64", cuda));
 		argv_push(&cmd, "-lcudart");
 		argv_push(&cmd, xasprintf("-Wl,-rpath,%s/lib64", cuda));
-		/* CUDA sources are C++: link its library, as nvcc does. */
+		/* CUDA sources are C++: link its libraries, as nvcc (and g++) do. */
 		argv_push(&cmd, "-lstdc++");
+		argv_push(&cmd, "-lm");
 	}
 
 	/* STEP 4: run it. */
