@@ -84,7 +84,13 @@
 
 /* Functions the runtime can do without: NULL in the table when absent. */
 #define PAELLA__CU_OPTIONAL(X) \
-	X(cuFuncGetParamInfo, 12040)
+	X(cuFuncGetParamInfo, 12040) \
+	X(cuStreamBeginCapture, 10010) \
+	X(cuStreamEndCapture, 10000) \
+	X(cuGraphInstantiateWithFlags, 11040) \
+	X(cuGraphLaunch, 10000) \
+	X(cuGraphExecDestroy, 10000) \
+	X(cuGraphDestroy, 10000)
 
 /* The oldest driver that has every version above (cuEventElapsedTime_v2):
  * asked for a version newer than itself, a driver returns the newest variant

@@ -1,0 +1,315 @@
+/*
+ * dispatch - what does running a model through libpaellart cost, against
+ * launching the same kernels yourself?
+ *
+ * A model of 100 small kernels (vector_add over 2^16 elements: 256 blocks,
+ * a few microseconds each), one job at a time, no copies.  Latency of one
+ * inference, median over many, measured four ways in one process:
+ *
+ *   direct      the uninstrumented kernels launched back to back on one
+ *               stream, then a stream synchronize
+ *   graph       the same launches captured once into a CUDA graph; replay +
+ *               synchronize
+ *   paella      a libpaellart model of the instrumented kernels: submit +
+ *               wait (the dispatcher launches each kernel with its record)
+ *   paella-noinst the same model built from the uninstrumented kernels, so
+ *               completion comes from the write-value only
+ *
+ * Prints the medians and ratios against direct and graph; --csv writes them.
+ * Exit 77 when there is no GPU.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cuda-driver.h"
+#include "paella/paella.h"
+
+#define NKERNELS 100
+#define ELEMENTS (1u << 16)
+
+static struct paella__cu *cu;
+
+#define CHECK(call) \
+	do { \
+		CUresult rc_ = cu->call; \
+		if (rc_ != CUDA_SUCCESS) { \
+			fprintf(stderr, "dispatch: %s failed: %s (%s:%d)\n", #call, \
+				paella__cu_error_name(cu, rc_), __FILE__, __LINE__); \
+			exit(1); \
+		} \
+	} while (0)
+
+#define TRY(call) \
+	do { \
+		enum paella_status st_ = (call); \
+		if (st_ != PAELLA_STATUS_OK) { \
+			fprintf(stderr, "dispatch: %s: %s (%s)\n", #call, paella_status_name(st_), \
+				paella_last_error()); \
+			exit(1); \
+		} \
+	} while (0)
+
+static double
+now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double
+median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+/* Direct launches of the uninstrumented kernel on @stream; @graph captures
+ * them first and replays. */
+static double
+time_direct(const char *image, int runs, bool graph)
+{
+	CUdevice dev;
+	CUcontext ctx;
+	CUmodule mod;
+	CUfunction f;
+	CUstream s;
+	CUdeviceptr w, x[2];
+	unsigned long long n = ELEMENTS;
+
+	CHECK(cuDeviceGet(&dev, 0));
+	CHECK(cuDevicePrimaryCtxRetain(&ctx, dev));
+	CHECK(cuCtxSetCurrent(ctx));
+	CHECK(cuModuleLoad(&mod, image));
+	CHECK(cuModuleGetFunction(&f, mod, "vector_add"));
+	CHECK(cuStreamCreate(&s, CU_STREAM_NON_BLOCKING));
+	CHECK(cuMemAlloc(&w, n * 4));
+	CHECK(cuMemAlloc(&x[0], n * 4));
+	CHECK(cuMemAlloc(&x[1], n * 4));
+	CHECK(cuMemsetD32(w, 0x3f800000u, n)); /* 1.0f */
+	CHECK(cuMemsetD32(x[0], 0x3f800000u, n));
+	CHECK(cuCtxSynchronize());
+
+	CUgraphExec exec = NULL;
+	CUgraph g = NULL;
+	void *params[NKERNELS][4];
+	for (int k = 0; k < NKERNELS; k++) {
+		params[k][0] = &x[k & 1];
+		params[k][1] = &w;
+		params[k][2] = &x[(k + 1) & 1];
+		params[k][3] = &n;
+	}
+	if (graph) {
+		if (!cu->cuStreamBeginCapture || !cu->cuGraphLaunch) {
+			fprintf(stderr, "dispatch: this driver lacks CUDA graphs\n");
+			exit(1);
+		}
+		CHECK(cuStreamBeginCapture(s, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));
+		for (int k = 0; k < NKERNELS; k++)
+			CHECK(cuLaunchKernel(f, ELEMENTS / 256, 1, 1, 256, 1, 1, 0, s, params[k], NULL));
+		CHECK(cuStreamEndCapture(s, &g));
+		CHECK(cuGraphInstantiateWithFlags(&exec, g, 0));
+	}
+	double *t = calloc(runs, sizeof(double));
+	for (int r = -10; r < runs; r++) {
+		double t0 = now_us();
+		if (graph) {
+			CHECK(cuGraphLaunch(exec, s));
+		} else {
+			for (int k = 0; k < NKERNELS; k++)
+				CHECK(cuLaunchKernel(f, ELEMENTS / 256, 1, 1, 256, 1, 1, 0, s, params[k],
+						     NULL));
+		}
+		CHECK(cuStreamSynchronize(s));
+		if (r >= 0)
+			t[r] = now_us() - t0;
+	}
+	double m = median(t, runs);
+	free(t);
+	if (graph) {
+		cu->cuGraphExecDestroy(exec);
+		cu->cuGraphDestroy(g);
+	}
+	cu->cuMemFree(w);
+	cu->cuMemFree(x[0]);
+	cu->cuMemFree(x[1]);
+	cu->cuStreamDestroy(s);
+	cu->cuModuleUnload(mod);
+	cu->cuDevicePrimaryCtxRelease(dev);
+	return m;
+}
+
+static double
+time_paella(const char *image, int runs, uint64_t *decisions, double *busy_ns_per_decision)
+{
+	struct paella_config cfg;
+	struct paella_runtime *rt;
+	struct paella_module *mod;
+	struct paella_model *model;
+	unsigned w, x[2];
+	unsigned long long n = ELEMENTS;
+	size_t bytes = (size_t)n * 4;
+
+	paella_config_init(&cfg);
+	cfg.backend = PAELLA_BACKEND_CUDA;
+	cfg.policy = PAELLA_POLICY_FIFO;
+	TRY(paella_runtime_create(&cfg, &rt));
+	TRY(paella_module_load_file(rt, image, &mod));
+	TRY(paella_model_create(rt, "chain100", &model));
+	TRY(paella_model_add_buffer(model, PAELLA_BUFFER_MODEL, bytes, &w));
+	TRY(paella_model_add_buffer(model, PAELLA_BUFFER_JOB, bytes, &x[0]));
+	TRY(paella_model_add_buffer(model, PAELLA_BUFFER_JOB, bytes, &x[1]));
+	float *ones = malloc(bytes);
+	for (unsigned i = 0; i < n; i++)
+		ones[i] = 1.0f;
+	TRY(paella_model_write_buffer(model, w, 0, ones, bytes));
+	free(ones);
+	for (int k = 0; k < NKERNELS; k++) {
+		struct paella_arg args[4] = {
+			paella_arg_buffer(x[k & 1], 0), paella_arg_buffer(w, 0),
+			paella_arg_buffer(x[(k + 1) & 1], 0), paella_arg_value(&n, sizeof(n))};
+		struct paella_kernel_step step = {.module = mod, .kernel = "vector_add",
+						  .grid = {ELEMENTS / 256, 1, 1}, .block = {256, 1, 1},
+						  .args = args, .nargs = 4};
+		TRY(paella_model_add_kernel(model, &step));
+	}
+	TRY(paella_model_finalize(model, 1));
+
+	struct paella_runtime_stats before, after;
+	double *t = calloc(runs, sizeof(double));
+	struct paella_job_desc d = {0};
+	for (int r = -10; r < runs; r++) {
+		struct paella_job *job;
+		if (r == 0)
+			TRY(paella_runtime_stats(rt, &before));
+		double t0 = now_us();
+		TRY(paella_job_submit(model, &d, &job));
+		TRY(paella_job_wait(job, -1));
+		if (r >= 0)
+			t[r] = now_us() - t0;
+		paella_job_release(job);
+	}
+	TRY(paella_runtime_stats(rt, &after));
+	double m = median(t, runs);
+	free(t);
+	*decisions = after.kernels_launched - before.kernels_launched;
+	*busy_ns_per_decision = *decisions ? (double)(after.dispatcher_busy_ns - before.dispatcher_busy_ns) /
+						     *decisions
+					   : 0;
+	TRY(paella_model_destroy(model));
+	TRY(paella_module_unload(mod));
+	paella_runtime_destroy(rt);
+	return m;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: dispatch [--images DIR] [--runs N] [--csv FILE]\n"
+		"\n"
+		"Latency of one inference of a 100-kernel model (vector_add, 2^16 elements)\n"
+		"through libpaellart, against the same kernels launched directly on one stream\n"
+		"and replayed as a CUDA graph.\n"
+		"\n"
+		"  --images DIR  where vector_add.cubin and vector_add.noinst.cubin are\n"
+		"                (default: build/kernels)\n"
+		"  --runs N      inferences timed per way (default 300, at least 30)\n"
+		"  --csv FILE    also write the rows as CSV\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *images = "build/kernels", *csv_path = NULL;
+	int runs = 300;
+	static const struct option longopts[] = {{"images", required_argument, NULL, 'i'},
+						 {"runs", required_argument, NULL, 'r'},
+						 {"csv", required_argument, NULL, 'c'},
+						 {"help", no_argument, NULL, 'h'},
+						 {NULL, 0, NULL, 0}};
+	int ch;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'i': images = optarg; break;
+		case 'c': csv_path = optarg; break;
+		case 'r':
+			runs = atoi(optarg);
+			if (runs < 30) {
+				fprintf(stderr, "dispatch: --runs must be at least 30 (got '%s')\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "dispatch: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (paella__cu_open(&cu) != PAELLA_STATUS_OK) {
+		printf("SKIP: %s\n", paella__error_last());
+		return 77;
+	}
+	char inst[4096], plain[4096], name[128];
+	snprintf(inst, sizeof(inst), "%s/vector_add.cubin", images);
+	snprintf(plain, sizeof(plain), "%s/vector_add.noinst.cubin", images);
+	CUdevice dev;
+	CHECK(cuDeviceGet(&dev, 0));
+	CHECK(cuDeviceGetName(name, sizeof(name), dev));
+
+	fprintf(stderr, "direct ...\n");
+	double direct = time_direct(plain, runs, false);
+	fprintf(stderr, "graph ...\n");
+	double graph = time_direct(plain, runs, true);
+	uint64_t dec, dec2;
+	double busy, busy2;
+	fprintf(stderr, "paella ...\n");
+	double paella = time_paella(inst, runs, &dec, &busy);
+	fprintf(stderr, "paella, uninstrumented kernels ...\n");
+	double paella_plain = time_paella(plain, runs, &dec2, &busy2);
+
+	printf("dispatch: %s; one inference of %d vector_add kernels (%u elements each), median of %d\n\n",
+	       name, NKERNELS, ELEMENTS, runs);
+	printf("%-26s %12s %10s %10s\n", "way", "latency us", "/ direct", "/ graph");
+	struct {
+		const char *name;
+		double us;
+	} rows[] = {{"direct (one stream)", direct},
+		    {"CUDA graph", graph},
+		    {"paella (instrumented)", paella},
+		    {"paella (uninstrumented)", paella_plain}};
+	FILE *csv = NULL;
+	if (csv_path && !(csv = fopen(csv_path, "w"))) {
+		fprintf(stderr, "dispatch: cannot write %s: %s\n", csv_path, strerror(errno));
+		return 1;
+	}
+	if (csv)
+		fprintf(csv, "way,latency_us,ratio_direct,ratio_graph\n");
+	for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		printf("%-26s %12.1f %10.3f %10.3f\n", rows[i].name, rows[i].us, rows[i].us / direct,
+		       rows[i].us / graph);
+		if (csv)
+			fprintf(csv, "%s,%.2f,%.4f,%.4f\n", rows[i].name, rows[i].us, rows[i].us / direct,
+				rows[i].us / graph);
+	}
+	printf("\ndispatcher CPU time per launch decision (sampled): %.2f us instrumented, %.2f us "
+	       "uninstrumented (%llu and %llu decisions)\n",
+	       busy / 1000, busy2 / 1000, (unsigned long long)dec, (unsigned long long)dec2);
+	if (csv)
+		fclose(csv);
+	paella__cu_close(cu);
+	return 0;
+}
