@@ -14,6 +14,9 @@ echo "commit ${PAELLA_COMMIT:-unknown}" | tee "$out/commit.txt"
 echo "== transparent mode: a plain CUDA program built with paella-cc"
 LD_LIBRARY_PATH="$b/runtime" timeout 60 "$b/tests/gpu/transparent" 2>&1 | tee "$out/transparent.log" || rc=1
 
+echo "== dispatch: a 100-kernel model through libpaellart against direct launches and a graph"
+timeout 120 "$b/benchmarks/dispatch" --images "$b/kernels" --csv "$out/dispatch.csv" >"$out/dispatch.log" 2>&1 || rc=1
+
 echo "== serving: short and long models, policies side by side"
 timeout 240 "$b/tools/paella-serve" --backend cuda --images "$b/kernels" --duration 3 \
 	--policies fifo,srpt,fair --csv "$out/serve.csv" >"$out/serve.log" 2>&1 || rc=1
@@ -23,5 +26,6 @@ PAELLA_COMMIT=${PAELLA_COMMIT:-unknown} timeout 300 kernels/zoo/gpu-check.sh "$b
 tar czf "$out/zoo.tgz" -C /tmp/zoo --exclude=data . 2>/dev/null
 
 tail -n 25 "$out/zoo.log"
+cat "$out/dispatch.log"
 cat "$out/serve.log"
 exit $rc
