@@ -25,23 +25,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "cuda-driver.h"
+#include "bench-util.h"
 #include "paella/paella.h"
 
 #define NKERNELS 100
 #define ELEMENTS (1u << 16)
 
-static struct paella__cu *cu;
-
-#define CHECK(call) \
-	do { \
-		CUresult rc_ = cu->call; \
-		if (rc_ != CUDA_SUCCESS) { \
-			fprintf(stderr, "dispatch: %s failed: %s (%s:%d)\n", #call, \
-				paella__cu_error_name(cu, rc_), __FILE__, __LINE__); \
-			exit(1); \
-		} \
-	} while (0)
+struct paella__cu *cu;
+const char *bench_name = "dispatch";
 
 #define TRY(call) \
 	do { \
@@ -52,28 +43,6 @@ static struct paella__cu *cu;
 			exit(1); \
 		} \
 	} while (0)
-
-static double
-now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
 
 /* Direct launches of the uninstrumented kernel on @stream; @graph captures
  * them first and replays. */
@@ -123,7 +92,7 @@ time_direct(const char *image, int runs, bool graph)
 	}
 	double *t = calloc(runs, sizeof(double));
 	for (int r = -10; r < runs; r++) {
-		double t0 = now_us();
+		double t0 = bench_now_us();
 		if (graph) {
 			CHECK(cuGraphLaunch(exec, s));
 		} else {
@@ -133,9 +102,9 @@ time_direct(const char *image, int runs, bool graph)
 		}
 		CHECK(cuStreamSynchronize(s));
 		if (r >= 0)
-			t[r] = now_us() - t0;
+			t[r] = bench_now_us() - t0;
 	}
-	double m = median(t, runs);
+	double m = bench_quantile(t, runs, 0.5);
 	free(t);
 	if (graph) {
 		cu->cuGraphExecDestroy(exec);
@@ -193,15 +162,15 @@ time_paella(const char *image, int runs, uint64_t *decisions, double *busy_ns_pe
 		struct paella_job *job;
 		if (r == 0)
 			TRY(paella_runtime_stats(rt, &before));
-		double t0 = now_us();
+		double t0 = bench_now_us();
 		TRY(paella_job_submit(model, &d, &job));
 		TRY(paella_job_wait(job, -1));
 		if (r >= 0)
-			t[r] = now_us() - t0;
+			t[r] = bench_now_us() - t0;
 		paella_job_release(job);
 	}
 	TRY(paella_runtime_stats(rt, &after));
-	double m = median(t, runs);
+	double m = bench_quantile(t, runs, 0.5);
 	free(t);
 	*decisions = after.kernels_launched - before.kernels_launched;
 	*busy_ns_per_decision = *decisions ? (double)(after.dispatcher_busy_ns - before.dispatcher_busy_ns) /

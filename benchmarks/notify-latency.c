@@ -33,46 +33,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "cuda-driver.h"
+#include "bench-util.h"
 #include "notify.h"
 
 #define MAX_BLOCKS 4096
 
-static struct paella__cu *cu;
+struct paella__cu *cu;
+const char *bench_name = "notify-latency";
 static CUstream stream;
-
-#define CHECK(call) \
-	do { \
-		CUresult rc_ = cu->call; \
-		if (rc_ != CUDA_SUCCESS) { \
-			fprintf(stderr, "notify-latency: %s failed: %s (%s:%d)\n", #call, \
-				paella__cu_error_name(cu, rc_), __FILE__, __LINE__); \
-			exit(1); \
-		} \
-	} while (0)
-
-static inline double
-now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double
-pct(double *v, int n, double q)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	int i = (int)(q * (n - 1) + 0.5);
-	return v[i];
-}
 
 /* Host-mapped words the probe writes. */
 static volatile unsigned *done_h;
@@ -97,7 +65,7 @@ event_waiter(void *arg)
 	struct event_wait *w = arg;
 	cu->cuCtxSetCurrent(w->ctx);
 	cu->cuEventSynchronize(w->ev);
-	w->t = now_us();
+	w->t = bench_now_us();
 	return NULL;
 }
 
@@ -139,12 +107,12 @@ measure_once(enum signal sig, CUfunction inst, CUfunction plain, unsigned nblock
 	while (t_ref == 0 || (t_sig == 0 && sig != SIG_EVENT)) {
 		/* Posts alone can stop short of the grid (a shard's last poster is
 		 * not always its last block to finish): give up after 2 ms. */
-		if (t_ref != 0 && now_us() - t_ref > 2000.0) {
+		if (t_ref != 0 && bench_now_us() - t_ref > 2000.0) {
 			timed_out = true;
 			break;
 		}
 		if (t_ref == 0 && done_h[nblocks - 1] == seq)
-			t_ref = now_us();
+			t_ref = bench_now_us();
 		if (t_sig == 0) {
 			bool got = false;
 			switch (sig) {
@@ -160,7 +128,7 @@ measure_once(enum signal sig, CUfunction inst, CUfunction plain, unsigned nblock
 				break;
 			}
 			if (got)
-				t_sig = now_us();
+				t_sig = bench_now_us();
 		}
 	}
 	if (sig == SIG_EVENT) {
@@ -201,16 +169,16 @@ measure_one_way(CUfunction pp, int rounds, double *p99)
 	CHECK(cuLaunchKernel(pp, 1, 1, 1, 1, 1, 1, 0, stream, params, NULL));
 	double *half = calloc(rounds, sizeof(double));
 	for (unsigned i = 1; i <= r; i++) {
-		double t0 = now_us();
+		double t0 = bench_now_us();
 		__atomic_store_n(ping, i, __ATOMIC_RELEASE);
 		while (__atomic_load_n(pong, __ATOMIC_ACQUIRE) != i)
 			;
-		half[i - 1] = (now_us() - t0) / 2;
+		half[i - 1] = (bench_now_us() - t0) / 2;
 	}
 	CHECK(cuStreamSynchronize(stream));
 	/* The first rounds include the kernel's start. */
-	double p50 = pct(half + 10, rounds - 10, 0.5);
-	*p99 = pct(half + 10, rounds - 10, 0.99);
+	double p50 = bench_quantile(half + 10, rounds - 10, 0.5);
+	*p99 = bench_quantile(half + 10, rounds - 10, 0.99);
 	free(half);
 	cu->cuMemFreeHost(mem);
 	return p50;
@@ -339,7 +307,7 @@ main(int argc, char **argv)
 				else
 					d[n++] = x + ow;
 			}
-			double p50 = n ? pct(d, n, 0.5) : -1, p99 = n ? pct(d, n, 0.99) : -1;
+			double p50 = n ? bench_quantile(d, n, 0.5) : -1, p99 = n ? bench_quantile(d, n, 0.99) : -1;
 			printf("%-12s %7u %22.2f %22.2f", signal_names[s], grids[g], p50, p99);
 			if (missed)
 				printf("   (%d of %d launches never seen complete by this signal alone)", missed,

@@ -23,7 +23,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cuda-driver.h"
+#include "bench-util.h"
 #include "notify.h"
 
 #define MAX_PARAMS 16
@@ -68,19 +68,10 @@ struct result {
 	bool identical;
 };
 
-static struct paella__cu *cu;
+struct paella__cu *cu;
+const char *bench_name = "overhead";
 static CUstream stream;
 static CUfunction spin_fn;
-
-#define CHECK(call) \
-	do { \
-		CUresult rc_ = cu->call; \
-		if (rc_ != CUDA_SUCCESS) { \
-			fprintf(stderr, "overhead: %s failed: %s (%s:%d)\n", #call, \
-				paella__cu_error_name(cu, rc_), __FILE__, __LINE__); \
-			exit(1); \
-		} \
-	} while (0)
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 
@@ -114,23 +105,6 @@ load_image(const char *dir, const char *name)
 		exit(1);
 	}
 	return mod;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double
-quantile(double *v, int n, double q)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	double pos = q * (n - 1);
-	int i = (int)pos;
-	double f = pos - i;
-	return i + 1 < n ? v[i] * (1 - f) + v[i + 1] * f : v[i];
 }
 
 static int
@@ -321,11 +295,11 @@ run_case(struct bcase *c, CUmodule mbase, CUmodule minst, struct paella__notify_
 	snprintf(r->label, sizeof(r->label), "%s", c->label);
 	r->func = c->func;
 	r->blocks = nblocks;
-	r->t_base_us = quantile(tb, runs, 0.5);
-	r->t_inst_us = quantile(ti, runs, 0.5);
-	r->ratio = quantile(ratio, runs, 0.5);
-	r->ratio_lo = quantile(ratio, runs, 0.25);
-	r->ratio_hi = quantile(ratio, runs, 0.75);
+	r->t_base_us = bench_quantile(tb, runs, 0.5);
+	r->t_inst_us = bench_quantile(ti, runs, 0.5);
+	r->ratio = bench_quantile(ratio, runs, 0.5);
+	r->ratio_lo = bench_quantile(ratio, runs, 0.25);
+	r->ratio_hi = bench_quantile(ratio, runs, 0.75);
 	r->identical = outputs_identical(c, fb, fi, pool);
 	for (int i = 0; i < 4 * ROUND; i++)
 		cu->cuEventDestroy(ev[i]);
