@@ -3,17 +3,29 @@
  * latency each model's clients see, for one or several scheduling policies
  * side by side on the same load.
  *
- * The mix (for now): two synthetic models built from the real vector_add
- * kernel of kernels/, a short chain and a long chain.  Each job's output is
- * checked against a CPU reference computed with the same float additions, so
- * a wrong or lost result is counted, not hidden.  Clients are threads, each
- * bound to one model, in a closed loop: submit, wait, check, think for an
- * exponentially distributed time, again.
+ * Two mixes (--mix):
  *
- * On the GPU (backend cuda) the kernels come from build/kernels/vector_add
- * .cubin; without one (backend sim) the same models run on the simulated GPU,
- * whose clock is virtual: there one thread drives all clients in simulated
- * time.
+ * zoo (the default): the zoo's eight torchvision classifiers
+ * (kernels/zoo/, built as runtime models by runtime-model.c) with the
+ * request mix of the original Paella's Fig. 11, in open loop: one stream of
+ * arrivals with log-normal inter-arrival times (sigma 1.5 like the paper) at
+ * --rate requests/s, each request's model drawn from the mix.  The arrival
+ * sequence depends only on the seed, so every policy serves the same load.
+ * Weights are random (fixed seed, batch norms folded as for a weights file)
+ * or read from --weights-dir.  On cuda each job's logits are compared, bit
+ * for bit, with what the zoo's own executor (exec.c) computed for the same
+ * input and weights at start.
+ *
+ * chains: two synthetic models built from the real vector_add kernel of
+ * kernels/, a short chain and a long chain, each job's output checked
+ * against a CPU reference computed with the same float additions; clients
+ * are threads, each bound to one model, in a closed loop: submit, wait,
+ * check, think for an exponentially distributed time, again.
+ *
+ * On the GPU (backend cuda) the kernels come from the images; without one
+ * (backend sim) the same models run on the simulated GPU, whose clock is
+ * virtual: there one thread drives all clients in simulated time, and
+ * outputs are not checked (the simulator runs no kernel code).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -27,8 +39,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "exec.h"
 #include "paella/instrument-abi.h"
 #include "paella/paella.h"
+#include "runtime-model.h"
+#include "zoo.h"
 
 #define MAX_CLIENTS 64
 #define MAX_SAMPLES (1u << 20)
@@ -49,6 +64,13 @@ struct opts {
 	double duration_s;
 	unsigned seed;
 	struct model_spec models[2];
+	/* --mix zoo */
+	bool zoo;
+	double rate;
+	double sigma;
+	unsigned concurrent;
+	const char *weights_dir;
+	char zoo_models[256];
 };
 
 struct served_model {
@@ -298,19 +320,34 @@ pct_us(uint64_t *v, unsigned n, double q)
 	return v[(unsigned)(q * (n - 1) + 0.5)] / 1000.0;
 }
 
+static bool
+policy_of(const char *s, enum paella_policy *out)
+{
+	static const struct {
+		const char *name;
+		enum paella_policy p;
+	} names[] = {
+		{"fifo", PAELLA_POLICY_FIFO},
+		{"srpt", PAELLA_POLICY_SRPT},
+		{"fair", PAELLA_POLICY_FAIR},
+		{"edf", PAELLA_POLICY_EDF},
+	};
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(s, names[i].name)) {
+			*out = names[i].p;
+			return true;
+		}
+	return false;
+}
+
+/* The list was checked in main(). */
 static enum paella_policy
 parse_policy(const char *s)
 {
-	if (!strcmp(s, "fifo"))
-		return PAELLA_POLICY_FIFO;
-	if (!strcmp(s, "srpt"))
-		return PAELLA_POLICY_SRPT;
-	if (!strcmp(s, "fair"))
-		return PAELLA_POLICY_FAIR;
-	if (!strcmp(s, "edf"))
-		return PAELLA_POLICY_EDF;
-	fprintf(stderr, "paella-serve: error: unknown policy '%s' (fifo, srpt, fair, edf)\n", s);
-	exit(2);
+	enum paella_policy p = PAELLA_POLICY_FIFO;
+	if (!policy_of(s, &p))
+		die("unknown policy '%s'", s);
+	return p;
 }
 
 static void
@@ -319,88 +356,568 @@ usage(FILE *f)
 	fprintf(f,
 		"usage: paella-serve [options]\n"
 		"\n"
-		"Serves a mix of two models (a short and a long chain of vector_add kernels)\n"
-		"through libpaellart with closed-loop clients, checks every output, and prints\n"
-		"each model's latency under each policy, side by side on the same load.\n"
+		"Serves a mix of models through libpaellart, on the GPU or on the simulated GPU,\n"
+		"and prints each model's latency under each scheduling policy, side by side on\n"
+		"the same load.\n"
 		"\n"
+		"  --mix zoo|chains         what to serve (default zoo):\n"
+		"                           zoo: the zoo's eight classifiers with the request mix of\n"
+		"                             Paella's Fig. 11 (resnet18 27.2%%, mobilenet_v2 25.7%%,\n"
+		"                             resnet34 16.8%%, squeezenet1_1 8.95%%, resnet50 7.45%%,\n"
+		"                             densenet121 7.06%%, googlenet 5.46%%, inception_v3 1.38%%),\n"
+		"                             open-loop arrivals with log-normal inter-arrival times;\n"
+		"                             on cuda every job's logits are compared bit for bit with\n"
+		"                             the zoo executor's (exec.c) for the same input\n"
+		"                           chains: a short and a long chain of vector_add kernels,\n"
+		"                             closed-loop clients, every output checked on cuda\n"
 		"  --backend auto|cuda|sim  GPU if there is one, else the simulated GPU (default auto)\n"
-		"  --images DIR             where vector_add.cubin is (default build/kernels)\n"
+		"  --images DIR             where the device images are: vector_add.cubin (chains,\n"
+		"                           default build/kernels); conv2d.cubin, pool.cubin,\n"
+		"                           linear.cubin (zoo, default build/kernels/zoo; DIR/zoo is\n"
+		"                           tried when DIR has none).  Not used on sim\n"
 		"  --policies LIST          comma-separated: fifo,srpt,fair,edf (default fifo,srpt,fair)\n"
 		"  --duration S             seconds of load per policy (default 2; simulated on sim)\n"
+		"  --seed N                 random seed: arrivals, inputs, weights, simulator (default 1)\n"
+		"  --csv FILE               also write the results as CSV, one row per policy and model\n"
+		"\n"
+		"zoo only:\n"
+		"  --rate R                 requests per second, all models together (default 400)\n"
+		"  --sigma S                sigma of the log-normal inter-arrival times (default 1.5,\n"
+		"                           as the paper; 0 gives evenly spaced arrivals)\n"
+		"  --models LIST            serve only these models (comma-separated), their shares\n"
+		"                           of the mix rescaled (default: all eight)\n"
+		"  --weights-dir DIR        weights from DIR/<model>.safetensors (torchvision names,\n"
+		"                           as kernels/zoo/torch_reference.py writes them) instead of\n"
+		"                           random ones (uniform, variance 1/fan_in, seed from --seed)\n"
+		"  --concurrent N           jobs of one model in flight at once (its job buffer sets,\n"
+		"                           1 to 64, default 8)\n"
+		"\n"
+		"chains only:\n"
 		"  --short-clients N        clients of the short model (default 4)\n"
 		"  --long-clients N         clients of the long model (default 4)\n"
-		"  --seed N                 random seed (default 1)\n"
-		"  --csv FILE               also write the table as CSV\n");
+		"\n"
+		"  -h, --help               this text\n"
+		"\n"
+		"Latencies are from submission to completion as the runtime saw them (virtual time\n"
+		"on sim); jobs/s counts the jobs that completed within the --duration window.\n"
+		"Exits 1 when a job failed or returned a wrong output, 2 on bad options.\n");
 }
 
-int
-main(int argc, char **argv)
+/* ---- the zoo mix --------------------------------------------------------- */
+
+struct zoo_mix_entry {
+	const char *name;
+	double share; /* percent of requests, Paella Fig. 11 */
+};
+
+static const struct zoo_mix_entry zoo_mix[] = {
+	{"resnet18", 27.2},   {"mobilenet_v2", 25.7}, {"resnet34", 16.8},  {"squeezenet1_1", 8.95},
+	{"resnet50", 7.45},   {"densenet121", 7.06},  {"googlenet", 5.46}, {"inception_v3", 1.38},
+};
+#define ZOO_NMIX (sizeof(zoo_mix) / sizeof(zoo_mix[0]))
+
+struct zoo_served {
+	const char *name;
+	double share;
+	struct paella__zoo_plan *plan;
+	float *blob;     /* NULL on sim */
+	float *input;
+	float *expected; /* exec.c's logits, cuda only */
+	size_t in_bytes, out_bytes;
+	struct paella__zoo_rt_model *rm;
+	uint64_t estimate_ns;
+	/* Per policy run: */
+	uint64_t *lat;
+	unsigned nlat, in_window, wrong, failed;
+};
+
+struct zoo_request {
+	uint64_t at_ns; /* arrival, from the start of the run */
+	unsigned model;
+	float *out;
+};
+
+struct zoo_run {
+	struct zoo_served *zs;
+	unsigned nzs;
+	struct zoo_request *req;
+	unsigned nreq;
+	bool check;
+	uint64_t t0, end_ns;
+	pthread_mutex_t lock;
+	unsigned outstanding;
+};
+
+static double
+rng_normal(uint64_t *s)
 {
-	struct opts o = {
-		.backend = "auto",
-		.images = "build/kernels",
-		.duration_s = 2.0,
-		.seed = 1,
-		.models = {
-			{"short", 4, 1u << 20, 4, 200.0},
-			{"long", 32, 1u << 22, 4, 200.0},
-		},
+	double u1 = ((rng_next(s) >> 11) + 0.5) / 9007199254740992.0;
+	double u2 = ((rng_next(s) >> 11) + 0.5) / 9007199254740992.0;
+	return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
+
+/* The callback's user data: the run and the request. */
+struct zoo_ctx {
+	struct zoo_run *run;
+	struct zoo_request *req;
+};
+
+static void
+zoo_callback(struct paella_job *job, enum paella_status st, void *user)
+{
+	struct zoo_ctx *c = user;
+	struct zoo_run *run = c->run;
+	struct zoo_served *z = &run->zs[c->req->model];
+	struct paella_job_times t;
+	bool have_t = paella_job_times(job, &t) == PAELLA_STATUS_OK;
+
+	pthread_mutex_lock(&run->lock);
+	if (st != PAELLA_STATUS_OK) {
+		z->failed++;
+		if (z->failed == 1)
+			fprintf(stderr, "paella-serve: a job of %s failed: %s (%s)\n", z->name,
+				paella_status_name(st), paella_last_error());
+	} else {
+		if (run->check && memcmp(c->req->out, z->expected, z->out_bytes) != 0)
+			z->wrong++;
+		if (have_t) {
+			z->lat[z->nlat++] = t.completed_ns - t.submitted_ns;
+			z->in_window += t.completed_ns <= run->end_ns;
+		}
+	}
+	run->outstanding--;
+	pthread_mutex_unlock(&run->lock);
+	free(c);
+}
+
+static void
+zoo_submit(struct zoo_run *run, struct zoo_request *r)
+{
+	struct zoo_served *z = &run->zs[r->model];
+	struct zoo_ctx *c = malloc(sizeof(*c));
+	if (c == NULL)
+		die("out of host memory");
+	c->run = run;
+	c->req = r;
+	memset(r->out, 0xff, z->out_bytes);
+	struct paella_job_desc d = {
+		.input = z->input,
+		.input_bytes = z->in_bytes,
+		.output = r->out,
+		.output_bytes = z->out_bytes,
+		.callback = zoo_callback,
+		.user_data = c,
 	};
-	snprintf(o.policies, sizeof(o.policies), "fifo,srpt,fair");
-	static const struct option longopts[] = {
-		{"backend", required_argument, NULL, 'b'},  {"images", required_argument, NULL, 'i'},
-		{"policies", required_argument, NULL, 'p'}, {"duration", required_argument, NULL, 'd'},
-		{"short-clients", required_argument, NULL, 's'},
-		{"long-clients", required_argument, NULL, 'l'},
-		{"seed", required_argument, NULL, 'r'},     {"csv", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
-	int ch;
-	char *end;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'b': o.backend = optarg; break;
-		case 'i': o.images = optarg; break;
-		case 'c': o.csv = optarg; break;
-		case 'p': snprintf(o.policies, sizeof(o.policies), "%s", optarg); break;
-		case 'd':
-			o.duration_s = strtod(optarg, &end);
-			if (*end || o.duration_s <= 0 || o.duration_s > 3600) {
-				fprintf(stderr, "paella-serve: error: --duration wants seconds in (0, 3600], got '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 's':
-		case 'l': {
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (*end || v > 16) {
-				fprintf(stderr, "paella-serve: error: --%s wants 0 to 16, got '%s'\n",
-					ch == 's' ? "short-clients" : "long-clients", optarg);
-				return 2;
-			}
-			o.models[ch == 's' ? 0 : 1].clients = (unsigned)v;
-			break;
-		}
-		case 'r': o.seed = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
+	pthread_mutex_lock(&run->lock);
+	run->outstanding++;
+	pthread_mutex_unlock(&run->lock);
+	TRY(paella_job_submit(z->rm->model, &d, NULL));
+}
+
+#define CU(cu, call) \
+	do { \
+		CUresult rc_ = (cu)->call; \
+		if (rc_ != CUDA_SUCCESS) \
+			die("%s: %s", #call, paella__cu_error_name((cu), rc_)); \
+	} while (0)
+
+/* cuda: the GPU's SM count, for the plans' split-K choices (the runtime and
+ * the reference executor run the same plan, so only speed depends on it). */
+static int
+cuda_num_sms(int device)
+{
+	struct paella__cu *cu;
+	CUdevice dev;
+	int n = 0;
+
+	TRY(paella__cu_open(&cu));
+	CU(cu, cuDeviceGet(&dev, device));
+	CU(cu, cuDeviceGetAttribute(&n, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev));
+	paella__cu_close(cu);
+	return n;
+}
+
+/* cuda: each model's logits for its input, computed by the zoo's own
+ * executor (exec.c) with the same instrumented images, plan and weights: the
+ * runtime's jobs must return exactly these. */
+static void
+zoo_reference(struct zoo_served *zs, unsigned n, const char *images, int device)
+{
+	struct paella__cu *cu;
+	struct paella__zoo_exec *ex;
+	CUdevice dev;
+	CUcontext ctx;
+	CUstream stream;
+
+	TRY(paella__cu_open(&cu));
+	CU(cu, cuDeviceGet(&dev, device));
+	CU(cu, cuDevicePrimaryCtxRetain(&ctx, dev));
+	CU(cu, cuCtxSetCurrent(ctx));
+	CU(cu, cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
+	TRY(paella__zoo_exec_create(cu, images, true, &ex));
+	for (unsigned m = 0; m < n; m++) {
+		struct paella__zoo_instance *inst;
+
+		TRY(paella__zoo_instance_create(ex, zs[m].plan, zs[m].blob, &inst));
+		/* On the launches' stream (see exec.h). */
+		CU(cu, cuMemcpyHtoDAsync(paella__zoo_instance_input(inst), zs[m].input,
+					 zs[m].in_bytes, stream));
+		TRY(paella__zoo_instance_run(inst, stream));
+		TRY(paella__zoo_instance_wait(inst, stream));
+		CU(cu, cuMemcpyDtoH(zs[m].expected, paella__zoo_instance_output(inst),
+				    zs[m].out_bytes));
+		paella__zoo_instance_destroy(inst);
+		bool finite = true;
+		for (size_t i = 0; i < zs[m].out_bytes / 4; i++)
+			finite &= isfinite(zs[m].expected[i]);
+		if (!finite)
+			fprintf(stderr, "paella-serve: warning: %s's reference logits are not all "
+					"finite\n", zs[m].name);
 	}
-	if (optind < argc) {
-		fprintf(stderr, "paella-serve: error: unexpected argument '%s' (see --help)\n", argv[optind]);
-		return 2;
-	}
-	enum paella_backend backend;
-	if (!strcmp(o.backend, "auto"))
-		backend = PAELLA_BACKEND_AUTO;
-	else if (!strcmp(o.backend, "cuda"))
-		backend = PAELLA_BACKEND_CUDA;
-	else if (!strcmp(o.backend, "sim"))
-		backend = PAELLA_BACKEND_SIM;
-	else {
-		fprintf(stderr, "paella-serve: error: unknown backend '%s' (auto, cuda, sim)\n", o.backend);
-		return 2;
+	paella__zoo_exec_destroy(ex);
+	CU(cu, cuStreamDestroy(stream));
+	CU(cu, cuCtxSetCurrent(NULL));
+	CU(cu, cuDevicePrimaryCtxRelease(dev));
+	paella__cu_close(cu);
+}
+
+static bool
+file_exists(const char *dir, const char *name)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "rb");
+	if (f)
+		fclose(f);
+	return f != NULL;
+}
+
+struct zoo_result {
+	unsigned reqs, jobs, in_window, wrong, failed;
+	double p50, p99, mean;
+};
+
+static void
+zoo_stats(uint64_t *lat, unsigned n, struct zoo_result *r)
+{
+	double sum = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		sum += lat[i] / 1000.0;
+	r->mean = n ? sum / n : NAN;
+	r->p50 = pct_us(lat, n, 0.5);
+	r->p99 = pct_us(lat, n, 0.99);
+}
+
+static int
+run_zoo(struct opts *o, enum paella_backend backend)
+{
+	struct zoo_served zs[ZOO_NMIX];
+	unsigned nzs = 0;
+
+	/* Which models: --models, in the mix's order. */
+	memset(zs, 0, sizeof(zs));
+	for (unsigned i = 0; i < ZOO_NMIX; i++) {
+		bool want = o->zoo_models[0] == '\0';
+		if (!want) {
+			char list[256], *save = NULL;
+			snprintf(list, sizeof(list), "%s", o->zoo_models);
+			for (char *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save))
+				want |= !strcmp(p, zoo_mix[i].name);
+		}
+		if (want) {
+			zs[nzs].name = zoo_mix[i].name;
+			zs[nzs].share = zoo_mix[i].share;
+			nzs++;
+		}
 	}
 
+	/* Where it runs: the runtime's auto choice, asked once. */
+	struct paella_config cfg;
+	struct paella_runtime *rt;
+	paella_config_init(&cfg);
+	cfg.backend = backend;
+	cfg.dispatch_mode = PAELLA_DISPATCH_MANUAL;
+	TRY(paella_runtime_create(&cfg, &rt));
+	const bool sim = !strcmp(paella_runtime_backend_name(rt), "sim");
+	paella_runtime_destroy(rt);
+
+	char images[4096] = "";
+	if (!sim) {
+		const char *dir = o->images ? o->images : "build/kernels/zoo";
+		if (file_exists(dir, "conv2d.cubin"))
+			snprintf(images, sizeof(images), "%s", dir);
+		else if (snprintf(images, sizeof(images), "%s/zoo", dir) > 0 &&
+			 file_exists(images, "conv2d.cubin"))
+			;
+		else
+			die("no zoo images (conv2d.cubin) in %s or %s/zoo: build kernels/zoo, or "
+			    "give --images", dir, dir);
+	}
+
+	/* Plans, weights, inputs, and on cuda the reference logits. */
+	struct paella__zoo_options zopt = {.batch = 1, .num_sms = sim ? 132 : cuda_num_sms(cfg.device)};
+	double total_share = 0;
+	uint64_t rs = 0x2545F4914F6CDD1Dull * (o->seed + 11);
+	fprintf(stderr, "[%s] building %u models%s ...\n", sim ? "sim" : "cuda", nzs,
+		sim ? "" : (o->weights_dir ? ", loading weights" : ", random weights"));
+	for (unsigned m = 0; m < nzs; m++) {
+		struct zoo_served *z = &zs[m];
+		TRY(paella__zoo_build(z->name, &zopt, &z->plan));
+		z->in_bytes = (size_t)z->plan->storages[z->plan->input].floats * 4;
+		z->out_bytes = (size_t)z->plan->storages[z->plan->output].floats * 4;
+		z->input = malloc(z->in_bytes);
+		z->expected = malloc(z->out_bytes);
+		if (!z->input || !z->expected)
+			die("out of host memory");
+		for (size_t i = 0; i < z->in_bytes / 4; i++)
+			z->input[i] = (float)((rng_next(&rs) >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+		/* The simulator runs no kernel code: its parameters stay zero. */
+		if (o->weights_dir) {
+			char path[4096];
+			snprintf(path, sizeof(path), "%s/%s.safetensors", o->weights_dir, z->name);
+			TRY(paella__zoo_load_weights(z->plan, path, &z->blob));
+		} else if (!sim) {
+			TRY(paella__zoo_random_blob(z->plan, o->seed * 1000003ull + m, &z->blob));
+		}
+		total_share += z->share;
+	}
+	if (!sim) {
+		double t = wall_s();
+		zoo_reference(zs, nzs, images, cfg.device);
+		fprintf(stderr, "[cuda] reference logits from the zoo executor (exec.c) in %.1f s\n",
+			wall_s() - t);
+	}
+
+	/* The arrivals, the same for every policy: log-normal inter-arrival
+	 * times of mean 1/rate (mu = ln(1/rate) - sigma^2/2), each request's
+	 * model drawn from the mix. */
+	const double mean_ns = 1e9 / o->rate;
+	const double mu = log(mean_ns) - o->sigma * o->sigma / 2;
+	const uint64_t dur_ns = (uint64_t)(o->duration_s * 1e9);
+	uint64_t as = 0x9E3779B97F4A7C15ull * (o->seed + 3);
+	unsigned cap = 1024, nreq = 0;
+	struct zoo_request *req = malloc(cap * sizeof(*req));
+	if (!req)
+		die("out of host memory");
+	for (double t = exp(mu + o->sigma * rng_normal(&as));; t += exp(mu + o->sigma * rng_normal(&as))) {
+		if (t >= (double)dur_ns)
+			break;
+		if (nreq == MAX_SAMPLES)
+			die("more than %u requests: lower --rate or --duration", MAX_SAMPLES);
+		if (nreq == cap) {
+			cap *= 2;
+			req = realloc(req, cap * sizeof(*req));
+			if (!req)
+				die("out of host memory");
+		}
+		double u = ((rng_next(&as) >> 11) + 0.5) / 9007199254740992.0 * total_share;
+		unsigned m = 0;
+		while (m + 1 < nzs && u >= zs[m].share) {
+			u -= zs[m].share;
+			m++;
+		}
+		req[nreq].at_ns = (uint64_t)t;
+		req[nreq].model = m;
+		req[nreq].out = malloc(zs[m].out_bytes);
+		if (!req[nreq].out)
+			die("out of host memory");
+		nreq++;
+	}
+	unsigned per_model[ZOO_NMIX] = {0};
+	for (unsigned i = 0; i < nreq; i++)
+		per_model[req[i].model]++;
+	for (unsigned m = 0; m < nzs; m++) {
+		zs[m].lat = malloc((per_model[m] + 1) * sizeof(uint64_t));
+		if (!zs[m].lat)
+			die("out of host memory");
+	}
+
+	/* Every policy. */
+	char *pol[16];
+	unsigned npol = 0;
+	char *save = NULL;
+	for (char *p = strtok_r(o->policies, ",", &save); p && npol < 16; p = strtok_r(NULL, ",", &save))
+		pol[npol++] = p;
+	struct zoo_result (*res)[ZOO_NMIX + 1] = calloc(npol, sizeof(*res));
+	uint64_t est_ns[ZOO_NMIX] = {0};
+	uint64_t *all_lat = malloc((nreq + 1) * sizeof(uint64_t));
+	if (!res || !all_lat)
+		die("out of host memory");
+	struct paella_module *mods[PAELLA__ZOO_NIMAGES];
+	struct zoo_run run = {.zs = zs, .nzs = nzs, .req = req, .nreq = nreq, .check = !sim};
+	pthread_mutex_init(&run.lock, NULL);
+	bool bad = false;
+
+	for (unsigned pi = 0; pi < npol; pi++) {
+		paella_config_init(&cfg);
+		cfg.backend = sim ? PAELLA_BACKEND_SIM : PAELLA_BACKEND_CUDA;
+		cfg.policy = parse_policy(pol[pi]);
+		cfg.sim_seed = o->seed;
+		cfg.sim_card = "H200";
+		cfg.dispatch_mode = sim ? PAELLA_DISPATCH_MANUAL : PAELLA_DISPATCH_THREAD;
+		TRY(paella_runtime_create(&cfg, &rt));
+		if (!sim)
+			TRY(paella__zoo_rt_load_modules(rt, images, mods));
+		for (unsigned m = 0; m < nzs; m++) {
+			TRY(paella__zoo_rt_model_create(rt, zs[m].plan, zs[m].blob, sim ? NULL : mods,
+							o->concurrent, &zs[m].rm));
+			TRY(paella_model_estimate_ns(zs[m].rm->model, &est_ns[m]));
+			zs[m].nlat = zs[m].in_window = zs[m].wrong = zs[m].failed = 0;
+		}
+		fprintf(stderr, "[%s] %s: %u requests over %.1f s ...\n", sim ? "sim" : "cuda",
+			pol[pi], nreq, o->duration_s);
+		run.outstanding = 0;
+		run.t0 = paella_runtime_now_ns(rt);
+		run.end_ns = run.t0 + dur_ns;
+		if (sim) {
+			for (unsigned i = 0; i < nreq; i++) {
+				TRY(paella_runtime_run_until(rt, run.t0 + req[i].at_ns));
+				zoo_submit(&run, &req[i]);
+			}
+			TRY(paella_runtime_run_until_idle(rt));
+		} else {
+			for (unsigned i = 0; i < nreq; i++) {
+				uint64_t at = run.t0 + req[i].at_ns;
+				struct timespec ts = {(time_t)(at / 1000000000ull), (long)(at % 1000000000ull)};
+				while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+					;
+				zoo_submit(&run, &req[i]);
+			}
+			double give_up = wall_s() + 120;
+			for (;;) {
+				pthread_mutex_lock(&run.lock);
+				unsigned left = run.outstanding;
+				pthread_mutex_unlock(&run.lock);
+				if (left == 0)
+					break;
+				if (wall_s() > give_up)
+					die("%u jobs still running 120 s after the last arrival", left);
+				struct timespec ts = {0, 1000000};
+				nanosleep(&ts, NULL);
+			}
+		}
+		unsigned nall = 0;
+		struct zoo_result *all = &res[pi][nzs];
+		for (unsigned m = 0; m < nzs; m++) {
+			struct zoo_served *z = &zs[m];
+			struct zoo_result *r = &res[pi][m];
+			memcpy(all_lat + nall, z->lat, z->nlat * sizeof(uint64_t));
+			nall += z->nlat;
+			r->reqs = per_model[m];
+			r->jobs = z->nlat;
+			r->in_window = z->in_window;
+			r->wrong = z->wrong;
+			r->failed = z->failed;
+			zoo_stats(z->lat, z->nlat, r);
+			all->reqs += r->reqs;
+			all->jobs += r->jobs;
+			all->in_window += r->in_window;
+			all->wrong += r->wrong;
+			all->failed += r->failed;
+			bad |= z->wrong || z->failed || z->nlat != per_model[m];
+			TRY(paella__zoo_rt_model_destroy(z->rm));
+			z->rm = NULL;
+		}
+		zoo_stats(all_lat, nall, all);
+		if (!sim)
+			for (unsigned i = 0; i < PAELLA__ZOO_NIMAGES; i++)
+				TRY(paella_module_unload(mods[i]));
+		paella_runtime_destroy(rt);
+	}
+
+	/* The table: one row a model, one group of columns a policy. */
+	const char *bname = sim ? "sim" : "cuda";
+	printf("%s: %u requests in %.1f s (%.0f/s offered, log-normal sigma %.2f)%s\n", bname, nreq,
+	       o->duration_s, nreq / o->duration_s, o->sigma,
+	       sim ? ", simulated H200, virtual time" : "");
+	printf("%-14s %6s %6s %8s", "", "", "", "");
+	for (unsigned pi = 0; pi < npol; pi++)
+		printf(" | %-26s", pol[pi]);
+	printf("\n%-14s %6s %6s %8s", "model", "share", "reqs", "alone us");
+	for (unsigned pi = 0; pi < npol; pi++)
+		printf(" | %8s %8s %8s", "p50 us", "p99 us", "jobs/s");
+	printf("\n");
+	for (unsigned m = 0; m <= nzs; m++) {
+		if (m < nzs)
+			printf("%-14s %5.2f%% %6u %8.0f", zs[m].name, zs[m].share * 100.0 / total_share,
+			       per_model[m], est_ns[m] / 1000.0);
+		else
+			printf("%-14s %6s %6u %8s", "all", "", nreq, "");
+		for (unsigned pi = 0; pi < npol; pi++) {
+			struct zoo_result *r = &res[pi][m];
+			printf(" | %8.1f %8.1f %8.1f", r->p50, r->p99, r->in_window / o->duration_s);
+		}
+		printf("\n");
+	}
+	unsigned wrong = 0, failed = 0, lost = 0;
+	for (unsigned pi = 0; pi < npol; pi++) {
+		wrong += res[pi][nzs].wrong;
+		failed += res[pi][nzs].failed;
+		lost += res[pi][nzs].reqs - res[pi][nzs].jobs - res[pi][nzs].failed;
+	}
+	printf("(\"alone us\": the runtime's estimate of one job alone on the GPU%s; jobs/s:\n"
+	       " jobs completed within the %.1f s of arrivals)\n",
+	       sim ? ", from the simulator's block durations (runtime-model.h)" : ", profiled at finalize",
+	       o->duration_s);
+	if (sim)
+		printf("(simulated GPU: latencies in virtual time; outputs not checked, the simulator "
+		       "runs no kernel code)\n");
+	else if (!wrong && !failed && !lost)
+		printf("(every job's logits equal, bit for bit, the zoo executor's for the same input: "
+		       "%u jobs checked)\n", nreq * npol);
+	if (wrong || failed || lost)
+		printf("mismatches: %u wrong logits, %u failed jobs, %u lost\n", wrong, failed, lost);
+
+	if (o->csv) {
+		FILE *csv = fopen(o->csv, "w");
+		if (!csv)
+			die("cannot write %s: %s", o->csv, strerror(errno));
+		fprintf(csv, "backend,policy,model,share,requests,jobs,wrong,failed,p50_us,p99_us,"
+			     "mean_us,jobs_per_s,alone_us,rate,sigma,duration_s\n");
+		for (unsigned pi = 0; pi < npol; pi++)
+			for (unsigned m = 0; m <= nzs; m++) {
+				struct zoo_result *r = &res[pi][m];
+				fprintf(csv, "%s,%s,%s,%.4f,%u,%u,%u,%u,%.2f,%.2f,%.2f,%.1f,%.1f,%g,%g,%g\n",
+					bname, pol[pi], m < nzs ? zs[m].name : "all",
+					m < nzs ? zs[m].share / total_share : 1.0, r->reqs, r->jobs,
+					r->wrong, r->failed, r->p50, r->p99, r->mean,
+					r->in_window / o->duration_s,
+					m < nzs ? est_ns[m] / 1000.0 : NAN, o->rate, o->sigma,
+					o->duration_s);
+			}
+		fclose(csv);
+	}
+
+	for (unsigned i = 0; i < nreq; i++)
+		free(req[i].out);
+	free(req);
+	free(res);
+	free(all_lat);
+	for (unsigned m = 0; m < nzs; m++) {
+		paella__zoo_plan_free(zs[m].plan);
+		free(zs[m].blob);
+		free(zs[m].input);
+		free(zs[m].expected);
+		free(zs[m].lat);
+	}
+	pthread_mutex_destroy(&run.lock);
+	if (bad)
+		fprintf(stderr, "paella-serve: some jobs returned wrong outputs, failed or were lost\n");
+	return bad ? 1 : 0;
+}
+
+/* ---- the chains mix ------------------------------------------------------ */
+
+static int
+run_chains(struct opts *po, enum paella_backend backend)
+{
+	struct opts o = *po;
+
+	if (o.images == NULL)
+		o.images = "build/kernels";
 	/* Inputs, weights and the CPU reference, shared by every policy. */
 	unsigned nsm = 2;
 	struct served_model sms[2];
@@ -517,4 +1034,182 @@ main(int argc, char **argv)
 		free(weights[m]);
 	}
 	return bad ? 1 : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o = {
+		.backend = "auto",
+		.duration_s = 2.0,
+		.seed = 1,
+		.models = {
+			{"short", 4, 1u << 20, 4, 200.0},
+			{"long", 32, 1u << 22, 4, 200.0},
+		},
+		.zoo = true,
+		.rate = 400,
+		.sigma = 1.5,
+		.concurrent = 8,
+	};
+	snprintf(o.policies, sizeof(o.policies), "fifo,srpt,fair");
+	enum {
+		OPT_MIX = 256, OPT_RATE, OPT_SIGMA, OPT_MODELS, OPT_WEIGHTS, OPT_CONCURRENT,
+	};
+	static const struct option longopts[] = {
+		{"backend", required_argument, NULL, 'b'},  {"images", required_argument, NULL, 'i'},
+		{"policies", required_argument, NULL, 'p'}, {"duration", required_argument, NULL, 'd'},
+		{"short-clients", required_argument, NULL, 's'},
+		{"long-clients", required_argument, NULL, 'l'},
+		{"seed", required_argument, NULL, 'r'},     {"csv", required_argument, NULL, 'c'},
+		{"mix", required_argument, NULL, OPT_MIX},  {"rate", required_argument, NULL, OPT_RATE},
+		{"sigma", required_argument, NULL, OPT_SIGMA},
+		{"models", required_argument, NULL, OPT_MODELS},
+		{"weights-dir", required_argument, NULL, OPT_WEIGHTS},
+		{"concurrent", required_argument, NULL, OPT_CONCURRENT},
+		{"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+	int ch;
+	char *end;
+	const char *chains_only = NULL, *zoo_only = NULL;
+#define BAD(...) \
+	do { \
+		fprintf(stderr, "paella-serve: error: " __VA_ARGS__); \
+		fputc('\n', stderr); \
+		return 2; \
+	} while (0)
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'b': o.backend = optarg; break;
+		case 'i': o.images = optarg; break;
+		case 'c': o.csv = optarg; break;
+		case 'p':
+			if (strlen(optarg) >= sizeof(o.policies))
+				BAD("--policies: list too long");
+			snprintf(o.policies, sizeof(o.policies), "%s", optarg);
+			break;
+		case 'd':
+			o.duration_s = strtod(optarg, &end);
+			if (end == optarg || *end || !(o.duration_s > 0) || o.duration_s > 3600)
+				BAD("--duration wants seconds in (0, 3600], got '%s'", optarg);
+			break;
+		case 's':
+		case 'l': {
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (end == optarg || *end || v > 16 || optarg[0] == '-')
+				BAD("--%s wants 0 to 16, got '%s'",
+				    ch == 's' ? "short-clients" : "long-clients", optarg);
+			o.models[ch == 's' ? 0 : 1].clients = (unsigned)v;
+			chains_only = ch == 's' ? "--short-clients" : "--long-clients";
+			break;
+		}
+		case 'r': {
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (end == optarg || *end || v > 0xFFFFFFFFul || optarg[0] == '-')
+				BAD("--seed wants an integer 0 to 4294967295, got '%s'", optarg);
+			o.seed = (unsigned)v;
+			break;
+		}
+		case OPT_MIX:
+			if (!strcmp(optarg, "zoo"))
+				o.zoo = true;
+			else if (!strcmp(optarg, "chains"))
+				o.zoo = false;
+			else
+				BAD("unknown --mix '%s' (zoo, chains)", optarg);
+			break;
+		case OPT_RATE:
+			o.rate = strtod(optarg, &end);
+			if (end == optarg || *end || !(o.rate > 0) || o.rate > 1e6)
+				BAD("--rate wants requests per second in (0, 1000000], got '%s'", optarg);
+			zoo_only = "--rate";
+			break;
+		case OPT_SIGMA:
+			o.sigma = strtod(optarg, &end);
+			if (end == optarg || *end || !(o.sigma >= 0) || o.sigma > 4)
+				BAD("--sigma wants a number in [0, 4], got '%s'", optarg);
+			zoo_only = "--sigma";
+			break;
+		case OPT_MODELS: {
+			char list[256], *save = NULL;
+			if (strlen(optarg) >= sizeof(o.zoo_models))
+				BAD("--models: list too long");
+			snprintf(list, sizeof(list), "%s", optarg);
+			unsigned n = 0;
+			for (char *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save), n++) {
+				bool known = false;
+				for (unsigned i = 0; i < ZOO_NMIX; i++)
+					known |= !strcmp(p, zoo_mix[i].name);
+				if (!known)
+					BAD("--models: unknown model '%s' (resnet18, mobilenet_v2, "
+					    "resnet34, squeezenet1_1, resnet50, densenet121, googlenet, "
+					    "inception_v3)", p);
+			}
+			if (n == 0)
+				BAD("--models wants at least one model");
+			snprintf(o.zoo_models, sizeof(o.zoo_models), "%s", optarg);
+			zoo_only = "--models";
+			break;
+		}
+		case OPT_WEIGHTS:
+			o.weights_dir = optarg;
+			zoo_only = "--weights-dir";
+			break;
+		case OPT_CONCURRENT: {
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (end == optarg || *end || v < 1 || v > 64 || optarg[0] == '-')
+				BAD("--concurrent wants 1 to 64, got '%s'", optarg);
+			o.concurrent = (unsigned)v;
+			zoo_only = "--concurrent";
+			break;
+		}
+		case 'h': usage(stdout); return 0;
+		case ':': BAD("%s needs a value (see --help)", argv[optind - 1]);
+		default:
+			if (optopt)
+				BAD("unknown option '-%c' (see --help)", optopt);
+			BAD("unknown option '%s' (see --help)", argv[optind - 1]);
+		}
+	}
+#undef BAD
+	if (optind < argc) {
+		fprintf(stderr, "paella-serve: error: unexpected argument '%s' (see --help)\n", argv[optind]);
+		return 2;
+	}
+	if (o.zoo && chains_only) {
+		fprintf(stderr, "paella-serve: error: %s is for --mix chains\n", chains_only);
+		return 2;
+	}
+	if (!o.zoo && zoo_only) {
+		fprintf(stderr, "paella-serve: error: %s is for --mix zoo\n", zoo_only);
+		return 2;
+	}
+	{
+		char list[128], *save = NULL;
+		unsigned n = 0;
+		snprintf(list, sizeof(list), "%s", o.policies);
+		for (char *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save), n++) {
+			enum paella_policy pol;
+			if (!policy_of(p, &pol)) {
+				fprintf(stderr, "paella-serve: error: unknown policy '%s' (fifo, srpt, fair, edf)\n", p);
+				return 2;
+			}
+		}
+		if (n == 0 || n > 16) {
+			fprintf(stderr, "paella-serve: error: --policies wants 1 to 16 policies\n");
+			return 2;
+		}
+	}
+	enum paella_backend backend;
+	if (!strcmp(o.backend, "auto"))
+		backend = PAELLA_BACKEND_AUTO;
+	else if (!strcmp(o.backend, "cuda"))
+		backend = PAELLA_BACKEND_CUDA;
+	else if (!strcmp(o.backend, "sim"))
+		backend = PAELLA_BACKEND_SIM;
+	else {
+		fprintf(stderr, "paella-serve: error: unknown backend '%s' (auto, cuda, sim)\n", o.backend);
+		return 2;
+	}
+	return o.zoo ? run_zoo(&o, backend) : run_chains(&o, backend);
 }

@@ -95,7 +95,7 @@ bn_affine(const struct paella__st_tensor **found, int bn, float eps, uint64_t c,
 
 /* STEP 2: one param of the blob. */
 static enum paella_status
-make_param(const struct paella__zoo_plan *plan, const struct paella__st_file *st,
+make_param(const struct paella__zoo_plan *plan, const char *path,
 	   const struct paella__st_tensor **found, const struct paella__zoo_param *q, float *dst)
 {
 	switch (q->recipe) {
@@ -144,7 +144,7 @@ make_param(const struct paella__zoo_plan *plan, const struct paella__st_file *st
 		return PAELLA_STATUS_OK;
 	}
 	return paella__error_set(PAELLA_STATUS_INTERNAL, "%s: %s: unknown param recipe %d",
-				 paella__st_path(st), plan->model, (int)q->recipe);
+				 path, plan->model, (int)q->recipe);
 }
 
 enum paella_status
@@ -153,33 +153,41 @@ paella__zoo_make_blob(const struct paella__zoo_plan *plan, const struct paella__
 {
 	const struct paella__st_tensor **found = NULL;
 	enum paella_status status;
-	float *blob = NULL;
 
 	*blob_out = NULL;
 	found = calloc(plan->ntensors + 1, sizeof(*found));
 	if (found == NULL)
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "out of memory");
 	status = check_tensors(plan, st, found);
-	if (status != PAELLA_STATUS_OK)
-		goto out;
-	blob = calloc(plan->param_floats + 1, sizeof(float));
-	if (blob == NULL) {
-		status = paella__error_set(PAELLA_STATUS_NO_MEMORY,
-			"%s: %" PRIu64 " parameter floats: out of memory", plan->model,
-			plan->param_floats);
-		goto out;
-	}
-	for (unsigned i = 0; i < plan->nparams; i++) {
-		status = make_param(plan, st, found, &plan->params[i], blob + plan->params[i].offset);
-		if (status != PAELLA_STATUS_OK)
-			goto out;
-	}
-	*blob_out = blob;
-	blob = NULL;
-out:
-	free(blob);
+	if (status == PAELLA_STATUS_OK)
+		status = paella__zoo_fold_blob(plan, found, paella__st_path(st), blob_out);
 	free(found);
 	return status;
+}
+
+enum paella_status
+paella__zoo_fold_blob(const struct paella__zoo_plan *plan, const struct paella__st_tensor **found,
+		      const char *what, float **blob_out)
+{
+	enum paella_status status = PAELLA_STATUS_OK;
+	float *blob;
+
+	*blob_out = NULL;
+	blob = calloc(plan->param_floats + 1, sizeof(float));
+	if (blob == NULL)
+		return paella__error_set(PAELLA_STATUS_NO_MEMORY,
+			"%s: %" PRIu64 " parameter floats: out of memory", plan->model,
+			plan->param_floats);
+	for (unsigned i = 0; i < plan->nparams; i++) {
+		status = make_param(plan, what, found, &plan->params[i],
+				    blob + plan->params[i].offset);
+		if (status != PAELLA_STATUS_OK) {
+			free(blob);
+			return status;
+		}
+	}
+	*blob_out = blob;
+	return PAELLA_STATUS_OK;
 }
 
 enum paella_status

@@ -231,6 +231,15 @@ enum paella_status
 paella__zoo_make_blob(const struct paella__zoo_plan *plan, const struct paella__st_file *st,
 		      float **blob_out);
 
+struct paella__st_tensor;
+
+/* The folding alone: the blob from @found, one F32 tensor per plan tensor
+ * (in the plan's order, shapes already checked), e.g. tensors made in
+ * memory.  @what names the source in messages. */
+enum paella_status
+paella__zoo_fold_blob(const struct paella__zoo_plan *plan, const struct paella__st_tensor **found,
+		      const char *what, float **blob_out);
+
 /*
  * Runs the plan on the CPU with the reference kernels (ref.h): @input is
  * [batch][in_c][in_h][in_w], @output [batch][classes].  Slow (plain loops,
