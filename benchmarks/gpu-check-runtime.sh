@@ -18,8 +18,12 @@ echo "== dispatch: a 100-kernel model through libpaellart against direct launche
 timeout 120 "$b/benchmarks/dispatch" --images "$b/kernels" --csv "$out/dispatch.csv" >"$out/dispatch.log" 2>&1 || rc=1
 
 echo "== serving: short and long models, policies side by side"
-timeout 240 "$b/tools/paella-serve" --backend cuda --images "$b/kernels" --duration 3 \
+timeout 240 "$b/tools/paella-serve" --backend cuda --mix chains --images "$b/kernels" --duration 3 \
 	--policies fifo,srpt,fair --csv "$out/serve.csv" >"$out/serve.log" 2>&1 || rc=1
+
+echo "== serving: the 8-model mix"
+timeout 300 "$b/tools/paella-serve" --backend cuda --mix zoo --images "$b/kernels/zoo" --rate 500 \
+	--duration 4 --policies fifo,srpt,fair --csv "$out/serve-zoo.csv" >"$out/serve-zoo.log" 2>&1 || rc=1
 
 echo "== model zoo"
 PAELLA_COMMIT=${PAELLA_COMMIT:-unknown} timeout 300 kernels/zoo/gpu-check.sh "$b" /tmp/zoo >"$out/zoo.log" 2>&1 || rc=1
@@ -28,4 +32,5 @@ tar czf "$out/zoo.tgz" -C /tmp/zoo --exclude=data . 2>/dev/null
 tail -n 25 "$out/zoo.log"
 cat "$out/dispatch.log"
 cat "$out/serve.log"
+cat "$out/serve-zoo.log"
 exit $rc
