@@ -183,7 +183,9 @@ cuda_module_unload(struct paella__backend *b, void *module)
 		free(k);
 	}
 	cuda_bind_thread(b);
-	c->cu->cuModuleUnload(m->mod);
+	/* An external module (model capture) loaded nothing itself. */
+	if (m->mod != NULL)
+		c->cu->cuModuleUnload(m->mod);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
@@ -242,6 +244,83 @@ cuda_kernel_get(struct paella__backend *b, void *module, const char *name,
 	if (k == NULL || k->name == NULL)
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "kernel %s: out of memory", name);
 	*out = (struct paella__bkernel *)k;
+	return PAELLA_STATUS_OK;
+}
+
+static enum paella_status
+cuda_module_external(struct paella__backend *b, void **module)
+{
+	struct cuda *c = to_cuda(b);
+	struct cuda_module *m;
+
+	*module = NULL;
+	if (c->cu->cuFuncGetParamInfo == NULL)
+		return paella__error_set(PAELLA_STATUS_UNSUPPORTED,
+			"model capture needs cuFuncGetParamInfo (CUDA driver 12.4 or newer) to "
+			"read a kernel's argument sizes, and the driver %s (version %d) lacks it: "
+			"update the driver, or build the model with paella_model_add_kernel()",
+			c->cu->path, c->cu->driver_version);
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "module: out of memory");
+	pthread_mutex_init(&m->lock, NULL);
+	*module = m;
+	return PAELLA_STATUS_OK;
+}
+
+static enum paella_status
+cuda_kernel_wrap(struct paella__backend *b, void *module, void *function, const char *name,
+		 struct paella__bkernel **out, struct paella__kernel_attrs *attrs,
+		 size_t *sizes, unsigned max, unsigned *nparams)
+{
+	struct cuda *c = to_cuda(b);
+	struct cuda_module *m = module;
+	CUfunction fn = function;
+	enum paella_status st;
+	struct cuda_kernel *k;
+	unsigned n = 0;
+
+	*out = NULL;
+	*nparams = 0;
+	st = cuda_bind_thread(b);
+	if (st != PAELLA_STATUS_OK)
+		return st;
+	st = func_attr(c, fn, CU_FUNC_ATTRIBUTE_NUM_REGS, &attrs->regs_per_thread);
+	if (st == PAELLA_STATUS_OK)
+		st = func_attr(c, fn, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, &attrs->static_smem);
+	if (st == PAELLA_STATUS_OK)
+		st = func_attr(c, fn, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
+			       &attrs->max_threads_per_block);
+	if (st != PAELLA_STATUS_OK)
+		return st;
+	/* The driver answers for each parameter the kernel has, and fails
+	 * past the last. */
+	for (;;) {
+		size_t offset = 0, size = 0;
+
+		if (c->cu->cuFuncGetParamInfo(fn, n, &offset, &size) != CUDA_SUCCESS)
+			break;
+		if (n >= max)
+			return paella__error_set(PAELLA_STATUS_UNSUPPORTED,
+				"kernel %s has more than %u parameters", name, max);
+		sizes[n++] = size;
+	}
+
+	pthread_mutex_lock(&m->lock);
+	for (k = m->kernels; k != NULL; k = k->next)
+		if (k->fn == fn)
+			break;
+	if (k == NULL && (k = calloc(1, sizeof(*k))) != NULL) {
+		k->fn = fn;
+		k->name = strdup(name);
+		k->next = m->kernels;
+		m->kernels = k;
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (k == NULL || k->name == NULL)
+		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "kernel %s: out of memory", name);
+	*out = (struct paella__bkernel *)k;
+	*nparams = n;
 	return PAELLA_STATUS_OK;
 }
 
@@ -563,6 +642,8 @@ static const struct paella__backend_ops cuda_ops = {
 	.module_load_sim = cuda_module_load_sim,
 	.module_unload = cuda_module_unload,
 	.kernel_get = cuda_kernel_get,
+	.module_external = cuda_module_external,
+	.kernel_wrap = cuda_kernel_wrap,
 	.occupancy = cuda_occupancy,
 	.mem_alloc = cuda_mem_alloc,
 	.mem_free = cuda_mem_free,

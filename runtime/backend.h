@@ -85,6 +85,21 @@ struct paella__backend_ops {
 	enum paella_status (*kernel_get)(struct paella__backend *b, void *module,
 					 const char *name, struct paella__bkernel **out,
 					 struct paella__kernel_attrs *attrs);
+	/* Model capture; NULL where the backend has no such thing (sim).
+	 * module_external: a module of no image, to hold functions that the
+	 * program's own CUDA runtime loaded; PAELLA_STATUS_UNSUPPORTED, with a
+	 * message, when the driver cannot say a function's parameter sizes.
+	 * Unloaded with module_unload. */
+	enum paella_status (*module_external)(struct paella__backend *b, void **module);
+	/* Wraps @function (a CUfunction of the backend's context) as a kernel
+	 * of external @module, named @name in messages; *@nparams gets its
+	 * parameter count as compiled (the launch record's included) and
+	 * @sizes the first @max parameter sizes. */
+	enum paella_status (*kernel_wrap)(struct paella__backend *b, void *module,
+					  void *function, const char *name,
+					  struct paella__bkernel **out,
+					  struct paella__kernel_attrs *attrs,
+					  size_t *sizes, unsigned max, unsigned *nparams);
 	/* Resident blocks per SM of @kernel at this block size: 0 when one
 	 * block does not fit. */
 	enum paella_status (*occupancy)(struct paella__backend *b,

@@ -237,9 +237,7 @@ step_fini(struct paella__step *step)
 PAELLA_EXPORT enum paella_status
 paella_model_add_kernel(struct paella_model *m, const struct paella_kernel_step *s)
 {
-	struct paella__backend *b;
-	struct paella__step step;
-	unsigned threads = 0, bps = 0;
+	struct paella__kernel_ref k;
 	enum paella_status st;
 
 	if (!check_model(m, "paella_model_add_kernel", true))
@@ -252,12 +250,24 @@ paella_model_add_kernel(struct paella_model *m, const struct paella_kernel_step 
 		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
 			"model %s, kernel %s: the module belongs to another runtime",
 			m->name, s->kernel);
-	b = m->rt->backend;
-	memset(&step, 0, sizeof(step));
-	step.kind = PAELLA__STEP_KERNEL;
-	st = paella__module_kernel(s->module, s->kernel, &step.kernel);
+	st = paella__module_kernel(s->module, s->kernel, &k);
 	if (st != PAELLA_STATUS_OK)
 		return st;
+	return paella__model_add_kernel_ref(m, s, &k);
+}
+
+enum paella_status
+paella__model_add_kernel_ref(struct paella_model *m, const struct paella_kernel_step *s,
+			     const struct paella__kernel_ref *k)
+{
+	struct paella__backend *b = m->rt->backend;
+	struct paella__step step;
+	unsigned threads = 0, bps = 0;
+	enum paella_status st;
+
+	memset(&step, 0, sizeof(step));
+	step.kind = PAELLA__STEP_KERNEL;
+	step.kernel = *k;
 	if (step.kernel.nparams >= 0 && (unsigned)step.kernel.nparams != s->nargs)
 		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
 			"model %s, kernel %s takes %d parameters (its manifest says); the step "
@@ -342,6 +352,30 @@ paella_model_add_copy(struct paella_model *m, enum paella_copy_direction dir, un
 	if (dir == PAELLA_COPY_OUTPUT && end > m->output_bytes)
 		m->output_bytes = end;
 	return PAELLA_STATUS_OK;
+}
+
+void
+paella__model_truncate(struct paella_model *m, unsigned nsteps, unsigned nkernels,
+		       size_t input_bytes, size_t output_bytes)
+{
+	while (m->nsteps > nsteps)
+		step_fini(&m->steps[--m->nsteps]);
+	m->nkernels = nkernels;
+	m->input_bytes = input_bytes;
+	m->output_bytes = output_bytes;
+}
+
+/* The capture addresses of job buffers stand for them no more. */
+static void
+free_capture_addresses(struct paella_model *m)
+{
+	struct paella__backend *b = m->rt->backend;
+
+	for (unsigned i = 0; i < m->nbuffers; i++) {
+		if (m->buffers[i].capture_dptr != 0)
+			b->ops->mem_free(b, m->buffers[i].capture_dptr);
+		m->buffers[i].capture_dptr = 0;
+	}
 }
 
 static void
@@ -466,6 +500,10 @@ paella_model_finalize(struct paella_model *m, unsigned concurrent_jobs)
 
 	if (!check_model(m, "paella_model_finalize", true))
 		return PAELLA_STATUS_INVALID_ARGUMENT;
+	if (m->capture != NULL)
+		return paella__error_set(PAELLA_STATUS_BUSY,
+			"model %s is being captured: end the capture with "
+			"paella_model_capture_end() before finalizing it", m->name);
 	if (m->nkernels == 0)
 		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
 			"model %s has no kernel: add one with paella_model_add_kernel()", m->name);
@@ -502,6 +540,7 @@ paella_model_finalize(struct paella_model *m, unsigned concurrent_jobs)
 		m->free_sets = &m->sets[i];
 	}
 	m->finalized = true;
+	free_capture_addresses(m);
 	paella__log_info("model %s: %u steps, %u kernels, %llu ns of GPU time per job, %u sets "
 			 "of %zu bytes", m->name, m->nsteps, m->nkernels,
 			 (unsigned long long)m->suffix_ns[0], concurrent_jobs, m->set_bytes);
@@ -542,6 +581,8 @@ paella__model_free(struct paella_model *m)
 {
 	struct paella__backend *b = m->rt->backend;
 
+	paella__capture_free(m);
+	free_capture_addresses(m);
 	for (unsigned i = 0; i < m->nsets; i++)
 		bufset_fini(m, &m->sets[i]);
 	free(m->sets);
@@ -572,6 +613,10 @@ paella_model_destroy(struct paella_model *m)
 		return paella__error_set(PAELLA_STATUS_BUSY,
 			"model %s has %llu jobs queued or running: wait for them before "
 			"destroying it", m->name, (unsigned long long)live);
+	if (m->capture != NULL)
+		return paella__error_set(PAELLA_STATUS_BUSY,
+			"model %s is being captured: end the capture with "
+			"paella_model_capture_end() before destroying it", m->name);
 	rt = m->rt;
 	pthread_mutex_lock(&rt->registry_lock);
 	paella__list_unlink(&m->link);

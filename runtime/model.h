@@ -9,6 +9,7 @@
 #ifndef PAELLA_MODEL_H
 #define PAELLA_MODEL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -71,6 +72,25 @@ struct paella__buffer {
 	uint64_t dptr;
 	/* PAELLA_BUFFER_JOB: its offset in each buffer set. */
 	size_t set_offset;
+	/* PAELLA_BUFFER_JOB: the device allocation whose addresses stand for
+	 * it during capture (paella_model_buffer_address()); 0 until asked
+	 * for, freed at finalize. */
+	uint64_t capture_dptr;
+};
+
+/* A capture in progress (capture.c). */
+struct paella__capture {
+	pthread_t owner;
+	/* The model as it was at paella_model_capture_begin(), restored when
+	 * the capture fails. */
+	unsigned nsteps;
+	unsigned nkernels;
+	size_t input_bytes;
+	size_t output_bytes;
+	/* Launches seen; the first failure, and its message. */
+	unsigned launches;
+	enum paella_status status;
+	char error[512];
 };
 
 /* The device memory of one job in flight, and its kernels' argument
@@ -98,6 +118,8 @@ struct paella_model {
 	unsigned buffers_cap;
 
 	bool finalized;
+	/* Non-NULL between paella_model_capture_begin() and _end(). */
+	struct paella__capture *capture;
 	size_t input_bytes;
 	size_t output_bytes;
 	size_t set_bytes;
@@ -126,6 +148,23 @@ struct paella_model {
 /* Recomputes suffix_ns from the steps' current estimates. */
 void
 paella__model_update_suffix(struct paella_model *model);
+
+/* Appends a kernel step of @kernel, a kernel of @s->module that the caller
+ * looked up (paella_model_add_kernel() by name, capture by function);
+ * @s->kernel names it in messages.  Checks as paella_model_add_kernel(). */
+enum paella_status
+paella__model_add_kernel_ref(struct paella_model *model, const struct paella_kernel_step *s,
+			     const struct paella__kernel_ref *kernel);
+
+/* Drops the steps from @nsteps on, and restores the counts of kernels and
+ * the input and output sizes: a failed capture leaves nothing behind. */
+void
+paella__model_truncate(struct paella_model *model, unsigned nsteps, unsigned nkernels,
+		       size_t input_bytes, size_t output_bytes);
+
+/* Frees the capture of @model (and ends it for the calling thread). */
+void
+paella__capture_free(struct paella_model *model);
 
 /* Frees everything of @model; no job may be live. */
 void

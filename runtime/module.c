@@ -273,6 +273,46 @@ paella_module_unload(struct paella_module *module)
 }
 
 enum paella_status
+paella__module_external(struct paella_runtime *rt, struct paella_module **out)
+{
+	struct paella__backend *b = rt->backend;
+	enum paella_status st = PAELLA_STATUS_OK;
+	struct paella_module *m;
+	void *bmod = NULL;
+
+	*out = NULL;
+	if (b->ops->module_external == NULL || b->ops->kernel_wrap == NULL)
+		return paella__error_set(PAELLA_STATUS_UNSUPPORTED,
+			"model capture records the kernels a CUDA program launches, so it "
+			"needs the cuda backend; this runtime runs on %s: build the model "
+			"with paella_model_add_kernel() instead", b->ops->name);
+	pthread_mutex_lock(&rt->registry_lock);
+	if (rt->external_module != NULL) {
+		*out = rt->external_module;
+		goto out;
+	}
+	st = b->ops->module_external(b, &bmod);
+	if (st != PAELLA_STATUS_OK)
+		goto out;
+	m = calloc(1, sizeof(*m));
+	if (m == NULL || (m->label = strdup("captured kernels (the program's own)")) == NULL) {
+		free(m);
+		b->ops->module_unload(b, bmod);
+		st = paella__error_set(PAELLA_STATUS_NO_MEMORY, "capture: out of memory");
+		goto out;
+	}
+	m->rt = rt;
+	m->bmod = bmod;
+	paella__list_init(&m->link);
+	paella__list_append(&rt->modules, &m->link);
+	rt->external_module = m;
+	*out = m;
+out:
+	pthread_mutex_unlock(&rt->registry_lock);
+	return st;
+}
+
+enum paella_status
 paella__module_kernel(struct paella_module *module, const char *name,
 		      struct paella__kernel_ref *out)
 {

@@ -45,6 +45,14 @@ enum paella_status
 paella__module_kernel(struct paella_module *module, const char *name,
 		      struct paella__kernel_ref *out);
 
+/* The runtime's external module, made at the first call: it holds the
+ * kernels that model capture found through the program's CUDA runtime
+ * (cudaGetFuncBySymbol) rather than in an image; it has no manifest, and
+ * lives as long as the runtime.  PAELLA_STATUS_UNSUPPORTED, with a message,
+ * where the backend cannot capture. */
+enum paella_status
+paella__module_external(struct paella_runtime *rt, struct paella_module **out);
+
 /* Frees a module whose users are gone; the registry lock is held. */
 void
 paella__module_free(struct paella_module *module);

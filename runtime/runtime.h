@@ -47,6 +47,9 @@ struct paella_runtime {
 	pthread_mutex_t registry_lock;
 	struct paella__list modules;
 	struct paella__list models;
+	/* Model capture's module of the program's own kernels (module.c);
+	 * NULL until the first capture.  Guarded by registry_lock. */
+	struct paella_module *external_module;
 };
 
 /* The dispatcher thread, or a manual-mode caller, takes the incoming jobs:

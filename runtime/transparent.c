@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture.h"
 #include "cuda-driver.h"
 #include "log.h"
 #include "notify.h"
@@ -76,8 +77,8 @@ init_once(void)
 	g.status = paella__notify_pool_create(g.cu, &g.pool);
 }
 
-static int
-cudart_error(enum paella_status st)
+int
+paella__cudart_error(enum paella_status st)
 {
 	switch (st) {
 	case PAELLA_STATUS_OK:
@@ -127,9 +128,13 @@ launch(const void *func, struct paella_dim3 grid, struct paella_dim3 block, void
 	CUresult rc;
 	int err;
 
+	/* Between paella_model_capture_begin() and _end() this thread's
+	 * launches are recorded into the model, not run (capture.c). */
+	if (paella__capture_active())
+		return paella__capture_launch(func, grid, block, args, shmem, nparams);
 	pthread_once(&g.once, init_once);
 	if (g.status != PAELLA_STATUS_OK)
-		return cudart_error(g.status);
+		return paella__cudart_error(g.status);
 	if (func == NULL || nparams < 0 || nparams > MAX_PARAMS || (nparams > 0 && args == NULL) ||
 	    shmem > UINT32_MAX) {
 		paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
@@ -151,7 +156,7 @@ launch(const void *func, struct paella_dim3 grid, struct paella_dim3 block, void
 	if (st != PAELLA_STATUS_OK) {
 		pthread_mutex_unlock(&g.lock);
 		free(o);
-		return cudart_error(st);
+		return paella__cudart_error(st);
 	}
 	params[nparams] = (void *)paella__notify_kernel_param(rec);
 	rc = g.cu->cuLaunchKernel(fn, grid.x, grid.y, grid.z, block.x, block.y, block.z,

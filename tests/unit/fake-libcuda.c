@@ -9,6 +9,8 @@
  *   FAKE_CUDA_HIDE=a,b           names cuGetProcAddress says it lacks
  *   FAKE_CUDA_FAIL=a,b           functions that fail (cuMemAlloc: out of memory)
  *   FAKE_CUDA_DEFER_WRITES=1     cuStreamWriteValue32 waits for fake_cuda_flush()
+ *   FAKE_CUDA_PARAM_INFO=1       cuGetProcAddress has cuFuncGetParamInfo (read when
+ *                                the runtime opens the driver; hidden otherwise)
  *
  * A device, a primary context, streams and events that do nothing but
  * exist, so that the runtime's cuda backend runs end to end.  Module images
@@ -16,7 +18,8 @@
  * cuLaunchKernel: an instrumented one plays the block-exit epilogue of
  * paella/instrument-abi.h on its launch record, and a kernel whose
  * behaviour is "inc" adds 1 to each of the n bytes its (buffer, n)
- * arguments name, so that argument bindings are checked too.
+ * arguments name, and one that is "add" adds src[i] to dst[i] for its
+ * (dst, src, n), so that argument bindings are checked too.
  * Every function has the prototype cuda.h gives it, so calls through the
  * runtime's table stay well-typed (UBSan's -fsanitize=function checks).
  */
@@ -346,7 +349,9 @@ cuMemcpyDtoHAsync(void *dst, CUdeviceptr src, size_t bytes, CUstream s)
  * An image is text:
  *	FAKE-IMAGE
  *	abi 1                           (optional: __paella_abi_version)
- *	kernel <name> <params> <instrumented 0|1> <none|inc>
+ *	kernel <name> <params> <instrumented 0|1> <none|inc|add> [sizes]
+ *	                                (sizes: "8,4", each parameter's bytes as
+ *	                                written, for cuFuncGetParamInfo; default 8)
  *	manifest                        (optional: the rest is __paella_manifest)
  *	paella-manifest 1
  *	K <name> <params>
@@ -358,6 +363,9 @@ struct fake_kernel {
 	int nparams;
 	int instrumented;
 	int inc;
+	int add;
+	/* Of the parameters as written; the launch record's is 8. */
+	size_t sizes[16];
 };
 
 struct fake_module {
@@ -384,16 +392,28 @@ cuModuleLoadData(CUmodule *out, const void *image)
 	for (line = text; line != NULL && (man == NULL || line < man + 1);
 	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
 		struct fake_kernel *k = &m->kernels[m->nkernels];
-		char behaviour[16];
+		char behaviour[16], sizes[64] = "";
 		unsigned abi;
+		int fields;
 
 		if (sscanf(line, "abi %u", &abi) == 1) {
 			m->has_abi = 1;
 			m->abi = abi;
 		} else if (m->nkernels < FAKE_MAX_KERNELS &&
-			   sscanf(line, "kernel %63s %d %d %15s", k->name, &k->nparams,
-				  &k->instrumented, behaviour) == 4) {
+			   (fields = sscanf(line, "kernel %63s %d %d %15s %63s", k->name,
+					    &k->nparams, &k->instrumented, behaviour,
+					    sizes)) >= 4) {
+			const char *p = sizes;
+
 			k->inc = strcmp(behaviour, "inc") == 0;
+			k->add = strcmp(behaviour, "add") == 0;
+			for (int i = 0; i < 16; i++)
+				k->sizes[i] = 8;
+			for (int i = 0; fields == 5 && i < 16 && *p != '\0'; i++) {
+				k->sizes[i] = (size_t)strtoul(p, (char **)&p, 10);
+				if (*p == ',')
+					p++;
+			}
 			m->nkernels++;
 		}
 	}
@@ -457,6 +477,30 @@ cuFuncGetAttribute(int *v, CUfunction_attribute attr, CUfunction fn)
 	return CUDA_SUCCESS;
 }
 
+/* cuFuncGetParamInfo, as the real one: fails past the last parameter.  Not
+ * exported under its name (the runtime would find it with dlsym): only
+ * cuGetProcAddress hands it out, with FAKE_CUDA_PARAM_INFO=1. */
+static CUresult CUDAAPI
+fake_func_get_param_info(CUfunction fn, size_t index, size_t *offset, size_t *size)
+{
+	struct fake_kernel *k = (struct fake_kernel *)fn;
+	size_t off = 0;
+
+	if (index >= (size_t)(k->nparams + k->instrumented) || index > 16)
+		return CUDA_ERROR_INVALID_VALUE;
+	for (size_t i = 0; i <= index; i++) {
+		size_t sz = i < (size_t)k->nparams && i < 16 ? k->sizes[i] : 8;
+
+		off = (off + sz - 1) / sz * sz;
+		if (i == index) {
+			*offset = off;
+			*size = sz;
+		}
+		off += sz;
+	}
+	return CUDA_SUCCESS;
+}
+
 FAKE_EXPORT CUresult CUDAAPI
 cuFuncSetAttribute(CUfunction fn, CUfunction_attribute attr, int value)
 {
@@ -513,6 +557,14 @@ cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz,
 
 		for (int i = 0; i < n; i++)
 			p[i]++;
+	}
+	if (k->add) {
+		unsigned char *dst = (unsigned char *)(uintptr_t)*(CUdeviceptr *)params[0];
+		const unsigned char *src = (const unsigned char *)(uintptr_t)*(CUdeviceptr *)params[1];
+		int n = *(int *)params[2];
+
+		for (int i = 0; i < n; i++)
+			dst[i] = (unsigned char)(dst[i] + src[i]);
 	}
 	if (k->instrumented) {
 		CUdeviceptr rec = *(const CUdeviceptr *)params[k->nparams];
@@ -584,6 +636,15 @@ cuGetProcAddress(const char *symbol, void **pfn, int cuda_version,
 	if (strcmp(symbol, "cuCtxSynchronize") == 0) {
 		*pfn = cuda_version >= 13000 ? (void *)cuCtxSynchronize_v2
 					     : (void *)cuCtxSynchronize;
+		if (status)
+			*status = CU_GET_PROC_ADDRESS_SUCCESS;
+		return CUDA_SUCCESS;
+	}
+	if (strcmp(symbol, "cuFuncGetParamInfo") == 0 && env_int("FAKE_CUDA_PARAM_INFO", 0) &&
+	    !env_lists("FAKE_CUDA_HIDE", symbol)) {
+		__typeof__(cuFuncGetParamInfo) *fn = fake_func_get_param_info;
+
+		*pfn = (void *)fn;
 		if (status)
 			*status = CU_GET_PROC_ADDRESS_SUCCESS;
 		return CUDA_SUCCESS;

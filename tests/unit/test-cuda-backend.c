@@ -7,6 +7,8 @@
  */
 #include <check.h>
 #include <dlfcn.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,6 +298,9 @@ END_TEST
 
 static CUfunction stub_function;
 static const char stub;
+/* Model capture's kernels: host stubs and the functions they stand for. */
+static const char stub_inc, stub_add, stub_raw;
+static CUfunction inc_function, add_function, raw_function;
 
 /* What the program's CUDA runtime would answer; the test binary exports it
  * (the project builds with -fvisibility=hidden) so that libpaellart finds
@@ -306,9 +311,16 @@ cudaGetFuncBySymbol(CUfunction *fn, const void *symbol);
 __attribute__((visibility("default"))) int
 cudaGetFuncBySymbol(CUfunction *fn, const void *symbol)
 {
-	if (symbol != &stub)
+	if (symbol == &stub)
+		*fn = stub_function;
+	else if (symbol == &stub_inc)
+		*fn = inc_function;
+	else if (symbol == &stub_add)
+		*fn = add_function;
+	else if (symbol == &stub_raw)
+		*fn = raw_function;
+	else
 		return 98; /* cudaErrorInvalidDeviceFunction */
-	*fn = stub_function;
 	return 0;
 }
 
@@ -343,6 +355,247 @@ START_TEST(transparent_launch_adds_the_record)
 }
 END_TEST
 
+/* ---- model capture ------------------------------------------------------- */
+
+/* The program's own kernels, as its CUDA runtime would have loaded them:
+ * inc and add instrumented, raw not. */
+static const char capture_image[] =
+	"FAKE-IMAGE\n"
+	"abi 1\n"
+	"kernel inc 2 1 inc 8,4\n"
+	"kernel add 3 1 add 8,8,4\n"
+	"kernel raw 2 0 inc 8,4\n";
+
+#define WEIGHT_BYTES (IO_BYTES + 8u)
+
+static void
+load_program_kernels(void)
+{
+	CUresult (*load_data)(CUmodule *, const void *);
+	CUresult (*get_function)(CUfunction *, CUmodule, const char *);
+	CUmodule mod;
+
+	*(void **)&load_data = dlsym(fake, "cuModuleLoadData");
+	*(void **)&get_function = dlsym(fake, "cuModuleGetFunction");
+	ck_assert_int_eq(load_data(&mod, capture_image), CUDA_SUCCESS);
+	ck_assert_int_eq(get_function(&inc_function, mod, "inc"), CUDA_SUCCESS);
+	ck_assert_int_eq(get_function(&add_function, mod, "add"), CUDA_SUCCESS);
+	ck_assert_int_eq(get_function(&raw_function, mod, "raw"), CUDA_SUCCESS);
+}
+
+static struct paella_runtime *
+capture_runtime(enum paella_dispatch_mode mode)
+{
+	use_fake();
+	setenv("FAKE_CUDA_PARAM_INFO", "1", 1);
+	load_program_kernels();
+	return cuda_runtime(mode);
+}
+
+static const struct paella_dim3 grid1 = { 300, 1, 1 }, block1 = { 128, 1, 1 };
+
+START_TEST(capture_records_launches)
+{
+	enum paella_dispatch_mode mode = _i ? PAELLA_DISPATCH_MANUAL : PAELLA_DISPATCH_THREAD;
+	struct paella_runtime *rt;
+	struct paella_model *m;
+	unsigned char w[WEIGHT_BYTES], zero[IO_BYTES] = { 0 };
+	unsigned io, wb, before;
+	uint64_t a_io, a_w, a_io2, a_src, a_tail, est;
+	int n = IO_BYTES, tail = IO_BYTES - 16;
+	struct req r[2];
+
+	rt = capture_runtime(mode);
+	ck_assert_int_eq(paella_model_create(rt, "captured", &m), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_model_add_buffer(m, PAELLA_BUFFER_JOB, IO_BYTES, &io),
+			 PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_model_add_buffer(m, PAELLA_BUFFER_MODEL, WEIGHT_BYTES, &wb),
+			 PAELLA_STATUS_OK);
+	for (unsigned i = 0; i < WEIGHT_BYTES; i++)
+		w[i] = (unsigned char)(i * 3 + 7);
+	ck_assert_int_eq(paella_model_write_buffer(m, wb, 0, w, WEIGHT_BYTES), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_model_buffer_address(m, io, &a_io), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_model_buffer_address(m, io, &a_io2), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_model_buffer_address(m, wb, &a_w), PAELLA_STATUS_OK);
+	ck_assert_uint_ne(a_io, 0);
+	ck_assert_uint_eq(a_io, a_io2);
+	ck_assert_int_eq(paella_model_buffer_address(m, 7, &a_io2),
+			 PAELLA_STATUS_INVALID_ARGUMENT);
+
+	before = fake_launches();
+	ck_assert_msg(paella_model_capture_begin(m) == PAELLA_STATUS_OK, "%s",
+		      paella_last_error());
+	ck_assert_int_eq(paella_model_add_copy(m, PAELLA_COPY_INPUT, io, 0, 0, IO_BYTES),
+			 PAELLA_STATUS_OK);
+	{
+		/* io += 1; io += w[8..]; io[16..] += 1 (uninstrumented, at an
+		 * offset into the job buffer). */
+		void *inc_args[2] = { &a_io, &n };
+		void *add_args[3] = { &a_io, &a_src, &n };
+		void *raw_args[2] = { &a_tail, &tail };
+
+		a_src = a_w + 8;
+		a_tail = a_io + 16;
+		ck_assert_int_eq(paella_launch_kernel(&stub_inc, grid1, block1, inc_args, 0,
+						      NULL, 2), 0);
+		ck_assert_int_eq(paella_launch_kernel_ptsz(&stub_add, grid1, block1, add_args, 0,
+							   NULL, 3), 0);
+		ck_assert_int_eq(paella_launch_kernel(&stub_raw, grid1, block1, raw_args, 0,
+						      NULL, 2), 0);
+	}
+	ck_assert_int_eq(paella_model_add_copy(m, PAELLA_COPY_OUTPUT, io, 0, 0, IO_BYTES),
+			 PAELLA_STATUS_OK);
+	ck_assert_msg(paella_model_capture_end(m) == PAELLA_STATUS_OK, "%s", paella_last_error());
+	/* Recorded, not run: the placeholder is untouched. */
+	ck_assert_uint_eq(fake_launches(), before);
+	ck_assert_int_eq(memcmp((void *)(uintptr_t)a_io, zero, IO_BYTES), 0);
+
+	ck_assert_msg(paella_model_finalize(m, 2) == PAELLA_STATUS_OK, "%s", paella_last_error());
+	ck_assert_int_eq(paella_model_estimate_ns(m, &est), PAELLA_STATUS_OK);
+	ck_assert_uint_eq(est, 3 * 10000);
+	ck_assert_int_eq(paella_model_buffer_address(m, io, &a_io2),
+			 PAELLA_STATUS_INVALID_ARGUMENT);
+	before = fake_launches();
+	submit(m, &r[0], 1);
+	submit(m, &r[1], 100);
+	for (unsigned j = 0; j < 2; j++) {
+		ck_assert_int_eq(paella_job_wait(r[j].job, -1), PAELLA_STATUS_OK);
+		for (unsigned i = 0; i < IO_BYTES; i++)
+			ck_assert_uint_eq(r[j].out[i],
+					  (unsigned char)(r[j].in[i] + 1 + w[i + 8] + (i >= 16)));
+		paella_job_release(r[j].job);
+	}
+	ck_assert_uint_eq(fake_launches() - before, 2 * 3);
+	paella_runtime_destroy(rt);
+}
+END_TEST
+
+static void *
+end_elsewhere(void *m)
+{
+	return (void *)(uintptr_t)paella_model_capture_end(m);
+}
+
+START_TEST(capture_errors)
+{
+	struct paella_runtime *rt;
+	struct paella_module *mod;
+	struct paella_model *m, *other;
+	struct paella_kernel_step s;
+	struct paella_arg args[2];
+	unsigned io;
+	uint64_t a_io, est;
+	int n = IO_BYTES;
+	void *inc_args[2] = { &a_io, &n };
+	pthread_t t;
+	void *ret;
+
+	/* The driver must give argument sizes. */
+	use_fake();
+	unsetenv("FAKE_CUDA_PARAM_INFO");
+	rt = cuda_runtime(PAELLA_DISPATCH_MANUAL);
+	ck_assert_int_eq(paella_model_create(rt, "m", &m), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_model_capture_begin(m), PAELLA_STATUS_UNSUPPORTED);
+	ck_assert_msg(strstr(paella_last_error(), "cuFuncGetParamInfo") != NULL, "%s",
+		      paella_last_error());
+	ck_assert_int_eq(paella_model_capture_end(m), PAELLA_STATUS_INVALID_ARGUMENT);
+	paella_runtime_destroy(rt);
+
+	rt = capture_runtime(PAELLA_DISPATCH_MANUAL);
+	mod = load(rt, image, PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_model_create(rt, "m", &m), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_model_create(rt, "other", &other), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_model_add_buffer(m, PAELLA_BUFFER_JOB, IO_BYTES, &io),
+			 PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_model_buffer_address(m, io, &a_io), PAELLA_STATUS_OK);
+	/* One kernel before the capture, by the API. */
+	args[0] = paella_arg_buffer(io, 0);
+	args[1] = paella_arg_value(&n, sizeof(n));
+	memset(&s, 0, sizeof(s));
+	s.module = mod;
+	s.kernel = "inc";
+	s.grid = grid1;
+	s.block = block1;
+	s.args = args;
+	s.nargs = 2;
+	ck_assert_int_eq(paella_model_add_kernel(m, &s), PAELLA_STATUS_OK);
+
+	ck_assert_int_eq(paella_model_capture_end(m), PAELLA_STATUS_INVALID_ARGUMENT);
+	ck_assert_msg(strstr(paella_last_error(), "not being captured") != NULL, "%s",
+		      paella_last_error());
+	ck_assert_int_eq(paella_model_capture_begin(m), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_model_capture_begin(m), PAELLA_STATUS_BUSY);
+	ck_assert_int_eq(paella_model_capture_begin(other), PAELLA_STATUS_BUSY);
+	ck_assert_msg(strstr(paella_last_error(), "capturing model m") != NULL, "%s",
+		      paella_last_error());
+	ck_assert_int_eq(paella_model_finalize(m, 1), PAELLA_STATUS_BUSY);
+	ck_assert_int_eq(paella_model_destroy(m), PAELLA_STATUS_BUSY);
+	ck_assert_int_eq(paella_model_capture_end(other), PAELLA_STATUS_INVALID_ARGUMENT);
+	ck_assert_int_eq(pthread_create(&t, NULL, end_elsewhere, m), 0);
+	ck_assert_int_eq(pthread_join(t, &ret), 0);
+	ck_assert_int_eq((int)(uintptr_t)ret, PAELLA_STATUS_INVALID_ARGUMENT);
+
+	/* A good launch, then one of a function the CUDA runtime does not
+	 * know: the capture fails, and the later launch is refused. */
+	ck_assert_int_eq(paella_model_add_copy(m, PAELLA_COPY_INPUT, io, 0, 0, IO_BYTES),
+			 PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_launch_kernel(&stub_inc, grid1, block1, inc_args, 0, NULL, 2), 0);
+	ck_assert_int_eq(paella_launch_kernel(&n, grid1, block1, inc_args, 0, NULL, 2), 98);
+	ck_assert_int_eq(paella_launch_kernel(&stub_inc, grid1, block1, inc_args, 0, NULL, 2),
+			 901);
+	ck_assert_int_eq(paella_model_capture_end(m), PAELLA_STATUS_NOT_FOUND);
+	ck_assert_msg(strstr(paella_last_error(), "cudaGetFuncBySymbol") != NULL &&
+		      strstr(paella_last_error(), "dropped") != NULL, "%s", paella_last_error());
+	ck_assert_int_eq(paella_model_capture_end(m), PAELLA_STATUS_INVALID_ARGUMENT);
+
+	/* A launch whose parameter count is not the kernel's. */
+	ck_assert_int_eq(paella_model_capture_begin(m), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_launch_kernel(&stub_inc, grid1, block1, inc_args, 0, NULL, 1), 1);
+	ck_assert_int_eq(paella_model_capture_end(m), PAELLA_STATUS_INVALID_ARGUMENT);
+	ck_assert_msg(strstr(paella_last_error(), "has 3 parameters") != NULL, "%s",
+		      paella_last_error());
+
+	/* Nothing of the failed captures stayed: one kernel, no copies (an
+	 * input size of 0). */
+	ck_assert_int_eq(paella_model_finalize(m, 1), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_model_estimate_ns(m, &est), PAELLA_STATUS_OK);
+	ck_assert_uint_eq(est, 10000);
+	ck_assert_int_eq(paella_model_capture_begin(m), PAELLA_STATUS_INVALID_ARGUMENT);
+	{
+		struct paella_job_desc d;
+		struct paella_job *job;
+
+		memset(&d, 0, sizeof(d));
+		ck_assert_int_eq(paella_job_submit(m, &d, &job), PAELLA_STATUS_OK);
+		ck_assert_int_eq(paella_job_wait(job, -1), PAELLA_STATUS_OK);
+		paella_job_release(job);
+	}
+	paella_runtime_destroy(rt);
+}
+END_TEST
+
+START_TEST(capture_needs_cuda)
+{
+	struct paella_config c;
+	struct paella_runtime *rt = NULL;
+	struct paella_model *m;
+	unsigned io;
+	uint64_t a;
+
+	paella_config_init(&c);
+	c.backend = PAELLA_BACKEND_SIM;
+	c.dispatch_mode = PAELLA_DISPATCH_MANUAL;
+	ck_assert_int_eq(paella_runtime_create(&c, &rt), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_model_create(rt, "m", &m), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_model_add_buffer(m, PAELLA_BUFFER_JOB, 64, &io), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_model_buffer_address(m, io, &a), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_model_capture_begin(m), PAELLA_STATUS_UNSUPPORTED);
+	ck_assert_msg(strstr(paella_last_error(), "cuda backend") != NULL, "%s",
+		      paella_last_error());
+	paella_runtime_destroy(rt);
+}
+END_TEST
+
 static Suite *
 cuda_backend_suite(void)
 {
@@ -355,6 +608,9 @@ cuda_backend_suite(void)
 	tcase_add_test(tc, cuda_backend_bad_input);
 	tcase_add_test(tc, cuda_backend_launch_failure_loses_nothing);
 	tcase_add_test(tc, transparent_launch_adds_the_record);
+	tcase_add_loop_test(tc, capture_records_launches, 0, 2);
+	tcase_add_test(tc, capture_errors);
+	tcase_add_test(tc, capture_needs_cuda);
 	suite_add_tcase(s, tc);
 	return s;
 }

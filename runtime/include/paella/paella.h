@@ -507,6 +507,80 @@ paella_model_estimate_ns(const struct paella_model *model, uint64_t *ns);
 PAELLA_EXPORT enum paella_status
 paella_model_destroy(struct paella_model *model);
 
+/* ---- model capture -----------------------------------------------------
+ *
+ * A model can also be captured from the CUDA code that runs it, the way
+ * CUDA stream capture turns host code into a graph: between
+ * paella_model_capture_begin() and paella_model_capture_end(), every
+ * <<<>>> launch that the calling thread makes from code built with paella-cc
+ * (every paella_launch_kernel() call) is appended to the model as a kernel
+ * step, and does not run.  Declare the buffers first and pass the kernels
+ * the addresses paella_model_buffer_address() gives: a pointer-sized
+ * argument whose value falls inside a buffer's range [address, address +
+ * bytes) becomes that buffer plus an offset, so each job uses its own job
+ * buffers; every other argument is recorded by value, as it was at the
+ * launch.  paella_model_add_copy() and paella_model_add_kernel() may be
+ * called between the launches: steps keep the order they were made in.
+ *
+ * Only launches through paella-cc's rewrite are captured: cudaMemcpy, the
+ * CUDA libraries' kernels and launches of code built otherwise run as
+ * usual, and the stream a launch names is ignored (a model is one
+ * sequence).  Capture needs the cuda backend (the CUfunction comes from the
+ * program's CUDA runtime, cudaGetFuncBySymbol, which must run on the same
+ * device as the runtime) and a driver with cuFuncGetParamInfo (CUDA 12.4+)
+ * for the kernels' argument sizes.
+ */
+
+/**
+ * paella_model_buffer_address - the device address that stands for buffer
+ * @index of @model in captured launches.
+ *
+ * A model buffer's is its real address (fill it with
+ * paella_model_write_buffer()).  A job buffer has one in each job set, made
+ * only at finalize, so its capture address is a device allocation of its
+ * size, made at the first call and freed at paella_model_finalize(): being
+ * allocated, its range is no other memory's, so no other pointer is taken
+ * for it.  It is a placeholder: kernels launched while capturing do not run,
+ * and nothing should read or write it.  After finalize, a job buffer has
+ * none (PAELLA_STATUS_INVALID_ARGUMENT).
+ */
+PAELLA_EXPORT enum paella_status
+paella_model_buffer_address(struct paella_model *model, unsigned index,
+			    uint64_t *address);
+
+/**
+ * paella_model_capture_begin - from now until paella_model_capture_end(),
+ * the calling thread's paella_launch_kernel() and _ptsz() calls are
+ * recorded as kernel steps of @model and return cudaSuccess without
+ * running anything.
+ *
+ * A thread captures one model at a time, and a model is captured by one
+ * thread: PAELLA_STATUS_BUSY otherwise.  PAELLA_STATUS_UNSUPPORTED on the
+ * sim backend, where the driver lacks cuFuncGetParamInfo, or where the
+ * process has no CUDA runtime (cudaGetFuncBySymbol); a finalized model
+ * gives PAELLA_STATUS_INVALID_ARGUMENT.
+ */
+PAELLA_EXPORT enum paella_status
+paella_model_capture_begin(struct paella_model *model);
+
+/**
+ * paella_model_capture_end - ends the calling thread's capture of @model.
+ *
+ * A launch that cannot be recorded (a function the CUDA runtime does not
+ * know, a parameter count that does not match the kernel's, a block that
+ * does not fit) returns its cudaError_t and fails the capture; later
+ * launches return cudaErrorStreamCaptureInvalidated (901).  Then this
+ * returns the first failure's status, with its message in
+ * paella_last_error(), and the model is left as it was before
+ * paella_model_capture_begin(): nothing of the capture is kept.
+ * PAELLA_STATUS_INVALID_ARGUMENT when @model is not being captured, or
+ * when its capture began on another thread.  While capturing,
+ * paella_model_finalize() and paella_model_destroy() return
+ * PAELLA_STATUS_BUSY.
+ */
+PAELLA_EXPORT enum paella_status
+paella_model_capture_end(struct paella_model *model);
+
 /* ---- jobs --------------------------------------------------------------- */
 
 /* Called once per job, on the dispatcher's thread, when the job completed

@@ -1,0 +1,28 @@
+/*
+ * capture.h - model capture: while a thread captures a model, the launches
+ * of code built with paella-cc are recorded into it (capture.c) instead of
+ * run (transparent.c).  Private.
+ */
+#ifndef PAELLA_CAPTURE_H
+#define PAELLA_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "paella/paella.h"
+
+/* Whether the calling thread is capturing a model. */
+bool
+paella__capture_active(void);
+
+/* Records the launch into the calling thread's model; returns a
+ * cudaError_t as paella_launch_kernel() does (0: recorded). */
+int
+paella__capture_launch(const void *func, struct paella_dim3 grid, struct paella_dim3 block,
+		       void **args, size_t shmem, int nparams);
+
+/* The cudaError_t that stands for @status (transparent.c). */
+int
+paella__cudart_error(enum paella_status status);
+
+#endif /* PAELLA_CAPTURE_H */
