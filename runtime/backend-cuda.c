@@ -202,6 +202,32 @@ out:
 	return st;
 }
 
+
+/* The module's entry for @fn, made on first use; NULL when out of memory. */
+static struct cuda_kernel *
+module_kernel(struct cuda_module *m, CUfunction fn, const char *name)
+{
+	struct cuda_kernel *k;
+
+	pthread_mutex_lock(&m->lock);
+	for (k = m->kernels; k != NULL; k = k->next)
+		if (k->fn == fn)
+			break;
+	if (k == NULL && (k = calloc(1, sizeof(*k))) != NULL) {
+		k->fn = fn;
+		k->name = strdup(name);
+		if (k->name == NULL) {
+			free(k);
+			k = NULL;
+		} else {
+			k->next = m->kernels;
+			m->kernels = k;
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+	return k;
+}
+
 static enum paella_status
 cuda_kernel_get(struct paella__backend *b, void *module, const char *name,
 		struct paella__bkernel **out, struct paella__kernel_attrs *attrs)
@@ -230,18 +256,8 @@ cuda_kernel_get(struct paella__backend *b, void *module, const char *name,
 	if (st != PAELLA_STATUS_OK)
 		return st;
 
-	pthread_mutex_lock(&m->lock);
-	for (k = m->kernels; k != NULL; k = k->next)
-		if (k->fn == fn)
-			break;
-	if (k == NULL && (k = calloc(1, sizeof(*k))) != NULL) {
-		k->fn = fn;
-		k->name = strdup(name);
-		k->next = m->kernels;
-		m->kernels = k;
-	}
-	pthread_mutex_unlock(&m->lock);
-	if (k == NULL || k->name == NULL)
+	k = module_kernel(m, fn, name);
+	if (k == NULL)
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "kernel %s: out of memory", name);
 	*out = (struct paella__bkernel *)k;
 	return PAELLA_STATUS_OK;
@@ -306,18 +322,8 @@ cuda_kernel_wrap(struct paella__backend *b, void *module, void *function, const 
 		sizes[n++] = size;
 	}
 
-	pthread_mutex_lock(&m->lock);
-	for (k = m->kernels; k != NULL; k = k->next)
-		if (k->fn == fn)
-			break;
-	if (k == NULL && (k = calloc(1, sizeof(*k))) != NULL) {
-		k->fn = fn;
-		k->name = strdup(name);
-		k->next = m->kernels;
-		m->kernels = k;
-	}
-	pthread_mutex_unlock(&m->lock);
-	if (k == NULL || k->name == NULL)
+	k = module_kernel(m, fn, name);
+	if (k == NULL)
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "kernel %s: out of memory", name);
 	*out = (struct paella__bkernel *)k;
 	*nparams = n;
