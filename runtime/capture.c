@@ -39,7 +39,10 @@
 #define CUDART_ERROR_INVALID_VALUE 1
 #define CUDART_ERROR_CAPTURE_INVALIDATED 901
 
-typedef int (*get_func_by_symbol_fn)(void **fn, const void *symbol);
+/* cudart's prototype: cudaGetFuncBySymbol(cudaFunction_t *, const void *),
+ * and cudaFunction_t is the driver's CUfunction. */
+struct CUfunc_st;
+typedef int (*get_func_by_symbol_fn)(struct CUfunc_st **fn, const void *symbol);
 
 static _Thread_local struct paella_model *tls_model;
 
@@ -230,7 +233,7 @@ paella__capture_launch(const void *func, struct paella_dim3 grid, struct paella_
 	unsigned count = 0, launch = ++c->launches;
 	enum paella_status st;
 	Dl_info info;
-	void *fn = NULL;
+	struct CUfunc_st *fn = NULL;
 	int err;
 
 	if (c->status != PAELLA_STATUS_OK) {
