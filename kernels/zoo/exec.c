@@ -43,6 +43,9 @@ struct paella__zoo_instance {
 	void **ptrs;
 	struct paella__notify_record **recs;
 	unsigned nrecs;
+	/* While profiling: no completion write after each kernel, so that the
+	 * events between launches time the kernels alone. */
+	bool profiling;
 };
 
 /* ---- images ------------------------------------------------------------- */
@@ -353,7 +356,8 @@ launch_one(struct paella__zoo_instance *inst, CUstream stream, unsigned i)
 			     status, err);
 	if (rec != NULL) {
 		inst->recs[inst->nrecs++] = rec;
-		status = paella__notify_enqueue_completion(rec, stream);
+		if (!inst->profiling)
+			status = paella__notify_enqueue_completion(rec, stream);
 	}
 	return status;
 err:
@@ -429,7 +433,8 @@ paella__zoo_instance_spin(struct paella__zoo_instance *inst, CUstream stream,
 			     status, err);
 	if (rec != NULL) {
 		inst->recs[inst->nrecs++] = rec;
-		status = paella__notify_enqueue_completion(rec, stream);
+		if (!inst->profiling)
+			status = paella__notify_enqueue_completion(rec, stream);
 	}
 	return status;
 err:
@@ -457,13 +462,20 @@ paella__zoo_instance_profile(struct paella__zoo_instance *inst, CUstream stream,
 	if (status != PAELLA_STATUS_OK)
 		goto out;
 	PAELLA_CU_CHECK_GOTO(cu, cuEventRecord(ev[0], stream), status, out);
+	inst->profiling = true;
 	for (unsigned i = 0; i < n; i++) {
 		status = paella__zoo_instance_run_range(inst, stream, i, i + 1);
 		if (status != PAELLA_STATUS_OK)
-			goto out;
+			break;
 		PAELLA_CU_CHECK_GOTO(cu, cuEventRecord(ev[i + 1], stream), status, out);
 	}
-	status = paella__zoo_instance_wait(inst, stream);
+	inst->profiling = false;
+	/* The records are released after the stream is synchronized (their
+	 * kernels are then done even without a completion write). */
+	if (status == PAELLA_STATUS_OK)
+		status = paella__zoo_instance_wait(inst, stream);
+	else
+		paella__zoo_instance_wait(inst, stream);
 	if (status != PAELLA_STATUS_OK)
 		goto out;
 	for (unsigned i = 0; i < n; i++)

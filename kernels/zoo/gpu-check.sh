@@ -79,7 +79,7 @@ echo
 echo "== PyTorch (torch.log)"
 grep -E 'relative error|CUDA graph' "$out/torch.log"
 echo
-echo "== models (full log: models.log; CSV: models.csv; per kernel: kernels-profile.csv)"
+echo "== models (full log: models.log; CSV: models.csv; per kernel: kernels-profile.csv, kernels-profile-overhead.csv)"
 grep -E 'slowest|launch [0-9]+ \(|every launch' "$out/models.log" | head -n 40
-tail -n 16 "$out/models.log"
+tail -n 28 "$out/models.log"
 exit $rc

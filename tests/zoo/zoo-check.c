@@ -762,7 +762,29 @@ struct mresult {
 	double load_ms;
 	double inst_p50, inst_min, noinst_p50, noinst_min, gpu_sum;
 	double torch_eager, torch_graph;
+	/* Geometric mean over the model's launches of instrumented / plain
+	 * GPU time (and its log sum). */
+	double overhead_geo, overhead_logsum;
 };
+
+/* Rounds of per-launch profiling of each build. */
+#define PROFILE_ROUNDS 7
+
+static int
+cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median of @n floats; sorts them. */
+static float
+median_f(float *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_float);
+	return v[n / 2];
+}
 
 static int
 cmp_double(const void *a, const void *b)
@@ -879,7 +901,7 @@ cmd_models(const char *data, const char *images, const char *only, int reps,
 {
 	struct mresult rows[16] = { 0 };
 	struct paella__zoo_exec *inst_ex = NULL, *noinst_ex = NULL;
-	FILE *prof = NULL, *csv;
+	FILE *prof = NULL, *ovh = NULL, *csv;
 	unsigned n = 0, bad = 0;
 	char path[4096];
 
@@ -889,6 +911,16 @@ cmd_models(const char *data, const char *images, const char *only, int reps,
 		CHECK(paella__zoo_exec_create(cu, images, false, &noinst_ex));
 		if (profile_path != NULL && (prof = fopen(profile_path, "w")) != NULL)
 			fprintf(prof, "model,index,layer,kernel,grid,ms\n");
+		if (profile_path != NULL) {
+			/* The instrumentation's cost per launch, beside the profile. */
+			snprintf(path, sizeof(path), "%.*s-overhead.csv",
+				 (int)(strlen(profile_path) > 4 &&
+				       !strcmp(profile_path + strlen(profile_path) - 4, ".csv")
+					       ? strlen(profile_path) - 4 : strlen(profile_path)),
+				 profile_path);
+			if ((ovh = fopen(path, "w")) != NULL)
+				fprintf(ovh, "model,index,layer,kernel,grid,block,plain_ms,instrumented_ms,ratio\n");
+		}
 	}
 	for (unsigned m = 0; m < paella__zoo_model_count(); m++) {
 		const char *name = paella__zoo_model_at(m)->name;
@@ -949,7 +981,57 @@ cmd_models(const char *data, const char *images, const char *only, int reps,
 			CHECK(paella__zoo_instance_create(noinst_ex, plan, blob, &inst));
 			upload(paella__zoo_instance_input(inst), input, io.input->numel * 4);
 			latency(inst, reps, &r->noinst_p50, &r->noinst_min);
-			CHECK(paella__zoo_instance_profile(inst, stream, ms));
+			/* Every launch's GPU time, instrumented and not, alternating,
+			 * median of PROFILE_ROUNDS: the instrumentation's cost at the
+			 * shapes the models use (no completion writes in between). */
+			{
+				struct paella__zoo_instance *ii;
+				float *mi = xmalloc((size_t)PROFILE_ROUNDS * plan->nlaunches * sizeof(float));
+				float *mn = xmalloc((size_t)PROFILE_ROUNDS * plan->nlaunches * sizeof(float));
+				float *col = xmalloc(PROFILE_ROUNDS * sizeof(float));
+
+				CHECK(paella__zoo_instance_create(inst_ex, plan, blob, &ii));
+				upload(paella__zoo_instance_input(ii), input, io.input->numel * 4);
+				for (int k = 0; k < PROFILE_ROUNDS; k++) {
+					float *a = mn + (size_t)k * plan->nlaunches;
+					float *b = mi + (size_t)k * plan->nlaunches;
+
+					if (k & 1) {
+						CHECK(paella__zoo_instance_profile(ii, stream, b));
+						CHECK(paella__zoo_instance_profile(inst, stream, a));
+					} else {
+						CHECK(paella__zoo_instance_profile(inst, stream, a));
+						CHECK(paella__zoo_instance_profile(ii, stream, b));
+					}
+				}
+				paella__zoo_instance_destroy(ii);
+				r->overhead_logsum = 0.0;
+				for (unsigned i = 0; i < plan->nlaunches; i++) {
+					float plain, instr;
+
+					for (int k = 0; k < PROFILE_ROUNDS; k++)
+						col[k] = mn[(size_t)k * plan->nlaunches + i];
+					plain = median_f(col, PROFILE_ROUNDS);
+					for (int k = 0; k < PROFILE_ROUNDS; k++)
+						col[k] = mi[(size_t)k * plan->nlaunches + i];
+					instr = median_f(col, PROFILE_ROUNDS);
+					ms[i] = plain;
+					if (plain > 0.0f && instr > 0.0f)
+						r->overhead_logsum += log((double)instr / plain);
+					if (ovh != NULL) {
+						const struct paella__zoo_launch *l = &plan->launches[i];
+
+						fprintf(ovh, "%s,%u,%s,%s,%ux%ux%u,%ux%ux%u,%.5f,%.5f,%.4f\n",
+							name, i, l->layer, l->kernel, l->grid[0], l->grid[1],
+							l->grid[2], l->block[0], l->block[1], l->block[2],
+							plain, instr, plain > 0.0f ? instr / plain : 0.0);
+					}
+				}
+				r->overhead_geo = exp(r->overhead_logsum / plan->nlaunches);
+				free(mi);
+				free(mn);
+				free(col);
+			}
 			paella__zoo_instance_destroy(inst);
 			r->gpu_sum = 0.0;
 			for (unsigned i = 0; i < plan->nlaunches; i++) {
@@ -1008,6 +1090,8 @@ cmd_models(const char *data, const char *images, const char *only, int reps,
 	}
 	if (prof != NULL)
 		fclose(prof);
+	if (ovh != NULL)
+		fclose(ovh);
 	snprintf(path, sizeof(path), "%s/torch_latency.csv", data);
 	read_torch_csv(path, rows, n);
 
@@ -1056,11 +1140,29 @@ cmd_models(const char *data, const char *images, const char *only, int reps,
 			printf("%6s", "-");
 		printf("%s\n", r->ok ? "" : "  FAIL");
 	}
-	if (!on_cpu)
+	if (!on_cpu) {
+		double logsum = 0.0;
+		unsigned launches = 0;
+
 		printf("paella: instrumented kernels with launch records and completion writes; "
 		       "no-inst: the same kernels\nwithout the pass; gpu sum: the kernels' GPU "
 		       "times back to back; torch / graph: PyTorch eager\nand CUDA-graph (cuDNN, "
 		       "TF32 off); /graph: paella over graph (goal: at most 1.5x).\n");
+		printf("\ninstrumentation overhead at the models' shapes (each launch's GPU time, "
+		       "instrumented / plain,\nmedian of %d alternating rounds; geometric mean over "
+		       "the model's launches):\n", PROFILE_ROUNDS);
+		for (unsigned i = 0; i < n; i++) {
+			if (!rows[i].have || rows[i].overhead_geo <= 0.0)
+				continue;
+			printf("  %-14s %4u launches  %+6.2f%%\n", rows[i].model, rows[i].kernels,
+			       (rows[i].overhead_geo - 1.0) * 100.0);
+			logsum += rows[i].overhead_logsum;
+			launches += rows[i].kernels;
+		}
+		if (launches > 0)
+			printf("  %-14s %4u launches  %+6.2f%%\n", "all", launches,
+			       (exp(logsum / launches) - 1.0) * 100.0);
+	}
 	printf("%u passed, %u failed\n", n - bad, bad);
 	if (inst_ex != NULL)
 		paella__zoo_exec_destroy(inst_ex);
