@@ -331,28 +331,30 @@ paella__zoo_instance_storage(const struct paella__zoo_instance *inst, int storag
 	return inst->arena + inst->plan->storages[storage].offset;
 }
 
+/* Launches @f with @params (one slot free after its @nargs arguments for
+ * the launch record), taking a record when the build is instrumented and
+ * enqueueing its completion write unless the instance is being profiled. */
 static enum paella_status
-launch_one(struct paella__zoo_instance *inst, CUstream stream, unsigned i)
+launch_recorded(struct paella__zoo_instance *inst, CUstream stream, CUfunction f,
+		const uint32_t grid[3], const uint32_t block[3], uint32_t shmem,
+		void **params, unsigned nargs)
 {
 	const struct paella__cu *cu = inst->ex->cu;
-	const struct paella__zoo_launch *l = &inst->plan->launches[i];
-	void **p = inst->ptrs + (size_t)i * (PAELLA__ZOO_MAX_ARGS + 1);
 	struct paella__notify_record *rec = NULL;
 	enum paella_status status = PAELLA_STATUS_OK;
 
 	if (inst->nrecs >= inst->plan->nlaunches + 1)
 		PAELLA__BUG("launches enqueued twice without a wait");
 	if (inst->ex->instrumented) {
-		uint64_t nblocks = (uint64_t)l->grid[0] * l->grid[1] * l->grid[2];
+		uint64_t nblocks = (uint64_t)grid[0] * grid[1] * grid[2];
 
 		status = paella__notify_acquire(inst->ex->pool, nblocks, true, &rec);
 		if (status != PAELLA_STATUS_OK)
 			return status;
-		p[l->nargs] = (void *)paella__notify_kernel_param(rec);
+		params[nargs] = (void *)paella__notify_kernel_param(rec);
 	}
-	PAELLA_CU_CHECK_GOTO(cu, cuLaunchKernel(inst->fns[i], l->grid[0], l->grid[1], l->grid[2],
-						l->block[0], l->block[1], l->block[2], l->shmem,
-						stream, p, NULL),
+	PAELLA_CU_CHECK_GOTO(cu, cuLaunchKernel(f, grid[0], grid[1], grid[2], block[0], block[1],
+						block[2], shmem, stream, params, NULL),
 			     status, err);
 	if (rec != NULL) {
 		inst->recs[inst->nrecs++] = rec;
@@ -364,6 +366,15 @@ err:
 	if (rec != NULL)
 		paella__notify_cancel(rec);
 	return status;
+}
+
+static enum paella_status
+launch_one(struct paella__zoo_instance *inst, CUstream stream, unsigned i)
+{
+	const struct paella__zoo_launch *l = &inst->plan->launches[i];
+
+	return launch_recorded(inst, stream, inst->fns[i], l->grid, l->block, l->shmem,
+			       inst->ptrs + (size_t)i * (PAELLA__ZOO_MAX_ARGS + 1), l->nargs);
 }
 
 enum paella_status
@@ -411,36 +422,14 @@ paella__zoo_instance_spin(struct paella__zoo_instance *inst, CUstream stream,
 		.op = PAELLA__ZOO_OP_ADD, .image = PAELLA__ZOO_IMAGE_LINEAR,
 		.kernel = "spin_wait", .grid = { 1, 1, 1 }, .block = { 1, 1, 1 }, .nargs = 1,
 	};
-	struct paella__zoo_exec *ex = inst->ex;
-	const struct paella__cu *cu = ex->cu;
-	enum paella_status status;
-	struct paella__notify_record *rec = NULL;
 	void *params[2] = { &ns, NULL };
+	enum paella_status status;
 	CUfunction f;
 
-	status = resolve(ex, &spin, &f);
+	status = resolve(inst->ex, &spin, &f);
 	if (status != PAELLA_STATUS_OK)
 		return status;
-	if (inst->nrecs >= inst->plan->nlaunches + 1)
-		PAELLA__BUG("launches enqueued twice without a wait");
-	if (ex->instrumented) {
-		status = paella__notify_acquire(ex->pool, 1, true, &rec);
-		if (status != PAELLA_STATUS_OK)
-			return status;
-		params[1] = (void *)paella__notify_kernel_param(rec);
-	}
-	PAELLA_CU_CHECK_GOTO(cu, cuLaunchKernel(f, 1, 1, 1, 1, 1, 1, 0, stream, params, NULL),
-			     status, err);
-	if (rec != NULL) {
-		inst->recs[inst->nrecs++] = rec;
-		if (!inst->profiling)
-			status = paella__notify_enqueue_completion(rec, stream);
-	}
-	return status;
-err:
-	if (rec != NULL)
-		paella__notify_cancel(rec);
-	return status;
+	return launch_recorded(inst, stream, f, spin.grid, spin.block, 0, params, spin.nargs);
 }
 
 enum paella_status
