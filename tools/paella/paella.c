@@ -168,22 +168,24 @@ out:
 	return rc;
 }
 
-int
-main(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "batch", required_argument, NULL, 'b' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *cmd;
-	int batch = 1, c;
+static const struct option longopts[] = {
+	{ "batch", required_argument, NULL, 'b' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
 
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+/* Reads options up to the first operand ("+" in @optstring) or all of them;
+ * returns -1 to go on, or the exit status when an option ends the run. */
+static int
+parse_options(int argc, char **argv, const char *optstring, int *batch)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
-			batch = parse_batch(optarg);
+			*batch = parse_batch(optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -196,28 +198,25 @@ main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cmd;
+	int batch = 1, rc;
+
+	if ((rc = parse_options(argc, argv, "+h", &batch)) >= 0)
+		return rc;
 	if (optind >= argc) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
 	cmd = argv[optind++];
 	/* Options may follow the command too. */
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			batch = parse_batch(optarg);
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("paella %s\n", PAELLA_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
+	if ((rc = parse_options(argc, argv, "h", &batch)) >= 0)
+		return rc;
 	argv += optind;
 	argc -= optind;
 	if (strcmp(cmd, "models") == 0 && argc == 0)
