@@ -200,7 +200,7 @@ run_policy(const struct options *o, enum paella_policy policy, struct result *re
 {
 	static const unsigned blocks[NMODELS] = { 132, 528, 1056, 2112 };
 	static const struct paella_sim_kernel kernel = { "k", 32, 0, 10000 };
-	struct paella_sim_module desc = { PAELLA_ABI_VERSION, "paella-manifest 1\nK k 2\n",
+	struct paella_sim_module desc = { PAELLA_ABI_VERSION, "paella-manifest 2\nK k 2 sample\n",
 					  &kernel, 1 };
 	struct paella_config c;
 	struct paella_runtime *rt = NULL;

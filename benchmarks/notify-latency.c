@@ -13,13 +13,20 @@
  *                                       + one-way latency
  *
  * Signals compared, each on its own launches of the same probe:
- *   posts        the instrumented build's progress posts reach the grid size
- *                (no write-value enqueued, so the posts alone decide)
+ *   posts        the count-mode build's posts reach the grid size (no
+ *                write-value enqueued, so the posts alone decide)
+ *   count+wv     the count-mode build, posts or write-value, first seen
  *   write-value  cuStreamWriteValue32 after the kernel into host memory
  *                (uninstrumented build, completion-only record)
- *   paella       what the runtime uses: posts or write-value, first seen
+ *   wv-nobarrier the same with CU_STREAM_WRITE_VALUE_NO_MEMORY_BARRIER
+ *   paella       what the runtime uses by default: the sample-mode build
+ *                and its write-value
  *   query        cuStreamQuery polled in a loop
  *   event-sync   cuEventSynchronize in a second thread
+ * and one progress signal:
+ *   sample       a sample-mode report: the last sampled block's report seen,
+ *                against that block's own store (records planned with a
+ *                tiny wave so that the probe's grids report at all)
  *
  * Prints p50 and p99 per signal and grid; --csv writes the samples' summary.
  * Exit 77 when there is no GPU.
@@ -50,8 +57,24 @@ static CUdeviceptr done_d;
  * word is the reference; every word is checked once the launch is over. */
 #define STAGGER_NS 100ull
 
-enum signal { SIG_POSTS, SIG_WRITE_VALUE, SIG_PAELLA, SIG_QUERY, SIG_EVENT, SIG_COUNT };
-static const char *signal_names[] = {"posts", "write-value", "paella", "query", "event-sync"};
+enum signal {
+	SIG_POSTS,
+	SIG_COUNT_WV,
+	SIG_WRITE_VALUE,
+	SIG_WV_NOBARRIER,
+	SIG_PAELLA,
+	SIG_QUERY,
+	SIG_EVENT,
+	SIG_SAMPLE,
+	SIG_COUNT
+};
+static const char *signal_names[] = {"posts",  "count+wv", "write-value", "wv-nobarrier",
+				     "paella", "query",    "event-sync",  "sample"};
+
+/* The probe's three builds. */
+struct probes {
+	CUfunction sample, count, plain;
+};
 
 struct event_wait {
 	CUevent ev;
@@ -72,27 +95,56 @@ event_waiter(void *arg)
 /* One launch of the probe with one signal; returns signal seen - last store
  * seen, in microseconds. */
 static double
-measure_once(enum signal sig, CUfunction inst, CUfunction plain, unsigned nblocks,
+measure_once(enum signal sig, const struct probes *pr, unsigned nblocks,
 	     unsigned long long spin_ns, unsigned seq, struct paella__notify_pool *pool,
 	     CUcontext ctx)
 {
 	struct paella__notify_record *rec = NULL;
-	bool instrumented = sig == SIG_POSTS || sig == SIG_PAELLA;
+	enum paella__notify_mode mode = PAELLA__NOTIFY_NONE;
 	unsigned long long stagger_ns = STAGGER_NS;
 	void *params[5] = {&done_d, &seq, &spin_ns, &stagger_ns, NULL};
+	uint64_t wave = 0, sampled = 0;
+	CUfunction f = pr->plain;
 
+	if (sig == SIG_POSTS || sig == SIG_COUNT_WV) {
+		mode = PAELLA__NOTIFY_COUNT;
+		f = pr->count;
+	} else if (sig == SIG_PAELLA || sig == SIG_SAMPLE) {
+		mode = PAELLA__NOTIFY_SAMPLE;
+		f = pr->sample;
+		/* As the runtime would: a wave of 128-thread blocks; for the
+		 * progress signal a tiny one, so that blocks report. */
+		wave = sig == SIG_SAMPLE ? 4 : paella__notify_wave_blocks(cu, f, 128, 0);
+	}
 	if (sig != SIG_QUERY && sig != SIG_EVENT) {
-		if (paella__notify_acquire(pool, nblocks, instrumented, &rec) != PAELLA_STATUS_OK) {
+		if (paella__notify_acquire(pool, nblocks, mode, wave, &rec) != PAELLA_STATUS_OK) {
 			fprintf(stderr, "notify-latency: %s\n", paella__error_last());
 			exit(1);
 		}
-		if (instrumented)
+		if (mode != PAELLA__NOTIFY_NONE)
 			params[4] = (void *)paella__notify_kernel_param(rec);
 	}
-	CHECK(cuLaunchKernel(instrumented ? inst : plain, nblocks, 1, 1, 128, 1, 1, 0, stream,
-			     params, NULL));
-	if (sig == SIG_WRITE_VALUE || sig == SIG_PAELLA)
+	if (sig == SIG_SAMPLE) {
+		uint32_t tag = paella__notify_record_tag(rec);
+
+		sampled = paella__notify_sample_reports(nblocks, tag);
+		if (sampled == 0) {
+			paella__notify_cancel(rec);
+			return NAN;
+		}
+		/* The last sampled block: its report, against its own store. */
+		sampled = (sampled - 1) * (UINT64_C(1) << tag) + (UINT64_C(1) << tag);
+	}
+	CHECK(cuLaunchKernel(f, nblocks, 1, 1, 128, 1, 1, 0, stream, params, NULL));
+	if (sig == SIG_COUNT_WV || sig == SIG_WRITE_VALUE || sig == SIG_PAELLA || sig == SIG_SAMPLE)
 		paella__notify_enqueue_completion(rec, stream);
+	if (sig == SIG_WV_NOBARRIER) {
+		CHECK(cuStreamWriteValue32(stream, paella__notify_done_word_dev(rec),
+					   paella__notify_seq(rec),
+					   CU_STREAM_WRITE_VALUE_NO_MEMORY_BARRIER));
+	}
+	/* The reference: the last block's store, or the sampled block's. */
+	unsigned ref_block = sig == SIG_SAMPLE ? (unsigned)sampled - 1 : nblocks - 1;
 
 	struct event_wait w = {.ctx = ctx};
 	pthread_t th;
@@ -111,15 +163,20 @@ measure_once(enum signal sig, CUfunction inst, CUfunction plain, unsigned nblock
 			timed_out = true;
 			break;
 		}
-		if (t_ref == 0 && done_h[nblocks - 1] == seq)
+		if (t_ref == 0 && done_h[ref_block] == seq)
 			t_ref = bench_now_us();
 		if (t_sig == 0) {
 			bool got = false;
 			switch (sig) {
 			case SIG_POSTS:
+			case SIG_COUNT_WV:
 			case SIG_WRITE_VALUE:
+			case SIG_WV_NOBARRIER:
 			case SIG_PAELLA:
 				got = paella__notify_done(rec);
+				break;
+			case SIG_SAMPLE:
+				got = paella__notify_progress(rec) >= sampled;
 				break;
 			case SIG_QUERY:
 				got = cu->cuStreamQuery(stream) == CUDA_SUCCESS;
@@ -195,7 +252,7 @@ usage(FILE *f)
 		"cuEventSynchronize, each measured against the last block's own store to host\n"
 		"memory plus the one-way latency measured by a ping-pong in the same run.\n"
 		"\n"
-		"  --images DIR  where latency_probe.cubin and latency_probe.noinst.cubin are\n"
+		"  --images DIR  where latency_probe{,.count,.noinst}.cubin are\n"
 		"                (default: build/benchmarks)\n"
 		"  --runs N      launches per signal and grid (default 300, at least 50)\n"
 		"  --csv FILE    also write the summary as CSV\n");
@@ -246,10 +303,16 @@ main(int argc, char **argv)
 	CHECK(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
 
 	char path[4096];
-	CUmodule minst, mplain;
-	CUfunction inst, plain, pp;
+	CUmodule minst, mplain, mcount;
+	CUfunction pp;
+	struct probes pr;
 	snprintf(path, sizeof(path), "%s/latency_probe.cubin", images);
 	if (cu->cuModuleLoad(&minst, path) != CUDA_SUCCESS) {
+		fprintf(stderr, "notify-latency: cannot load %s (build first: ninja -C build)\n", path);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/latency_probe.count.cubin", images);
+	if (cu->cuModuleLoad(&mcount, path) != CUDA_SUCCESS) {
 		fprintf(stderr, "notify-latency: cannot load %s (build first: ninja -C build)\n", path);
 		return 1;
 	}
@@ -258,8 +321,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "notify-latency: cannot load %s (build first: ninja -C build)\n", path);
 		return 1;
 	}
-	CHECK(cuModuleGetFunction(&inst, minst, "latency_probe"));
-	CHECK(cuModuleGetFunction(&plain, mplain, "latency_probe"));
+	CHECK(cuModuleGetFunction(&pr.sample, minst, "latency_probe"));
+	CHECK(cuModuleGetFunction(&pr.count, mcount, "latency_probe"));
+	CHECK(cuModuleGetFunction(&pr.plain, mplain, "latency_probe"));
 	CHECK(cuModuleGetFunction(&pp, mplain, "ping_pong"));
 
 	void *done_mem;
@@ -298,10 +362,10 @@ main(int argc, char **argv)
 		for (int s = 0; s < SIG_COUNT; s++) {
 			fprintf(stderr, "[%s, %u blocks] ...\n", signal_names[s], grids[g]);
 			for (int i = 0; i < 5; i++) /* warm-up */
-				measure_once(s, inst, plain, grids[g], spin_ns, ++seq, pool, ctx);
+				measure_once(s, &pr, grids[g], spin_ns, ++seq, pool, ctx);
 			int n = 0, missed = 0;
 			for (int i = 0; i < runs; i++) {
-				double x = measure_once(s, inst, plain, grids[g], spin_ns, ++seq, pool, ctx);
+				double x = measure_once(s, &pr, grids[g], spin_ns, ++seq, pool, ctx);
 				if (isnan(x))
 					missed++;
 				else

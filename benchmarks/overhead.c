@@ -39,6 +39,10 @@ struct opts {
 	bool quick;
 };
 
+/* Which instrumented build: sample (<kernel>.cubin) or count
+ * (<kernel>.count.cubin). */
+static enum paella__notify_mode notify_mode = PAELLA__NOTIFY_SAMPLE;
+
 struct buf {
 	CUdeviceptr d[MAX_SETS];
 	size_t bytes;
@@ -188,6 +192,14 @@ free_case(struct bcase *c)
 			cu->cuMemFree(c->bufs[b].d[s]);
 }
 
+/* Blocks of @f at @c's shape that one wave holds: sets the sampling
+ * interval as the runtime's models do. */
+static uint64_t
+wave_blocks(const struct bcase *c, CUfunction f)
+{
+	return paella__notify_wave_blocks(cu, f, c->block[0] * c->block[1] * c->block[2], 0);
+}
+
 /* Runs both builds on set 0 from the same inputs (outputs poisoned first)
  * and compares every output buffer byte for byte. */
 static bool
@@ -211,7 +223,7 @@ outputs_identical(struct bcase *c, CUfunction base, CUfunction inst,
 		CHECK(cuCtxSynchronize());
 		struct paella__notify_record *rec;
 		if (paella__notify_acquire(pool, (uint64_t)c->grid[0] * c->grid[1] * c->grid[2],
-					   true, &rec) != PAELLA_STATUS_OK) {
+					   notify_mode, wave_blocks(c, inst), &rec) != PAELLA_STATUS_OK) {
 			fprintf(stderr, "overhead: %s\n", paella__error_last());
 			exit(1);
 		}
@@ -220,8 +232,10 @@ outputs_identical(struct bcase *c, CUfunction base, CUfunction inst,
 		CHECK(cuStreamSynchronize(stream));
 		while (!paella__notify_done(rec))
 			;
-		uint64_t counted = 0;
-		paella__notify_read_counters(rec, &counted, NULL);
+		/* Count mode: the device counters must hold the grid. */
+		uint64_t counted = (uint64_t)c->grid[0] * c->grid[1] * c->grid[2];
+		if (notify_mode == PAELLA__NOTIFY_COUNT)
+			paella__notify_read_counters(rec, &counted, NULL);
 		paella__notify_release(rec);
 		CHECK(cuMemcpyDtoH(h1, c->bufs[b].d[0], bytes));
 		same = memcmp(h0, h1, bytes) == 0 &&
@@ -242,6 +256,7 @@ run_case(struct bcase *c, CUmodule mbase, CUmodule minst, struct paella__notify_
 	CHECK(cuModuleGetFunction(&fb, mbase, c->func));
 	CHECK(cuModuleGetFunction(&fi, minst, c->func));
 	uint64_t nblocks = (uint64_t)c->grid[0] * c->grid[1] * c->grid[2];
+	uint64_t wave = wave_blocks(c, fi);
 
 	double *tb = calloc(runs, sizeof(double)), *ti = calloc(runs, sizeof(double));
 	double *ratio = calloc(runs, sizeof(double));
@@ -259,7 +274,8 @@ run_case(struct bcase *c, CUmodule mbase, CUmodule minst, struct paella__notify_
 	while (done < runs) {
 		int n = runs - done < ROUND ? runs - done : ROUND;
 		for (int i = 0; i < n; i++)
-			if (paella__notify_acquire(pool, nblocks, true, &recs[i]) != PAELLA_STATUS_OK) {
+			if (paella__notify_acquire(pool, nblocks, notify_mode, wave, &recs[i]) !=
+			    PAELLA_STATUS_OK) {
 				fprintf(stderr, "overhead: %s\n", paella__error_last());
 				exit(1);
 			}
@@ -313,6 +329,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"usage: overhead [--images DIR] [--runs N] [--csv FILE] [--only SUBSTR] [--quick]\n"
+		"                [--notify sample|count]\n"
 		"\n"
 		"Times each kernel built with and without paella-instrument, side by side,\n"
 		"and prints the ratio (instrumented / plain) per case and their geometric mean.\n"
@@ -323,7 +340,9 @@ usage(FILE *f)
 		"  --csv FILE     also write the rows as CSV\n"
 		"  --only SUBSTR  run only the cases whose label contains SUBSTR\n"
 		"  --spin-dir DIR where spin.noinst.cubin is (default: build/benchmarks)\n"
-		"  --quick        fewer sizes (for a smoke test)\n");
+		"  --quick        fewer sizes (for a smoke test)\n"
+		"  --notify MODE  the instrumented build: sample (default, <kernel>.cubin) or\n"
+		"                 count (<kernel>.count.cubin)\n");
 }
 
 static void
@@ -396,6 +415,7 @@ main(int argc, char **argv)
 		{"runs", required_argument, NULL, 'r'},   {"only", required_argument, NULL, 'o'},
 		{"quick", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
 		{"spin-dir", required_argument, NULL, 's'},
+		{"notify", required_argument, NULL, 'n'},
 		{NULL, 0, NULL, 0}};
 	int ch;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -405,6 +425,17 @@ main(int argc, char **argv)
 		case 'o': o.only = optarg; break;
 		case 'q': o.quick = true; break;
 		case 's': o.spin_dir = optarg; break;
+		case 'n':
+			if (strcmp(optarg, "sample") == 0) {
+				notify_mode = PAELLA__NOTIFY_SAMPLE;
+			} else if (strcmp(optarg, "count") == 0) {
+				notify_mode = PAELLA__NOTIFY_COUNT;
+			} else {
+				fprintf(stderr, "overhead: --notify is sample or count (got '%s')\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'r':
 			o.runs = atoi(optarg);
 			if (o.runs < 30) {
@@ -475,7 +506,10 @@ main(int argc, char **argv)
 		char base_name[64];
 		snprintf(base_name, sizeof(base_name), "%s.noinst", c->image);
 		CUmodule mbase = load_image(o.images, base_name);
-		CUmodule minst = load_image(o.images, c->image);
+		char inst_name[64];
+		snprintf(inst_name, sizeof(inst_name), "%s%s", c->image,
+			 notify_mode == PAELLA__NOTIFY_COUNT ? ".count" : "");
+		CUmodule minst = load_image(o.images, inst_name);
 		run_case(c, mbase, minst, pool, o.runs, &res[nres++]);
 		cu->cuModuleUnload(mbase);
 		cu->cuModuleUnload(minst);
@@ -508,7 +542,8 @@ main(int argc, char **argv)
 		all_same &= r->identical;
 	}
 	double geo = nres ? exp(logsum / nres) : 1.0;
-	printf("\ngeometric mean ratio over %d cases: %.4f (%+.2f%%)\n", nres, geo, (geo - 1) * 100);
+	printf("\ngeometric mean ratio over %d cases (%s mode): %.4f (%+.2f%%)\n", nres,
+	       notify_mode == PAELLA__NOTIFY_COUNT ? "count" : "sample", geo, (geo - 1) * 100);
 	if (csv)
 		fclose(csv);
 	paella__notify_pool_destroy(pool);

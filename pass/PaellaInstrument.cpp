@@ -88,6 +88,19 @@ static cl::opt<std::string>
                     "this regex uninstrumented"),
            cl::Hidden, cl::init(""));
 
+enum class NotifyMode { Sample, Count };
+
+static cl::opt<NotifyMode> ClNotify(
+    "paella-notify",
+    cl::desc("What a block does at exit"),
+    cl::values(clEnumValN(NotifyMode::Sample, "sample",
+                          "no barrier, no atomic: thread 0 of every 2^k-th "
+                          "block stores its id to host memory (default)"),
+               clEnumValN(NotifyMode::Count, "count",
+                          "every block waits at an exit barrier and counts "
+                          "itself on a sharded device counter")),
+    cl::Hidden, cl::init(NotifyMode::Sample));
+
 enum class ExitBarrier { Full, Handshake };
 
 static cl::opt<ExitBarrier> ClExitBarrier(
@@ -122,8 +135,14 @@ struct KernelEntry {
   std::string Name;
   unsigned OriginalParams;
   bool Instrumented;
-  std::string Reason;
+  std::string Reason; // why not instrumented
+  std::string Mode;   // how it reports, when instrumented
 };
+
+const char *notifyModeName() {
+  return ClNotify == NotifyMode::Sample ? PAELLA_NOTIFY_SAMPLE_NAME
+                                        : PAELLA_NOTIFY_COUNT_NAME;
+}
 
 
 void remark(Function &F, StringRef Name, const Twine &Msg, bool Missed) {
@@ -191,6 +210,8 @@ private:
   std::string whyUnsafe(Function &F);
   Function *addRecordParameter(Function &F);
   void insertExitEpilogue(Function &F, Value *Record);
+  void insertSampleEpilogue(Function &F, Value *Record, BasicBlock *Exit);
+  void insertCountEpilogue(Function &F, Value *Record, BasicBlock *Exit);
   bool emitAbiGlobals();
 };
 
@@ -262,7 +283,7 @@ std::string DeviceInstrumenter::whyUnsafe(Function &Kernel) {
         StringRef Asm = IA->getAsmString();
         if (Asm.contains("%envreg"))
           return "grid-sync";
-        if (asmUsesExitBarrier(Asm))
+        if (ClNotify == NotifyMode::Count && asmUsesExitBarrier(Asm))
           return "exit-barrier-in-use";
         continue;
       }
@@ -277,7 +298,8 @@ std::string DeviceInstrumenter::whyUnsafe(Function &Kernel) {
         return N.starts_with("cudaCG") ? "grid-sync" : "device-launch";
       if (N.starts_with("llvm.nvvm.read.ptx.sreg.envreg"))
         return "grid-sync";
-      if (N.starts_with("llvm.nvvm.barrier.cta.") &&
+      if (ClNotify == NotifyMode::Count &&
+          N.starts_with("llvm.nvvm.barrier.cta.") &&
           !N.starts_with("llvm.nvvm.barrier.cta.sync.aligned.all") &&
           CB->arg_size() > 0) {
         auto *Id = dyn_cast<ConstantInt>(CB->getArgOperand(0));
@@ -359,6 +381,86 @@ void DeviceInstrumenter::insertExitEpilogue(Function &F, Value *Record) {
   }
   NumReturnsMerged += Returns.size();
 
+  if (ClNotify == NotifyMode::Sample)
+    insertSampleEpilogue(F, Record, Exit);
+  else
+    insertCountEpilogue(F, Record, Exit);
+}
+
+// The sampled report: no barrier and no atomic, so a block lives no longer
+// than it did, and only one block in 2^k touches memory at all.  The record
+// parameter carries k in its low PAELLA_RECORD_TAG_BITS bits, so that the
+// other blocks decide without a load.  A sampled block that is not in the
+// grid's last PAELLA_SAMPLE_TAIL_INTERVALS intervals stores its id + 1 to
+// host memory: a high-water mark of the blocks done (thread 0's, as a hint:
+// the exact completion comes from the stream).
+//
+//   thread (0,0,0):
+//     k = record & TAG_MASK;  b = linear block id;  n = blocks in the grid
+//     if ((b & (2^k - 1)) == 2^k - 1 && b + TAIL * 2^k < n):
+//       store atomic b+1 -> (record - k)->host_counts[0]       (sys scope)
+//
+// Block ids are 32-bit: the runtime refuses grids of 2^32 blocks or more;
+// the tail test is done in 64 bits so that it cannot wrap.
+void DeviceInstrumenter::insertSampleEpilogue(Function &F, Value *Record,
+                                              BasicBlock *Exit) {
+  Type *I32 = Type::getInt32Ty(Ctx);
+  Type *I64 = Type::getInt64Ty(Ctx);
+  IRBuilder<> B(Exit);
+  auto Sreg = [&](StringRef Name) { return readSpecialRegister(B, Name); };
+  BasicBlock *Check = BasicBlock::Create(Ctx, "paella.check", &F);
+  BasicBlock *Post = BasicBlock::Create(Ctx, "paella.post", &F);
+  BasicBlock *Done = BasicBlock::Create(Ctx, "paella.done", &F);
+
+  Value *Tx = Sreg("tid.x");
+  Value *Ty = Sreg("tid.y");
+  Value *Tz = Sreg("tid.z");
+  Value *Thread0 = B.CreateICmpEQ(B.CreateOr(Tx, B.CreateOr(Ty, Tz)), B.getInt32(0),
+                                  "paella.thread0");
+  B.CreateCondBr(Thread0, Check, Done);
+
+  B.SetInsertPoint(Check);
+  Value *Tag64 = B.CreateAnd(B.CreatePtrToInt(Record, I64),
+                             B.getInt64(PAELLA_RECORD_TAG_MASK), "paella.tag");
+  Value *Tag = B.CreateTrunc(Tag64, I32);
+  Value *Cx = Sreg("ctaid.x");
+  Value *Cy = Sreg("ctaid.y");
+  Value *Cz = Sreg("ctaid.z");
+  Value *Gx = Sreg("nctaid.x");
+  Value *Gy = Sreg("nctaid.y");
+  Value *Gz = Sreg("nctaid.z");
+  Value *Block = B.CreateAdd(Cx, B.CreateMul(Gx, B.CreateAdd(Cy, B.CreateMul(Gy, Cz))),
+                             "paella.block");
+  Value *NBlocks = B.CreateMul(B.CreateMul(B.CreateZExt(Gx, I64), B.CreateZExt(Gy, I64)),
+                               B.CreateZExt(Gz, I64), "paella.nblocks");
+  Value *Mask = B.CreateSub(B.CreateShl(B.getInt32(1), Tag), B.getInt32(1),
+                            "paella.sample_mask");
+  Value *Sampled = B.CreateICmpEQ(B.CreateAnd(Block, Mask), Mask, "paella.sampled");
+  Value *Reach = B.CreateAdd(B.CreateZExt(Block, I64),
+                             B.CreateShl(B.getInt64(PAELLA_SAMPLE_TAIL_INTERVALS), Tag64));
+  Value *BeforeTail = B.CreateICmpULT(Reach, NBlocks, "paella.before_tail");
+  B.CreateCondBr(B.CreateAnd(Sampled, BeforeTail), Post, Done);
+
+  B.SetInsertPoint(Post);
+  Value *Base = B.CreateGEP(B.getInt8Ty(), Record, B.CreateNeg(Tag64),
+                            "paella.record.base");
+  Value *HostCountsP =
+      B.CreateConstInBoundsGEP1_32(B.getInt8Ty(), Base, PAELLA_RECORD_OFF_HOST_COUNTS);
+  LoadInst *HostCounts = B.CreateAlignedLoad(PointerType::get(Ctx, 1), HostCountsP,
+                                             Align(8), "paella.host_counts");
+  HostCounts->setMetadata(LLVMContext::MD_invariant_load, MDNode::get(Ctx, {}));
+  B.SetInsertPoint(Post);
+  StoreInst *St = B.CreateAlignedStore(B.CreateAdd(Block, B.getInt32(1)),
+                                       HostCounts, Align(4));
+  St->setAtomic(AtomicOrdering::Monotonic, SyncScope::System);
+  B.CreateBr(Done);
+
+  B.SetInsertPoint(Done);
+  B.CreateRetVoid();
+}
+
+void DeviceInstrumenter::insertCountEpilogue(Function &F, Value *Record,
+                                             BasicBlock *Exit) {
   Type *I32 = Type::getInt32Ty(Ctx);
   IRBuilder<> B(Exit);
   auto Sreg = [&](StringRef Name) { return readSpecialRegister(B, Name); };
@@ -541,9 +643,8 @@ bool DeviceInstrumenter::emitAbiGlobals() {
   std::string Text = PAELLA_MANIFEST_HEADER;
   for (const KernelEntry &E : Manifest) {
     Text += E.Instrumented ? "K " : "U ";
-    Text += E.Name + " " + utostr(E.OriginalParams);
-    if (!E.Instrumented)
-      Text += " " + E.Reason;
+    Text += E.Name + " " + utostr(E.OriginalParams) + " ";
+    Text += E.Instrumented ? E.Mode : E.Reason;
     Text += "\n";
   }
   Replace(PAELLA_MANIFEST_SYMBOL, ConstantDataArray::getString(Ctx, Text));
@@ -564,7 +665,11 @@ bool DeviceInstrumenter::run() {
   for (Function *F : Kernels) {
     std::string Name = F->getName().str();
     if (F->hasFnAttribute(InstrumentedAttr)) {
-      Manifest.push_back({Name, (unsigned)F->arg_size() - 1, true, ""});
+      // Instrumented by an earlier run, maybe in the other mode.
+      std::string Mode =
+          F->getFnAttribute(InstrumentedAttr).getValueAsString().str();
+      Manifest.push_back({Name, (unsigned)F->arg_size() - 1, true, "",
+                          Mode.empty() ? notifyModeName() : Mode});
       continue;
     }
     std::string Why;
@@ -583,17 +688,17 @@ bool DeviceInstrumenter::run() {
         ++NumKernelsSkipped;
         Changed = true;
       }
-      Manifest.push_back({Name, (unsigned)F->arg_size(), false, Why});
+      Manifest.push_back({Name, (unsigned)F->arg_size(), false, Why, ""});
       continue;
     }
 
     unsigned NParams = F->arg_size();
     Function *NewF = addRecordParameter(*F);
     insertExitEpilogue(*NewF, NewF->getArg(NParams));
-    NewF->addFnAttr(InstrumentedAttr);
+    NewF->addFnAttr(InstrumentedAttr, notifyModeName());
     remark(*NewF, "Instrumented", "kernel " + demangle(Name) + " instrumented",
            /*Missed=*/false);
-    Manifest.push_back({Name, NParams, true, ""});
+    Manifest.push_back({Name, NParams, true, "", notifyModeName()});
     ++NumKernelsInstrumented;
     Changed = true;
   }
@@ -647,8 +752,11 @@ bool rewriteHostLaunches(Module &M) {
       FunctionCallee Callee = M.getOrInsertFunction(Target, Ty);
 
       SmallVector<Value *, 10> Args(CB->args());
-      Args.push_back(ConstantInt::get(Type::getInt32Ty(M.getContext()),
-                                      countKernelParams(*CB, *Stub)));
+      // The device code of the same compilation reports in ClNotify's mode.
+      unsigned Count = countKernelParams(*CB, *Stub);
+      if (ClNotify == NotifyMode::Count)
+        Count |= PAELLA_LAUNCH_COUNT_MODE;
+      Args.push_back(ConstantInt::get(Type::getInt32Ty(M.getContext()), Count));
       IRBuilder<> B(CB);
       // In C++ with exceptions the launch may be an invoke, which ends its
       // block: the replacement must be an invoke to the same destinations.

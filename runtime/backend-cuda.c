@@ -437,7 +437,9 @@ launch_with_record(struct cuda *c, const struct paella__launch_desc *l, CUstream
 	enum paella_status st;
 
 	*rec_out = NULL;
-	st = paella__notify_acquire(c->pool, grid_blocks(l), l->instrumented, &rec);
+	st = paella__notify_acquire(c->pool, grid_blocks(l),
+				    paella__notify_mode_of(l->instrumented, l->counted),
+				    l->wave_blocks, &rec);
 	if (st != PAELLA_STATUS_OK)
 		return st;
 	if (l->instrumented)
@@ -562,7 +564,7 @@ cuda_copy(struct paella__backend *b, unsigned stream, enum paella__copy_dir dir,
 		PAELLA_CU_CHECK_GOTO(c->cu, cuMemcpyHtoDAsync(dptr, host, bytes, s), st, err);
 	else
 		PAELLA_CU_CHECK_GOTO(c->cu, cuMemcpyDtoHAsync(host, dptr, bytes, s), st, err);
-	st = paella__notify_acquire(c->pool, 1, false, &op->rec);
+	st = paella__notify_acquire(c->pool, 1, PAELLA__NOTIFY_NONE, 0, &op->rec);
 	if (st != PAELLA_STATUS_OK)
 		goto err_sync;
 	st = paella__notify_enqueue_completion(op->rec, s);

@@ -61,6 +61,7 @@ struct sim_op {
 
 	/* Kernels. */
 	bool instrumented;
+	bool counted;
 	struct paella__sm_usage block;
 	unsigned occupancy;
 	uint64_t block_ns;
@@ -451,7 +452,9 @@ static void
 op_complete(struct sim *s, struct sim_op *op)
 {
 	struct sim_stream *st = &s->streams[op->stream];
-	uint64_t latency = op->kind == OP_KERNEL && op->instrumented
+	/* Count mode: the last block's post; otherwise the write-value
+	 * after the kernel. */
+	uint64_t latency = op->kind == OP_KERNEL && op->counted
 				   ? PAELLA_SIM_PROGRESS_LATENCY_NS
 				   : PAELLA_SIM_COMPLETION_LATENCY_NS;
 
@@ -801,6 +804,7 @@ sim_launch(struct paella__backend *b, const struct paella__launch_desc *l,
 	op->kind = OP_KERNEL;
 	op->stream = l->stream;
 	op->instrumented = l->instrumented;
+	op->counted = l->instrumented && l->counted;
 	op->block = block_of(s, k, block_threads(l), l->dynamic_smem);
 	op->occupancy = paella__occupancy(&s->card->sm, &op->block);
 	op->block_ns = k->block_ns;

@@ -57,6 +57,11 @@ struct paella__launch_desc {
 	void **params;
 	unsigned nparams;
 	bool instrumented;
+	/* Instrumented in count mode rather than sample mode. */
+	bool counted;
+	/* Blocks of this kernel that one wave of the GPU holds (0: unknown):
+	 * sets a sample-mode launch's interval. */
+	uint64_t wave_blocks;
 };
 
 enum paella__copy_dir {

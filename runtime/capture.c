@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "capture.h"
+#include "paella/instrument-abi.h"
 #include "log.h"
 #include "model.h"
 #include "module.h"
@@ -234,8 +235,10 @@ paella__capture_launch(const void *func, struct paella_dim3 grid, struct paella_
 	enum paella_status st;
 	Dl_info info;
 	struct CUfunc_st *fn = NULL;
+	bool counted = (nparams & PAELLA_LAUNCH_COUNT_MODE) != 0;
 	int err;
 
+	nparams &= ~PAELLA_LAUNCH_COUNT_MODE;
 	if (c->status != PAELLA_STATUS_OK) {
 		paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
 			"model %s: launch %u not captured: an earlier launch failed the "
@@ -287,6 +290,7 @@ paella__capture_launch(const void *func, struct paella_dim3 grid, struct paella_
 		goto out;
 	}
 	k.instrumented = count == (unsigned)nparams + 1;
+	k.counted = k.instrumented && counted;
 	k.nparams = nparams;
 	for (int i = 0; i < nparams; i++) {
 		unsigned index;

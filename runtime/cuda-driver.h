@@ -85,6 +85,7 @@
 /* Functions the runtime can do without: NULL in the table when absent. */
 #define PAELLA__CU_OPTIONAL(X) \
 	X(cuFuncGetParamInfo, 12040) \
+	X(cuCtxGetDevice, 2000) \
 	X(cuStreamBeginCapture, 10010) \
 	X(cuStreamEndCapture, 10000) \
 	X(cuGraphInstantiateWithFlags, 11040) \

@@ -336,6 +336,8 @@ launch(struct paella__dispatcher *d, struct paella_job *job, uint64_t now)
 	desc.params = job->bufset->params[index];
 	desc.nparams = step->nargs;
 	desc.instrumented = step->kernel.instrumented;
+	desc.counted = step->kernel.counted;
+	desc.wave_blocks = step->wave_blocks;
 	st = d->bops->launch(d->b, &desc, &bop);
 	if (st != PAELLA_STATUS_OK) {
 		fail(d, job, st);

@@ -61,13 +61,16 @@ parse_line(char *line, unsigned lineno, const char *what,
 	if (n == 0)
 		return PAELLA_STATUS_NOT_FOUND; /* blank: skipped */
 	k = strcmp(f[0], "K") == 0;
-	if ((!k && strcmp(f[0], "U") != 0) || n < 3 || (k && n != 3) || (!k && n > 4) ||
-	    !parse_count(f[2], &e->nparams))
+	if ((!k && strcmp(f[0], "U") != 0) || n < 3 || (k && n != 4) || (!k && n > 4) ||
+	    !parse_count(f[2], &e->nparams) ||
+	    (k && strcmp(f[3], PAELLA_NOTIFY_SAMPLE_NAME) != 0 &&
+	     strcmp(f[3], PAELLA_NOTIFY_COUNT_NAME) != 0))
 		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
-			"%s: manifest line %u is not \"K <kernel> <params>\" or "
+			"%s: manifest line %u is not \"K <kernel> <params> sample|count\" or "
 			"\"U <kernel> <params> <reason>\": rebuild the module with paella-cc",
 			what, lineno);
 	e->instrumented = k;
+	e->counted = k && strcmp(f[3], PAELLA_NOTIFY_COUNT_NAME) == 0;
 	e->name = strdup(f[1]);
 	e->reason = strdup(!k && n == 4 ? f[3] : "");
 	if (e->name == NULL || e->reason == NULL) {
@@ -91,8 +94,9 @@ paella__manifest_parse(const char *text, size_t len, const char *what,
 	len = strnlen(text, len);
 	if (len < hlen || memcmp(text, PAELLA_MANIFEST_HEADER, hlen) != 0)
 		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
-			"%s: the manifest does not start with \"paella-manifest 1\": "
-			"rebuild the module with a matching paella-cc", what);
+			"%s: the manifest does not start with \"%.*s\": "
+			"rebuild the module with a matching paella-cc", what,
+			(int)hlen - 1, PAELLA_MANIFEST_HEADER);
 	copy = strndup(text + hlen, len - hlen);
 	if (copy == NULL)
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "%s: out of memory", what);

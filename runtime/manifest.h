@@ -17,6 +17,9 @@
 struct paella__manifest_entry {
 	char *name;
 	bool instrumented;
+	/* Instrumented in count mode (exact per-block counts) rather than
+	 * sample mode (see paella/instrument-abi.h). */
+	bool counted;
 	/* Parameters as written, without the launch record. */
 	unsigned nparams;
 	/* Why it was left alone ("skip-attribute", ...); "" when instrumented. */

@@ -294,6 +294,7 @@ paella__model_add_kernel_ref(struct paella_model *m, const struct paella_kernel_
 	step.dynamic_smem = s->dynamic_smem_bytes;
 	step.blocks_per_sm = bps;
 	step.wave_per_block = 1.0 / ((double)bps * b->device.sm_count);
+	step.wave_blocks = (uint64_t)bps * b->device.sm_count;
 	st = bind_args(m, s, &step);
 	if (st != PAELLA_STATUS_OK)
 		goto err;
@@ -481,6 +482,8 @@ profile_kernels(struct paella_model *m)
 		desc.params = m->sets[0].params[i];
 		desc.nparams = step->nargs;
 		desc.instrumented = step->kernel.instrumented;
+		desc.counted = step->kernel.counted;
+		desc.wave_blocks = step->wave_blocks;
 		st = b->ops->profile(b, &desc, &ns);
 		if (st != PAELLA_STATUS_OK)
 			return st;

@@ -49,6 +49,8 @@ struct paella__step {
 	unsigned blocks_per_sm;
 	/* 1 / (blocks that fill the GPU once): a block's share of a wave. */
 	double wave_per_block;
+	/* Blocks that fill the GPU once. */
+	uint64_t wave_blocks;
 	unsigned nargs;
 	struct paella__arg_binding *args;
 	unsigned char *values;

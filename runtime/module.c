@@ -336,6 +336,7 @@ paella__module_kernel(struct paella_module *module, const char *name,
 	if (st != PAELLA_STATUS_OK)
 		return st;
 	out->instrumented = e != NULL && e->instrumented;
+	out->counted = e != NULL && e->counted;
 	out->nparams = e != NULL ? (int)e->nparams : -1;
 	return PAELLA_STATUS_OK;
 }

@@ -35,6 +35,8 @@ struct paella__kernel_ref {
 	struct paella__bkernel *bkernel;
 	struct paella__kernel_attrs attrs;
 	bool instrumented;
+	/* Instrumented in count mode (see paella/instrument-abi.h). */
+	bool counted;
 	/* Parameters as written; -1 when unknown (no manifest). */
 	int nparams;
 };

@@ -45,6 +45,36 @@ paella__notify_plan(uint64_t nblocks)
 	return cls;
 }
 
+uint32_t
+paella__notify_sample_tag(uint64_t nblocks, uint64_t wave_blocks)
+{
+	uint64_t tail, spread, interval;
+
+	if (nblocks < 1)
+		nblocks = 1;
+	if (wave_blocks < 1)
+		wave_blocks = PAELLA_NOTIFY_DEFAULT_WAVE_BLOCKS;
+	tail = paella__next_pow2_u64((wave_blocks + PAELLA_SAMPLE_TAIL_INTERVALS - 1) /
+				     PAELLA_SAMPLE_TAIL_INTERVALS);
+	spread = paella__floor_pow2_u64(nblocks / PAELLA_NOTIFY_SAMPLES_PER_GRID);
+	interval = tail > spread ? tail : spread;
+	if (interval > (UINT64_C(1) << 31))
+		interval = UINT64_C(1) << 31;
+	return paella__log2_u64(interval);
+}
+
+uint64_t
+paella__notify_sample_reports(uint64_t nblocks, uint32_t tag)
+{
+	uint64_t interval = UINT64_C(1) << tag;
+	uint64_t reach = (PAELLA_SAMPLE_TAIL_INTERVALS + 1) * interval;
+
+	/* Blocks j * I + I - 1 with j * I + I - 1 + TAIL * I < nblocks. */
+	if (nblocks < reach)
+		return 0;
+	return (nblocks - reach) / interval + 1;
+}
+
 uint64_t
 paella__notify_shard_blocks(uint64_t nblocks, uint32_t shards, uint32_t s)
 {
@@ -127,6 +157,23 @@ paella__notify_track_finish(struct paella__notify_track *t)
 
 /* ---- records on the device ------------------------------------------- */
 
+uint64_t
+paella__notify_wave_blocks(const struct paella__cu *cu, CUfunction f, unsigned threads,
+			   size_t smem)
+{
+	CUdevice dev;
+	int sms = 0, per_sm = 0;
+
+	if (cu->cuCtxGetDevice == NULL || cu->cuCtxGetDevice(&dev) != CUDA_SUCCESS ||
+	    cu->cuDeviceGetAttribute(&sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev) !=
+		    CUDA_SUCCESS ||
+	    cu->cuOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, f, (int)threads, smem) !=
+		    CUDA_SUCCESS ||
+	    sms <= 0 || per_sm <= 0)
+		return 0;
+	return (uint64_t)sms * (uint64_t)per_sm;
+}
+
 /* Host-mapped memory of one record: the posted counts (the ABI's
  * host_counts, uint32_t[PAELLA_MAX_SHARDS]) and then, on its own line, the
  * completion word. */
@@ -134,10 +181,13 @@ paella__notify_track_finish(struct paella__notify_track *t)
 #define HOST_DONE_OFFSET HOST_SLOTS_BYTES
 #define HOST_BYTES (HOST_SLOTS_BYTES + 128u)
 
-/* Free lists: one per (shard_shift, post_mask) pair, plus completion-only. */
+/* Free lists: one per (shard_shift, post_mask) pair of count mode, plus
+ * sample mode (its header does not change between launches), plus
+ * completion-only. */
 #define SHIFT_CLASSES 9u /* shard_shift 0..8: up to PAELLA_MAX_SHARDS */
 #define MASK_CLASSES 33u /* post_mask 2^0 - 1 .. 2^32 - 1 */
-#define NCLASSES (SHIFT_CLASSES * MASK_CLASSES + 1u)
+#define NCLASSES (SHIFT_CLASSES * MASK_CLASSES + 2u)
+#define CLASS_SAMPLE (NCLASSES - 2u)
 #define CLASS_UNINSTRUMENTED (NCLASSES - 1u)
 
 struct paella__notify_record {
@@ -147,12 +197,15 @@ struct paella__notify_record {
 	/* Every record of the pool, for destruction. */
 	struct paella__notify_record *next_all;
 
-	bool instrumented;
+	enum paella__notify_mode mode;
 	struct paella__notify_class cls;
 	unsigned class_index;
 
 	/* Device address of the launch record; 0 when completion-only. */
 	CUdeviceptr dev;
+	/* The kernel's argument: dev, plus the tag in sample mode. */
+	CUdeviceptr param;
+	uint32_t tag;
 	/* cuMemHostAlloc'd, HOST_BYTES. */
 	void *host;
 	volatile uint32_t *slots;
@@ -179,10 +232,12 @@ struct paella__notify_pool {
 };
 
 static unsigned
-class_index(bool instrumented, struct paella__notify_class cls)
+class_index(enum paella__notify_mode mode, struct paella__notify_class cls)
 {
-	if (!instrumented)
+	if (mode == PAELLA__NOTIFY_NONE)
 		return CLASS_UNINSTRUMENTED;
+	if (mode == PAELLA__NOTIFY_SAMPLE)
+		return CLASS_SAMPLE;
 	/* post_mask + 1 is a power of two; its log is the mask's bit count. */
 	return cls.shard_shift * MASK_CLASSES +
 	       (unsigned)__builtin_popcount(cls.post_mask);
@@ -249,7 +304,7 @@ paella__notify_pool_records(struct paella__notify_pool *pool)
 }
 
 static enum paella_status
-record_create(struct paella__notify_pool *pool, bool instrumented,
+record_create(struct paella__notify_pool *pool, enum paella__notify_mode mode,
 	      struct paella__notify_class cls,
 	      struct paella__notify_record **out)
 {
@@ -264,9 +319,9 @@ record_create(struct paella__notify_pool *pool, bool instrumented,
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY,
 					 "launch record: out of memory");
 	rec->pool = pool;
-	rec->instrumented = instrumented;
-	rec->cls = instrumented ? cls : (struct paella__notify_class){ 0, 0 };
-	rec->class_index = class_index(instrumented, cls);
+	rec->mode = mode;
+	rec->cls = mode == PAELLA__NOTIFY_COUNT ? cls : (struct paella__notify_class){ 0, 0 };
+	rec->class_index = class_index(mode, cls);
 
 	/* Portable: the dispatcher may poll from a thread with no context. */
 	PAELLA_CU_CHECK_GOTO(cu, cuMemHostAlloc(&rec->host, HOST_BYTES,
@@ -279,8 +334,8 @@ record_create(struct paella__notify_pool *pool, bool instrumented,
 	rec->done_word = (volatile uint32_t *)((char *)rec->host + HOST_DONE_OFFSET);
 	rec->done_word_dev = host_dev + HOST_DONE_OFFSET;
 
-	if (instrumented) {
-		uint32_t shards = paella__notify_class_shards(cls);
+	if (mode != PAELLA__NOTIFY_NONE) {
+		uint32_t shards = paella__notify_class_shards(rec->cls);
 		unsigned char header[PAELLA_RECORD_HEADER_BYTES] = { 0 };
 		uint32_t shard_mask = shards - 1;
 		uint64_t host_counts = (uint64_t)host_dev;
@@ -291,18 +346,27 @@ record_create(struct paella__notify_pool *pool, bool instrumented,
 		PAELLA_CU_CHECK_GOTO(cu, cuMemsetD32(rec->dev, 0, PAELLA_RECORD_BYTES / 4),
 				     status, err);
 		memcpy(header + PAELLA_RECORD_OFF_SHARD_MASK, &shard_mask, 4);
-		memcpy(header + PAELLA_RECORD_OFF_SHARD_SHIFT, &cls.shard_shift, 4);
-		memcpy(header + PAELLA_RECORD_OFF_POST_MASK, &cls.post_mask, 4);
+		memcpy(header + PAELLA_RECORD_OFF_SHARD_SHIFT, &rec->cls.shard_shift, 4);
+		memcpy(header + PAELLA_RECORD_OFF_POST_MASK, &rec->cls.post_mask, 4);
 		memcpy(header + PAELLA_RECORD_OFF_HOST_COUNTS, &host_counts, 8);
 		PAELLA_CU_CHECK_GOTO(cu, cuMemcpyHtoD(rec->dev, header, sizeof(header)),
 				     status, err);
+		/* The tag lives in the address's low bits. */
+		if ((rec->dev & (PAELLA_RECORD_ALIGN - 1)) != 0) {
+			status = paella__error_set(PAELLA_STATUS_INTERNAL,
+				"launch record at %#llx is not %u-byte aligned",
+				(unsigned long long)rec->dev, PAELLA_RECORD_ALIGN);
+			goto err;
+		}
 		paella__notify_track_init(&rec->track, shards);
 	} else {
 		paella__notify_track_init(&rec->track, 1);
 	}
 
 	paella__log_debug("launch record %p: %s, %u shards, post mask %#x",
-			  (void *)rec, instrumented ? "instrumented" : "completion only",
+			  (void *)rec,
+			  mode == PAELLA__NOTIFY_COUNT ? "count" :
+			  mode == PAELLA__NOTIFY_SAMPLE ? "sample" : "completion only",
 			  rec->track.shards, rec->cls.post_mask);
 	*out = rec;
 	return PAELLA_STATUS_OK;
@@ -314,7 +378,8 @@ err:
 
 enum paella_status
 paella__notify_acquire(struct paella__notify_pool *pool, uint64_t nblocks,
-		       bool instrumented, struct paella__notify_record **out)
+		       enum paella__notify_mode mode, uint64_t wave_blocks,
+		       struct paella__notify_record **out)
 {
 	struct paella__notify_class cls = { 0, 0 };
 	struct paella__notify_record *rec;
@@ -327,9 +392,9 @@ paella__notify_acquire(struct paella__notify_pool *pool, uint64_t nblocks,
 			"a launch of %llu blocks: grids of 1 to %llu blocks are supported",
 			(unsigned long long)nblocks,
 			(unsigned long long)PAELLA_NOTIFY_MAX_BLOCKS);
-	if (instrumented)
+	if (mode == PAELLA__NOTIFY_COUNT)
 		cls = paella__notify_plan(nblocks);
-	idx = class_index(instrumented, cls);
+	idx = class_index(mode, cls);
 
 	pthread_mutex_lock(&pool->lock);
 	rec = pool->free[idx];
@@ -342,7 +407,7 @@ paella__notify_acquire(struct paella__notify_pool *pool, uint64_t nblocks,
 
 	if (rec == NULL) {
 		/* Made outside the lock: driver calls take microseconds. */
-		status = record_create(pool, instrumented, cls, &rec);
+		status = record_create(pool, mode, cls, &rec);
 		if (status != PAELLA_STATUS_OK)
 			return status;
 		pthread_mutex_lock(&pool->lock);
@@ -357,11 +422,19 @@ paella__notify_acquire(struct paella__notify_pool *pool, uint64_t nblocks,
 	rec->done = false;
 	rec->seq++;
 	rec->nblocks = nblocks;
-	paella__notify_track_start(&rec->track, instrumented ? nblocks : 0);
+	rec->tag = 0;
+	rec->param = rec->dev;
+	paella__notify_track_start(&rec->track, mode == PAELLA__NOTIFY_COUNT ? nblocks : 0);
 	/* Plain stores: the kernel, not yet launched, only ever writes these,
 	 * and cuLaunchKernel orders our stores before its launch. */
-	for (uint32_t s = 0; s < rec->track.shards; s++)
-		rec->slots[s] = rec->track.base[s];
+	if (mode == PAELLA__NOTIFY_SAMPLE) {
+		rec->tag = paella__notify_sample_tag(nblocks, wave_blocks);
+		rec->param = rec->dev + rec->tag;
+		rec->slots[0] = 0;
+	} else {
+		for (uint32_t s = 0; s < rec->track.shards; s++)
+			rec->slots[s] = rec->track.base[s];
+	}
 	*out = rec;
 	return PAELLA_STATUS_OK;
 }
@@ -369,7 +442,7 @@ paella__notify_acquire(struct paella__notify_pool *pool, uint64_t nblocks,
 const CUdeviceptr *
 paella__notify_kernel_param(const struct paella__notify_record *rec)
 {
-	return &rec->dev;
+	return &rec->param;
 }
 
 enum paella_status
@@ -396,11 +469,19 @@ paella__notify_poll(struct paella__notify_record *rec, uint64_t *progress)
 
 		/* Signed distance: a late write of an earlier launch of this
 		 * record carries a smaller number. */
-		if ((int32_t)(word - rec->seq) >= 0)
+		if ((int32_t)(word - rec->seq) >= 0) {
 			rec->done = true;
-		else if (rec->instrumented &&
-			 paella__notify_track_update(&rec->track, rec->slots) == rec->nblocks)
-			rec->done = true;
+		} else if (rec->mode == PAELLA__NOTIFY_COUNT) {
+			if (paella__notify_track_update(&rec->track, rec->slots) == rec->nblocks)
+				rec->done = true;
+		} else if (rec->mode == PAELLA__NOTIFY_SAMPLE) {
+			/* A high-water mark; below the grid by construction
+			 * (the tail never reports), checked all the same. */
+			uint32_t v = __atomic_load_n(&rec->slots[0], __ATOMIC_RELAXED);
+
+			if (v > rec->track.progress && v < rec->nblocks)
+				rec->track.progress = v;
+		}
 	}
 	if (progress != NULL) {
 		if (rec->done)
@@ -448,7 +529,37 @@ paella__notify_record_class(const struct paella__notify_record *rec)
 bool
 paella__notify_instrumented(const struct paella__notify_record *rec)
 {
-	return rec->instrumented;
+	return rec->mode != PAELLA__NOTIFY_NONE;
+}
+
+enum paella__notify_mode
+paella__notify_record_mode(const struct paella__notify_record *rec)
+{
+	return rec->mode;
+}
+
+CUdeviceptr
+paella__notify_done_word_dev(const struct paella__notify_record *rec)
+{
+	return rec->done_word_dev;
+}
+
+uint32_t
+paella__notify_seq(const struct paella__notify_record *rec)
+{
+	return rec->seq;
+}
+
+uint32_t
+paella__notify_sample_word(const struct paella__notify_record *rec)
+{
+	return __atomic_load_n(&rec->slots[0], __ATOMIC_RELAXED);
+}
+
+uint32_t
+paella__notify_record_tag(const struct paella__notify_record *rec)
+{
+	return rec->tag;
 }
 
 enum paella_status
@@ -464,9 +575,9 @@ paella__notify_read_counters(struct paella__notify_record *rec,
 
 	PAELLA__ASSERT(rec->in_use);
 	*total = 0;
-	if (!rec->instrumented)
+	if (rec->mode != PAELLA__NOTIFY_COUNT)
 		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
-					 "a completion-only record has no counters");
+					 "only a count-mode record has counters");
 	buf = malloc(words * sizeof(*buf));
 	if (buf == NULL)
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY,

@@ -8,7 +8,7 @@
  * of the class that paella__notify_plan() picks for its grid.
  *
  * A launch, from one thread:
- *	paella__notify_acquire(pool, nblocks, true, &rec);
+ *	paella__notify_acquire(pool, nblocks, PAELLA__NOTIFY_SAMPLE, wave, &rec);
  *	params[nparams] = (void *)paella__notify_kernel_param(rec);
  *	cu->cuLaunchKernel(..., params, NULL);
  *	paella__notify_enqueue_completion(rec, stream);
@@ -16,7 +16,7 @@
  *		p = paella__notify_progress(rec);
  *	paella__notify_release(rec);
  *
- * Counters are never reset on the device.  For each shard s a record keeps
+ * Count mode: counters are never reset on the device.  For each shard s a record keeps
  * base[s], the blocks shard s received in the record's earlier launches; a
  * post of value v in this launch means v - base[s] of its blocks finished
  * (uint32 arithmetic: wrap-around is harmless).
@@ -52,7 +52,49 @@
 /* Largest grid a record can count: block ids and counters are 32-bit. */
 #define PAELLA_NOTIFY_MAX_BLOCKS UINT32_MAX
 
+/* Sample mode: about how many reports a grid makes at most (between this
+ * and twice this many, fewer when its last wave is a large part of it). */
+#define PAELLA_NOTIFY_SAMPLES_PER_GRID 32u
+
+/* Sample mode: the wave taken for a launch whose wave is unknown (about a
+ * wave of 256-thread blocks on a 132-SM card). */
+#define PAELLA_NOTIFY_DEFAULT_WAVE_BLOCKS 1024u
+
+/* How a launch reports (the kernel's mode, from its module's manifest). */
+enum paella__notify_mode {
+	/* A kernel the pass left alone: completion from the stream only. */
+	PAELLA__NOTIFY_NONE,
+	/* Sampled high-water mark, no barrier or atomic; completion from the
+	 * stream. */
+	PAELLA__NOTIFY_SAMPLE,
+	/* Exact per-block counts on sharded device counters. */
+	PAELLA__NOTIFY_COUNT,
+};
+
+static inline enum paella__notify_mode
+paella__notify_mode_of(bool instrumented, bool counted)
+{
+	if (!instrumented)
+		return PAELLA__NOTIFY_NONE;
+	return counted ? PAELLA__NOTIFY_COUNT : PAELLA__NOTIFY_SAMPLE;
+}
+
 /* ---- pure arithmetic --------------------------------------------------- */
+
+/*
+ * Sample mode: the tag k for a grid of @nblocks blocks of which a wave holds
+ * @wave_blocks (0: unknown, taken as PAELLA_NOTIFY_DEFAULT_WAVE_BLOCKS).  The interval 2^k is the larger of
+ * a wave / PAELLA_SAMPLE_TAIL_INTERVALS, rounded up to a power of two (so the
+ * unreported tail covers at least a wave), and nblocks /
+ * PAELLA_NOTIFY_SAMPLES_PER_GRID, rounded down; at most 2^31.
+ */
+uint32_t
+paella__notify_sample_tag(uint64_t nblocks, uint64_t wave_blocks);
+
+/* How many blocks of a grid of @nblocks report with tag @tag (the
+ * epilogue's rule, counted without a loop). */
+uint64_t
+paella__notify_sample_reports(uint64_t nblocks, uint32_t tag);
 
 struct paella__notify_class {
 	/* shards = 1 << shard_shift */
@@ -121,6 +163,13 @@ paella__notify_track_finish(struct paella__notify_track *t);
 
 /* ---- records on the device ------------------------------------------- */
 
+/* Blocks of @f, @threads threads and @smem bytes of dynamic shared memory
+ * each, that one wave of the current context's device holds; 0 when the
+ * driver cannot say (no error is recorded). */
+uint64_t
+paella__notify_wave_blocks(const struct paella__cu *cu, CUfunction f, unsigned threads,
+			   size_t smem);
+
 struct paella__notify_pool;
 struct paella__notify_record;
 
@@ -140,16 +189,21 @@ unsigned
 paella__notify_pool_records(struct paella__notify_pool *pool);
 
 /*
- * Takes a record for one launch of @nblocks blocks, making one if none of its
- * class is free; @instrumented false gives a completion-only record for a
- * kernel the pass left alone.  The record's host slots are set to the bases.
+ * Takes a record for one launch of @nblocks blocks of a kernel that reports
+ * in @mode, making one if none of its class is free; PAELLA__NOTIFY_NONE
+ * gives a completion-only record for a kernel the pass left alone.
+ * @wave_blocks, the blocks of this kernel one wave of the GPU holds (0:
+ * unknown), sets a sample-mode launch's interval.  The record's host slots
+ * are set for the launch.
  */
 enum paella_status
 paella__notify_acquire(struct paella__notify_pool *pool, uint64_t nblocks,
-		       bool instrumented, struct paella__notify_record **out);
+		       enum paella__notify_mode mode, uint64_t wave_blocks,
+		       struct paella__notify_record **out);
 
 /* The kernel's extra last argument: kernelParams[i] = this pointer.  Valid
- * until release; for a completion-only record it points to a null record. */
+ * until release; for a completion-only record it points to a null record;
+ * in sample mode to the record's address plus the launch's tag. */
 const CUdeviceptr *
 paella__notify_kernel_param(const struct paella__notify_record *rec);
 
@@ -165,12 +219,13 @@ bool
 paella__notify_poll(struct paella__notify_record *rec, uint64_t *progress);
 
 /* Blocks known finished: monotone, at most the grid, the grid once done.
- * Completion-only records know 0 or the grid. */
+ * Completion-only records know 0 or the grid; sample mode a high-water mark
+ * (a hint, short of the grid until the stream says it is done). */
 uint64_t
 paella__notify_progress(struct paella__notify_record *rec);
 
-/* True once the completion word shows this launch's sequence number or the
- * posts sum to the grid.  Stays true. */
+/* True once the completion word shows this launch's sequence number or, in
+ * count mode, the posts sum to the grid.  Stays true. */
 bool
 paella__notify_done(struct paella__notify_record *rec);
 
@@ -186,6 +241,21 @@ struct paella__notify_class
 paella__notify_record_class(const struct paella__notify_record *rec);
 bool
 paella__notify_instrumented(const struct paella__notify_record *rec);
+enum paella__notify_mode
+paella__notify_record_mode(const struct paella__notify_record *rec);
+/* The completion word's device address, and the value this launch's
+ * completion writes there (for a caller that enqueues its own write). */
+CUdeviceptr
+paella__notify_done_word_dev(const struct paella__notify_record *rec);
+uint32_t
+paella__notify_seq(const struct paella__notify_record *rec);
+
+/* Sample mode: the host word as it stands (0, or a sampled block's id + 1). */
+uint32_t
+paella__notify_sample_word(const struct paella__notify_record *rec);
+/* Sample mode: the current launch's tag. */
+uint32_t
+paella__notify_record_tag(const struct paella__notify_record *rec);
 
 /*
  * Copies the record's device counters back (synchronous cuMemcpyDtoH) and

@@ -125,6 +125,7 @@ launch(const void *func, struct paella_dim3 grid, struct paella_dim3 block, void
 	uint64_t nblocks = (uint64_t)grid.x * grid.y * grid.z;
 	enum paella_status st;
 	CUfunction fn = NULL;
+	enum paella__notify_mode mode;
 	CUresult rc;
 	int err;
 
@@ -132,6 +133,9 @@ launch(const void *func, struct paella_dim3 grid, struct paella_dim3 block, void
 	 * launches are recorded into the model, not run (capture.c). */
 	if (paella__capture_active())
 		return paella__capture_launch(func, grid, block, args, shmem, nparams);
+	mode = (nparams & PAELLA_LAUNCH_COUNT_MODE) != 0 ? PAELLA__NOTIFY_COUNT
+							 : PAELLA__NOTIFY_SAMPLE;
+	nparams &= ~PAELLA_LAUNCH_COUNT_MODE;
 	pthread_once(&g.once, init_once);
 	if (g.status != PAELLA_STATUS_OK)
 		return paella__cudart_error(g.status);
@@ -152,7 +156,9 @@ launch(const void *func, struct paella_dim3 grid, struct paella_dim3 block, void
 
 	pthread_mutex_lock(&g.lock);
 	reap();
-	st = paella__notify_acquire(g.pool, nblocks, true, &rec);
+	/* The wave is not asked of the driver here (a call per launch): the
+	 * progress of these launches only recycles their records. */
+	st = paella__notify_acquire(g.pool, nblocks, mode, 0, &rec);
 	if (st != PAELLA_STATUS_OK) {
 		pthread_mutex_unlock(&g.lock);
 		free(o);

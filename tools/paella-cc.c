@@ -382,6 +382,10 @@ static void usage(FILE *f)
 "  --paella-skip=REGEX     leave kernels whose (mangled) name matches REGEX\n"
 "                          uninstrumented (LLVM regex; repeat to add more);\n"
 "                          reaches the pass as -mllvm -paella-skip=REGEX\n"
+"  --paella-notify=MODE    how blocks report: sample (default; no barrier, no\n"
+"                          atomic, every 2^k-th block stores its id) or count\n"
+"                          (exit barrier + one sharded atomic per block: exact\n"
+"                          block counts, slower on many short blocks)\n"
 "  --paella-cubin          build a cubin for the runtime to load (adds\n"
 "                          --cuda-device-only -c where missing)\n"
 "  --paella-print-plugin   print the pass plugin paella-cc would use, and exit\n"
@@ -434,6 +438,7 @@ int main(int argc, char **argv)
 	const char *user_x = NULL; /* the language a user's -x set, NULL for none */
 	bool cur_cuda = false;     /* whether our own -x cuda is in effect */
 	char *skip = NULL;
+	const char *notify = NULL;
 	struct argv_buf user = {0}, cmd = {0};
 	char *dir, *clang, *plugin = NULL;
 	const char *cuda;
@@ -458,6 +463,12 @@ int main(int argc, char **argv)
 					die("--paella-skip= needs a regex, e.g. --paella-skip='^vector_add$'");
 				skip = old ? xasprintf("%s|(%s)", old, re) : xasprintf("(%s)", re);
 				free(old);
+			} else if (starts_with(a, "--paella-notify=")) {
+				notify = a + strlen("--paella-notify=");
+				if (strcmp(notify, "sample") != 0 && strcmp(notify, "count") != 0)
+					die("--paella-notify=%s: the modes are sample and count", notify);
+			} else if (strcmp(a, "--paella-notify") == 0) {
+				die("--paella-notify needs '=': write --paella-notify=sample or =count");
 			} else if (strcmp(a, "--paella-skip") == 0) {
 				die("--paella-skip needs '=': write --paella-skip=REGEX");
 			} else if (strcmp(a, "--paella-cubin") == 0) {
@@ -627,6 +638,10 @@ int main(int argc, char **argv)
 			if (skip) {
 				argv_push(&cmd, "-mllvm");
 				argv_push(&cmd, xasprintf("-paella-skip=%s", skip));
+			}
+			if (notify) {
+				argv_push(&cmd, "-mllvm");
+				argv_push(&cmd, xasprintf("-paella-notify=%s", notify));
 			}
 		}
 	}

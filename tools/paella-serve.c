@@ -977,7 +977,7 @@ run_chains(struct opts *po, enum paella_backend backend)
 			 * 256 threads moves 3 KiB, about 1 us on an H100 wave. */
 			static const struct paella_sim_kernel k = {"vector_add", 26, 0, 1000};
 			struct paella_sim_module sm = {PAELLA_ABI_VERSION,
-						       PAELLA_MANIFEST_HEADER "K vector_add 4\n", &k, 1};
+						       PAELLA_MANIFEST_HEADER "K vector_add 4 sample\n", &k, 1};
 			TRY(paella_module_load_sim(rt, &sm, &mod));
 		} else {
 			char path[4096];

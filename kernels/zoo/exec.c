@@ -9,6 +9,7 @@
 
 #include "exec.h"
 #include "log.h"
+#include "manifest.h"
 #include "notify.h"
 #include "paella/instrument-abi.h"
 
@@ -19,6 +20,12 @@ struct function {
 	const char *name;
 	unsigned nargs;
 	CUfunction f;
+	/* How it reports, from its image's manifest. */
+	enum paella__notify_mode mode;
+	/* The wave of its last launch shape, asked of the driver once. */
+	unsigned wave_threads;
+	uint32_t wave_smem;
+	uint64_t wave_blocks;
 };
 
 struct paella__zoo_exec {
@@ -169,6 +176,7 @@ resolve(struct paella__zoo_exec *ex, const struct paella__zoo_launch *l, CUfunct
 	enum paella_status status = PAELLA_STATUS_OK;
 	const struct paella__cu *cu = ex->cu;
 	struct function *fn;
+	enum paella__notify_mode mode = PAELLA__NOTIFY_NONE;
 	CUfunction f;
 
 	for (unsigned i = 0; i < ex->nfns; i++)
@@ -184,10 +192,20 @@ resolve(struct paella__zoo_exec *ex, const struct paella__zoo_launch *l, CUfunct
 	PAELLA_CU_CHECK_GOTO(cu, cuModuleGetFunction(&f, ex->mods[l->image], l->kernel), status,
 			     out);
 	if (ex->instrumented) {
-		char want[128];
+		struct paella__manifest man;
+		const struct paella__manifest_entry *e;
+		bool ok;
 
-		snprintf(want, sizeof(want), "\nK %s %u\n", l->kernel, l->nargs);
-		if (strstr(ex->manifests[l->image], want) == NULL)
+		status = paella__manifest_parse(ex->manifests[l->image],
+						strlen(ex->manifests[l->image]),
+						ex->paths[l->image], &man);
+		if (status != PAELLA_STATUS_OK)
+			return status;
+		e = paella__manifest_find(&man, l->kernel);
+		ok = e != NULL && e->instrumented && e->nparams == l->nargs;
+		mode = ok ? paella__notify_mode_of(true, e->counted) : PAELLA__NOTIFY_NONE;
+		paella__manifest_fini(&man);
+		if (!ok)
 			return paella__error_set(PAELLA_STATUS_ABI_MISMATCH,
 				"%s: the manifest does not list \"K %s %u\": the plan and the "
 				"kernel disagree on its parameters", ex->paths[l->image], l->kernel,
@@ -205,6 +223,8 @@ resolve(struct paella__zoo_exec *ex, const struct paella__zoo_launch *l, CUfunct
 	fn->name = l->kernel;
 	fn->nargs = l->nargs;
 	fn->f = f;
+	fn->mode = mode;
+	fn->wave_threads = 0;
 	*out = f;
 out:
 	return status;
@@ -347,8 +367,21 @@ launch_recorded(struct paella__zoo_instance *inst, CUstream stream, CUfunction f
 		PAELLA__BUG("launches enqueued twice without a wait");
 	if (inst->ex->instrumented) {
 		uint64_t nblocks = (uint64_t)grid[0] * grid[1] * grid[2];
+		unsigned threads = block[0] * block[1] * block[2];
+		struct function *fn = NULL;
 
-		status = paella__notify_acquire(inst->ex->pool, nblocks, true, &rec);
+		for (unsigned i = 0; i < inst->ex->nfns && fn == NULL; i++)
+			if (inst->ex->fns[i].f == f)
+				fn = &inst->ex->fns[i];
+		if (fn == NULL)
+			PAELLA__BUG("launch of a kernel that was never resolved");
+		if (fn->wave_threads != threads || fn->wave_smem != shmem) {
+			fn->wave_blocks = paella__notify_wave_blocks(cu, f, threads, shmem);
+			fn->wave_threads = threads;
+			fn->wave_smem = shmem;
+		}
+		status = paella__notify_acquire(inst->ex->pool, nblocks, fn->mode,
+						fn->wave_blocks, &rec);
 		if (status != PAELLA_STATUS_OK)
 			return status;
 		params[nargs] = (void *)paella__notify_kernel_param(rec);

@@ -132,7 +132,7 @@ sim_module(struct paella_runtime *rt, const struct paella__zoo_launch *l,
 		.nkernels = 1,
 	};
 
-	snprintf(manifest, sizeof(manifest), PAELLA_MANIFEST_HEADER "K %s %u\n", l->kernel,
+	snprintf(manifest, sizeof(manifest), PAELLA_MANIFEST_HEADER "K %s %u sample\n", l->kernel,
 		 l->nargs);
 	k.block_ns = paella__zoo_sim_block_ns(l, &k.regs_per_thread, &k.static_smem_bytes);
 	return paella_module_load_sim(rt, &desc, out);

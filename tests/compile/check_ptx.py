@@ -172,11 +172,11 @@ def compare(args):
         fail("cannot read the initialiser of __paella_manifest")
     header, entries = m
     print("manifest: %r, %s" % (header, entries))
-    if header != "paella-manifest 1":
+    if header != "paella-manifest 2":
         fail("manifest header is %r" % header)
     for name, pn in sn["entry"].items():
-        if entries.get(name) != ("K", len(pn), ""):
-            fail("manifest line for %s is %s, expected K %s %d" % (name, entries.get(name), name, len(pn)))
+        if entries.get(name) != ("K", len(pn), "sample"):
+            fail("manifest line for %s is %s, expected K %s %d sample" % (name, entries.get(name), name, len(pn)))
     print("OK: %d kernel(s), %d device function(s)" % (len(sn["entry"]), len(sn["func"])))
 
 

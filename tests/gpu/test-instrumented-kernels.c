@@ -151,8 +151,10 @@ struct kernel {
 	const char *image;
 	/* Parameters of the source kernel, without the launch record. */
 	unsigned nparams;
-	CUmodule inst_mod, noinst_mod;
-	CUfunction inst, noinst;
+	/* inst: the default build (sample mode); count: built with
+	 * --paella-notify=count. */
+	CUmodule inst_mod, noinst_mod, count_mod;
+	CUfunction inst, noinst, count;
 };
 
 static struct kernel kernels[] = {
@@ -234,6 +236,7 @@ static const struct kcase probe_cases[] = {
 
 struct result {
 	const char *kernel;
+	const char *mode;
 	char grid[48];
 	const char *shape;
 	uint64_t blocks;
@@ -248,7 +251,7 @@ struct result {
 	char why[160];
 };
 
-static struct result results[64];
+static struct result results[128];
 static unsigned nresults;
 
 static void PAELLA__PRINTF(2, 3)
@@ -311,14 +314,15 @@ read_global(CUmodule mod, const char *name, void *buf, size_t cap)
  * function must have exactly one parameter more, 8 bytes wide.
  */
 static bool
-check_instrumented(struct kernel *k, const char *path)
+check_instrumented(struct kernel *k, CUmodule mod, CUfunction fn, const char *mode,
+		   const char *path)
 {
 	uint64_t version = 0;
 	char manifest[8192];
 	char want[160];
 	size_t n;
 
-	n = read_global(k->inst_mod, PAELLA_ABI_VERSION_SYMBOL, &version, sizeof(version));
+	n = read_global(mod, PAELLA_ABI_VERSION_SYMBOL, &version, sizeof(version));
 	if (n == 0) {
 		fprintf(stderr, "FAIL: %s has no %s: not built by the paella pass\n",
 			path, PAELLA_ABI_VERSION_SYMBOL);
@@ -333,25 +337,25 @@ check_instrumented(struct kernel *k, const char *path)
 	}
 
 	memset(manifest, 0, sizeof(manifest));
-	n = read_global(k->inst_mod, PAELLA_MANIFEST_SYMBOL, manifest, sizeof(manifest) - 1);
+	n = read_global(mod, PAELLA_MANIFEST_SYMBOL, manifest, sizeof(manifest) - 1);
 	if (n == 0 || strncmp(manifest, PAELLA_MANIFEST_HEADER,
 			      strlen(PAELLA_MANIFEST_HEADER)) != 0) {
 		fprintf(stderr, "FAIL: %s: no manifest (%s)\n", path, PAELLA_MANIFEST_SYMBOL);
 		return false;
 	}
-	snprintf(want, sizeof(want), "\nK %s %u\n", k->name, k->nparams);
+	snprintf(want, sizeof(want), "\nK %s %u %s\n", k->name, k->nparams, mode);
 	if (strstr(manifest, want) == NULL) {
-		fprintf(stderr, "FAIL: %s: the manifest does not list \"K %s %u\":\n%s",
-			path, k->name, k->nparams, manifest);
+		fprintf(stderr, "FAIL: %s: the manifest does not list \"K %s %u %s\":\n%s",
+			path, k->name, k->nparams, mode, manifest);
 		return false;
 	}
 
 	if (cu->cuFuncGetParamInfo != NULL) {
 		size_t off, size;
 
-		if (cu->cuFuncGetParamInfo(k->inst, k->nparams, &off, &size) != CUDA_SUCCESS ||
+		if (cu->cuFuncGetParamInfo(fn, k->nparams, &off, &size) != CUDA_SUCCESS ||
 		    size != sizeof(CUdeviceptr) ||
-		    cu->cuFuncGetParamInfo(k->inst, k->nparams + 1, &off, &size) == CUDA_SUCCESS) {
+		    cu->cuFuncGetParamInfo(fn, k->nparams + 1, &off, &size) == CUDA_SUCCESS) {
 			fprintf(stderr, "FAIL: %s: %s should have %u parameters, the last a pointer\n",
 				path, k->name, k->nparams + 1);
 			return false;
@@ -377,19 +381,32 @@ load_module(const char *path)
 static bool
 load_kernel(struct kernel *k, const char *dir, const char *probe_path)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], count_path[PATH_MAX];
 
 	if (k->kind == K_PROBE) {
+		size_t n = strlen(probe_path);
+
 		snprintf(path, sizeof(path), "%s", probe_path);
+		/* progress_probe.cubin -> progress_probe.count.cubin */
+		if (n > 6 && strcmp(probe_path + n - 6, ".cubin") == 0)
+			snprintf(count_path, sizeof(count_path), "%.*s.count.cubin", (int)(n - 6),
+				 probe_path);
+		else
+			snprintf(count_path, sizeof(count_path), "%s.count", probe_path);
 	} else {
 		snprintf(path, sizeof(path), "%s/%s.noinst.cubin", dir, k->image);
 		k->noinst_mod = load_module(path);
 		CU_OR_DIE(cuModuleGetFunction(&k->noinst, k->noinst_mod, k->name));
 		snprintf(path, sizeof(path), "%s/%s.cubin", dir, k->image);
+		snprintf(count_path, sizeof(count_path), "%s/%s.count.cubin", dir, k->image);
 	}
 	k->inst_mod = load_module(path);
 	CU_OR_DIE(cuModuleGetFunction(&k->inst, k->inst_mod, k->name));
-	return check_instrumented(k, path);
+	k->count_mod = load_module(count_path);
+	CU_OR_DIE(cuModuleGetFunction(&k->count, k->count_mod, k->name));
+	return check_instrumented(k, k->inst_mod, k->inst, PAELLA_NOTIFY_SAMPLE_NAME, path) &&
+	       check_instrumented(k, k->count_mod, k->count, PAELLA_NOTIFY_COUNT_NAME,
+				  count_path);
 }
 
 /* ---- running ----------------------------------------------------------- */
@@ -497,6 +514,12 @@ free_buffers(struct buffers *b)
 		cu->cuMemFree(b->out);
 }
 
+static uint64_t
+wave_blocks(CUfunction f, const struct kcase *c)
+{
+	return paella__notify_wave_blocks(cu, f, c->block.x * c->block.y * c->block.z, 0);
+}
+
 static void
 launch(CUfunction f, const struct kcase *c, void **params)
 {
@@ -521,25 +544,34 @@ count_markers(const volatile unsigned *markers, uint64_t n)
  * counted after each read of the progress.
  */
 static void
-run_instrumented(const struct kcase *c, void **params, unsigned nparams,
-		 const volatile unsigned *markers, struct result *r)
+run_instrumented(const struct kcase *c, enum paella__notify_mode mode, void **params,
+		 unsigned nparams, const volatile unsigned *markers, struct result *r)
 {
 	uint64_t n = nblocks_of(c->grid), last = 0, total = 0;
+	bool count = mode == PAELLA__NOTIFY_COUNT;
 	struct paella__notify_record *rec;
 	enum paella_status st;
+	uint32_t tag = 0;
 	double t0;
 	bool done;
 
-	st = paella__notify_acquire(pool, n, true, &rec);
+	r->mode = count ? PAELLA_NOTIFY_COUNT_NAME : PAELLA_NOTIFY_SAMPLE_NAME;
+	st = paella__notify_acquire(pool, n, mode, wave_blocks(count ? c->k->count : c->k->inst, c),
+				    &rec);
 	if (st != PAELLA_STATUS_OK)
 		die_status(st);
-	snprintf(r->cls, sizeof(r->cls), "%u/%u",
-		 paella__notify_class_shards(paella__notify_record_class(rec)),
-		 paella__notify_record_class(rec).post_mask + 1);
+	if (count) {
+		snprintf(r->cls, sizeof(r->cls), "%u/%u",
+			 paella__notify_class_shards(paella__notify_record_class(rec)),
+			 paella__notify_record_class(rec).post_mask + 1);
+	} else {
+		tag = paella__notify_record_tag(rec);
+		snprintf(r->cls, sizeof(r->cls), "1/%llu", 1ull << tag);
+	}
 	params[nparams] = (void *)paella__notify_kernel_param(rec);
 
 	t0 = now_s();
-	launch(c->k->inst, c, params);
+	launch(count ? c->k->count : c->k->inst, c, params);
 	st = paella__notify_enqueue_completion(rec, stream);
 	if (st != PAELLA_STATUS_OK)
 		die_status(st);
@@ -549,7 +581,8 @@ run_instrumented(const struct kcase *c, void **params, unsigned nparams,
 
 		done = paella__notify_poll(rec, &p);
 		r->polls++;
-		if (markers != NULL && p > count_markers(markers, n))
+		/* Count mode only: a sample is thread 0's, a hint. */
+		if (count && markers != NULL && p > count_markers(markers, n))
 			r->ahead++;
 		if (p < last)
 			fail(r, "progress went back from %llu to %llu",
@@ -569,13 +602,32 @@ run_instrumented(const struct kcase *c, void **params, unsigned nparams,
 	r->ms = (now_s() - t0) * 1e3;
 
 	CU_OR_DIE(cuStreamSynchronize(stream));
-	st = paella__notify_read_counters(rec, &total, NULL);
-	if (st != PAELLA_STATUS_OK)
-		die_status(st);
-	r->final_count = total;
-	if (total != n)
-		fail(r, "device counters sum to %llu, grid is %llu",
-		     (unsigned long long)total, (unsigned long long)n);
+	if (count) {
+		st = paella__notify_read_counters(rec, &total, NULL);
+		if (st != PAELLA_STATUS_OK)
+			die_status(st);
+		r->final_count = total;
+		if (total != n)
+			fail(r, "device counters sum to %llu, grid is %llu",
+			     (unsigned long long)total, (unsigned long long)n);
+	} else {
+		/* The host word holds one sampled block's id + 1 (the last
+		 * store to land), or 0 when the rule samples none. */
+		uint64_t mask = (UINT64_C(1) << tag) - 1, reports;
+		uint32_t v = paella__notify_sample_word(rec);
+
+		reports = paella__notify_sample_reports(n, tag);
+		r->final_count = reports;
+		if (reports == 0 && v != 0)
+			fail(r, "no block should have reported, the host word is %u", v);
+		if (reports != 0 && (v == 0 || ((v - 1) & mask) != mask ||
+				     (uint64_t)v - 1 + (PAELLA_SAMPLE_TAIL_INTERVALS << tag) >= n))
+			fail(r, "the host word %u is not a sampled block's id + 1 "
+			     "(interval %llu, %llu reports expected)", v,
+			     (unsigned long long)mask + 1, (unsigned long long)reports);
+		if (r->max_before >= n)
+			fail(r, "sampled progress reached the grid before completion");
+	}
 	if (r->ahead != 0)
 		fail(r, "progress ran ahead of the finished blocks %llu times",
 		     (unsigned long long)r->ahead);
@@ -593,7 +645,7 @@ run_uninstrumented(const struct kcase *c, void **params, struct result *r)
 	double t0 = now_s();
 	uint64_t polls = 0;
 
-	st = paella__notify_acquire(pool, n, false, &rec);
+	st = paella__notify_acquire(pool, n, PAELLA__NOTIFY_NONE, 0, &rec);
 	if (st != PAELLA_STATUS_OK)
 		die_status(st);
 	launch(c->k->noinst, c, params);
@@ -627,7 +679,7 @@ init_result(struct result *r, const struct kcase *c)
 }
 
 static void
-run_case(const struct kcase *c, struct result *r)
+run_case(const struct kcase *c, struct result *r, struct result *r2)
 {
 	void *params[MAX_PARAMS + 1] = { 0 };
 	struct buffers b;
@@ -646,16 +698,24 @@ run_case(const struct kcase *c, struct result *r)
 	run_uninstrumented(c, params, r);
 	CU_OR_DIE(cuMemcpyDtoH(ref, b.out, b.out_bytes));
 
-	CU_OR_DIE(cuMemsetD32(b.out, OUTPUT_SENTINEL, b.out_bytes / 4));
-	CU_OR_DIE(cuCtxSynchronize());
-	run_instrumented(c, params, c->k->nparams, NULL, r);
-	CU_OR_DIE(cuMemcpyDtoH(out, b.out, b.out_bytes));
+	for (int m = 0; m < 2; m++) {
+		struct result *rm = m == 0 ? r : r2;
 
-	if (memcmp(ref, out, b.out_bytes) == 0) {
-		r->identical = "yes";
-	} else {
-		r->identical = "no";
-		fail(r, "outputs differ from the uninstrumented build");
+		if (m == 1) {
+			init_result(r2, c);
+		}
+		CU_OR_DIE(cuMemsetD32(b.out, OUTPUT_SENTINEL, b.out_bytes / 4));
+		CU_OR_DIE(cuCtxSynchronize());
+		run_instrumented(c, m == 0 ? PAELLA__NOTIFY_SAMPLE : PAELLA__NOTIFY_COUNT, params,
+				 c->k->nparams, NULL, rm);
+		CU_OR_DIE(cuMemcpyDtoH(out, b.out, b.out_bytes));
+
+		if (memcmp(ref, out, b.out_bytes) == 0) {
+			rm->identical = "yes";
+		} else {
+			rm->identical = "no";
+			fail(rm, "outputs differ from the uninstrumented build");
+		}
 	}
 	free(ref);
 	free(out);
@@ -663,7 +723,7 @@ run_case(const struct kcase *c, struct result *r)
 }
 
 static void
-run_probe(const struct kcase *c, struct result *r)
+run_probe(const struct kcase *c, enum paella__notify_mode mode, struct result *r)
 {
 	void *params[3] = { 0 };
 	uint64_t n = nblocks_of(c->grid);
@@ -678,7 +738,7 @@ run_probe(const struct kcase *c, struct result *r)
 	CU_OR_DIE(cuMemHostGetDevicePointer(&markers_dev, markers, 0));
 	params[0] = &markers_dev;
 	params[1] = &spin;
-	run_instrumented(c, params, c->k->nparams, markers, r);
+	run_instrumented(c, mode, params, c->k->nparams, markers, r);
 	if (count_markers(markers, n) != n)
 		fail(r, "only %llu of %llu markers set",
 		     (unsigned long long)count_markers(markers, n), (unsigned long long)n);
@@ -690,20 +750,22 @@ run_probe(const struct kcase *c, struct result *r)
 static void
 print_table(void)
 {
-	printf("\n%-14s %-12s %-5s %8s %-9s %-9s %9s %10s %10s %9s  %s\n",
-	       "kernel", "grid", "shape", "blocks", "class", "identical", "polls",
-	       "max-before", "dev-count", "ms", "result");
+	printf("\n%-14s %-12s %-5s %8s %-6s %-9s %-9s %9s %10s %10s %9s  %s\n",
+	       "kernel", "grid", "shape", "blocks", "mode", "class", "identical", "polls",
+	       "max-before", "count", "ms", "result");
 	for (unsigned i = 0; i < nresults; i++) {
 		const struct result *r = &results[i];
 
-		printf("%-14s %-12s %-5s %8llu %-9s %-9s %9llu %10llu %10llu %9.3f  %s%s%s\n",
-		       r->kernel, r->grid, r->shape, (unsigned long long)r->blocks, r->cls,
+		printf("%-14s %-12s %-5s %8llu %-6s %-9s %-9s %9llu %10llu %10llu %9.3f  %s%s%s\n",
+		       r->kernel, r->grid, r->shape, (unsigned long long)r->blocks, r->mode, r->cls,
 		       r->identical, (unsigned long long)r->polls,
 		       (unsigned long long)r->max_before, (unsigned long long)r->final_count,
 		       r->ms, r->ok ? "PASS" : "FAIL", r->ok ? "" : ": ", r->why);
 	}
-	printf("(class: shards/post interval; max-before: most blocks seen finished "
-	       "before completion; ms: launch to completion seen, polling)\n");
+	printf("(class: shards/post interval, or 1/sampling interval; max-before: most blocks "
+	       "seen finished before completion; count: count mode, the device counters' sum; "
+	       "sample mode, the blocks the rule samples; ms: launch to completion seen, "
+	       "polling)\n");
 }
 
 static bool
@@ -715,15 +777,15 @@ write_csv(const char *path)
 		fprintf(stderr, "FAIL: cannot write %s: %s\n", path, strerror(errno));
 		return false;
 	}
-	fprintf(f, "kernel,grid,shape,blocks,shards,post_interval,identical,polls,"
+	fprintf(f, "kernel,mode,grid,shape,blocks,shards,post_interval,identical,polls,"
 		"max_progress_before_completion,final_device_count,progress_ahead,ms,result\n");
 	for (unsigned i = 0; i < nresults; i++) {
 		const struct result *r = &results[i];
 		unsigned shards = 0, interval = 0;
 
 		sscanf(r->cls, "%u/%u", &shards, &interval);
-		fprintf(f, "%s,%s,%s,%llu,%u,%u,%s,%llu,%llu,%llu,%llu,%.3f,%s\n",
-			r->kernel, r->grid, r->shape, (unsigned long long)r->blocks,
+		fprintf(f, "%s,%s,%s,%s,%llu,%u,%u,%s,%llu,%llu,%llu,%llu,%.3f,%s\n",
+			r->kernel, r->mode, r->grid, r->shape, (unsigned long long)r->blocks,
 			shards, interval, r->identical, (unsigned long long)r->polls,
 			(unsigned long long)r->max_before, (unsigned long long)r->final_count,
 			(unsigned long long)r->ahead, r->ms, r->ok ? "pass" : "fail");
@@ -831,22 +893,27 @@ main(int argc, char **argv)
 
 	rng_state = 0x12345678u;
 	for (size_t i = 0; i < PAELLA__ARRAY_SIZE(cases); i++) {
-		struct result *r = &results[nresults++];
+		struct result *r = &results[nresults];
 
-		run_case(&cases[i], r);
-		printf("%s %s: %s%s%s\n", r->kernel, r->grid, r->ok ? "pass" : "FAIL",
-		       r->ok ? "" : ": ", r->why);
+		nresults += 2;
+		run_case(&cases[i], r, r + 1);
+		for (int m = 0; m < 2; m++)
+			printf("%s %s %s: %s%s%s\n", r[m].kernel, r[m].grid, r[m].mode,
+			       r[m].ok ? "pass" : "FAIL", r[m].ok ? "" : ": ", r[m].why);
 		fflush(stdout);
-		ok = ok && r->ok;
+		ok = ok && r[0].ok && r[1].ok;
 	}
 	for (size_t i = 0; i < PAELLA__ARRAY_SIZE(probe_cases); i++) {
-		struct result *r = &results[nresults++];
+		for (int m = 0; m < 2; m++) {
+			struct result *r = &results[nresults++];
 
-		run_probe(&probe_cases[i], r);
-		printf("%s %s: %s%s%s\n", r->kernel, r->grid, r->ok ? "pass" : "FAIL",
-		       r->ok ? "" : ": ", r->why);
-		fflush(stdout);
-		ok = ok && r->ok;
+			run_probe(&probe_cases[i], m == 0 ? PAELLA__NOTIFY_SAMPLE
+							 : PAELLA__NOTIFY_COUNT, r);
+			printf("%s %s %s: %s%s%s\n", r->kernel, r->grid, r->mode,
+			       r->ok ? "pass" : "FAIL", r->ok ? "" : ": ", r->why);
+			fflush(stdout);
+			ok = ok && r->ok;
+		}
 	}
 
 	print_table();
@@ -859,8 +926,10 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < PAELLA__ARRAY_SIZE(kernels); i++) {
 		cu->cuModuleUnload(kernels[i].inst_mod);
 		cu->cuModuleUnload(kernels[i].noinst_mod);
+		cu->cuModuleUnload(kernels[i].count_mod);
 	}
 	cu->cuModuleUnload(probe.inst_mod);
+	cu->cuModuleUnload(probe.count_mod);
 	cu->cuDevicePrimaryCtxRelease(dev);
 	paella__cu_close(cu);
 	return ok ? EXIT_SUCCESS : EXIT_FAILURE;

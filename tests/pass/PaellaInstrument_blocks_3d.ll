@@ -1,8 +1,8 @@
 ; Proves: the epilogue finds a thread's warp from its linear id over a 3D
 ; block (x fastest, as the hardware forms warps) and the block's linear id
 ; over a 3D grid, so 2D and 3D blocks and grids are counted right.
-; RUN: %opt -passes=paella-instrument -paella-exit-barrier=handshake -S %s | FileCheck %s
-; RUN: %opt -passes=paella-instrument -S %s | FileCheck %s --check-prefix=FULL
+; RUN: %opt -passes=paella-instrument -paella-notify=count -paella-exit-barrier=handshake -S %s | FileCheck %s
+; RUN: %opt -passes=paella-instrument -paella-notify=count -S %s | FileCheck %s --check-prefix=FULL
 
 ; FULL-LABEL: define {{.*}}ptx_kernel void @fill3d(
 ; FULL: paella.exit:

@@ -2,9 +2,12 @@
 ; alone rather than have its barrier arrivals mixed with ours.
 ; Barriers named in inline PTX by another id, or by __syncthreads, do not
 ; count; one named through an operand ($0), which we cannot read, does.
-; RUN: %opt -passes=paella-instrument -S %s | FileCheck %s
+; In sample mode there is no exit barrier, so all three are instrumented.
+; RUN: %opt -passes=paella-instrument -paella-notify=count -S %s | FileCheck %s
+; RUN: %opt -passes=paella-instrument -S %s | FileCheck %s --check-prefix=SAMPLE
+; SAMPLE: c"paella-manifest 2\0AK uses_bar1 1 sample\0AK uses_bar2 1 sample\0AK uses_bar_reg 1 sample\0A\00"
 
-; CHECK: c"paella-manifest 1\0AU uses_bar1 1 exit-barrier-in-use\0AK uses_bar2 1\0AU uses_bar_reg 1 exit-barrier-in-use\0A\00"
+; CHECK: c"paella-manifest 2\0AU uses_bar1 1 exit-barrier-in-use\0AK uses_bar2 1 count\0AU uses_bar_reg 1 exit-barrier-in-use\0A\00"
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @uses_bar1(ptr noundef captures(none) %0)
 ; CHECK-NOT: paella.exit
 ; CHECK-LABEL: define ptx_kernel void @uses_bar2(ptr %x, ptr addrspace(1) noundef %paella.record)

@@ -5,8 +5,8 @@
 ; lane mask and barrier count are computed in the entry block (where their
 ; latency overlaps the kernel's own work) and the exit block starts with the
 ; warp reconvergence; without it they are computed at exit.
-; RUN: %opt -passes=paella-instrument -paella-exit-barrier=handshake -paella-thread-facts-at-entry -S %s | FileCheck %s --check-prefix=ENTRY
-; RUN: %opt -passes=paella-instrument -paella-exit-barrier=handshake -S %s | FileCheck %s --check-prefix=EXIT
+; RUN: %opt -passes=paella-instrument -paella-notify=count -paella-exit-barrier=handshake -paella-thread-facts-at-entry -S %s | FileCheck %s --check-prefix=ENTRY
+; RUN: %opt -passes=paella-instrument -paella-notify=count -paella-exit-barrier=handshake -S %s | FileCheck %s --check-prefix=EXIT
 
 ; ENTRY-LABEL: define {{.*}}ptx_kernel void @scale(
 ; ENTRY-NEXT: %paella.tid.x = call i32 asm sideeffect "mov.u32 $0, %tid.x;"

@@ -1,10 +1,16 @@
 ; Proves: instrumenting an instrumented module changes nothing: no second
 ; record parameter, no second epilogue, the same manifest, byte for byte.
-; RUN: %opt -passes=paella-instrument -S %s -o %t.once.ll
+; RUN: %opt -passes=paella-instrument -paella-notify=count -S %s -o %t.once.ll
 ; RUN: %opt -passes=verify -S < %t.once.ll > %t.reread.ll
-; RUN: %opt -passes=paella-instrument -S < %t.once.ll > %t.twice.ll
+; RUN: %opt -passes=paella-instrument -paella-notify=count -S < %t.once.ll > %t.twice.ll
 ; RUN: diff %t.reread.ll %t.twice.ll
 ; RUN: FileCheck %s < %t.twice.ll
+; A sample-mode module run again in count mode keeps its mode (the manifest
+; says what the code does).
+; RUN: %opt -passes=paella-instrument -S %s -o %t.sample.ll
+; RUN: %opt -passes=paella-instrument -paella-notify=count -S < %t.sample.ll | FileCheck %s --check-prefix=KEEP
+; KEEP: c"paella-manifest 2\0AK {{.*}} sample\0A
+; KEEP-NOT: barrier.cta.sync.all(i32 1)
 
 ; CHECK-COUNT-1: %paella.record)
 ; CHECK-NOT: %paella.record1

@@ -1,7 +1,7 @@
 ; Proves: a switch with many returning arms (and a return nested inside an
 ; arm) ends in exactly one return, after the epilogue.
-; RUN: %opt -passes=paella-instrument -S %s | FileCheck %s
-; RUN: %opt -passes=paella-instrument -S %s | grep -c "ret void" | FileCheck %s --check-prefix=COUNT
+; RUN: %opt -passes=paella-instrument -paella-notify=count -S %s | FileCheck %s
+; RUN: %opt -passes=paella-instrument -paella-notify=count -S %s | grep -c "ret void" | FileCheck %s --check-prefix=COUNT
 
 target datalayout = "e-p6:32:32-i64:64-i128:128-i256:256-v16:16-v32:32-n16:32:64"
 target triple = "nvptx64-nvidia-cuda"

@@ -4,9 +4,9 @@
 ; non-aligned barrier 1 (no warp reconvergence, no thread count), and thread
 ; (0,0,0) then counts the block with one atomic, or posts its shard's count
 ; to host memory.
-; RUN: %opt -passes=paella-instrument -S %s | FileCheck %s
+; RUN: %opt -passes=paella-instrument -paella-notify=count -S %s | FileCheck %s
 
-; CHECK: @__paella_abi_version = addrspace(1) constant i32 1
+; CHECK: @__paella_abi_version = addrspace(1) constant i32 2
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @scale(ptr {{.*}}%0, float {{.*}}%1, ptr addrspace(1) noundef %paella.record)
 ; CHECK: store float
 ; CHECK-NEXT: br label %paella.exit

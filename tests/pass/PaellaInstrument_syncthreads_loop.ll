@@ -1,6 +1,6 @@
 ; Proves: __syncthreads (barrier 0) inside a loop is left as it is and the
 ; epilogue uses its own barrier, 1, so a kernel's barriers and ours never mix.
-; RUN: %opt -passes=paella-instrument -S %s | FileCheck %s
+; RUN: %opt -passes=paella-instrument -paella-notify=count -S %s | FileCheck %s
 
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @block_sum(
 ; CHECK: call void @llvm.nvvm.barrier.cta.sync.aligned.all(i32 0)

@@ -110,9 +110,11 @@ cuMemAlloc(CUdeviceptr *dptr, size_t bytes)
 
 	if (env_lists("FAKE_CUDA_FAIL", "cuMemAlloc"))
 		return CUDA_ERROR_OUT_OF_MEMORY;
-	p = calloc(1, bytes);
+	/* 256-byte aligned, as the driver's allocations are. */
+	p = aligned_alloc(256, (bytes + 255) / 256 * 256);
 	if (p == NULL)
 		return CUDA_ERROR_OUT_OF_MEMORY;
+	memset(p, 0, bytes);
 	*dptr = (CUdeviceptr)(uintptr_t)p;
 	return CUDA_SUCCESS;
 }
@@ -349,12 +351,13 @@ cuMemcpyDtoHAsync(void *dst, CUdeviceptr src, size_t bytes, CUstream s)
  * An image is text:
  *	FAKE-IMAGE
  *	abi 1                           (optional: __paella_abi_version)
- *	kernel <name> <params> <instrumented 0|1> <none|inc|add> [sizes]
+ *	kernel <name> <params> <instrumented 0|1|2> <none|inc|add> [sizes]
+ *	                                (1: count mode, 2: sample mode)
  *	                                (sizes: "8,4", each parameter's bytes as
  *	                                written, for cuFuncGetParamInfo; default 8)
  *	manifest                        (optional: the rest is __paella_manifest)
- *	paella-manifest 1
- *	K <name> <params>
+ *	paella-manifest 2
+ *	K <name> <params> <sample|count>
  */
 #define FAKE_MAX_KERNELS 16
 
@@ -486,7 +489,7 @@ fake_func_get_param_info(CUfunction fn, size_t index, size_t *offset, size_t *si
 	struct fake_kernel *k = (struct fake_kernel *)fn;
 	size_t off = 0;
 
-	if (index >= (size_t)(k->nparams + k->instrumented) || index > 16)
+	if (index >= (size_t)(k->nparams + (k->instrumented != 0)) || index > 16)
 		return CUDA_ERROR_INVALID_VALUE;
 	for (size_t i = 0; i <= index; i++) {
 		size_t sz = i < (size_t)k->nparams && i < 16 ? k->sizes[i] : 8;
@@ -524,7 +527,24 @@ fake_cuda_launches(void)
 	return fake_launches;
 }
 
-/* The epilogue of every block, in block order, as the pass emits it. */
+/* The sample-mode epilogue of every block, in block order: @param is the
+ * record's address plus the tag. */
+static void
+play_sample_epilogue(CUdeviceptr param, uint64_t nblocks)
+{
+	uint32_t tag = (uint32_t)(param & PAELLA_RECORD_TAG_MASK);
+	struct paella_launch_record *rec =
+		(struct paella_launch_record *)(uintptr_t)(param - tag);
+	uint32_t *host = (uint32_t *)(uintptr_t)rec->host_counts;
+	uint64_t mask = (UINT64_C(1) << tag) - 1;
+
+	for (uint64_t id = 0; id < nblocks; id++)
+		if ((id & mask) == mask && id + (PAELLA_SAMPLE_TAIL_INTERVALS << tag) < nblocks)
+			__atomic_store_n(&host[0], (uint32_t)id + 1, __ATOMIC_RELEASE);
+}
+
+/* The count-mode epilogue of every block, in block order, as the pass
+ * emits it. */
 static void
 play_epilogue(struct paella_launch_record *rec, uint64_t nblocks)
 {
@@ -566,11 +586,14 @@ cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz,
 		for (int i = 0; i < n; i++)
 			dst[i] = (unsigned char)(dst[i] + src[i]);
 	}
-	if (k->instrumented) {
+	if (k->instrumented == 1) {
 		CUdeviceptr rec = *(const CUdeviceptr *)params[k->nparams];
 
 		play_epilogue((struct paella_launch_record *)(uintptr_t)rec,
 			      (uint64_t)gx * gy * gz);
+	} else if (k->instrumented == 2) {
+		play_sample_epilogue(*(const CUdeviceptr *)params[k->nparams],
+				     (uint64_t)gx * gy * gz);
 	}
 	return CUDA_SUCCESS;
 }

@@ -28,15 +28,17 @@
 #define US 1000ull
 
 static const char fixture_manifest[] =
-	"paella-manifest 1\n"
-	"K k10 2\n"
-	"K k50 2\n"
-	"U kraw 2 skip-attribute\n";
+	"paella-manifest 2\n"
+	"K k10 2 sample\n"
+	"K k50 2 sample\n"
+	"U kraw 2 skip-attribute\n"
+	"K kc10 2 count\n";
 
 static const struct paella_sim_kernel fixture_kernels[] = {
 	{ "k10", 32, 0, 10 * US },
 	{ "k50", 32, 0, 50 * US },
 	{ "kraw", 32, 0, 10 * US },
+	{ "kc10", 32, 0, 10 * US },
 };
 
 static inline struct paella_config
@@ -68,7 +70,7 @@ static inline struct paella_module *
 fixture_module(struct paella_runtime *rt)
 {
 	struct paella_sim_module desc = { PAELLA_ABI_VERSION, fixture_manifest,
-					  fixture_kernels, 3 };
+					  fixture_kernels, 4 };
 	struct paella_module *mod = NULL;
 	enum paella_status st = paella_module_load_sim(rt, &desc, &mod);
 

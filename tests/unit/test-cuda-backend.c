@@ -25,12 +25,14 @@
  * alone by the pass (a "U" line). */
 static const char image[] =
 	"FAKE-IMAGE\n"
-	"abi 1\n"
-	"kernel inc 2 1 inc\n"
+	"abi 2\n"
+	"kernel inc 2 2 inc\n"
+	"kernel cnt 2 1 inc\n"
 	"kernel raw 2 0 inc\n"
 	"manifest\n"
-	"paella-manifest 1\n"
-	"K inc 2\n"
+	"paella-manifest 2\n"
+	"K inc 2 sample\n"
+	"K cnt 2 count\n"
 	"U raw 2 skip-attribute\n";
 
 static void *fake;
@@ -199,8 +201,8 @@ START_TEST(cuda_backend_abi_checks)
 	struct paella_runtime *rt;
 	struct paella_module *mod;
 	char path[] = "/tmp/paella-test-XXXXXX";
-	const char *mismatch = "FAKE-IMAGE\nabi 7\nkernel inc 2 1 inc\nmanifest\n"
-			       "paella-manifest 1\nK inc 2\n";
+	const char *mismatch = "FAKE-IMAGE\nabi 7\nkernel inc 2 2 inc\nmanifest\n"
+			       "paella-manifest 2\nK inc 2 sample\n";
 	int fd;
 
 	use_fake();
@@ -214,10 +216,10 @@ START_TEST(cuda_backend_abi_checks)
 	ck_assert_ptr_null(mod);
 	ck_assert_msg(strstr(paella_last_error(), path) != NULL &&
 		      strstr(paella_last_error(), "version 7") != NULL &&
-		      strstr(paella_last_error(), "version 1") != NULL, "%s", paella_last_error());
+		      strstr(paella_last_error(), "version 2") != NULL, "%s", paella_last_error());
 
 	/* Has the version, lacks the manifest: not a working paella-cc. */
-	load(rt, "FAKE-IMAGE\nabi 1\nkernel inc 2 1 inc\n", PAELLA_STATUS_INVALID_ARGUMENT);
+	load(rt, "FAKE-IMAGE\nabi 2\nkernel inc 2 2 inc\n", PAELLA_STATUS_INVALID_ARGUMENT);
 	/* Not built by paella-cc: loads, kernels run uninstrumented with
 	 * their argument count unchecked. */
 	mod = load(rt, "FAKE-IMAGE\nkernel raw 2 0 inc\n", PAELLA_STATUS_OK);
@@ -361,9 +363,9 @@ END_TEST
  * inc and add instrumented, raw not. */
 static const char capture_image[] =
 	"FAKE-IMAGE\n"
-	"abi 1\n"
-	"kernel inc 2 1 inc 8,4\n"
-	"kernel add 3 1 add 8,8,4\n"
+	"abi 2\n"
+	"kernel inc 2 2 inc 8,4\n"
+	"kernel add 3 2 add 8,8,4\n"
 	"kernel raw 2 0 inc 8,4\n";
 
 #define WEIGHT_BYTES (IO_BYTES + 8u)

@@ -453,9 +453,10 @@ START_TEST(dispatcher_uninstrumented_kernels_complete)
 	struct paella_runtime *rt = fixture_runtime(&c);
 	struct paella_module *mod = fixture_module(rt);
 	struct paella_model *raw = fixture_chain(rt, mod, "raw", "kraw", 3, WAVE_BLOCKS, 1);
-	struct paella_model *ins = fixture_chain(rt, mod, "ins", "k10", 3, WAVE_BLOCKS, 1);
-	struct fixture_request a, b;
-	uint64_t ta, tb;
+	struct paella_model *ins = fixture_chain(rt, mod, "ins", "kc10", 3, WAVE_BLOCKS, 1);
+	struct paella_model *smp = fixture_chain(rt, mod, "smp", "k10", 3, WAVE_BLOCKS, 1);
+	struct fixture_request a, b, s;
+	uint64_t ta, tb, tc;
 
 	fixture_request_fill(&a, 1);
 	fixture_submit(raw, &a, 0);
@@ -463,17 +464,25 @@ START_TEST(dispatcher_uninstrumented_kernels_complete)
 	fixture_request_fill(&b, 2);
 	fixture_submit(ins, &b, 0);
 	run_idle(rt);
+	fixture_request_fill(&s, 3);
+	fixture_submit(smp, &s, 0);
+	run_idle(rt);
 	check_done(&a);
 	check_done(&b);
+	check_done(&s);
 	ta = fixture_times(a.job).completed_ns - fixture_times(a.job).submitted_ns;
 	tb = fixture_times(b.job).completed_ns - fixture_times(b.job).submitted_ns;
-	/* Completion through a write-value is seen 1.3 us after a post; the
-	 * output copy follows the last kernel in stream order, so only the
-	 * first two kernels' completions delay the job. */
+	tc = fixture_times(s.job).completed_ns - fixture_times(s.job).submitted_ns;
+	/* Completion through a write-value is seen 1.3 us after a count-mode
+	 * post; the output copy follows the last kernel in stream order, so
+	 * only the first two kernels' completions delay the job.  Sample mode
+	 * completes through the write-value, as an uninstrumented kernel. */
 	ck_assert_uint_eq(ta - tb, 2 * (PAELLA_SIM_COMPLETION_LATENCY_NS -
 					PAELLA_SIM_PROGRESS_LATENCY_NS));
+	ck_assert_uint_eq(tc, ta);
 	paella_job_release(a.job);
 	paella_job_release(b.job);
+	paella_job_release(s.job);
 	paella_runtime_destroy(rt);
 }
 END_TEST

@@ -11,7 +11,7 @@
 
 START_TEST(manifest_parses_what_the_pass_writes)
 {
-	static const char text[] = "paella-manifest 1\nK two 2\nK none 0\nU skipped 1 skip-attribute\n";
+	static const char text[] = "paella-manifest 2\nK two 2 count\nK none 0 sample\nU skipped 1 skip-attribute\n";
 	struct paella__manifest m;
 	const struct paella__manifest_entry *e;
 
@@ -19,11 +19,11 @@ START_TEST(manifest_parses_what_the_pass_writes)
 	ck_assert_int_eq(paella__manifest_parse(text, sizeof(text) + 3, "t", &m), PAELLA_STATUS_OK);
 	ck_assert_uint_eq(m.count, 3);
 	e = paella__manifest_find(&m, "two");
-	ck_assert(e != NULL && e->instrumented && e->nparams == 2);
+	ck_assert(e != NULL && e->instrumented && e->counted && e->nparams == 2);
 	e = paella__manifest_find(&m, "none");
-	ck_assert(e != NULL && e->instrumented && e->nparams == 0);
+	ck_assert(e != NULL && e->instrumented && !e->counted && e->nparams == 0);
 	e = paella__manifest_find(&m, "skipped");
-	ck_assert(e != NULL && !e->instrumented && e->nparams == 1);
+	ck_assert(e != NULL && !e->instrumented && !e->counted && e->nparams == 1);
 	ck_assert_str_eq(e->reason, "skip-attribute");
 	ck_assert_ptr_null(paella__manifest_find(&m, "tw"));
 	paella__manifest_fini(&m);
@@ -35,11 +35,11 @@ START_TEST(manifest_empty_and_blank_lines)
 {
 	struct paella__manifest m;
 
-	ck_assert_int_eq(paella__manifest_parse("paella-manifest 1\n", 100, "t", &m),
+	ck_assert_int_eq(paella__manifest_parse("paella-manifest 2\n", 100, "t", &m),
 			 PAELLA_STATUS_OK);
 	ck_assert_uint_eq(m.count, 0);
 	paella__manifest_fini(&m);
-	ck_assert_int_eq(paella__manifest_parse("paella-manifest 1\n\nK a 1\n\n", 100, "t", &m),
+	ck_assert_int_eq(paella__manifest_parse("paella-manifest 2\n\nK a 1 sample\n\n", 100, "t", &m),
 			 PAELLA_STATUS_OK);
 	ck_assert_uint_eq(m.count, 1);
 	paella__manifest_fini(&m);
@@ -50,13 +50,16 @@ START_TEST(manifest_rejects_garbage)
 {
 	static const char *const bad[] = {
 		"",
+		"paella-manifest 1\nK a 1\n",
+		"paella-manifest 3\nK a 1 sample\n",
+		"paella-manifest 2\nK a\n",
 		"paella-manifest 2\nK a 1\n",
-		"paella-manifest 1\nK a\n",
-		"paella-manifest 1\nK a one\n",
-		"paella-manifest 1\nK a 1 extra\n",
-		"paella-manifest 1\nQ a 1\n",
-		"paella-manifest 1\nK a -1\n",
-		"paella-manifest 1\nK a 1\nU a 1 grid-sync\n",
+		"paella-manifest 2\nK a one sample\n",
+		"paella-manifest 2\nK a 1 extra\n",
+		"paella-manifest 2\nK a 1 sample extra\n",
+		"paella-manifest 2\nQ a 1\n",
+		"paella-manifest 2\nK a -1 count\n",
+		"paella-manifest 2\nK a 1 count\nU a 1 grid-sync\n",
 	};
 	struct paella__manifest m;
 

@@ -398,7 +398,7 @@ START_TEST(notify_record_header)
 	struct paella_launch_record *r;
 	struct paella__notify_class cls = paella__notify_plan(262144);
 
-	ck_assert_int_eq(paella__notify_acquire(pool, 262144, true, &rec), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella__notify_acquire(pool, 262144, PAELLA__NOTIFY_COUNT, 0, &rec), PAELLA_STATUS_OK);
 	r = (struct paella_launch_record *)(uintptr_t)*paella__notify_kernel_param(rec);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_uint_eq(r->shard_mask, paella__notify_class_shards(cls) - 1);
@@ -420,7 +420,7 @@ START_TEST(notify_record_launches)
 	for (size_t g = 0; g < sizeof(grids) / sizeof(grids[0]); g++) {
 		uint64_t n = grids[g];
 
-		ck_assert_int_eq(paella__notify_acquire(pool, n, true, &rec), PAELLA_STATUS_OK);
+		ck_assert_int_eq(paella__notify_acquire(pool, n, PAELLA__NOTIFY_COUNT, 0, &rec), PAELLA_STATUS_OK);
 		ck_assert_int_eq(paella__notify_enqueue_completion(rec, NULL), PAELLA_STATUS_OK);
 		ck_assert(!paella__notify_done(rec));
 		ck_assert_uint_eq(paella__notify_progress(rec), 0);
@@ -445,14 +445,14 @@ START_TEST(notify_record_done_from_posts)
 
 	/* Every block posts, each shard one block: the posts are exact and
 	 * show completion before the completion word does. */
-	ck_assert_int_eq(paella__notify_acquire(pool, n, true, &rec), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella__notify_acquire(pool, n, PAELLA__NOTIFY_COUNT, 0, &rec), PAELLA_STATUS_OK);
 	ck_assert_int_eq(paella__notify_enqueue_completion(rec, NULL), PAELLA_STATUS_OK);
 	play_grid(rec, n);
 	ck_assert(paella__notify_done(rec));
 	paella__notify_release(rec);
 	/* The late completion write of that launch lands during the next
 	 * one: not taken for the next one's completion. */
-	ck_assert_int_eq(paella__notify_acquire(pool, n, true, &rec), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella__notify_acquire(pool, n, PAELLA__NOTIFY_COUNT, 0, &rec), PAELLA_STATUS_OK);
 	fake_flush();
 	ck_assert(!paella__notify_done(rec));
 	ck_assert_int_eq(paella__notify_enqueue_completion(rec, NULL), PAELLA_STATUS_OK);
@@ -467,7 +467,7 @@ START_TEST(notify_record_uninstrumented)
 	struct paella__notify_record *rec;
 	uint64_t total;
 
-	ck_assert_int_eq(paella__notify_acquire(pool, 500, false, &rec), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella__notify_acquire(pool, 500, PAELLA__NOTIFY_NONE, 0, &rec), PAELLA_STATUS_OK);
 	ck_assert(!paella__notify_instrumented(rec));
 	ck_assert(*paella__notify_kernel_param(rec) == 0);
 	ck_assert_int_eq(paella__notify_enqueue_completion(rec, NULL), PAELLA_STATUS_OK);
@@ -486,11 +486,11 @@ START_TEST(notify_record_bad_grid)
 {
 	struct paella__notify_record *rec;
 
-	ck_assert_int_eq(paella__notify_acquire(pool, 0, true, &rec),
+	ck_assert_int_eq(paella__notify_acquire(pool, 0, PAELLA__NOTIFY_COUNT, 0, &rec),
 			 PAELLA_STATUS_INVALID_ARGUMENT);
 	ck_assert_ptr_null(rec);
 	ck_assert_int_eq(paella__notify_acquire(pool, (uint64_t)PAELLA_NOTIFY_MAX_BLOCKS + 1,
-						true, &rec),
+						PAELLA__NOTIFY_COUNT, 0, &rec),
 			 PAELLA_STATUS_INVALID_ARGUMENT);
 	ck_assert_msg(strstr(paella__error_last(), "blocks") != NULL, "%s", paella__error_last());
 }
@@ -501,13 +501,13 @@ START_TEST(notify_record_alloc_fails)
 	struct paella__notify_record *rec;
 
 	setenv("FAKE_CUDA_FAIL", "cuMemAlloc", 1);
-	ck_assert_int_eq(paella__notify_acquire(pool, 100, true, &rec), PAELLA_STATUS_NO_MEMORY);
+	ck_assert_int_eq(paella__notify_acquire(pool, 100, PAELLA__NOTIFY_COUNT, 0, &rec), PAELLA_STATUS_NO_MEMORY);
 	ck_assert_ptr_null(rec);
 	ck_assert_msg(strstr(paella__error_last(), "FAKE_CUDA_ERROR_OUT_OF_MEMORY") != NULL,
 		      "%s", paella__error_last());
 	ck_assert_uint_eq(paella__notify_pool_records(pool), 0);
 	unsetenv("FAKE_CUDA_FAIL");
-	ck_assert_int_eq(paella__notify_acquire(pool, 100, true, &rec), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella__notify_acquire(pool, 100, PAELLA__NOTIFY_COUNT, 0, &rec), PAELLA_STATUS_OK);
 	paella__notify_cancel(rec);
 }
 END_TEST
@@ -516,9 +516,122 @@ START_TEST(notify_record_release_running_aborts)
 {
 	struct paella__notify_record *rec;
 
-	ck_assert_int_eq(paella__notify_acquire(pool, 5000, true, &rec), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella__notify_acquire(pool, 5000, PAELLA__NOTIFY_COUNT, 0, &rec), PAELLA_STATUS_OK);
 	ck_assert_int_eq(paella__notify_enqueue_completion(rec, NULL), PAELLA_STATUS_OK);
 	paella__notify_release(rec); /* not done: must abort */
+}
+END_TEST
+
+/* ---- sample mode ------------------------------------------------------- */
+
+START_TEST(notify_sample_tag_rule)
+{
+	static const uint64_t grids[] = { 1, 2, 31, 32, 100, 1055, 1056, 1057, 2112, 4096,
+					  5000, 65536, 262144, 1000003, UINT32_MAX };
+	static const uint64_t waves[] = { 0, 1, 132, 1056, 2112, 8448 };
+
+	for (size_t g = 0; g < sizeof(grids) / sizeof(grids[0]); g++) {
+		for (size_t w = 0; w < sizeof(waves) / sizeof(waves[0]); w++) {
+			uint64_t n = grids[g], wave = waves[w] ? waves[w]
+							      : PAELLA_NOTIFY_DEFAULT_WAVE_BLOCKS;
+			uint32_t tag = paella__notify_sample_tag(n, waves[w]);
+			uint64_t interval = UINT64_C(1) << tag;
+			uint64_t reports = paella__notify_sample_reports(n, tag);
+
+			ck_assert_uint_le(tag, 31);
+			/* The silent tail covers a wave, or the interval is
+			 * as large as it may be. */
+			ck_assert(PAELLA_SAMPLE_TAIL_INTERVALS * interval >= wave || tag == 31);
+			/* A few dozen reports at most. */
+			ck_assert_uint_lt(reports, 2 * PAELLA_NOTIFY_SAMPLES_PER_GRID);
+			/* No report from the last wave. */
+			if (reports > 0) {
+				uint64_t last = (reports - 1) * interval + interval - 1;
+
+				ck_assert_uint_le(last + wave, n - 1);
+			}
+			/* A grid of a wave or less never reports. */
+			if (n <= wave)
+				ck_assert_uint_eq(reports, 0);
+		}
+	}
+}
+END_TEST
+
+START_TEST(notify_sample_reports_brute_force)
+{
+	for (uint64_t n = 1; n < 600; n += 7) {
+		for (uint32_t tag = 0; tag < 7; tag++) {
+			uint64_t mask = (UINT64_C(1) << tag) - 1, count = 0;
+
+			for (uint64_t b = 0; b < n; b++)
+				if ((b & mask) == mask &&
+				    b + (PAELLA_SAMPLE_TAIL_INTERVALS << tag) < n)
+					count++;
+			ck_assert_uint_eq(paella__notify_sample_reports(n, tag), count);
+		}
+	}
+}
+END_TEST
+
+START_TEST(notify_sample_record)
+{
+	const uint64_t n = 262144, wave = 1056;
+	struct paella__notify_record *rec;
+	struct paella_launch_record *r;
+	uint32_t tag = paella__notify_sample_tag(n, wave);
+	uint64_t mask = (UINT64_C(1) << tag) - 1, last = 0, reports = 0;
+	CUdeviceptr param;
+	uint32_t *host;
+
+	for (int launch = 0; launch < 2; launch++) {
+		ck_assert_int_eq(paella__notify_acquire(pool, n, PAELLA__NOTIFY_SAMPLE, wave, &rec),
+				 PAELLA_STATUS_OK);
+		ck_assert_int_eq(paella__notify_record_mode(rec), PAELLA__NOTIFY_SAMPLE);
+		ck_assert(paella__notify_instrumented(rec));
+		ck_assert_uint_eq(paella__notify_record_tag(rec), tag);
+		param = *paella__notify_kernel_param(rec);
+		ck_assert_uint_eq(param & PAELLA_RECORD_TAG_MASK, tag);
+		ck_assert_uint_eq((param - tag) % PAELLA_RECORD_ALIGN, 0);
+		r = (struct paella_launch_record *)(uintptr_t)(param - tag);
+		host = (uint32_t *)(uintptr_t)r->host_counts;
+		ck_assert_ptr_nonnull(host);
+		/* Reset for the launch, whatever the last one left. */
+		ck_assert_uint_eq(host[0], 0);
+		ck_assert_int_eq(paella__notify_enqueue_completion(rec, NULL), PAELLA_STATUS_OK);
+		ck_assert_uint_eq(paella__notify_progress(rec), 0);
+		/* The device's rule, block by block. */
+		last = 0;
+		reports = 0;
+		for (uint64_t b = 0; b < n; b++) {
+			if ((b & mask) != mask || b + (PAELLA_SAMPLE_TAIL_INTERVALS << tag) >= n)
+				continue;
+			host[0] = (uint32_t)b + 1;
+			reports++;
+			ck_assert_uint_eq(paella__notify_progress(rec), b + 1);
+			ck_assert(!paella__notify_done(rec));
+			last = b + 1;
+		}
+		ck_assert_uint_eq(reports, paella__notify_sample_reports(n, tag));
+		ck_assert_uint_gt(reports, 0);
+		/* A stale, lower store does not move it back. */
+		host[0] = 1;
+		ck_assert_uint_eq(paella__notify_progress(rec), last);
+		/* Only the stream says it is done. */
+		ck_assert_uint_lt(last, n);
+		fake_flush();
+		ck_assert(paella__notify_done(rec));
+		ck_assert_uint_eq(paella__notify_progress(rec), n);
+		ck_assert_int_eq(paella__notify_read_counters(rec, &last, NULL),
+				 PAELLA_STATUS_INVALID_ARGUMENT);
+		paella__notify_release(rec);
+	}
+	/* Any grid reuses the one sample record. */
+	ck_assert_int_eq(paella__notify_acquire(pool, 10, PAELLA__NOTIFY_SAMPLE, 0, &rec),
+			 PAELLA_STATUS_OK);
+	ck_assert_uint_eq(paella__notify_pool_records(pool), 1);
+	ck_assert_uint_eq(paella__notify_sample_reports(10, paella__notify_record_tag(rec)), 0);
+	paella__notify_cancel(rec);
 }
 END_TEST
 
@@ -536,11 +649,14 @@ notify_suite(void)
 	tcase_add_test(tc, notify_progress_wraps);
 	tcase_add_test(tc, notify_progress_all_posts_sum_to_grid);
 	tcase_add_test(tc, notify_progress_ignores_previous_launch);
+	tcase_add_test(tc, notify_sample_tag_rule);
+	tcase_add_test(tc, notify_sample_reports_brute_force);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(rec, fake_setup, fake_teardown);
 	tcase_add_test(rec, notify_record_header);
+	tcase_add_test(rec, notify_sample_record);
 	tcase_add_test(rec, notify_record_launches);
 	tcase_add_test(rec, notify_record_done_from_posts);
 	tcase_add_test(rec, notify_record_uninstrumented);

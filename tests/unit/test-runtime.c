@@ -172,7 +172,7 @@ START_TEST(runtime_module_errors)
 	message_has(version);
 
 	desc.abi_version = PAELLA_ABI_VERSION;
-	desc.manifest = "paella-manifest 1\nX k10 2\n";
+	desc.manifest = "paella-manifest 2\nX k10 2\n";
 	ST_EQ(paella_module_load_sim(rt, &desc, &mod), PAELLA_STATUS_INVALID_ARGUMENT);
 	message_has("manifest line 2");
 	desc.manifest = "not a manifest";

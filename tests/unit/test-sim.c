@@ -61,8 +61,9 @@ static struct paella__bop *
 launch(struct sim_env *e, struct paella__bkernel *k, unsigned stream, unsigned blocks,
        bool instrumented)
 {
+	/* Instrumented: count mode, whose posts the timings below follow. */
 	struct paella__launch_desc d = { k, stream, { blocks, 1, 1 }, { 256, 1, 1 }, 0,
-					 e->params, 0, instrumented };
+					 e->params, 0, instrumented, instrumented, 0 };
 	struct paella__bop *op = NULL;
 
 	ck_assert_int_eq(e->b->ops->launch(e->b, &d, &op), PAELLA_STATUS_OK);

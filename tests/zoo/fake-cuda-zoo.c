@@ -327,7 +327,8 @@ cuCtxSynchronize(void)
 FAKE_EXPORT CUresult CUDAAPI
 cuMemAlloc(CUdeviceptr *dptr, size_t bytes)
 {
-	void *p = malloc(bytes ? bytes : 1);
+	/* 256-byte aligned, as the driver's allocations are. */
+	void *p = aligned_alloc(256, bytes ? (bytes + 255) / 256 * 256 : 256);
 
 	if (p == NULL)
 		return CUDA_ERROR_OUT_OF_MEMORY;
@@ -513,7 +514,7 @@ cuModuleGetGlobal(CUdeviceptr *dptr, size_t *bytes, CUmodule hmod, const char *n
 	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++)
 		if (strcmp(fns[i].image, m->stem) == 0)
 			snprintf(manifest + strlen(manifest), sizeof(manifest) - strlen(manifest),
-				 "K %s %u\n", fns[i].name, fns[i].nargs);
+				 "K %s %u sample\n", fns[i].name, fns[i].nargs);
 	*dptr = (CUdeviceptr)(uintptr_t)manifest;
 	*bytes = strlen(manifest) + 1;
 	return CUDA_SUCCESS;

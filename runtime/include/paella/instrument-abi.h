@@ -3,23 +3,37 @@
  * and libpaellart.
  *
  * Every kernel the pass instruments gets one trailing parameter: a pointer
- * (in device memory) to a struct paella_launch_record.  At block exit every
- * thread waits at named barrier PAELLA_EXIT_BARRIER_ID, so the block is done;
- * thread (0,0,0) then adds one to its shard's counter in the record, a
- * fire-and-forget reduction for most blocks.  A sampled block ("poster")
- * instead waits for the counter's new value and stores it into host-mapped
- * memory, where the dispatcher reads it.  So no block waits on an atomic
- * unless it posts, blocks spread over many counters, and only about one block
- * in (post_mask + 1) per shard touches host memory.
+ * (in device memory) to a struct paella_launch_record.  A kernel reports in
+ * one of two modes, chosen when it is compiled (paella-cc
+ * -mllvm -paella-notify=sample|count) and named in the module's manifest:
  *
+ * sample (the default): no barrier, no atomic.  The parameter is the
+ * record's address plus a tag k < 32 in its low PAELLA_RECORD_TAG_BITS bits
+ * (records are aligned to more than that).  Thread (0,0,0) of block b, with
+ * b & (2^k - 1) == 2^k - 1 and b + PAELLA_SAMPLE_TAIL_INTERVALS * 2^k less
+ * than the grid's block count, stores b + 1 into host_counts[0]: a
+ * high-water mark of the blocks done, as a hint (a block is counted when its
+ * thread 0 ends).  The other blocks touch no memory, so a block lives no
+ * longer than it did.  The runtime picks k so that a grid stores a few dozen
+ * times at most, and so that the last intervals, which it makes at least a
+ * wave, store nothing: reports there could only delay the grid's end.  The
+ * exact completion of the grid comes from a stream write-value after the
+ * kernel.
+ *
+ * count: at block exit every thread waits at named barrier
+ * PAELLA_EXIT_BARRIER_ID, so the block is done; thread (0,0,0) then adds one
+ * to its shard's counter in the record, a fire-and-forget reduction for most
+ * blocks.  A sampled block ("poster") instead waits for the counter's new
+ * value and stores it into host_counts[shard].  The parameter is untagged.
+ * Exact, but on kernels of many short blocks the barrier and the one memory
+ * operation per block cost about 10% (benchmarks/results/kernels.md).
  * Counters are never reset on the device: the runtime knows how many blocks
  * each shard received in earlier launches that used the record, and counts
- * from there (uint32 arithmetic, so wrap-around is harmless).  Host slots are
- * plain host memory that the runtime rewrites before each launch.
+ * from there (uint32 arithmetic, so wrap-around is harmless).  The grid is
+ * complete once the posts sum to its size, or when the write-value lands.
  *
- * The exact completion of the grid comes from a stream write-value after the
- * kernel (it costs the kernel nothing), or from the posts once they sum to
- * the grid size, whichever the CPU sees first.
+ * Host slots are plain host memory that the runtime rewrites before each
+ * launch.
  *
  * This header is C99 and C++, and holds layout only: no functions.
  */
@@ -33,7 +47,7 @@ extern "C" {
 #endif
 
 /* Bump on any change to the record layout or the epilogue's behaviour. */
-#define PAELLA_ABI_VERSION 1
+#define PAELLA_ABI_VERSION 2
 
 /* Module globals the pass emits and the runtime reads after loading. */
 #define PAELLA_ABI_VERSION_SYMBOL "__paella_abi_version"
@@ -44,6 +58,16 @@ extern "C" {
  * a kernel reserves every barrier up to the highest id it names, and on the
  * H200 naming barrier 15 cost about half the occupancy of small blocks. */
 #define PAELLA_EXIT_BARRIER_ID 1
+
+/* Sample mode: the low bits of the record parameter hold log2 of the
+ * sampling interval. */
+#define PAELLA_RECORD_TAG_BITS 5u
+#define PAELLA_RECORD_TAG_MASK ((1u << PAELLA_RECORD_TAG_BITS) - 1u)
+/* The alignment of every record's address. */
+#define PAELLA_RECORD_ALIGN 128u
+/* Sample mode: the last this many sampling intervals of a grid never
+ * report. */
+#define PAELLA_SAMPLE_TAIL_INTERVALS 4u
 
 #define PAELLA_MAX_SHARDS 256u
 /* One counter per 128-byte line so that shards never share a line. */
@@ -80,13 +104,19 @@ struct paella_launch_record {
 
 /*
  * The manifest is a NUL-terminated text, one line per kernel of the module:
- *   "paella-manifest 1\n"
- *   "K <mangled-name> <original-parameter-count>\n"   instrumented
- *   "U <mangled-name> <parameter-count> <reason>\n"   left as it was
- * Reasons: skip-attribute, skip-regex, grid-sync, device-launch,
- * exit-barrier-in-use.
+ *   "paella-manifest 2\n"
+ *   "K <mangled-name> <original-parameter-count> <mode>\n"   instrumented
+ *   "U <mangled-name> <parameter-count> <reason>\n"          left as it was
+ * Modes: sample, count.  Reasons: skip-attribute, skip-regex, grid-sync,
+ * device-launch, exit-barrier-in-use (count mode only).
  */
-#define PAELLA_MANIFEST_HEADER "paella-manifest 1\n"
+#define PAELLA_MANIFEST_HEADER "paella-manifest 2\n"
+#define PAELLA_NOTIFY_SAMPLE_NAME "sample"
+/* The host rewrite ORs this into paella_launch_kernel()'s parameter count
+ * when the program was compiled in count mode: the runtime then passes an
+ * untagged record. */
+#define PAELLA_LAUNCH_COUNT_MODE 0x40000000
+#define PAELLA_NOTIFY_COUNT_NAME "count"
 
 #ifdef __cplusplus
 }

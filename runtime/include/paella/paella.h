@@ -667,7 +667,9 @@ paella_job_release(struct paella_job *job);
  *
  * paella-cc rewrites `kernel<<<grid, block, shmem, stream>>>(args)` in host
  * code into a call of paella_launch_kernel() with cudaLaunchKernel's
- * arguments plus the kernel's parameter count.  The runtime launches the
+ * arguments plus the kernel's parameter count (with PAELLA_LAUNCH_COUNT_MODE
+ * of paella/instrument-abi.h or'd in when the program was compiled in count
+ * mode).  The runtime launches the
  * kernel at once on the caller's stream with a launch record as its extra
  * last argument.  Returns a cudaError_t: 0 on success.
  */
