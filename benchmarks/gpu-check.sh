@@ -18,10 +18,18 @@ echo "== instrumented kernels: outputs, progress, completion"
 	--probe "$b/tests/gpu/progress_probe.cubin" --csv "$out/instrumented-kernels.csv" \
 	>"$out/instrumented-kernels.log" 2>&1 || rc=1
 
-echo "== instrumentation overhead"
-"$b/benchmarks/overhead" --images "$b/kernels" --spin-dir "$b/benchmarks" \
-	--csv "$out/overhead.csv" >"$out/overhead.log" 2>&1 || rc=1
+for mode in sample count; do
+	echo "== instrumentation overhead, $mode mode"
+	"$b/benchmarks/overhead" --images "$b/kernels" --spin-dir "$b/benchmarks" --notify $mode \
+		--csv "$out/overhead-$mode.csv" >"$out/overhead-$mode.log" 2>&1 || rc=1
+done
 
-tail -n 40 "$out/instrumented-kernels.log"
-tail -n 25 "$out/overhead.log"
+echo "== notification latency"
+"$b/benchmarks/notify-latency" --images "$b/benchmarks" --runs "${NOTIFY_RUNS:-200}" \
+	--csv "$out/notify-latency.csv" >"$out/notify-latency.log" 2>&1 || rc=1
+
+tail -n 48 "$out/instrumented-kernels.log"
+tail -n 18 "$out/overhead-count.log"
+tail -n 18 "$out/overhead-sample.log"
+tail -n 30 "$out/notify-latency.log"
 exit $rc
