@@ -210,7 +210,7 @@ private:
   std::string whyUnsafe(Function &F);
   Function *addRecordParameter(Function &F);
   void insertExitEpilogue(Function &F, Value *Record);
-  void insertSampleEpilogue(Function &F, Value *Record, BasicBlock *Exit);
+  void insertSampleReport(Function &F, Value *Record);
   void insertCountEpilogue(Function &F, Value *Record, BasicBlock *Exit);
   bool emitAbiGlobals();
 };
@@ -367,6 +367,10 @@ Function *DeviceInstrumenter::addRecordParameter(Function &F) {
 //  - handshake: warps reconverge, warps other than the first only arrive,
 //    warp 0 waits and reports.
 void DeviceInstrumenter::insertExitEpilogue(Function &F, Value *Record) {
+  if (ClNotify == NotifyMode::Sample) {
+    insertSampleReport(F, Record);
+    return;
+  }
   SmallVector<ReturnInst *, 8> Returns;
   for (BasicBlock &BB : F)
     if (auto *RI = dyn_cast<ReturnInst>(BB.getTerminator()))
@@ -380,44 +384,46 @@ void DeviceInstrumenter::insertExitEpilogue(Function &F, Value *Record) {
     RI->eraseFromParent();
   }
   NumReturnsMerged += Returns.size();
-
-  if (ClNotify == NotifyMode::Sample)
-    insertSampleEpilogue(F, Record, Exit);
-  else
-    insertCountEpilogue(F, Record, Exit);
+  insertCountEpilogue(F, Record, Exit);
 }
 
-// The sampled report: no barrier and no atomic, so a block lives no longer
-// than it did, and only one block in 2^k touches memory at all.  The record
-// parameter carries k in its low PAELLA_RECORD_TAG_BITS bits, so that the
-// other blocks decide without a load.  A sampled block that is not in the
-// grid's last PAELLA_SAMPLE_TAIL_INTERVALS intervals stores its id + 1 to
-// host memory: a high-water mark of the blocks done (thread 0's, as a hint:
-// the exact completion comes from the stream).
+// The sampled report, made when the block starts: no barrier and no atomic,
+// and only one block in 2^k touches memory at all.  At entry, not at exit:
+// ptxas gives a kernel with a store after its main loop more registers
+// (stencil3d 31 -> 36: fewer resident blocks), and nothing waits at entry.
+// The record parameter carries k in its low PAELLA_RECORD_TAG_BITS bits, so
+// that the other blocks decide without a load.  A sampled block that is not
+// in the grid's last PAELLA_SAMPLE_TAIL_INTERVALS intervals stores its id + 1
+// to host memory: a high-water mark of the blocks started.  Blocks start in
+// id order and at most a wave is resident, so the runtime reads it as "at
+// least id + 1 - wave blocks done", a hint; the exact completion comes from
+// the stream.
 //
-//   thread (0,0,0):
+//   entry, thread (0,0,0):
 //     k = record & TAG_MASK;  b = linear block id;  n = blocks in the grid
 //     if ((b & (2^k - 1)) == 2^k - 1 && b + TAIL * 2^k < n):
 //       store atomic b+1 -> (record - k)->host_counts[0]       (sys scope)
 //
 // Block ids are 32-bit: the runtime refuses grids of 2^32 blocks or more;
 // the tail test is done in 64 bits so that it cannot wrap.
-void DeviceInstrumenter::insertSampleEpilogue(Function &F, Value *Record,
-                                              BasicBlock *Exit) {
+void DeviceInstrumenter::insertSampleReport(Function &F, Value *Record) {
   Type *I32 = Type::getInt32Ty(Ctx);
   Type *I64 = Type::getInt64Ty(Ctx);
-  IRBuilder<> B(Exit);
+  BasicBlock *Entry = &F.getEntryBlock();
+  BasicBlock *Body = Entry->splitBasicBlock(Entry->getFirstNonPHIOrDbgOrAlloca(),
+                                            "paella.body");
+  Entry->getTerminator()->eraseFromParent();
+  IRBuilder<> B(Entry);
   auto Sreg = [&](StringRef Name) { return readSpecialRegister(B, Name); };
-  BasicBlock *Check = BasicBlock::Create(Ctx, "paella.check", &F);
-  BasicBlock *Post = BasicBlock::Create(Ctx, "paella.post", &F);
-  BasicBlock *Done = BasicBlock::Create(Ctx, "paella.done", &F);
+  BasicBlock *Check = BasicBlock::Create(Ctx, "paella.check", &F, Body);
+  BasicBlock *Post = BasicBlock::Create(Ctx, "paella.post", &F, Body);
 
   Value *Tx = Sreg("tid.x");
   Value *Ty = Sreg("tid.y");
   Value *Tz = Sreg("tid.z");
   Value *Thread0 = B.CreateICmpEQ(B.CreateOr(Tx, B.CreateOr(Ty, Tz)), B.getInt32(0),
                                   "paella.thread0");
-  B.CreateCondBr(Thread0, Check, Done);
+  B.CreateCondBr(Thread0, Check, Body);
 
   B.SetInsertPoint(Check);
   Value *Tag64 = B.CreateAnd(B.CreatePtrToInt(Record, I64),
@@ -439,7 +445,7 @@ void DeviceInstrumenter::insertSampleEpilogue(Function &F, Value *Record,
   Value *Reach = B.CreateAdd(B.CreateZExt(Block, I64),
                              B.CreateShl(B.getInt64(PAELLA_SAMPLE_TAIL_INTERVALS), Tag64));
   Value *BeforeTail = B.CreateICmpULT(Reach, NBlocks, "paella.before_tail");
-  B.CreateCondBr(B.CreateAnd(Sampled, BeforeTail), Post, Done);
+  B.CreateCondBr(B.CreateAnd(Sampled, BeforeTail), Post, Body);
 
   B.SetInsertPoint(Post);
   Value *Base = B.CreateGEP(B.getInt8Ty(), Record, B.CreateNeg(Tag64),
@@ -453,10 +459,7 @@ void DeviceInstrumenter::insertSampleEpilogue(Function &F, Value *Record,
   StoreInst *St = B.CreateAlignedStore(B.CreateAdd(Block, B.getInt32(1)),
                                        HostCounts, Align(4));
   St->setAtomic(AtomicOrdering::Monotonic, SyncScope::System);
-  B.CreateBr(Done);
-
-  B.SetInsertPoint(Done);
-  B.CreateRetVoid();
+  B.CreateBr(Body);
 }
 
 void DeviceInstrumenter::insertCountEpilogue(Function &F, Value *Record,

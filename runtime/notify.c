@@ -206,6 +206,8 @@ struct paella__notify_record {
 	/* The kernel's argument: dev, plus the tag in sample mode. */
 	CUdeviceptr param;
 	uint32_t tag;
+	/* Sample mode: the blocks a wave holds, as planned. */
+	uint64_t wave;
 	/* cuMemHostAlloc'd, HOST_BYTES. */
 	void *host;
 	volatile uint32_t *slots;
@@ -429,6 +431,7 @@ paella__notify_acquire(struct paella__notify_pool *pool, uint64_t nblocks,
 	 * and cuLaunchKernel orders our stores before its launch. */
 	if (mode == PAELLA__NOTIFY_SAMPLE) {
 		rec->tag = paella__notify_sample_tag(nblocks, wave_blocks);
+		rec->wave = wave_blocks ? wave_blocks : PAELLA_NOTIFY_DEFAULT_WAVE_BLOCKS;
 		rec->param = rec->dev + rec->tag;
 		rec->slots[0] = 0;
 	} else {
@@ -475,12 +478,15 @@ paella__notify_poll(struct paella__notify_record *rec, uint64_t *progress)
 			if (paella__notify_track_update(&rec->track, rec->slots) == rec->nblocks)
 				rec->done = true;
 		} else if (rec->mode == PAELLA__NOTIFY_SAMPLE) {
-			/* A high-water mark; below the grid by construction
-			 * (the tail never reports), checked all the same. */
+			/* Block v - 1 has started: blocks start in id order
+			 * and at most a wave is resident, so at least v - wave
+			 * have ended.  Below the grid by construction (the
+			 * tail never reports), checked all the same. */
 			uint32_t v = __atomic_load_n(&rec->slots[0], __ATOMIC_RELAXED);
+			uint64_t done = v > rec->wave ? v - rec->wave : 0;
 
-			if (v > rec->track.progress && v < rec->nblocks)
-				rec->track.progress = v;
+			if (v <= rec->nblocks && done > rec->track.progress)
+				rec->track.progress = done;
 		}
 	}
 	if (progress != NULL) {

@@ -219,8 +219,9 @@ bool
 paella__notify_poll(struct paella__notify_record *rec, uint64_t *progress);
 
 /* Blocks known finished: monotone, at most the grid, the grid once done.
- * Completion-only records know 0 or the grid; sample mode a high-water mark
- * (a hint, short of the grid until the stream says it is done). */
+ * Completion-only records know 0 or the grid; sample mode the last sampled
+ * block seen started, less a wave (a hint, short of the grid until the
+ * stream says it is done). */
 uint64_t
 paella__notify_progress(struct paella__notify_record *rec);
 

@@ -3,7 +3,7 @@
 ; RUN: %opt -passes=paella-instrument -S %s | FileCheck %s
 
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @dot_big(ptr noundef readonly byval(%struct.Big) align 4 captures(none) %0, ptr {{.*}}%1, ptr {{.*}}%2, ptr addrspace(1) noundef %paella.record)
-; CHECK: paella.exit:
+; CHECK: paella.body:
 target datalayout = "e-p6:32:32-i64:64-i128:128-i256:256-v16:16-v32:32-n16:32:64"
 target triple = "nvptx64-nvidia-cuda"
 

@@ -6,8 +6,8 @@
 ; CHECK-NOT: paella
 ; CHECK: ret float
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @squares(ptr {{.*}}%0, ptr addrspace(1) noundef %paella.record)
+; CHECK: paella.body:
 ; CHECK: call {{.*}}float @_Z6squaref(
-; CHECK: paella.exit:
 target datalayout = "e-p6:32:32-i64:64-i128:128-i256:256-v16:16-v32:32-n16:32:64"
 target triple = "nvptx64-nvidia-cuda"
 

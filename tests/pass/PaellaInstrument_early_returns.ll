@@ -1,7 +1,7 @@
 ; Proves: a kernel whose threads leave by several early returns (as at -O0 or
 ; when the optimiser keeps them apart) has every return turned into a branch
 ; to one exit block, so every thread of the block reaches the epilogue.
-; RUN: %opt -passes=paella-instrument -S %s | FileCheck %s
+; RUN: %opt -passes=paella-instrument -paella-notify=count -S %s | FileCheck %s
 
 target datalayout = "e-p6:32:32-i64:64-i128:128-i256:256-v16:16-v32:32-n16:32:64"
 target triple = "nvptx64-nvidia-cuda"

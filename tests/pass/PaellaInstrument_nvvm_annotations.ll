@@ -7,7 +7,7 @@ target datalayout = "e-p6:32:32-i64:64-i128:128-i256:256-v16:16-v32:32-n16:32:64
 target triple = "nvptx64-nvidia-cuda"
 
 ; CHECK-LABEL: define ptx_kernel void @old_style(ptr %x, ptr addrspace(1) noundef %paella.record)
-; CHECK: paella.exit:
+; CHECK: paella.body:
 ; CHECK-LABEL: define void @helper(ptr %x)
 ; CHECK-NOT: paella.record
 

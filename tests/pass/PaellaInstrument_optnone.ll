@@ -1,6 +1,6 @@
 ; Proves: a kernel built at -O0 (optnone, noinline) is instrumented too: the
 ; pass is required, and the runtime always passes the record.
-; RUN: %opt -passes=paella-instrument -S %s | FileCheck %s
+; RUN: %opt -passes=paella-instrument -paella-notify=count -S %s | FileCheck %s
 
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @copy_o0(ptr noundef %0, ptr noundef %1, ptr addrspace(1) noundef %paella.record) #0
 ; CHECK: paella.exit:

@@ -1,19 +1,20 @@
-; Proves: the default (sample) epilogue has no barrier and no atomic
-; read-modify-write; only thread (0,0,0) goes past the first test, the
-; sampling interval comes from the record parameter's low bits (no load),
-; the grid's last intervals are excluded in 64-bit arithmetic, and only a
-; sampled block loads the record's host_counts and stores block + 1 there
-; with a relaxed system-scope store.  The manifest names the mode.
+; Proves: the default (sample) report is made at kernel entry, before the
+; body, with no barrier and no atomic read-modify-write, and the returns are
+; left alone; only thread (0,0,0) goes past the first test, the sampling
+; interval comes from the record parameter's low bits (no load), the grid's
+; last intervals are excluded in 64-bit arithmetic, and only a sampled block
+; loads the record's host_counts and stores block + 1 there with a relaxed
+; system-scope store.  The manifest names the mode.
 ; RUN: %opt -passes=paella-instrument -S %s | FileCheck %s
 ; RUN: %opt -passes=paella-instrument -paella-notify=sample -S %s | FileCheck %s
 
 ; CHECK: @__paella_abi_version = addrspace(1) constant i32 2
 ; CHECK: c"paella-manifest 2\0AK scale 2 sample\0A\00"
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @scale(ptr {{.*}}%0, float {{.*}}%1, ptr addrspace(1) noundef %paella.record)
-; CHECK: paella.exit:
+; CHECK-NEXT: %paella.tid.x = call i32 asm sideeffect "mov.u32 $0, %tid.x;"
 ; CHECK-NOT: load
 ; CHECK: %paella.thread0 = icmp eq i32
-; CHECK-NEXT: br i1 %paella.thread0, label %paella.check, label %paella.done
+; CHECK-NEXT: br i1 %paella.thread0, label %paella.check, label %paella.body
 ; CHECK: paella.check:
 ; CHECK-NEXT: [[P:%.*]] = ptrtoint ptr addrspace(1) %paella.record to i64
 ; CHECK-NEXT: %paella.tag = and i64 [[P]], 31
@@ -24,13 +25,17 @@
 ; CHECK: %paella.sampled = icmp eq i32
 ; CHECK: [[TAIL:%.*]] = shl i64 4, %paella.tag
 ; CHECK: %paella.before_tail = icmp ult i64 {{%.*}}, %paella.nblocks
-; CHECK: br i1 {{%.*}}, label %paella.post, label %paella.done
+; CHECK: br i1 {{%.*}}, label %paella.post, label %paella.body
 ; CHECK: paella.post:
 ; CHECK: %paella.record.base = getelementptr i8, ptr addrspace(1) %paella.record
 ; CHECK: %paella.host_counts = load ptr addrspace(1), {{.*}}!invariant.load
 ; CHECK: store atomic i32 {{%.*}}, ptr addrspace(1) %paella.host_counts monotonic, align 4
-; CHECK: paella.done:
+; CHECK-NEXT: br label %paella.body
+; CHECK: paella.body:
+; CHECK-NEXT: tail call noundef i32 @llvm.nvvm.read.ptx.sreg.tid.x()
+; CHECK: store float
 ; CHECK-NEXT: ret void
+; CHECK-NOT: paella.exit
 ; CHECK-NOT: barrier
 ; CHECK-NOT: atomicrmw
 ; CHECK-NOT: fence

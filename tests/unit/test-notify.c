@@ -608,7 +608,8 @@ START_TEST(notify_sample_record)
 				continue;
 			host[0] = (uint32_t)b + 1;
 			reports++;
-			ck_assert_uint_eq(paella__notify_progress(rec), b + 1);
+			/* Started, less a wave: a lower bound on the ended. */
+			ck_assert_uint_eq(paella__notify_progress(rec), b + 1 > wave ? b + 1 - wave : 0);
 			ck_assert(!paella__notify_done(rec));
 			last = b + 1;
 		}
@@ -616,7 +617,7 @@ START_TEST(notify_sample_record)
 		ck_assert_uint_gt(reports, 0);
 		/* A stale, lower store does not move it back. */
 		host[0] = 1;
-		ck_assert_uint_eq(paella__notify_progress(rec), last);
+		ck_assert_uint_eq(paella__notify_progress(rec), last - wave);
 		/* Only the stream says it is done. */
 		ck_assert_uint_lt(last, n);
 		fake_flush();
