@@ -139,9 +139,23 @@ measure_once(enum signal sig, const struct probes *pr, unsigned nblocks,
 	if (sig == SIG_COUNT_WV || sig == SIG_WRITE_VALUE || sig == SIG_PAELLA || sig == SIG_SAMPLE)
 		paella__notify_enqueue_completion(rec, stream);
 	if (sig == SIG_WV_NOBARRIER) {
-		CHECK(cuStreamWriteValue32(stream, paella__notify_done_word_dev(rec),
-					   paella__notify_seq(rec),
-					   CU_STREAM_WRITE_VALUE_NO_MEMORY_BARRIER));
+		CUresult rc = cu->cuStreamWriteValue32(stream, paella__notify_done_word_dev(rec),
+						       paella__notify_seq(rec),
+						       CU_STREAM_WRITE_VALUE_NO_MEMORY_BARRIER);
+
+		if (rc != CUDA_SUCCESS) {
+			/* Not every platform takes the flag: reported as missed. */
+			static bool told;
+
+			if (!told)
+				fprintf(stderr, "notify-latency: the write-value without a memory "
+					"barrier is refused here (%s)\n", paella__cu_error_name(cu, rc));
+			told = true;
+			CHECK(cuStreamSynchronize(stream));
+			paella__notify_set_done(rec);
+			paella__notify_release(rec);
+			return NAN;
+		}
 	}
 	/* The reference: the last block's store, or the sampled block's. */
 	unsigned ref_block = sig == SIG_SAMPLE ? (unsigned)sampled - 1 : nblocks - 1;
