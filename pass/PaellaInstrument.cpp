@@ -415,14 +415,18 @@ void DeviceInstrumenter::insertSampleReport(Function &F, Value *Record) {
   Entry->getTerminator()->eraseFromParent();
   IRBuilder<> B(Entry);
   auto Sreg = [&](StringRef Name) { return readSpecialRegister(B, Name); };
+  BasicBlock *Row = BasicBlock::Create(Ctx, "paella.row", &F, Body);
   BasicBlock *Check = BasicBlock::Create(Ctx, "paella.check", &F, Body);
   BasicBlock *Post = BasicBlock::Create(Ctx, "paella.post", &F, Body);
 
+  // Most threads leave after one test of tid.x, which the kernel usually
+  // reads anyway: at entry every instruction delays the body's first loads.
   Value *Tx = Sreg("tid.x");
+  B.CreateCondBr(B.CreateICmpEQ(Tx, B.getInt32(0), "paella.tx0"), Row, Body);
+  B.SetInsertPoint(Row);
   Value *Ty = Sreg("tid.y");
   Value *Tz = Sreg("tid.z");
-  Value *Thread0 = B.CreateICmpEQ(B.CreateOr(Tx, B.CreateOr(Ty, Tz)), B.getInt32(0),
-                                  "paella.thread0");
+  Value *Thread0 = B.CreateICmpEQ(B.CreateOr(Ty, Tz), B.getInt32(0), "paella.thread0");
   B.CreateCondBr(Thread0, Check, Body);
 
   B.SetInsertPoint(Check);

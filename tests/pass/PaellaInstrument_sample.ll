@@ -12,6 +12,8 @@
 ; CHECK: c"paella-manifest 2\0AK scale 2 sample\0A\00"
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @scale(ptr {{.*}}%0, float {{.*}}%1, ptr addrspace(1) noundef %paella.record)
 ; CHECK-NEXT: %paella.tid.x = call i32 asm sideeffect "mov.u32 $0, %tid.x;"
+; CHECK-NEXT: %paella.tx0 = icmp eq i32 %paella.tid.x, 0
+; CHECK-NEXT: br i1 %paella.tx0, label %paella.row, label %paella.body
 ; CHECK-NOT: load
 ; CHECK: %paella.thread0 = icmp eq i32
 ; CHECK-NEXT: br i1 %paella.thread0, label %paella.check, label %paella.body
