@@ -1,12 +1,13 @@
 /*
  * bench-util.h - what the GPU benchmarks share: a checking macro for driver
  * calls that exits with the call, the driver's error name and the place, a
- * monotonic clock, and order statistics.  Header only: each benchmark is one
+ * monotonic clock, order statistics, and the options most of them take.  Header only: each benchmark is one
  * small program.
  */
 #ifndef PAELLA_BENCH_UTIL_H
 #define PAELLA_BENCH_UTIL_H
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -53,6 +54,53 @@ bench_quantile(double *v, int n, double q)
 	int i = (int)pos;
 	double f = pos - i;
 	return i + 1 < n ? v[i] * (1 - f) + v[i + 1] * f : v[i];
+}
+
+/* --images DIR, --runs N and --csv FILE, with the defaults filled in before
+ * bench_parse_args(). */
+struct bench_args {
+	const char *images;
+	const char *csv;
+	int runs;
+};
+
+/*
+ * Parses those options and --help into @a; --runs below @min_runs, an
+ * unknown option or a stray argument is an error.  Returns -1 to go on, or
+ * the status main() should exit with.
+ */
+static inline int
+bench_parse_args(int argc, char **argv, struct bench_args *a, int min_runs,
+		 void (*usage)(FILE *))
+{
+	static const struct option longopts[] = {{"images", required_argument, NULL, 'i'},
+						 {"runs", required_argument, NULL, 'r'},
+						 {"csv", required_argument, NULL, 'c'},
+						 {"help", no_argument, NULL, 'h'},
+						 {NULL, 0, NULL, 0}};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'i': a->images = optarg; break;
+		case 'c': a->csv = optarg; break;
+		case 'r':
+			a->runs = atoi(optarg);
+			if (a->runs < min_runs) {
+				fprintf(stderr, "%s: --runs must be at least %d (got '%s')\n",
+					bench_name, min_runs, optarg);
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'\n", bench_name, argv[optind]);
+		return 2;
+	}
+	return -1;
 }
 
 #endif /* PAELLA_BENCH_UTIL_H */

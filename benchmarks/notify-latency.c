@@ -275,33 +275,12 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
-	const char *images = "build/benchmarks", *csv_path = NULL;
-	int runs = 300;
-	static const struct option longopts[] = {{"images", required_argument, NULL, 'i'},
-						 {"runs", required_argument, NULL, 'r'},
-						 {"csv", required_argument, NULL, 'c'},
-						 {"help", no_argument, NULL, 'h'},
-						 {NULL, 0, NULL, 0}};
-	int ch;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'i': images = optarg; break;
-		case 'c': csv_path = optarg; break;
-		case 'r':
-			runs = atoi(optarg);
-			if (runs < 50) {
-				fprintf(stderr, "notify-latency: --runs must be at least 50 (got '%s')\n", optarg);
-				return 2;
-			}
-			break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "notify-latency: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
+	struct bench_args args = {.images = "build/benchmarks", .runs = 300};
+	int status = bench_parse_args(argc, argv, &args, 50, usage);
+	if (status >= 0)
+		return status;
+	const char *images = args.images, *csv_path = args.csv;
+	int runs = args.runs;
 
 	if (paella__cu_open(&cu) != PAELLA_STATUS_OK) {
 		printf("SKIP: %s\n", paella__error_last());

@@ -189,6 +189,23 @@ Value *readSpecialRegister(IRBuilder<> &B, StringRef Name) {
   return B.CreateCall(Ty, IA, {}, ("paella." + Name).str());
 }
 
+// The block's linear id (x fastest, 32-bit) and the grid's dimensions.
+struct GridPosition {
+  Value *Block, *Gx, *Gy, *Gz;
+};
+
+GridPosition readGridPosition(IRBuilder<> &B) {
+  Value *Cx = readSpecialRegister(B, "ctaid.x");
+  Value *Cy = readSpecialRegister(B, "ctaid.y");
+  Value *Cz = readSpecialRegister(B, "ctaid.z");
+  Value *Gx = readSpecialRegister(B, "nctaid.x");
+  Value *Gy = readSpecialRegister(B, "nctaid.y");
+  Value *Gz = readSpecialRegister(B, "nctaid.z");
+  Value *Block = B.CreateAdd(Cx, B.CreateMul(Gx, B.CreateAdd(Cy, B.CreateMul(Gy, Cz))),
+                             "paella.block");
+  return {Block, Gx, Gy, Gz};
+}
+
 class DeviceInstrumenter {
 public:
   explicit DeviceInstrumenter(Module &M) : M(M), Ctx(M.getContext()) {}
@@ -433,14 +450,8 @@ void DeviceInstrumenter::insertSampleReport(Function &F, Value *Record) {
   Value *Tag64 = B.CreateAnd(B.CreatePtrToInt(Record, I64),
                              B.getInt64(PAELLA_RECORD_TAG_MASK), "paella.tag");
   Value *Tag = B.CreateTrunc(Tag64, I32);
-  Value *Cx = Sreg("ctaid.x");
-  Value *Cy = Sreg("ctaid.y");
-  Value *Cz = Sreg("ctaid.z");
-  Value *Gx = Sreg("nctaid.x");
-  Value *Gy = Sreg("nctaid.y");
-  Value *Gz = Sreg("nctaid.z");
-  Value *Block = B.CreateAdd(Cx, B.CreateMul(Gx, B.CreateAdd(Cy, B.CreateMul(Gy, Cz))),
-                             "paella.block");
+  GridPosition Grid = readGridPosition(B);
+  Value *Block = Grid.Block, *Gx = Grid.Gx, *Gy = Grid.Gy, *Gz = Grid.Gz;
   Value *NBlocks = B.CreateMul(B.CreateMul(B.CreateZExt(Gx, I64), B.CreateZExt(Gy, I64)),
                                B.CreateZExt(Gz, I64), "paella.nblocks");
   Value *Mask = B.CreateSub(B.CreateShl(B.getInt32(1), Tag), B.getInt32(1),
@@ -552,14 +563,8 @@ void DeviceInstrumenter::insertCountEpilogue(Function &F, Value *Record,
   Value *HostCounts = LoadField(PointerType::get(Ctx, 1),
                                 PAELLA_RECORD_OFF_HOST_COUNTS, Align(8),
                                 "paella.host_counts");
-  Value *Cx = Sreg("ctaid.x");
-  Value *Cy = Sreg("ctaid.y");
-  Value *Cz = Sreg("ctaid.z");
-  Value *Gx = Sreg("nctaid.x");
-  Value *Gy = Sreg("nctaid.y");
-  Value *Gz = Sreg("nctaid.z");
-  Value *Block = B.CreateAdd(Cx, B.CreateMul(Gx, B.CreateAdd(Cy, B.CreateMul(Gy, Cz))),
-                             "paella.block");
+  GridPosition Grid = readGridPosition(B);
+  Value *Block = Grid.Block, *Gx = Grid.Gx, *Gy = Grid.Gy, *Gz = Grid.Gz;
   Value *NBlocks = B.CreateMul(B.CreateMul(Gx, Gy), Gz, "paella.nblocks");
   Value *Shard = B.CreateAnd(Block, ShardMask, "paella.shard");
   Value *Index = B.CreateLShr(Block, ShardShift, "paella.index");

@@ -293,8 +293,8 @@ paella__model_add_kernel_ref(struct paella_model *m, const struct paella_kernel_
 	step.block[2] = s->block.z;
 	step.dynamic_smem = s->dynamic_smem_bytes;
 	step.blocks_per_sm = bps;
-	step.wave_per_block = 1.0 / ((double)bps * b->device.sm_count);
 	step.wave_blocks = (uint64_t)bps * b->device.sm_count;
+	step.wave_per_block = 1.0 / (double)step.wave_blocks;
 	st = bind_args(m, s, &step);
 	if (st != PAELLA_STATUS_OK)
 		goto err;

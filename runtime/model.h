@@ -47,10 +47,11 @@ struct paella__step {
 	unsigned dynamic_smem;
 	uint64_t nblocks;
 	unsigned blocks_per_sm;
-	/* 1 / (blocks that fill the GPU once): a block's share of a wave. */
-	double wave_per_block;
 	/* Blocks that fill the GPU once. */
 	uint64_t wave_blocks;
+	/* 1 / wave_blocks: a block's share of a wave, for the dispatcher's
+	 * load sums, which multiply on every poll. */
+	double wave_per_block;
 	unsigned nargs;
 	struct paella__arg_binding *args;
 	unsigned char *values;
