@@ -6,9 +6,15 @@
 //    Makes CUDA kernels report finished thread blocks to the Paella runtime.
 //
 //    Device module (nvptx64): every kernel that can safely be instrumented
-//    gets one trailing parameter, `ptr addrspace(1) %paella.record`, and all
-//    of its returns are merged into one exit block that runs:
+//    gets one trailing parameter, `ptr addrspace(1) %paella.record`, and
+//    reports in the mode -paella-notify picks (see instrument-abi.h):
 //
+//    sample (default), at kernel entry, returns left alone:
+//      tid.x == 0:  k = record & 31, b = linear block id
+//                   if (b & (2^k-1)) == 2^k-1 and b + 4*2^k < blocks:
+//                     store atomic b+1 -> (record - k)->host_counts[0]  (sys)
+//
+//    count, all returns merged into one exit block that runs:
 //      row 0 (tid.y == tid.z == 0, tid.x < 32):
 //                  load shard_mask, shard_shift, post_mask, host_counts
 //                  s = block & shard_mask, k = block >> shard_shift
@@ -20,17 +26,17 @@
 //                  otherwise:
 //                    atomicrmw add counters[s], 1        (result unused)
 //
-//    No block waits on an atomic unless it is a sampled poster; blocks
-//    spread over many counters; no fence (a report is a scheduling hint, not
-//    a data signal).  -paella-exit-barrier=handshake instead reconverges each
-//    warp and lets only warp 0 wait for the others' arrivals (measured slower
-//    on the H200: see benchmarks/results/kernels.md).
+//    Neither mode has a fence (a report is a scheduling hint, not a data
+//    signal) or makes a block wait on an atomic it does not need.
+//    -paella-exit-barrier=handshake (count mode) instead reconverges each
+//    warp and lets only warp 0 wait for the others' arrivals (measured
+//    slower on the H200: see benchmarks/results/kernels.md).
 //    The module also gets `__paella_abi_version` and `__paella_manifest`
 //    (see runtime/include/paella/instrument-abi.h).
 //
 //    Kernels marked with __attribute__((annotate("paella_skip"))), matching
 //    -paella-skip=<regex>, synchronising the whole grid, launching kernels
-//    from the device, or using named barrier 1 are left as they are, with a
+//    from the device, or (count mode) using named barrier 1 are left as they are, with a
 //    remark, and listed in the manifest as uninstrumented.
 //
 //    Host module: each call of cudaLaunchKernel[_ptsz] whose kernel is a
@@ -416,7 +422,7 @@ void DeviceInstrumenter::insertExitEpilogue(Function &F, Value *Record) {
 // least id + 1 - wave blocks done", a hint; the exact completion comes from
 // the stream.
 //
-//   entry, thread (0,0,0):
+//   entry, threads with tid.x == 0:
 //     k = record & TAG_MASK;  b = linear block id;  n = blocks in the grid
 //     if ((b & (2^k - 1)) == 2^k - 1 && b + TAIL * 2^k < n):
 //       store atomic b+1 -> (record - k)->host_counts[0]       (sys scope)
@@ -432,19 +438,20 @@ void DeviceInstrumenter::insertSampleReport(Function &F, Value *Record) {
   Entry->getTerminator()->eraseFromParent();
   IRBuilder<> B(Entry);
   auto Sreg = [&](StringRef Name) { return readSpecialRegister(B, Name); };
-  BasicBlock *Row = BasicBlock::Create(Ctx, "paella.row", &F, Body);
   BasicBlock *Check = BasicBlock::Create(Ctx, "paella.check", &F, Body);
+  BasicBlock *Tail = BasicBlock::Create(Ctx, "paella.tail", &F, Body);
   BasicBlock *Post = BasicBlock::Create(Ctx, "paella.post", &F, Body);
 
-  // Most threads leave after one test of tid.x, which the kernel usually
-  // reads anyway: at entry every instruction delays the body's first loads.
+  // Cheapest tests first: at entry every instruction on the reporting
+  // thread's path holds up its warp, and with it the block (measured:
+  // testing the block first, in every thread, cost 3x more).  Threads leave
+  // after one test of tid.x, which the kernel usually reads anyway; the
+  // threads with tid.x == 0 (one per warp at most, in blocks of 32 or more
+  // in x) of most blocks after one 32-bit mask test.  Several of them may
+  // store in a reporting block: the same value to the same word, so the
+  // mark is the same, and a warp's stores are one transaction.
   Value *Tx = Sreg("tid.x");
-  B.CreateCondBr(B.CreateICmpEQ(Tx, B.getInt32(0), "paella.tx0"), Row, Body);
-  B.SetInsertPoint(Row);
-  Value *Ty = Sreg("tid.y");
-  Value *Tz = Sreg("tid.z");
-  Value *Thread0 = B.CreateICmpEQ(B.CreateOr(Ty, Tz), B.getInt32(0), "paella.thread0");
-  B.CreateCondBr(Thread0, Check, Body);
+  B.CreateCondBr(B.CreateICmpEQ(Tx, B.getInt32(0), "paella.tx0"), Check, Body);
 
   B.SetInsertPoint(Check);
   Value *Tag64 = B.CreateAnd(B.CreatePtrToInt(Record, I64),
@@ -452,15 +459,18 @@ void DeviceInstrumenter::insertSampleReport(Function &F, Value *Record) {
   Value *Tag = B.CreateTrunc(Tag64, I32);
   GridPosition Grid = readGridPosition(B);
   Value *Block = Grid.Block, *Gx = Grid.Gx, *Gy = Grid.Gy, *Gz = Grid.Gz;
-  Value *NBlocks = B.CreateMul(B.CreateMul(B.CreateZExt(Gx, I64), B.CreateZExt(Gy, I64)),
-                               B.CreateZExt(Gz, I64), "paella.nblocks");
   Value *Mask = B.CreateSub(B.CreateShl(B.getInt32(1), Tag), B.getInt32(1),
                             "paella.sample_mask");
   Value *Sampled = B.CreateICmpEQ(B.CreateAnd(Block, Mask), Mask, "paella.sampled");
+  B.CreateCondBr(Sampled, Tail, Body);
+
+  B.SetInsertPoint(Tail);
+  Value *NBlocks = B.CreateMul(B.CreateMul(B.CreateZExt(Gx, I64), B.CreateZExt(Gy, I64)),
+                               B.CreateZExt(Gz, I64), "paella.nblocks");
   Value *Reach = B.CreateAdd(B.CreateZExt(Block, I64),
                              B.CreateShl(B.getInt64(PAELLA_SAMPLE_TAIL_INTERVALS), Tag64));
   Value *BeforeTail = B.CreateICmpULT(Reach, NBlocks, "paella.before_tail");
-  B.CreateCondBr(B.CreateAnd(Sampled, BeforeTail), Post, Body);
+  B.CreateCondBr(BeforeTail, Post, Body);
 
   B.SetInsertPoint(Post);
   Value *Base = B.CreateGEP(B.getInt8Ty(), Record, B.CreateNeg(Tag64),
