@@ -10,12 +10,13 @@
  *               stream, then a stream synchronize
  *   graph       the same launches captured once into a CUDA graph; replay +
  *               synchronize
- *   paella      a libpaellart model of the instrumented kernels: submit +
- *               wait (the dispatcher launches each kernel with its record)
- *   paella-noinst the same model built from the uninstrumented kernels, so
- *               completion comes from the write-value only
- *   paella-deep  the instrumented model with up to 8 of the job's kernels in
- *               flight and a 4-wave launch window (the defaults are 2 and 1)
+ *   paella      a libpaellart model of the kernels: submit + wait, in
+ *               several configurations (table `ways` below): the default
+ *               sample-mode build with the runtime's defaults (runs of
+ *               kernels of up to 20 us launched as CUDA graphs), longer
+ *               runs, graphs off (every kernel launched alone), the
+ *               uninstrumented and the count-mode builds, and a deeper
+ *               launch window
  *
  * Prints the medians and ratios against direct and graph; --csv writes them.
  * Exit 77 when there is no GPU.
@@ -121,8 +122,18 @@ time_direct(const char *image, int runs, bool graph)
 	return m;
 }
 
+/* One way of running the model through the runtime. */
+struct paella_way {
+	const char *name;
+	/* Which build: "" (sample mode), ".noinst" or ".count". */
+	const char *variant;
+	unsigned in_flight;
+	double window;
+	uint64_t graph_chunk_ns;
+};
+
 static double
-time_paella(const char *image, int runs, unsigned in_flight, double window, uint64_t *decisions,
+time_paella(const char *image, int runs, const struct paella_way *way, uint64_t *decisions,
 	    double *busy_ns_per_decision)
 {
 	struct paella_config cfg;
@@ -136,8 +147,9 @@ time_paella(const char *image, int runs, unsigned in_flight, double window, uint
 	paella_config_init(&cfg);
 	cfg.backend = PAELLA_BACKEND_CUDA;
 	cfg.policy = PAELLA_POLICY_FIFO;
-	cfg.max_kernels_in_flight_per_job = in_flight;
-	cfg.launch_window_waves = window;
+	cfg.max_kernels_in_flight_per_job = way->in_flight;
+	cfg.launch_window_waves = way->window;
+	cfg.graph_chunk_ns = way->graph_chunk_ns;
 	TRY(paella_runtime_create(&cfg, &rt));
 	TRY(paella_module_load_file(rt, image, &mod));
 	TRY(paella_model_create(rt, "chain100", &model));
@@ -197,7 +209,7 @@ usage(FILE *f)
 		"through libpaellart, against the same kernels launched directly on one stream\n"
 		"and replayed as a CUDA graph.\n"
 		"\n"
-		"  --images DIR  where vector_add.cubin and vector_add.noinst.cubin are\n"
+		"  --images DIR  where vector_add{,.noinst,.count}.cubin are\n"
 		"                (default: build/kernels)\n"
 		"  --runs N      inferences timed per way (default 300, at least 30)\n"
 		"  --csv FILE    also write the rows as CSV\n");
@@ -216,8 +228,7 @@ main(int argc, char **argv)
 		printf("SKIP: %s\n", paella__error_last());
 		return 77;
 	}
-	char inst[4096], plain[4096], name[128];
-	snprintf(inst, sizeof(inst), "%s/vector_add.cubin", images);
+	char plain[4096], name[128];
 	snprintf(plain, sizeof(plain), "%s/vector_add.noinst.cubin", images);
 	CUdevice dev;
 	CHECK(cuDeviceGet(&dev, 0));
@@ -227,44 +238,53 @@ main(int argc, char **argv)
 	double direct = time_direct(plain, runs, false);
 	fprintf(stderr, "graph ...\n");
 	double graph = time_direct(plain, runs, true);
-	uint64_t dec, dec2, dec3;
-	double busy, busy2, busy3;
-	fprintf(stderr, "paella ...\n");
-	double paella = time_paella(inst, runs, 2, 1.0, &dec, &busy);
-	fprintf(stderr, "paella, uninstrumented kernels ...\n");
-	double paella_plain = time_paella(plain, runs, 2, 1.0, &dec2, &busy2);
-	fprintf(stderr, "paella, 8 kernels of a job in flight, 4-wave window ...\n");
-	double paella_deep = time_paella(inst, runs, 8, 4.0, &dec3, &busy3);
+	static const struct paella_way ways[] = {
+		{"paella (defaults: graphs <= 20 us)", "", 2, 1.0, 20000},
+		{"paella, graphs <= 100 us", "", 2, 1.0, 100000},
+		{"paella, no graphs", "", 2, 1.0, 0},
+		{"paella, no graphs, 8 in flight", "", 8, 4.0, 0},
+		{"paella, uninstrumented", ".noinst", 2, 1.0, 20000},
+		{"paella, count mode (no graphs)", ".count", 2, 1.0, 20000},
+	};
+	enum { NWAYS = sizeof(ways) / sizeof(ways[0]) };
+	double us[NWAYS], busy[NWAYS];
+	uint64_t dec[NWAYS];
+	for (unsigned i = 0; i < NWAYS; i++) {
+		char image[4200];
+
+		snprintf(image, sizeof(image), "%s/vector_add%s.cubin", images, ways[i].variant);
+		fprintf(stderr, "%s ...\n", ways[i].name);
+		us[i] = time_paella(image, runs, &ways[i], &dec[i], &busy[i]);
+	}
 
 	printf("dispatch: %s; one inference of %d vector_add kernels (%u elements each), median of %d\n\n",
 	       name, NKERNELS, ELEMENTS, runs);
-	printf("%-30s %12s %10s %10s\n", "way", "latency us", "/ direct", "/ graph");
-	struct {
-		const char *name;
-		double us;
-	} rows[] = {{"direct (one stream)", direct},
-		    {"CUDA graph", graph},
-		    {"paella (instrumented)", paella},
-		    {"paella (uninstrumented)", paella_plain},
-		    {"paella (8 in flight, 4 waves)", paella_deep}};
+	printf("%-36s %12s %10s %10s %14s\n", "way", "latency us", "/ direct", "/ graph",
+	       "us/decision");
 	FILE *csv = NULL;
 	if (csv_path && !(csv = fopen(csv_path, "w"))) {
 		fprintf(stderr, "dispatch: cannot write %s: %s\n", csv_path, strerror(errno));
 		return 1;
 	}
 	if (csv)
-		fprintf(csv, "way,latency_us,ratio_direct,ratio_graph\n");
-	for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		printf("%-30s %12.1f %10.3f %10.3f\n", rows[i].name, rows[i].us, rows[i].us / direct,
-		       rows[i].us / graph);
-		if (csv)
-			fprintf(csv, "%s,%.2f,%.4f,%.4f\n", rows[i].name, rows[i].us, rows[i].us / direct,
-				rows[i].us / graph);
+		fprintf(csv, "way,latency_us,ratio_direct,ratio_graph,dispatcher_us_per_kernel\n");
+	printf("%-36s %12.1f %10.3f %10.3f\n", "direct (one stream)", direct, 1.0, direct / graph);
+	printf("%-36s %12.1f %10.3f %10.3f\n", "CUDA graph", graph, graph / direct, 1.0);
+	if (csv) {
+		fprintf(csv, "direct (one stream),%.2f,1,%.4f,\n", direct, direct / graph);
+		fprintf(csv, "CUDA graph,%.2f,%.4f,1,\n", graph, graph / direct);
 	}
-	printf("\ndispatcher CPU time per launch decision (sampled): %.2f us instrumented, %.2f us "
-	       "uninstrumented, %.2f us with 8 in flight (%llu, %llu and %llu decisions)\n",
-	       busy / 1000, busy2 / 1000, busy3 / 1000, (unsigned long long)dec,
-	       (unsigned long long)dec2, (unsigned long long)dec3);
+	for (unsigned i = 0; i < NWAYS; i++) {
+		double per = busy[i] / 1000;
+
+		printf("%-36s %12.1f %10.3f %10.3f %14.2f\n", ways[i].name, us[i], us[i] / direct,
+		       us[i] / graph, per);
+		if (csv)
+			fprintf(csv, "%s,%.2f,%.4f,%.4f,%.3f\n", ways[i].name, us[i], us[i] / direct,
+				us[i] / graph, per);
+	}
+	printf("\n(us/decision: the dispatcher's CPU time per kernel launched, sampled; "
+	       "%llu kernels per way)\n", (unsigned long long)dec[0]);
 	if (csv)
 		fclose(csv);
 	paella__cu_close(cu);

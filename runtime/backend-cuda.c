@@ -545,6 +545,155 @@ cuda_launch(struct paella__backend *b, const struct paella__launch_desc *l,
 	return PAELLA_STATUS_OK;
 }
 
+/* ---- graphs ------------------------------------------------------------- */
+
+/* A run of kernels captured once and launched with one call.  Each kernel
+ * keeps the launch record it was captured with for the graph's life: a
+ * graph node's parameters are fixed. */
+struct cuda_graph {
+	CUgraphExec exec;
+	struct paella__notify_record **recs;
+	unsigned nrecs;
+};
+
+static void
+graph_free(struct cuda *c, struct cuda_graph *g)
+{
+	if (g->exec != NULL)
+		c->cu->cuGraphExecDestroy(g->exec);
+	for (unsigned i = 0; i < g->nrecs; i++) {
+		if (g->exec == NULL) {
+			/* Never launched. */
+			paella__notify_cancel(g->recs[i]);
+		} else {
+			/* Only the graph's launches used it, and the caller
+			 * has seen them done. */
+			paella__notify_set_done(g->recs[i]);
+			paella__notify_release(g->recs[i]);
+		}
+	}
+	free(g->recs);
+	free(g);
+}
+
+static enum paella_status
+cuda_graph_create(struct paella__backend *b, const struct paella__launch_desc *descs,
+		  unsigned n, void **out)
+{
+	struct cuda *c = to_cuda(b);
+	const struct paella__cu *cu = c->cu;
+	struct cuda_graph *g;
+	enum paella_status st = PAELLA_STATUS_OK;
+	CUgraph graph = NULL;
+	CUresult rc;
+
+	*out = NULL;
+	if (cu->cuStreamBeginCapture == NULL || cu->cuStreamEndCapture == NULL ||
+	    cu->cuGraphInstantiateWithFlags == NULL || cu->cuGraphLaunch == NULL ||
+	    cu->cuGraphExecDestroy == NULL || cu->cuGraphDestroy == NULL)
+		return paella__error_set(PAELLA_STATUS_UNSUPPORTED,
+			"the CUDA driver has no stream capture or graph launch");
+	st = cuda_bind_thread(b);
+	if (st != PAELLA_STATUS_OK)
+		return st;
+	g = calloc(1, sizeof(*g));
+	if (g == NULL || (g->recs = calloc(n, sizeof(*g->recs))) == NULL) {
+		free(g);
+		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "graph: out of memory");
+	}
+	/* Records first: making one calls the driver, which a capturing
+	 * thread may not. */
+	for (unsigned i = 0; i < n; i++) {
+		const struct paella__launch_desc *l = &descs[i];
+
+		if (!l->instrumented)
+			continue;
+		st = paella__notify_acquire(c->pool, grid_blocks(l),
+					    paella__notify_mode_of(true, l->counted), l->wave_blocks,
+					    &g->recs[g->nrecs]);
+		if (st != PAELLA_STATUS_OK)
+			goto err;
+		l->params[l->nparams] = (void *)paella__notify_kernel_param(g->recs[g->nrecs]);
+		g->nrecs++;
+	}
+	/* The profile stream: nothing else uses it outside a profile. */
+	pthread_mutex_lock(&c->profile_lock);
+	rc = cu->cuStreamBeginCapture(c->profile_stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+	if (rc != CUDA_SUCCESS) {
+		st = paella__cu_fail(cu, rc, "cuStreamBeginCapture", __FILE__, __LINE__);
+		pthread_mutex_unlock(&c->profile_lock);
+		goto err;
+	}
+	for (unsigned i = 0; i < n && st == PAELLA_STATUS_OK; i++) {
+		const struct paella__launch_desc *l = &descs[i];
+		struct cuda_kernel *k = (struct cuda_kernel *)l->kernel;
+
+		rc = cu->cuLaunchKernel(k->fn, l->grid[0], l->grid[1], l->grid[2], l->block[0],
+					l->block[1], l->block[2], l->dynamic_smem,
+					c->profile_stream, l->params, NULL);
+		if (rc != CUDA_SUCCESS)
+			st = paella__cu_fail(cu, rc, "cuLaunchKernel (captured)", __FILE__, __LINE__);
+	}
+	/* Ended whatever happened, so the stream is usable again. */
+	rc = cu->cuStreamEndCapture(c->profile_stream, &graph);
+	pthread_mutex_unlock(&c->profile_lock);
+	if (st == PAELLA_STATUS_OK && rc != CUDA_SUCCESS)
+		st = paella__cu_fail(cu, rc, "cuStreamEndCapture", __FILE__, __LINE__);
+	if (st == PAELLA_STATUS_OK)
+		PAELLA_CU_CHECK_GOTO(cu, cuGraphInstantiateWithFlags(&g->exec, graph, 0), st, err);
+err:
+	if (graph != NULL)
+		cu->cuGraphDestroy(graph);
+	if (st != PAELLA_STATUS_OK) {
+		graph_free(c, g);
+		return st;
+	}
+	*out = g;
+	return PAELLA_STATUS_OK;
+}
+
+static void
+cuda_graph_destroy(struct paella__backend *b, void *graph)
+{
+	if (graph != NULL)
+		graph_free(to_cuda(b), graph);
+}
+
+static enum paella_status
+cuda_graph_launch(struct paella__backend *b, void *graph, unsigned stream,
+		  struct paella__bop **out)
+{
+	struct cuda *c = to_cuda(b);
+	struct cuda_graph *g = graph;
+	struct cuda_op *op = op_get(c);
+	enum paella_status st;
+	CUstream s;
+
+	*out = NULL;
+	if (op == NULL)
+		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "graph launch: out of memory");
+	PAELLA__ASSERT(stream < c->base.nstreams);
+	s = c->streams[stream];
+	/* One completion for the run: stream order covers its kernels. */
+	st = paella__notify_acquire(c->pool, 1, PAELLA__NOTIFY_NONE, 0, &op->rec);
+	if (st != PAELLA_STATUS_OK)
+		goto err;
+	PAELLA_CU_CHECK_GOTO(c->cu, cuGraphLaunch(g->exec, s), st, err_cancel);
+	st = paella__notify_enqueue_completion(op->rec, s);
+	if (st != PAELLA_STATUS_OK) {
+		c->cu->cuStreamSynchronize(s);
+		paella__notify_set_done(op->rec);
+	}
+	*out = (struct paella__bop *)op;
+	return PAELLA_STATUS_OK;
+err_cancel:
+	paella__notify_cancel(op->rec);
+err:
+	op->next_free = c->free_ops;
+	c->free_ops = op;
+	return st;
+}
+
 static enum paella_status
 cuda_copy(struct paella__backend *b, unsigned stream, enum paella__copy_dir dir,
 	  uint64_t dptr, void *host, size_t bytes, struct paella__bop **out)
@@ -659,6 +808,9 @@ static const struct paella__backend_ops cuda_ops = {
 	.mem_read = cuda_mem_read,
 	.profile = cuda_profile,
 	.launch = cuda_launch,
+	.graph_create = cuda_graph_create,
+	.graph_destroy = cuda_graph_destroy,
+	.graph_launch = cuda_graph_launch,
 	.copy = cuda_copy,
 	.poll = cuda_poll,
 	.release = cuda_release,

@@ -130,6 +130,19 @@ struct paella__backend_ops {
 	enum paella_status (*launch)(struct paella__backend *b,
 				     const struct paella__launch_desc *launch,
 				     struct paella__bop **op);
+	/* Runs of kernels launched as one unit (a CUDA graph); NULL where the
+	 * backend has none (sim).  graph_create captures @descs in order
+	 * (count-mode kernels excluded: their counters need per-launch
+	 * bases), filling each instrumented one's record slot with a record
+	 * the graph keeps; graph_launch enqueues the run on @stream as one op
+	 * whose completion is the run's; graph_destroy after its last launch
+	 * was seen done. */
+	enum paella_status (*graph_create)(struct paella__backend *b,
+					   const struct paella__launch_desc *descs, unsigned n,
+					   void **graph);
+	void (*graph_destroy)(struct paella__backend *b, void *graph);
+	enum paella_status (*graph_launch)(struct paella__backend *b, void *graph,
+					   unsigned stream, struct paella__bop **out);
 	enum paella_status (*copy)(struct paella__backend *b, unsigned stream,
 				   enum paella__copy_dir dir, uint64_t dptr,
 				   void *host, size_t bytes, struct paella__bop **op);

@@ -16,6 +16,10 @@
  *
  * Copies use no SM: they are issued as soon as the step before them is,
  * and never wait for the window.
+ *
+ * Where the model captured a run of its kernels as one graph (model.c,
+ * graph_chunk_ns), the run goes out as one op: one launch call, one
+ * completion, one decision; its first kernel stands for its load.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -241,7 +245,7 @@ fail(struct paella__dispatcher *d, struct paella_job *job, enum paella_status st
 
 static void
 push_op(struct paella__dispatcher *d, struct paella_job *job, struct paella__step *step,
-	struct paella__bop *bop, uint64_t now)
+	unsigned nsteps, struct paella__bop *bop, uint64_t now)
 {
 	struct paella__op *op = op_get(d);
 
@@ -249,6 +253,7 @@ push_op(struct paella__dispatcher *d, struct paella_job *job, struct paella__ste
 		PAELLA__BUG("no memory to track an op already issued to the GPU");
 	op->bop = bop;
 	op->step = step;
+	op->nsteps = nsteps;
 	op->next = NULL;
 	op->issued_ns = now;
 	if (job->ops_tail != NULL) {
@@ -284,7 +289,7 @@ issue_copies(struct paella__dispatcher *d, struct paella_job *job, uint64_t now)
 			fail(d, job, st);
 			return;
 		}
-		push_op(d, job, step, bop, now);
+		push_op(d, job, step, 1, bop, now);
 		STAT_ADD(d, copies_issued, 1);
 		job->next_step++;
 	}
@@ -319,7 +324,8 @@ launch(struct paella__dispatcher *d, struct paella_job *job, uint64_t now)
 	struct paella_model *m = job->model;
 	unsigned index = job->next_step;
 	struct paella__step *step = &m->steps[index];
-	struct paella__launch_desc desc;
+	/* A run of kernels captured as one graph goes out as one op. */
+	unsigned run = m->run_len != NULL && m->run_len[index] > 1 ? m->run_len[index] : 1;
 	struct paella__sched_clock clock;
 	struct paella__bop *bop;
 	enum paella_status st;
@@ -328,27 +334,26 @@ launch(struct paella__dispatcher *d, struct paella_job *job, uint64_t now)
 	uint64_t gpu_before = d->gpu_ns;
 
 	PAELLA__ASSERT(step->kind == PAELLA__STEP_KERNEL);
-	desc.kernel = step->kernel.bkernel;
-	desc.stream = job->stream;
-	memcpy(desc.grid, step->grid, sizeof(desc.grid));
-	memcpy(desc.block, step->block, sizeof(desc.block));
-	desc.dynamic_smem = step->dynamic_smem;
-	desc.params = job->bufset->params[index];
-	desc.nparams = step->nargs;
-	desc.instrumented = step->kernel.instrumented;
-	desc.counted = step->kernel.counted;
-	desc.wave_blocks = step->wave_blocks;
-	st = d->bops->launch(d->b, &desc, &bop);
+	if (run > 1) {
+		st = d->bops->graph_launch(d->b, job->bufset->graphs[index], job->stream, &bop);
+	} else {
+		struct paella__launch_desc desc;
+
+		paella__step_launch_desc(step, job->bufset->params[index], job->stream, &desc);
+		st = d->bops->launch(d->b, &desc, &bop);
+	}
 	if (st != PAELLA_STATUS_OK) {
 		fail(d, job, st);
 		return;
 	}
-	push_op(d, job, step, bop, now);
+	push_op(d, job, step, run, bop, now);
 	job->kernels_in_flight++;
-	job->next_step++;
+	job->next_step += run;
+	/* The run's first kernel stands for its load: the rest follow it. */
 	d->load += (double)step->nblocks * step->wave_per_block;
-	d->gpu_ns += __atomic_load_n(&step->estimate_ns, __ATOMIC_RELAXED);
-	STAT_ADD(d, kernels_launched, 1);
+	for (unsigned i = 0; i < run; i++)
+		d->gpu_ns += __atomic_load_n(&step[i].estimate_ns, __ATOMIC_RELAXED);
+	STAT_ADD(d, kernels_launched, run);
 	if (early)
 		STAT_ADD(d, early_launches, 1);
 	stat_max(d, &d->stats.max_load_at_launch, load_before);
@@ -438,7 +443,9 @@ op_done(struct paella__dispatcher *d, struct paella_job *job, struct paella__op 
 	d->ops_in_flight--;
 	if (op->step->kind == PAELLA__STEP_KERNEL) {
 		job->kernels_in_flight--;
-		refine(d, job, op, now);
+		/* A graph's run is seen as a whole: no one kernel's time. */
+		if (op->nsteps == 1)
+			refine(d, job, op, now);
 		if (!job->failed && !job->in_policy && next_is_kernel(job) &&
 		    job->kernels_in_flight < d->max_kernels_per_job)
 			candidate_add(d, job, now);

@@ -28,6 +28,8 @@ enum paella__job_state {
 struct paella__op {
 	struct paella__bop *bop;
 	struct paella__step *step;
+	/* Model steps the op covers: 1, or a graph's run of kernels. */
+	unsigned nsteps;
 	struct paella__op *next;
 	uint64_t issued_ns;
 };

@@ -461,6 +461,122 @@ paella__model_update_suffix(struct paella_model *m)
 	}
 }
 
+void
+paella__step_launch_desc(const struct paella__step *step, void **params, unsigned stream,
+			 struct paella__launch_desc *desc)
+{
+	PAELLA__ASSERT(step->kind == PAELLA__STEP_KERNEL);
+	desc->kernel = step->kernel.bkernel;
+	desc->stream = stream;
+	memcpy(desc->grid, step->grid, sizeof(desc->grid));
+	memcpy(desc->block, step->block, sizeof(desc->block));
+	desc->dynamic_smem = step->dynamic_smem;
+	desc->params = params;
+	desc->nparams = step->nargs;
+	desc->instrumented = step->kernel.instrumented;
+	desc->counted = step->kernel.counted;
+	desc->wave_blocks = step->wave_blocks;
+}
+
+/* Most kernels in one graph, whatever their estimates. */
+#define MAX_RUN_KERNELS 64u
+
+/* A count-mode kernel's record needs per-launch bases: never in a graph. */
+static bool
+graphable(const struct paella__step *step)
+{
+	return step->kind == PAELLA__STEP_KERNEL &&
+	       !(step->kernel.instrumented && step->kernel.counted);
+}
+
+static void
+graphs_free(struct paella_model *m)
+{
+	struct paella__backend *b = m->rt->backend;
+
+	for (unsigned s = 0; s < m->nsets; s++) {
+		void **graphs = m->sets[s].graphs;
+
+		if (graphs == NULL)
+			continue;
+		for (unsigned i = 0; i < m->nsteps; i++)
+			if (graphs[i] != NULL)
+				b->ops->graph_destroy(b, graphs[i]);
+		free(graphs);
+		m->sets[s].graphs = NULL;
+	}
+	free(m->run_len);
+	m->run_len = NULL;
+}
+
+/*
+ * Splits the model's runs of consecutive graphable kernels into pieces of
+ * at most graph_chunk_ns of profiled GPU time and captures each piece of
+ * two or more kernels, for every buffer set, as a graph.  Where the backend
+ * cannot, the model launches kernel by kernel, as it would with graphs
+ * off: a warning, not an error.
+ */
+static enum paella_status
+make_graphs(struct paella_model *m)
+{
+	struct paella__backend *b = m->rt->backend;
+	uint64_t limit = m->rt->config.graph_chunk_ns;
+	struct paella__launch_desc descs[MAX_RUN_KERNELS];
+	unsigned nruns = 0;
+
+	if (limit == 0 || b->ops->graph_create == NULL)
+		return PAELLA_STATUS_OK;
+	m->run_len = calloc(m->nsteps, sizeof(*m->run_len));
+	if (m->run_len == NULL)
+		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "model %s: out of memory", m->name);
+	for (unsigned i = 0; i < m->nsteps;) {
+		uint64_t sum = 0;
+		unsigned n = 0;
+
+		while (i + n < m->nsteps && n < MAX_RUN_KERNELS && graphable(&m->steps[i + n]) &&
+		       sum + m->steps[i + n].estimate_ns <= limit) {
+			sum += m->steps[i + n].estimate_ns;
+			n++;
+		}
+		if (n >= 2) {
+			m->run_len[i] = n;
+			nruns++;
+		}
+		i += n > 0 ? n : 1;
+	}
+	for (unsigned s = 0; s < m->nsets && nruns > 0; s++) {
+		struct paella__bufset *set = &m->sets[s];
+
+		set->graphs = calloc(m->nsteps, sizeof(*set->graphs));
+		if (set->graphs == NULL)
+			return paella__error_set(PAELLA_STATUS_NO_MEMORY, "model %s: out of memory",
+						 m->name);
+		for (unsigned i = 0; i < m->nsteps; i++) {
+			enum paella_status st;
+
+			if (m->run_len[i] == 0)
+				continue;
+			for (unsigned j = 0; j < m->run_len[i]; j++)
+				paella__step_launch_desc(&m->steps[i + j], set->params[i + j], 0,
+							 &descs[j]);
+			st = b->ops->graph_create(b, descs, m->run_len[i], &set->graphs[i]);
+			if (st != PAELLA_STATUS_OK) {
+				paella__log_warn("model %s: kernels launched one by one, not as "
+						 "graphs: %s", m->name, paella__error_last());
+				graphs_free(m);
+				return PAELLA_STATUS_OK;
+			}
+		}
+	}
+	if (nruns == 0) {
+		free(m->run_len);
+		m->run_len = NULL;
+	} else {
+		paella__log_info("model %s: %u runs of kernels launched as graphs", m->name, nruns);
+	}
+	return PAELLA_STATUS_OK;
+}
+
 static enum paella_status
 profile_kernels(struct paella_model *m)
 {
@@ -474,16 +590,7 @@ profile_kernels(struct paella_model *m)
 
 		if (step->kind != PAELLA__STEP_KERNEL)
 			continue;
-		desc.kernel = step->kernel.bkernel;
-		desc.stream = 0;
-		memcpy(desc.grid, step->grid, sizeof(desc.grid));
-		memcpy(desc.block, step->block, sizeof(desc.block));
-		desc.dynamic_smem = step->dynamic_smem;
-		desc.params = m->sets[0].params[i];
-		desc.nparams = step->nargs;
-		desc.instrumented = step->kernel.instrumented;
-		desc.counted = step->kernel.counted;
-		desc.wave_blocks = step->wave_blocks;
+		paella__step_launch_desc(step, m->sets[0].params[i], 0, &desc);
 		st = b->ops->profile(b, &desc, &ns);
 		if (st != PAELLA_STATUS_OK)
 			return st;
@@ -538,6 +645,9 @@ paella_model_finalize(struct paella_model *m, unsigned concurrent_jobs)
 	if (st != PAELLA_STATUS_OK)
 		goto err;
 	paella__model_update_suffix(m);
+	st = make_graphs(m);
+	if (st != PAELLA_STATUS_OK)
+		goto err;
 	for (unsigned i = concurrent_jobs; i-- > 0;) {
 		m->sets[i].next_free = m->free_sets;
 		m->free_sets = &m->sets[i];
@@ -550,6 +660,7 @@ paella_model_finalize(struct paella_model *m, unsigned concurrent_jobs)
 	return PAELLA_STATUS_OK;
 
 err:
+	graphs_free(m);
 	for (unsigned i = 0; i < m->nsets; i++)
 		bufset_fini(m, &m->sets[i]);
 	free(m->sets);
@@ -586,6 +697,7 @@ paella__model_free(struct paella_model *m)
 
 	paella__capture_free(m);
 	free_capture_addresses(m);
+	graphs_free(m);
 	for (unsigned i = 0; i < m->nsets; i++)
 		bufset_fini(m, &m->sets[i]);
 	free(m->sets);

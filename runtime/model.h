@@ -105,6 +105,9 @@ struct paella__bufset {
 	void ***params;
 	/* Storage the params point into: buffer addresses. */
 	uint64_t *addresses;
+	/* graphs[step]: the backend's graph of the run of kernels that starts
+	 * at that step (model->run_len[step] > 1), else NULL. */
+	void **graphs;
 	struct paella__bufset *next_free;
 };
 
@@ -128,6 +131,9 @@ struct paella_model {
 	size_t set_bytes;
 	struct paella__bufset *sets;
 	unsigned nsets;
+	/* run_len[step]: kernels launched together as one graph from that
+	 * step on (2 or more), else 0; NULL when the model uses no graphs. */
+	unsigned *run_len;
 
 	/* Owned by the dispatcher once finalized. */
 	struct paella__bufset *free_sets;
@@ -147,6 +153,12 @@ struct paella_model {
 	/* In the runtime's registry. */
 	struct paella__list link;
 };
+
+/* The backend's description of kernel step @step launched with @params on
+ * @stream. */
+void
+paella__step_launch_desc(const struct paella__step *step, void **params, unsigned stream,
+			 struct paella__launch_desc *desc);
 
 /* Recomputes suffix_ns from the steps' current estimates. */
 void

@@ -408,6 +408,10 @@ cuModuleLoadData(CUmodule *out, const void *image)
 					    sizes)) >= 4) {
 			const char *p = sizes;
 
+			/* %s crosses the line's end: a fifth word that is not
+			 * a size list is the next line's. */
+			if (fields == 5 && (sizes[0] < '0' || sizes[0] > '9'))
+				fields = 4;
 			k->inc = strcmp(behaviour, "inc") == 0;
 			k->add = strcmp(behaviour, "add") == 0;
 			for (int i = 0; i < 16; i++)
@@ -561,6 +565,110 @@ play_epilogue(struct paella_launch_record *rec, uint64_t nblocks)
 	}
 }
 
+/* ---- stream capture and graphs ----------------------------------------------
+ * A capturing stream records launches, with their parameters' values, and
+ * runs none; a graph launch runs them in order.  One capture at a time. */
+
+#define FAKE_GRAPH_MAX 64
+#define FAKE_PARAM_MAX 17
+
+struct fake_launch {
+	CUfunction f;
+	unsigned grid[3];
+	/* Each parameter's value in an 8-byte slot, and pointers to them. */
+	uint64_t values[FAKE_PARAM_MAX];
+	void *params[FAKE_PARAM_MAX];
+};
+
+struct fake_graph {
+	int n;
+	struct fake_launch launches[FAKE_GRAPH_MAX];
+};
+
+static CUstream capturing;
+static struct fake_graph *capture_graph;
+static unsigned fake_graph_launches;
+
+FAKE_EXPORT unsigned fake_cuda_graph_launches(void);
+FAKE_EXPORT unsigned
+fake_cuda_graph_launches(void)
+{
+	return fake_graph_launches;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuStreamBeginCapture_v2(CUstream s, CUstreamCaptureMode mode)
+{
+	if (env_lists("FAKE_CUDA_FAIL", "cuStreamBeginCapture"))
+		return CUDA_ERROR_NOT_SUPPORTED;
+	if (capturing != NULL)
+		return CUDA_ERROR_ILLEGAL_STATE;
+	capture_graph = calloc(1, sizeof(*capture_graph));
+	if (capture_graph == NULL)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	capturing = s;
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuStreamEndCapture(CUstream s, CUgraph *graph)
+{
+	if (capturing == NULL || s != capturing)
+		return CUDA_ERROR_ILLEGAL_STATE;
+	*graph = (CUgraph)capture_graph;
+	capturing = NULL;
+	capture_graph = NULL;
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuGraphInstantiateWithFlags(CUgraphExec *exec, CUgraph graph, unsigned long long flags)
+{
+	struct fake_graph *copy = malloc(sizeof(*copy));
+
+	if (copy == NULL)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	memcpy(copy, graph, sizeof(*copy));
+	/* The copy's parameter pointers point into the copy. */
+	for (int i = 0; i < copy->n; i++)
+		for (int j = 0; j < FAKE_PARAM_MAX; j++)
+			copy->launches[i].params[j] = &copy->launches[i].values[j];
+	*exec = (CUgraphExec)copy;
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuGraphDestroy(CUgraph graph)
+{
+	free(graph);
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuGraphExecDestroy(CUgraphExec exec)
+{
+	free(exec);
+	return CUDA_SUCCESS;
+}
+
+static CUresult run_kernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, void **params);
+
+FAKE_EXPORT CUresult CUDAAPI
+cuGraphLaunch(CUgraphExec exec, CUstream s)
+{
+	struct fake_graph *g = (struct fake_graph *)exec;
+
+	if (env_lists("FAKE_CUDA_FAIL", "cuGraphLaunch"))
+		return CUDA_ERROR_LAUNCH_FAILED;
+	__atomic_add_fetch(&fake_graph_launches, 1, __ATOMIC_RELAXED);
+	for (int i = 0; i < g->n; i++) {
+		struct fake_launch *l = &g->launches[i];
+
+		run_kernel(l->f, l->grid[0], l->grid[1], l->grid[2], l->params);
+	}
+	return CUDA_SUCCESS;
+}
+
 FAKE_EXPORT CUresult CUDAAPI
 cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz,
 	       unsigned int bx, unsigned int by, unsigned int bz, unsigned int smem,
@@ -570,6 +678,34 @@ cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz,
 
 	if (env_lists("FAKE_CUDA_FAIL", "cuLaunchKernel"))
 		return CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES;
+	if (capturing != NULL && stream == capturing) {
+		struct fake_launch *l;
+		int n = k->nparams + (k->instrumented != 0);
+
+		if (capture_graph->n == FAKE_GRAPH_MAX || n > FAKE_PARAM_MAX)
+			return CUDA_ERROR_NOT_SUPPORTED;
+		l = &capture_graph->launches[capture_graph->n++];
+		l->f = f;
+		l->grid[0] = gx;
+		l->grid[1] = gy;
+		l->grid[2] = gz;
+		for (int i = 0; i < n; i++) {
+			size_t size = i < k->nparams ? k->sizes[i] : 8;
+
+			memcpy(&l->values[i], params[i], size > 8 ? 8 : size);
+			l->params[i] = &l->values[i];
+		}
+		return CUDA_SUCCESS;
+	}
+	return run_kernel(f, gx, gy, gz, params);
+}
+
+/* Runs fake kernel @f now, on the host. */
+static CUresult
+run_kernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, void **params)
+{
+	struct fake_kernel *k = (struct fake_kernel *)f;
+
 	__atomic_add_fetch(&fake_launches, 1, __ATOMIC_RELAXED);
 	if (k->inc) {
 		unsigned char *p = (unsigned char *)(uintptr_t)*(CUdeviceptr *)params[0];
@@ -652,6 +788,12 @@ cuGetProcAddress(const char *symbol, void **pfn, int cuda_version,
 		FN(cuFuncSetAttribute)
 		FN(cuOccupancyMaxActiveBlocksPerMultiprocessor)
 		FN(cuLaunchKernel)
+		FN(cuStreamBeginCapture)
+		FN(cuStreamEndCapture)
+		FN(cuGraphInstantiateWithFlags)
+		FN(cuGraphDestroy)
+		FN(cuGraphExecDestroy)
+		FN(cuGraphLaunch)
 #undef FN
 	};
 

@@ -60,8 +60,18 @@ fake_launches(void)
 	return fn();
 }
 
+static unsigned
+fake_graph_launches(void)
+{
+	unsigned (*fn)(void);
+
+	*(void **)&fn = dlsym(fake, "fake_cuda_graph_launches");
+	ck_assert_ptr_nonnull(fn);
+	return fn();
+}
+
 static struct paella_runtime *
-cuda_runtime(enum paella_dispatch_mode mode)
+cuda_runtime_graphs(enum paella_dispatch_mode mode, uint64_t graph_chunk_ns)
 {
 	struct paella_config c;
 	struct paella_runtime *rt = NULL;
@@ -71,10 +81,20 @@ cuda_runtime(enum paella_dispatch_mode mode)
 	c.backend = PAELLA_BACKEND_CUDA;
 	c.dispatch_mode = mode;
 	c.streams = 4;
+	c.graph_chunk_ns = graph_chunk_ns;
 	st = paella_runtime_create(&c, &rt);
 	ck_assert_msg(st == PAELLA_STATUS_OK, "%s", paella_last_error());
 	ck_assert_str_eq(paella_runtime_backend_name(rt), "cuda");
 	return rt;
+}
+
+static struct paella_runtime *
+cuda_runtime(enum paella_dispatch_mode mode)
+{
+	struct paella_config c;
+
+	paella_config_init(&c);
+	return cuda_runtime_graphs(mode, c.graph_chunk_ns);
 }
 
 static struct paella_module *
@@ -196,6 +216,69 @@ START_TEST(cuda_backend_runs_jobs)
 }
 END_TEST
 
+/* Runs @n jobs of @m, each adding @times to its input; returns the graph
+ * launches they made. */
+static unsigned
+run_jobs(struct paella_model *m, unsigned n, unsigned times)
+{
+	unsigned before = fake_graph_launches();
+	struct req r;
+
+	for (unsigned i = 0; i < n; i++) {
+		submit(m, &r, i * 7);
+		ck_assert_int_eq(paella_job_wait(r.job, -1), PAELLA_STATUS_OK);
+		check_incremented(&r, times);
+		paella_job_release(r.job);
+	}
+	return fake_graph_launches() - before;
+}
+
+START_TEST(cuda_backend_graph_runs)
+{
+	struct paella_runtime *rt;
+	struct paella_module *mod;
+	struct paella_model *m;
+	unsigned before;
+
+	use_fake();
+	/* Kernels of 10 us (the fake's profile), runs of at most 20 us: five
+	 * sample-mode kernels go out as two graphs of two and one kernel. */
+	rt = cuda_runtime_graphs(PAELLA_DISPATCH_THREAD, 20000);
+	mod = load(rt, image, PAELLA_STATUS_OK);
+	m = chain(rt, mod, "inc", 5);
+	before = fake_launches();
+	ck_assert_uint_eq(run_jobs(m, 4, 5), 4 * 2);
+	ck_assert_uint_eq(fake_launches() - before, 4 * 5);
+	/* Uninstrumented kernels too; count-mode kernels never. */
+	ck_assert_uint_eq(run_jobs(chain(rt, mod, "raw", 4), 3, 4), 3 * 2);
+	ck_assert_uint_eq(run_jobs(chain(rt, mod, "cnt", 4), 3, 4), 0);
+	/* Without a driver that captures, kernel by kernel, outputs the same. */
+	setenv("FAKE_CUDA_FAIL", "cuStreamBeginCapture", 1);
+	m = chain(rt, mod, "inc", 5);
+	unsetenv("FAKE_CUDA_FAIL");
+	ck_assert_uint_eq(run_jobs(m, 2, 5), 0);
+	/* A graph launch the driver refuses fails its job, and only it. */
+	m = chain(rt, mod, "inc", 2);
+	setenv("FAKE_CUDA_FAIL", "cuGraphLaunch", 1);
+	{
+		struct req r;
+
+		submit(m, &r, 3);
+		ck_assert_int_eq(paella_job_wait(r.job, -1), PAELLA_STATUS_DRIVER_ERROR);
+		paella_job_release(r.job);
+	}
+	unsetenv("FAKE_CUDA_FAIL");
+	ck_assert_uint_eq(run_jobs(m, 1, 2), 1);
+	paella_runtime_destroy(rt);
+
+	/* graph_chunk_ns 0: no graphs. */
+	rt = cuda_runtime_graphs(PAELLA_DISPATCH_THREAD, 0);
+	mod = load(rt, image, PAELLA_STATUS_OK);
+	ck_assert_uint_eq(run_jobs(chain(rt, mod, "inc", 5), 2, 5), 0);
+	paella_runtime_destroy(rt);
+}
+END_TEST
+
 START_TEST(cuda_backend_abi_checks)
 {
 	struct paella_runtime *rt;
@@ -273,7 +356,8 @@ START_TEST(cuda_backend_launch_failure_loses_nothing)
 	struct req r[4];
 
 	use_fake();
-	rt = cuda_runtime(PAELLA_DISPATCH_MANUAL);
+	/* Kernel by kernel (graphs: cuda_backend_graph_runs). */
+	rt = cuda_runtime_graphs(PAELLA_DISPATCH_MANUAL, 0);
 	mod = load(rt, image, PAELLA_STATUS_OK);
 	m = chain(rt, mod, "inc", 2);
 	setenv("FAKE_CUDA_FAIL", "cuLaunchKernel", 1);
@@ -607,6 +691,7 @@ cuda_backend_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, cuda_backend_runs_jobs, 0, 2);
 	tcase_add_test(tc, cuda_backend_abi_checks);
+	tcase_add_test(tc, cuda_backend_graph_runs);
 	tcase_add_test(tc, cuda_backend_bad_input);
 	tcase_add_test(tc, cuda_backend_launch_failure_loses_nothing);
 	tcase_add_test(tc, transparent_launch_adds_the_record);

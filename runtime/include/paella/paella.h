@@ -153,6 +153,14 @@ struct paella_config {
 	 * dispatcher launch a job's next kernel on its stream before the
 	 * current one ends, hiding launch latency; 1 never does. */
 	unsigned max_kernels_in_flight_per_job;
+	/* cuda backend: consecutive kernels of a model (sample-mode or
+	 * uninstrumented) whose profiled GPU time adds up to at most this are
+	 * captured at finalize into one CUDA graph and launched as one op: a
+	 * launch call per run instead of per kernel, and about a microsecond
+	 * between its kernels.  The dispatcher decides per run, so this also
+	 * bounds how long another job waits behind one.  0 launches every
+	 * kernel alone.  Default 20 us. */
+	uint64_t graph_chunk_ns;
 	enum paella_dispatch_mode dispatch_mode;
 	/* Pin the dispatcher thread to this CPU; -1 (default) leaves it. */
 	int dispatcher_cpu;
