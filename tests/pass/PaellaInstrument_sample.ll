@@ -1,6 +1,6 @@
 ; Proves: the default (sample) report is made at kernel entry, before the
 ; body, with no barrier and no atomic read-modify-write, and the returns are
-; left alone; only threads with tid.x == 0 go past the first test, the sampling
+; left alone; only thread (0,0,0) goes past the first tests, the sampling
 ; interval comes from the record parameter's low bits (no load), the grid's
 ; last intervals are excluded in 64-bit arithmetic, and only a sampled block
 ; loads the record's host_counts and stores block + 1 there with a relaxed
@@ -13,7 +13,11 @@
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @scale(ptr {{.*}}%0, float {{.*}}%1, ptr addrspace(1) noundef %paella.record)
 ; CHECK-NEXT: %paella.tid.x = call i32 asm sideeffect "mov.u32 $0, %tid.x;"
 ; CHECK-NEXT: %paella.tx0 = icmp eq i32 %paella.tid.x, 0
-; CHECK-NEXT: br i1 %paella.tx0, label %paella.check, label %paella.body
+; CHECK-NEXT: br i1 %paella.tx0, label %paella.row, label %paella.body
+; CHECK: paella.row:
+; CHECK-NOT: load
+; CHECK: %paella.thread0 = icmp eq i32
+; CHECK-NEXT: br i1 %paella.thread0, label %paella.check, label %paella.body
 ; CHECK: paella.check:
 ; CHECK-NEXT: [[P:%.*]] = ptrtoint ptr addrspace(1) %paella.record to i64
 ; CHECK-NEXT: %paella.tag = and i64 [[P]], 31

@@ -9,10 +9,9 @@
  *
  * sample (the default): no barrier, no atomic.  The parameter is the
  * record's address plus a tag k < 32 in its low PAELLA_RECORD_TAG_BITS bits
- * (records are aligned to more than that).  When block b starts, its
- * threads with tid.x == 0, if b & (2^k - 1) == 2^k - 1 and b +
- * PAELLA_SAMPLE_TAIL_INTERVALS * 2^k is less than the grid's block count,
- * store b + 1 into
+ * (records are aligned to more than that).  When block b starts, its thread
+ * (0,0,0), if b & (2^k - 1) == 2^k - 1 and b + PAELLA_SAMPLE_TAIL_INTERVALS
+ * * 2^k is less than the grid's block count, stores b + 1 into
  * host_counts[0]: a high-water mark of the blocks started.  Blocks start in
  * id order and at most a wave is resident, so the runtime reads it as at
  * least b + 1 - wave blocks done: a hint.  The other blocks touch no
