@@ -112,9 +112,14 @@ measure_once(enum signal sig, const struct probes *pr, unsigned nblocks,
 	} else if (sig == SIG_PAELLA || sig == SIG_SAMPLE) {
 		mode = PAELLA__NOTIFY_SAMPLE;
 		f = pr->sample;
-		/* As the runtime would: a wave of 128-thread blocks; for the
-		 * progress signal a tiny one, so that blocks report. */
-		wave = sig == SIG_SAMPLE ? 4 : paella__notify_wave_blocks(cu, f, 128, 0);
+		/* As the runtime would: a wave of 128-thread blocks, asked of
+		 * the driver once (a model asks at finalize); for the progress
+		 * signal a tiny one, so that blocks report. */
+		static uint64_t probe_wave;
+
+		if (probe_wave == 0)
+			probe_wave = paella__notify_wave_blocks(cu, f, 128, 0);
+		wave = sig == SIG_SAMPLE ? 4 : probe_wave;
 	}
 	if (sig != SIG_QUERY && sig != SIG_EVENT) {
 		if (paella__notify_acquire(pool, nblocks, mode, wave, &rec) != PAELLA_STATUS_OK) {
