@@ -7,6 +7,10 @@
  * host-mapped memory as the block's last act.  The CPU watching the last
  * block's word sees that store about one PCIe one-way latency after it was
  * made; it is the reference every completion signal is measured against.
+ * Each block also writes the global timer at its end into ends[b] (device
+ * memory), so that the benchmark can tell when the last block by id was not
+ * the last to end (blocks that did not all start together) and correct for
+ * it.
  * Built with the instrumentation pass too, so the block-exit epilogue runs
  * right after the store.
  *
@@ -17,7 +21,8 @@
  */
 
 extern "C" __global__ void latency_probe(volatile unsigned *done, unsigned seq,
-					 unsigned long long spin_ns, unsigned long long stagger_ns)
+					 unsigned long long spin_ns, unsigned long long stagger_ns,
+					 unsigned long long *ends)
 {
 	unsigned long long start, now;
 
@@ -27,8 +32,11 @@ extern "C" __global__ void latency_probe(volatile unsigned *done, unsigned seq,
 		asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now));
 	} while (now - start < spin_ns);
 	__syncthreads();
-	if (threadIdx.x == 0)
+	if (threadIdx.x == 0) {
+		asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now));
+		ends[blockIdx.x] = now;
 		done[blockIdx.x] = seq;
+	}
 }
 
 extern "C" __global__ void ping_pong(volatile unsigned *ping, volatile unsigned *pong,

@@ -23,10 +23,9 @@
  *                and its write-value
  *   query        cuStreamQuery polled in a loop
  *   event-sync   cuEventSynchronize in a second thread
- * and one progress signal:
- *   sample       a sample-mode report: the last sampled block's report seen,
- *                against that block's own store (records planned with a
- *                tiny wave so that the probe's grids report at all)
+ * Where the last block by id is not the last to end (the probe's blocks did
+ * not all start together), the reference is corrected by the difference,
+ * read from the blocks' end times on the GPU's timer.
  *
  * Prints p50 and p99 per signal and grid; --csv writes the samples' summary.
  * Exit 77 when there is no GPU.
@@ -52,6 +51,12 @@ static CUstream stream;
 /* Host-mapped words the probe writes. */
 static volatile unsigned *done_h;
 static CUdeviceptr done_d;
+/* Device memory: each block's end on the GPU's global timer (ns). */
+static CUdeviceptr ends_d;
+static unsigned long long ends_h[MAX_BLOCKS];
+/* Launches whose last block by id ended before another block did, by more
+ * than 100 ns: their latency is corrected by the difference. */
+static int late_blocks;
 
 /* Blocks finish in id order (the probe staggers them), so the last block's
  * word is the reference; every word is checked once the launch is over. */
@@ -65,11 +70,10 @@ enum signal {
 	SIG_PAELLA,
 	SIG_QUERY,
 	SIG_EVENT,
-	SIG_SAMPLE,
 	SIG_COUNT
 };
 static const char *signal_names[] = {"posts",  "count+wv", "write-value", "wv-nobarrier",
-				     "paella", "query",    "event-sync",  "sample"};
+				     "paella", "query",    "event-sync"};
 
 /* The probe's three builds. */
 struct probes {
@@ -102,24 +106,23 @@ measure_once(enum signal sig, const struct probes *pr, unsigned nblocks,
 	struct paella__notify_record *rec = NULL;
 	enum paella__notify_mode mode = PAELLA__NOTIFY_NONE;
 	unsigned long long stagger_ns = STAGGER_NS;
-	void *params[5] = {&done_d, &seq, &spin_ns, &stagger_ns, NULL};
-	uint64_t wave = 0, sampled = 0;
+	void *params[6] = {&done_d, &seq, &spin_ns, &stagger_ns, &ends_d, NULL};
+	uint64_t wave = 0;
 	CUfunction f = pr->plain;
 
 	if (sig == SIG_POSTS || sig == SIG_COUNT_WV) {
 		mode = PAELLA__NOTIFY_COUNT;
 		f = pr->count;
-	} else if (sig == SIG_PAELLA || sig == SIG_SAMPLE) {
-		mode = PAELLA__NOTIFY_SAMPLE;
-		f = pr->sample;
+	} else if (sig == SIG_PAELLA) {
 		/* As the runtime would: a wave of 128-thread blocks, asked of
-		 * the driver once (a model asks at finalize); for the progress
-		 * signal a tiny one, so that blocks report. */
+		 * the driver once (a model asks at finalize). */
 		static uint64_t probe_wave;
 
+		mode = PAELLA__NOTIFY_SAMPLE;
+		f = pr->sample;
 		if (probe_wave == 0)
 			probe_wave = paella__notify_wave_blocks(cu, f, 128, 0);
-		wave = sig == SIG_SAMPLE ? 4 : probe_wave;
+		wave = probe_wave;
 	}
 	if (sig != SIG_QUERY && sig != SIG_EVENT) {
 		if (paella__notify_acquire(pool, nblocks, mode, wave, &rec) != PAELLA_STATUS_OK) {
@@ -127,21 +130,10 @@ measure_once(enum signal sig, const struct probes *pr, unsigned nblocks,
 			exit(1);
 		}
 		if (mode != PAELLA__NOTIFY_NONE)
-			params[4] = (void *)paella__notify_kernel_param(rec);
-	}
-	if (sig == SIG_SAMPLE) {
-		uint32_t tag = paella__notify_record_tag(rec);
-
-		sampled = paella__notify_sample_reports(nblocks, tag);
-		if (sampled == 0) {
-			paella__notify_cancel(rec);
-			return NAN;
-		}
-		/* The last sampled block: its report, against its own store. */
-		sampled = (sampled - 1) * (UINT64_C(1) << tag) + (UINT64_C(1) << tag);
+			params[5] = (void *)paella__notify_kernel_param(rec);
 	}
 	CHECK(cuLaunchKernel(f, nblocks, 1, 1, 128, 1, 1, 0, stream, params, NULL));
-	if (sig == SIG_COUNT_WV || sig == SIG_WRITE_VALUE || sig == SIG_PAELLA || sig == SIG_SAMPLE)
+	if (sig == SIG_COUNT_WV || sig == SIG_WRITE_VALUE || sig == SIG_PAELLA)
 		paella__notify_enqueue_completion(rec, stream);
 	if (sig == SIG_WV_NOBARRIER) {
 		CUresult rc = cu->cuStreamWriteValue32(stream, paella__notify_done_word_dev(rec),
@@ -162,8 +154,8 @@ measure_once(enum signal sig, const struct probes *pr, unsigned nblocks,
 			return NAN;
 		}
 	}
-	/* The reference: the last block's store, or the sampled block's. */
-	unsigned ref_block = sig == SIG_SAMPLE ? (unsigned)sampled - 1 : nblocks - 1;
+	/* The reference: the last block's store. */
+	unsigned ref_block = nblocks - 1;
 
 	struct event_wait w = {.ctx = ctx};
 	pthread_t th;
@@ -194,9 +186,6 @@ measure_once(enum signal sig, const struct probes *pr, unsigned nblocks,
 			case SIG_PAELLA:
 				got = paella__notify_done(rec);
 				break;
-			case SIG_SAMPLE:
-				got = paella__notify_progress(rec) >= sampled;
-				break;
 			case SIG_QUERY:
 				got = cu->cuStreamQuery(stream) == CUDA_SUCCESS;
 				break;
@@ -223,9 +212,21 @@ measure_once(enum signal sig, const struct probes *pr, unsigned nblocks,
 			paella__notify_set_done(rec); /* posts stale; stream is synchronized */
 		paella__notify_release(rec);
 	}
+	/* The grid ends with its last block to end, which is block
+	 * nblocks - 1 when the blocks all started together; when they did not,
+	 * the reference store came that much before the grid's end. */
+	unsigned long long last = 0;
+
+	CHECK(cuMemcpyDtoH(ends_h, ends_d, nblocks * sizeof(ends_h[0])));
+	for (unsigned b = 0; b < nblocks; b++)
+		if (ends_h[b] > last)
+			last = ends_h[b];
+	double late_us = (double)(last - ends_h[nblocks - 1]) / 1000.0;
+	if (late_us > 0.1)
+		late_blocks++;
 	/* May be negative: the signal can be seen before the CPU notices the
 	 * reference store, when both arrive within one poll of each other. */
-	return timed_out ? NAN : t_sig - t_ref;
+	return timed_out ? NAN : t_sig - t_ref - late_us;
 }
 
 static double
@@ -329,6 +330,7 @@ main(int argc, char **argv)
 			     CU_MEMHOSTALLOC_DEVICEMAP | CU_MEMHOSTALLOC_PORTABLE));
 	memset(done_mem, 0, MAX_BLOCKS * sizeof(unsigned));
 	done_h = done_mem;
+	CHECK(cuMemAlloc(&ends_d, MAX_BLOCKS * sizeof(ends_h[0])));
 	CHECK(cuMemHostGetDevicePointer(&done_d, done_mem, 0));
 
 	struct paella__notify_pool *pool;
@@ -362,6 +364,7 @@ main(int argc, char **argv)
 			for (int i = 0; i < 5; i++) /* warm-up */
 				measure_once(s, &pr, grids[g], spin_ns, ++seq, pool, ctx);
 			int n = 0, missed = 0;
+			late_blocks = 0;
 			for (int i = 0; i < runs; i++) {
 				double x = measure_once(s, &pr, grids[g], spin_ns, ++seq, pool, ctx);
 				if (isnan(x))
@@ -374,6 +377,9 @@ main(int argc, char **argv)
 			if (missed)
 				printf("   (%d of %d launches never seen complete by this signal alone)", missed,
 				       runs);
+			if (late_blocks)
+				printf("   (%d launches had a block end after the last by id: corrected)",
+				       late_blocks);
 			printf("\n");
 			if (csv)
 				fprintf(csv, "%s,%u,%d,%d,%.3f,%.3f,%.3f\n", signal_names[s], grids[g], runs,
