@@ -608,6 +608,12 @@ cuda_graph_create(struct paella__backend *b, const struct paella__launch_desc *d
 
 		if (!l->instrumented)
 			continue;
+		if (l->counted) {
+			st = paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+				"a count-mode kernel cannot go into a graph: its counters need "
+				"per-launch bases");
+			goto err;
+		}
 		st = paella__notify_acquire(c->pool, grid_blocks(l),
 					    paella__notify_mode_of(true, l->counted), l->wave_blocks,
 					    &g->recs[g->nrecs]);

@@ -342,11 +342,15 @@ record_create(struct paella__notify_pool *pool, enum paella__notify_mode mode,
 		uint32_t shard_mask = shards - 1;
 		uint64_t host_counts = (uint64_t)host_dev;
 
-		PAELLA_CU_CHECK_GOTO(cu, cuMemAlloc(&rec->dev, PAELLA_RECORD_BYTES),
-				     status, err);
+		/* Sample mode reads only the header: graphs keep a record
+		 * per kernel for their life, so the 32 KB of counters would
+		 * add up. */
+		size_t bytes = mode == PAELLA__NOTIFY_COUNT ? PAELLA_RECORD_BYTES
+							    : PAELLA_RECORD_HEADER_BYTES;
+
+		PAELLA_CU_CHECK_GOTO(cu, cuMemAlloc(&rec->dev, bytes), status, err);
 		/* Once: the counters are never reset, the bases follow them. */
-		PAELLA_CU_CHECK_GOTO(cu, cuMemsetD32(rec->dev, 0, PAELLA_RECORD_BYTES / 4),
-				     status, err);
+		PAELLA_CU_CHECK_GOTO(cu, cuMemsetD32(rec->dev, 0, bytes / 4), status, err);
 		memcpy(header + PAELLA_RECORD_OFF_SHARD_MASK, &shard_mask, 4);
 		memcpy(header + PAELLA_RECORD_OFF_SHARD_SHIFT, &rec->cls.shard_shift, 4);
 		memcpy(header + PAELLA_RECORD_OFF_POST_MASK, &rec->cls.post_mask, 4);

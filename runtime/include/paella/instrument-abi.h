@@ -35,7 +35,8 @@
  * complete once the posts sum to its size, or when the write-value lands.
  *
  * Host slots are plain host memory that the runtime rewrites before each
- * launch.
+ * launch.  A sample-mode kernel reads only the record's header, so its
+ * record may be just PAELLA_RECORD_HEADER_BYTES long.
  *
  * This header is C99 and C++, and holds layout only: no functions.
  */
