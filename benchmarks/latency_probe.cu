@@ -10,7 +10,8 @@
  * Each block also writes the global timer at its end into ends[b] (device
  * memory), so that the benchmark can tell when the last block by id was not
  * the last to end (blocks that did not all start together) and correct for
- * it.
+ * it.  With @trigger, every block lets a dependent launch start at once
+ * (programmatic dependent launch).
  * Built with the instrumentation pass too, so the block-exit epilogue runs
  * right after the store.
  *
@@ -22,10 +23,15 @@
 
 extern "C" __global__ void latency_probe(volatile unsigned *done, unsigned seq,
 					 unsigned long long spin_ns, unsigned long long stagger_ns,
-					 unsigned long long *ends)
+					 unsigned long long *ends, unsigned trigger)
 {
 	unsigned long long start, now;
 
+	/* Lets a kernel launched after this one with programmatic stream
+	 * serialization start now (it then waits in griddepcontrol.wait for
+	 * this grid to complete). */
+	if (trigger)
+		asm volatile("griddepcontrol.launch_dependents;");
 	spin_ns += blockIdx.x * stagger_ns;
 	asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(start));
 	do {

@@ -70,15 +70,40 @@ enum signal {
 	SIG_PAELLA,
 	SIG_QUERY,
 	SIG_EVENT,
+	SIG_PDL,
+	SIG_PDL_TRIGGER,
 	SIG_COUNT
 };
 static const char *signal_names[] = {"posts",  "count+wv", "write-value", "wv-nobarrier",
-				     "paella", "query",    "event-sync"};
+				     "paella", "query",    "event-sync",  "pdl",
+				     "pdl-trigger"};
 
-/* The probe's three builds. */
+/* The probe's three builds, and the completion kernel. */
 struct probes {
 	CUfunction sample, count, plain;
+	CUfunction done;
 };
+
+/*
+ * A completion kernel launched after the probe with programmatic stream
+ * serialization: it may start before the probe ends, waits in
+ * griddepcontrol.wait until the probe has completed and its memory is
+ * visible, and stores @v to host memory.  PTX, JIT-compiled by the driver.
+ */
+static const char done_ptx[] =
+	".version 8.0\n"
+	".target sm_90\n"
+	".address_size 64\n"
+	".visible .entry paella_done(.param .u64 p, .param .u32 v)\n"
+	"{\n"
+	"	.reg .b64 %rd<2>;\n"
+	"	.reg .b32 %r<2>;\n"
+	"	griddepcontrol.wait;\n"
+	"	ld.param.u64 %rd1, [p];\n"
+	"	ld.param.u32 %r1, [v];\n"
+	"	st.release.sys.global.u32 [%rd1], %r1;\n"
+	"	ret;\n"
+	"}\n";
 
 struct event_wait {
 	CUevent ev;
@@ -106,7 +131,8 @@ measure_once(enum signal sig, const struct probes *pr, unsigned nblocks,
 	struct paella__notify_record *rec = NULL;
 	enum paella__notify_mode mode = PAELLA__NOTIFY_NONE;
 	unsigned long long stagger_ns = STAGGER_NS;
-	void *params[6] = {&done_d, &seq, &spin_ns, &stagger_ns, &ends_d, NULL};
+	unsigned trigger = sig == SIG_PDL_TRIGGER;
+	void *params[7] = {&done_d, &seq, &spin_ns, &stagger_ns, &ends_d, &trigger, NULL};
 	uint64_t wave = 0;
 	CUfunction f = pr->plain;
 
@@ -130,11 +156,28 @@ measure_once(enum signal sig, const struct probes *pr, unsigned nblocks,
 			exit(1);
 		}
 		if (mode != PAELLA__NOTIFY_NONE)
-			params[5] = (void *)paella__notify_kernel_param(rec);
+			params[6] = (void *)paella__notify_kernel_param(rec);
 	}
 	CHECK(cuLaunchKernel(f, nblocks, 1, 1, 128, 1, 1, 0, stream, params, NULL));
 	if (sig == SIG_COUNT_WV || sig == SIG_WRITE_VALUE || sig == SIG_PAELLA)
 		paella__notify_enqueue_completion(rec, stream);
+	if (sig == SIG_PDL || sig == SIG_PDL_TRIGGER) {
+		CUlaunchAttribute attr = {0};
+		CUlaunchConfig cfg = {0};
+		CUdeviceptr word = paella__notify_done_word_dev(rec);
+		unsigned v = paella__notify_seq(rec);
+		void *dparams[2] = {&word, &v};
+
+		attr.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+		attr.value.programmaticStreamSerializationAllowed = 1;
+		cfg.gridDimX = cfg.gridDimY = cfg.gridDimZ = 1;
+		cfg.blockDimX = 32;
+		cfg.blockDimY = cfg.blockDimZ = 1;
+		cfg.hStream = stream;
+		cfg.attrs = &attr;
+		cfg.numAttrs = 1;
+		CHECK(cuLaunchKernelEx(&cfg, pr->done, dparams, NULL));
+	}
 	if (sig == SIG_WV_NOBARRIER) {
 		CUresult rc = cu->cuStreamWriteValue32(stream, paella__notify_done_word_dev(rec),
 						       paella__notify_seq(rec),
@@ -184,6 +227,8 @@ measure_once(enum signal sig, const struct probes *pr, unsigned nblocks,
 			case SIG_WRITE_VALUE:
 			case SIG_WV_NOBARRIER:
 			case SIG_PAELLA:
+			case SIG_PDL:
+			case SIG_PDL_TRIGGER:
 				got = paella__notify_done(rec);
 				break;
 			case SIG_QUERY:
@@ -323,6 +368,13 @@ main(int argc, char **argv)
 	CHECK(cuModuleGetFunction(&pr.sample, minst, "latency_probe"));
 	CHECK(cuModuleGetFunction(&pr.count, mcount, "latency_probe"));
 	CHECK(cuModuleGetFunction(&pr.plain, mplain, "latency_probe"));
+	CUmodule mdone;
+	if (cu->cuLaunchKernelEx == NULL) {
+		fprintf(stderr, "notify-latency: the driver has no cuLaunchKernelEx\n");
+		return 1;
+	}
+	CHECK(cuModuleLoadData(&mdone, done_ptx));
+	CHECK(cuModuleGetFunction(&pr.done, mdone, "paella_done"));
 	CHECK(cuModuleGetFunction(&pp, mplain, "ping_pong"));
 
 	void *done_mem;

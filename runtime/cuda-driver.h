@@ -86,6 +86,7 @@
 #define PAELLA__CU_OPTIONAL(X) \
 	X(cuFuncGetParamInfo, 12040) \
 	X(cuCtxGetDevice, 2000) \
+	X(cuLaunchKernelEx, 11060) \
 	X(cuStreamBeginCapture, 10010) \
 	X(cuStreamEndCapture, 10000) \
 	X(cuGraphInstantiateWithFlags, 11040) \

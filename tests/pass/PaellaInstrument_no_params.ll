@@ -3,8 +3,8 @@
 
 ; CHECK: c"paella-manifest 2\0AK tick 0 sample\0A\00"
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @tick(ptr addrspace(1) noundef %paella.record)
-; CHECK: paella.body:
 ; CHECK: atomicrmw add ptr addrspacecast (ptr addrspace(1) @counter to ptr)
+; CHECK: paella.check:
 target datalayout = "e-p6:32:32-i64:64-i128:128-i256:256-v16:16-v32:32-n16:32:64"
 target triple = "nvptx64-nvidia-cuda"
 

@@ -12,12 +12,12 @@
 ; CHECK: c"paella-manifest 2\0AU not_me 1 skip-attribute\0AK me 1 sample\0AU regex_me 1 skip-regex\0A\00"
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @not_me(ptr {{.*}}%0)
 ; CHECK-SAME: #[[SKIP:[0-9]+]] {
-; CHECK-NOT: paella.body
+; CHECK-NOT: paella.check
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @me(ptr {{.*}}%0, ptr addrspace(1) noundef %paella.record)
-; CHECK: paella.body:
+; CHECK: paella.check:
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @regex_me(ptr {{.*}}%0)
 ; CHECK-SAME: {
-; CHECK-NOT: paella.body
+; CHECK-NOT: paella.check
 ; CHECK: attributes #[[SKIP]] = { {{.*}}"paella-uninstrumented"="skip-attribute"
 target datalayout = "e-p6:32:32-i64:64-i128:128-i256:256-v16:16-v32:32-n16:32:64"
 target triple = "nvptx64-nvidia-cuda"

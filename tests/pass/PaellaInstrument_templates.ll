@@ -4,9 +4,9 @@
 
 ; CHECK: @__paella_manifest = {{.*}}c"paella-manifest 2\0AK _Z4axpyIfEvT_PKS0_PS0_ 3 sample\0AK _Z4axpyIdEvT_PKS0_PS0_ 3 sample\0A\00"
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @_Z4axpyIfEvT_PKS0_PS0_(float {{.*}}, ptr addrspace(1) noundef %paella.record) {{.*}}comdat
-; CHECK: paella.body:
+; CHECK: paella.check:
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @_Z4axpyIdEvT_PKS0_PS0_(double {{.*}}, ptr addrspace(1) noundef %paella.record) {{.*}}comdat
-; CHECK: paella.body:
+; CHECK: paella.check:
 target datalayout = "e-p6:32:32-i64:64-i128:128-i256:256-v16:16-v32:32-n16:32:64"
 target triple = "nvptx64-nvidia-cuda"
 
