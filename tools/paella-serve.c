@@ -71,6 +71,8 @@ struct opts {
 	unsigned concurrent;
 	const char *weights_dir;
 	char zoo_models[256];
+	/* --graph-us, in ns; -1: the runtime's default. */
+	long long graph_ns;
 };
 
 struct served_model {
@@ -379,6 +381,9 @@ usage(FILE *f)
 		"  --duration S             seconds of load per policy (default 2; simulated on sim)\n"
 		"  --seed N                 random seed: arrivals, inputs, weights, simulator (default 1)\n"
 		"  --csv FILE               also write the results as CSV, one row per policy and model\n"
+		"  --graph-us US            launch runs of a model's kernels of up to US microseconds\n"
+		"                           (profiled) as one CUDA graph; 0 launches kernel by\n"
+		"                           kernel (default: the runtime's, 20; cuda only)\n"
 		"\n"
 		"zoo only:\n"
 		"  --rate R                 requests per second, all models together (default 400)\n"
@@ -755,6 +760,8 @@ run_zoo(struct opts *o, enum paella_backend backend)
 		paella_config_init(&cfg);
 		cfg.backend = sim ? PAELLA_BACKEND_SIM : PAELLA_BACKEND_CUDA;
 		cfg.policy = parse_policy(pol[pi]);
+		if (o->graph_ns >= 0)
+			cfg.graph_chunk_ns = (uint64_t)o->graph_ns;
 		cfg.sim_seed = o->seed;
 		cfg.sim_card = "H200";
 		cfg.dispatch_mode = sim ? PAELLA_DISPATCH_MANUAL : PAELLA_DISPATCH_THREAD;
@@ -962,6 +969,8 @@ run_chains(struct opts *po, enum paella_backend backend)
 		paella_config_init(&cfg);
 		cfg.backend = backend;
 		cfg.policy = parse_policy(p);
+		if (o.graph_ns >= 0)
+			cfg.graph_chunk_ns = (uint64_t)o.graph_ns;
 		cfg.sim_seed = o.seed;
 		TRY(paella_runtime_create(&cfg, &rt));
 		bool sim = !strcmp(paella_runtime_backend_name(rt), "sim");
@@ -1043,6 +1052,7 @@ main(int argc, char **argv)
 		.backend = "auto",
 		.duration_s = 2.0,
 		.seed = 1,
+		.graph_ns = -1,
 		.models = {
 			{"short", 4, 1u << 20, 4, 200.0},
 			{"long", 32, 1u << 22, 4, 200.0},
@@ -1054,7 +1064,7 @@ main(int argc, char **argv)
 	};
 	snprintf(o.policies, sizeof(o.policies), "fifo,srpt,fair");
 	enum {
-		OPT_MIX = 256, OPT_RATE, OPT_SIGMA, OPT_MODELS, OPT_WEIGHTS, OPT_CONCURRENT,
+		OPT_MIX = 256, OPT_RATE, OPT_SIGMA, OPT_MODELS, OPT_WEIGHTS, OPT_CONCURRENT, OPT_GRAPH,
 	};
 	static const struct option longopts[] = {
 		{"backend", required_argument, NULL, 'b'},  {"images", required_argument, NULL, 'i'},
@@ -1067,6 +1077,7 @@ main(int argc, char **argv)
 		{"models", required_argument, NULL, OPT_MODELS},
 		{"weights-dir", required_argument, NULL, OPT_WEIGHTS},
 		{"concurrent", required_argument, NULL, OPT_CONCURRENT},
+		{"graph-us", required_argument, NULL, OPT_GRAPH},
 		{"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
 	int ch;
 	char *end;
@@ -1081,6 +1092,13 @@ main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'b': o.backend = optarg; break;
+		case OPT_GRAPH: {
+			double us = strtod(optarg, &end);
+			if (end == optarg || *end || !(us >= 0) || us > 1e6)
+				BAD("--graph-us wants microseconds 0 to 1000000, got '%s'", optarg);
+			o.graph_ns = (long long)(us * 1000.0);
+			break;
+		}
 		case 'i': o.images = optarg; break;
 		case 'c': o.csv = optarg; break;
 		case 'p':
