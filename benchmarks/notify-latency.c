@@ -23,6 +23,10 @@
  *                and its write-value
  *   query        cuStreamQuery polled in a loop
  *   event-sync   cuEventSynchronize in a second thread
+ *   pdl          a one-block completion kernel launched after the probe with
+ *                programmatic stream serialization: griddepcontrol.wait,
+ *                then it stores the word (pdl-trigger: the probe's blocks
+ *                also let it launch early)
  * Where the last block by id is not the last to end (the probe's blocks did
  * not all start together), the reference is corrected by the difference,
  * read from the blocks' end times on the GPU's timer.
