@@ -382,15 +382,14 @@ launch(struct paella__dispatcher *d, struct paella_job *job, uint64_t now)
  * Folds a kernel's observed duration into its step's estimate (moving
  * average, weight 1/4).  Observed: from when it could start (issued, and
  * its stream's previous op seen done) to when it was seen done, so it
- * includes launch and notification latency, which a job pays too.
+ * includes launch and notification latency, which a job pays too.  A graph
+ * run is seen as a whole: its time is shared among its kernels in
+ * proportion to their estimates.
  */
 static void
-refine(struct paella__dispatcher *d, struct paella_job *job, struct paella__op *op, uint64_t now)
+refine_step(struct paella__dispatcher *d, struct paella_model *m, struct paella__step *step,
+	    uint64_t seen)
 {
-	struct paella__step *step = op->step;
-	struct paella_model *m = job->model;
-	uint64_t start = op->issued_ns > job->last_done_ns ? op->issued_ns : job->last_done_ns;
-	uint64_t seen = now > start ? now - start : 0;
 	uint64_t est = __atomic_load_n(&step->estimate_ns, __ATOMIC_RELAXED);
 	uint64_t used = step->estimate_used_ns;
 	uint64_t diff;
@@ -405,6 +404,28 @@ refine(struct paella__dispatcher *d, struct paella_job *job, struct paella__op *
 	if (diff > used / 16 && !m->suffix_stale) {
 		m->suffix_stale = true;
 		paella__list_append(&d->stale_models, &m->stale_link);
+	}
+}
+
+static void
+refine(struct paella__dispatcher *d, struct paella_job *job, struct paella__op *op, uint64_t now)
+{
+	uint64_t start = op->issued_ns > job->last_done_ns ? op->issued_ns : job->last_done_ns;
+	uint64_t seen = now > start ? now - start : 0;
+	uint64_t total = 0;
+
+	if (op->nsteps == 1) {
+		refine_step(d, job->model, op->step, seen);
+		return;
+	}
+	for (unsigned i = 0; i < op->nsteps; i++)
+		total += __atomic_load_n(&op->step[i].estimate_ns, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < op->nsteps; i++) {
+		uint64_t est = __atomic_load_n(&op->step[i].estimate_ns, __ATOMIC_RELAXED);
+
+		refine_step(d, job->model, &op->step[i],
+			    total > 0 ? (uint64_t)((double)seen * (double)est / (double)total)
+				      : seen / op->nsteps);
 	}
 }
 
@@ -443,9 +464,7 @@ op_done(struct paella__dispatcher *d, struct paella_job *job, struct paella__op 
 	d->ops_in_flight--;
 	if (op->step->kind == PAELLA__STEP_KERNEL) {
 		job->kernels_in_flight--;
-		/* A graph's run is seen as a whole: no one kernel's time. */
-		if (op->nsteps == 1)
-			refine(d, job, op, now);
+		refine(d, job, op, now);
 		if (!job->failed && !job->in_policy && next_is_kernel(job) &&
 		    job->kernels_in_flight < d->max_kernels_per_job)
 			candidate_add(d, job, now);

@@ -249,6 +249,19 @@ START_TEST(cuda_backend_graph_runs)
 	before = fake_launches();
 	ck_assert_uint_eq(run_jobs(m, 4, 5), 4 * 2);
 	ck_assert_uint_eq(fake_launches() - before, 4 * 5);
+	/* A run's observed time refines its kernels' estimates, as a kernel's
+	 * own does (the fair policy counts GPU time with them): four kernels,
+	 * two runs of two, every estimate moves off the profiled 10 us. */
+	{
+		struct paella_model *m4 = chain(rt, mod, "inc", 4);
+		uint64_t est = 0;
+
+		ck_assert_int_eq(paella_model_estimate_ns(m4, &est), PAELLA_STATUS_OK);
+		ck_assert_uint_eq(est, 4 * 10000);
+		ck_assert_uint_eq(run_jobs(m4, 4, 4), 4 * 2);
+		ck_assert_int_eq(paella_model_estimate_ns(m4, &est), PAELLA_STATUS_OK);
+		ck_assert_uint_ne(est, 4 * 10000);
+	}
 	/* Uninstrumented kernels too; count-mode kernels never. */
 	ck_assert_uint_eq(run_jobs(chain(rt, mod, "raw", 4), 3, 4), 3 * 2);
 	ck_assert_uint_eq(run_jobs(chain(rt, mod, "cnt", 4), 3, 4), 0);
