@@ -216,6 +216,8 @@ run_policy(const struct options *o, enum paella_policy policy, struct result *re
 	c.dispatch_mode = PAELLA_DISPATCH_MANUAL;
 	c.streams = o->jobs < PAELLA_MAX_STREAMS ? o->jobs : PAELLA_MAX_STREAMS;
 	c.sim_jitter = 0.05;
+	/* A decision per kernel, as it measured before graph runs. */
+	c.graph_chunk_ns = 0;
 	if (jobs == NULL || check(paella_runtime_create(&c, &rt), "runtime") != 0 ||
 	    check(paella_module_load_sim(rt, &desc, &mod), "module") != 0)
 		goto out;

@@ -59,6 +59,10 @@ struct sim_op {
 	/* Events that still point at this op. */
 	unsigned pending_events;
 
+	/* A kernel of a graph run other than its last: nobody polls it, it
+	 * goes back to the free list once its events are all handled. */
+	bool internal;
+
 	/* Kernels. */
 	bool instrumented;
 	bool counted;
@@ -522,6 +526,12 @@ handle(struct sim *s, const struct sim_event *ev)
 		op->visible = op->nblocks;
 		op->visible_done = true;
 		break;
+	default:
+		return;
+	}
+	if (op->internal && op->visible_done && op->pending_events == 0) {
+		op->next_free = s->free_ops;
+		s->free_ops = op;
 	}
 }
 
@@ -560,9 +570,10 @@ op_get(struct sim *s)
 }
 
 /* The host issues @op: it reaches the GPU once the host has finished what
- * it issued before and this call. */
+ * it issued before and this call.  @call false: it comes with the op issued
+ * just before, in the same call (a graph's next kernel). */
 static void
-issue(struct sim *s, struct sim_op *op)
+issue_ex(struct sim *s, struct sim_op *op, bool call)
 {
 	struct sim_stream *st = &s->streams[op->stream];
 
@@ -571,8 +582,16 @@ issue(struct sim *s, struct sim_op *op)
 	else
 		st->head = op;
 	st->tail = op;
-	s->host_free = (s->host_free > s->now ? s->host_free : s->now) + PAELLA_SIM_LAUNCH_NS;
+	if (call)
+		s->host_free = (s->host_free > s->now ? s->host_free : s->now) +
+			       PAELLA_SIM_LAUNCH_NS;
 	event_push(s, s->host_free, EV_ARRIVE, op, 0);
+}
+
+static void
+issue(struct sim *s, struct sim_op *op)
+{
+	issue_ex(s, op, true);
 }
 
 /* ---- the backend table ---------------------------------------------------- */
@@ -787,11 +806,11 @@ true_load(struct sim *s)
 	return load;
 }
 
+/* Makes the op of kernel launch @l and issues it (@call: in a call of its
+ * own, else with the op before it). */
 static enum paella_status
-sim_launch(struct paella__backend *b, const struct paella__launch_desc *l,
-	   struct paella__bop **out)
+launch_op(struct sim *s, const struct paella__launch_desc *l, bool call, struct sim_op **out)
 {
-	struct sim *s = to_sim(b);
 	struct sim_kernel *k = (struct sim_kernel *)l->kernel;
 	struct sim_op *op;
 	double load;
@@ -820,12 +839,82 @@ sim_launch(struct paella__backend *b, const struct paella__launch_desc *l,
 	if (l->instrumented)
 		l->params[l->nparams] = NULL;
 
+	/* Measured at each launch decision: a graph's later kernels come
+	 * with its first. */
 	load = true_load(s);
-	if (load > s->stats.max_true_load_at_launch)
+	if (call && load > s->stats.max_true_load_at_launch)
 		s->stats.max_true_load_at_launch = load;
 	s->stats.kernels_launched++;
 	paella__list_append(&s->busy, &op->busy_link);
-	issue(s, op);
+	issue_ex(s, op, call);
+	*out = op;
+	return PAELLA_STATUS_OK;
+}
+
+static enum paella_status
+sim_launch(struct paella__backend *b, const struct paella__launch_desc *l,
+	   struct paella__bop **out)
+{
+	return launch_op(to_sim(b), l, true, (struct sim_op **)out);
+}
+
+/* ---- graphs: a run of kernels issued in one host call ------------------- */
+
+#define SIM_GRAPH_MAX 64u
+
+struct sim_graph {
+	unsigned n;
+	struct paella__launch_desc descs[SIM_GRAPH_MAX];
+};
+
+static enum paella_status
+sim_graph_create(struct paella__backend *b, const struct paella__launch_desc *descs, unsigned n,
+		 void **out)
+{
+	struct sim_graph *g;
+
+	*out = NULL;
+	if (n == 0 || n > SIM_GRAPH_MAX)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+					 "sim: a graph of %u kernels (1 to %u)", n, SIM_GRAPH_MAX);
+	g = calloc(1, sizeof(*g));
+	if (g == NULL)
+		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "sim: out of memory for a graph");
+	g->n = n;
+	memcpy(g->descs, descs, n * sizeof(*descs));
+	*out = g;
+	return PAELLA_STATUS_OK;
+}
+
+static void
+sim_graph_destroy(struct paella__backend *b, void *graph)
+{
+	free(graph);
+}
+
+/* One host call; the kernels run in stream order; the run is polled
+ * through its last kernel. */
+static enum paella_status
+sim_graph_launch(struct paella__backend *b, void *graph, unsigned stream,
+		 struct paella__bop **out)
+{
+	struct sim *s = to_sim(b);
+	struct sim_graph *g = graph;
+	struct sim_op *op = NULL;
+
+	*out = NULL;
+	for (unsigned i = 0; i < g->n; i++) {
+		struct paella__launch_desc l = g->descs[i];
+		enum paella_status st;
+
+		l.stream = stream;
+		st = launch_op(s, &l, i == 0, &op);
+		/* Checked when the graph was made: every kernel fits. */
+		if (st != PAELLA_STATUS_OK)
+			PAELLA__BUG("sim: a graph's kernel no longer launches: %s",
+				    paella__error_last());
+		op->internal = i + 1 < g->n;
+	}
 	*out = (struct paella__bop *)op;
 	return PAELLA_STATUS_OK;
 }
@@ -939,6 +1028,9 @@ static const struct paella__backend_ops sim_ops = {
 	.mem_read = sim_mem_read,
 	.profile = sim_profile,
 	.launch = sim_launch,
+	.graph_create = sim_graph_create,
+	.graph_destroy = sim_graph_destroy,
+	.graph_launch = sim_graph_launch,
 	.copy = sim_copy,
 	.poll = sim_poll,
 	.release = sim_release,

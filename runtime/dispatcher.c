@@ -19,7 +19,8 @@
  *
  * Where the model captured a run of its kernels as one graph (model.c,
  * graph_chunk_ns), the run goes out as one op: one launch call, one
- * completion, one decision; its first kernel stands for its load.
+ * completion, one decision; all its kernels' blocks count against the
+ * window until it is seen done.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -349,10 +350,12 @@ launch(struct paella__dispatcher *d, struct paella_job *job, uint64_t now)
 	push_op(d, job, step, run, bop, now);
 	job->kernels_in_flight++;
 	job->next_step += run;
-	/* The run's first kernel stands for its load: the rest follow it. */
-	d->load += (double)step->nblocks * step->wave_per_block;
-	for (unsigned i = 0; i < run; i++)
+	/* A run is committed to the hardware queue whole: all its kernels'
+	 * blocks count against the window. */
+	for (unsigned i = 0; i < run; i++) {
+		d->load += (double)step[i].nblocks * step[i].wave_per_block;
 		d->gpu_ns += __atomic_load_n(&step[i].estimate_ns, __ATOMIC_RELAXED);
+	}
 	STAT_ADD(d, kernels_launched, run);
 	if (early)
 		STAT_ADD(d, early_launches, 1);
@@ -499,7 +502,15 @@ poll_job(struct paella__dispatcher *d, struct paella_job *job, uint64_t now)
 
 		if (step->kind != PAELLA__STEP_KERNEL)
 			continue;
-		left = step->nblocks - (op == job->ops_head ? progress : 0);
+		if (op->nsteps > 1) {
+			/* A graph run: all of it until it is seen done. */
+			for (unsigned i = 0; i < op->nsteps; i++)
+				load += (double)step[i].nblocks * step[i].wave_per_block;
+			continue;
+		}
+		left = step->nblocks;
+		if (op == job->ops_head && progress < left)
+			left -= progress;
 		load += (double)left * step->wave_per_block;
 	}
 	return load;

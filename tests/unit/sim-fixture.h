@@ -32,13 +32,15 @@ static const char fixture_manifest[] =
 	"K k10 2 sample\n"
 	"K k50 2 sample\n"
 	"U kraw 2 skip-attribute\n"
-	"K kc10 2 count\n";
+	"K kc10 2 count\n"
+	"K k1 2 sample\n";
 
 static const struct paella_sim_kernel fixture_kernels[] = {
 	{ "k10", 32, 0, 10 * US },
 	{ "k50", 32, 0, 50 * US },
 	{ "kraw", 32, 0, 10 * US },
 	{ "kc10", 32, 0, 10 * US },
+	{ "k1", 32, 0, 1 * US },
 };
 
 static inline struct paella_config
@@ -70,7 +72,7 @@ static inline struct paella_module *
 fixture_module(struct paella_runtime *rt)
 {
 	struct paella_sim_module desc = { PAELLA_ABI_VERSION, fixture_manifest,
-					  fixture_kernels, 4 };
+					  fixture_kernels, 5 };
 	struct paella_module *mod = NULL;
 	enum paella_status st = paella_module_load_sim(rt, &desc, &mod);
 

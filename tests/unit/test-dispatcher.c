@@ -433,6 +433,65 @@ chain_latency(unsigned max_kernels, uint64_t *early)
 	return t.completed_ns - t.submitted_ns;
 }
 
+/* A chain of six 1 us kernels of 0.3 waves (the host's launches, 4.8 us
+ * each on the simulated card, are what bounds it), graph runs of at most
+ * @runs_of kernels' estimates (0: none); returns its latency. */
+static uint64_t
+graph_chain_latency(unsigned runs_of, uint64_t *kernels)
+{
+	struct paella_config c = fixture_config(PAELLA_POLICY_SRPT, PAELLA_DISPATCH_MANUAL, 0.0);
+	struct paella_runtime *rt;
+	struct paella_module *mod;
+	struct paella_model *m;
+	struct fixture_request r;
+	struct paella_runtime_stats rs;
+	struct paella_job_times t;
+	uint64_t est = 0;
+
+	/* Profiled at finalize: make the limit from the first model's. */
+	c.graph_chunk_ns = 0;
+	rt = fixture_runtime(&c);
+	mod = fixture_module(rt);
+	m = fixture_chain(rt, mod, "probe", "k1", 6, WAVE_BLOCKS * 3 / 10, 1);
+	ck_assert_int_eq(paella_model_estimate_ns(m, &est), PAELLA_STATUS_OK);
+	paella_runtime_destroy(rt);
+
+	c.graph_chunk_ns = runs_of * (est / 6);
+	rt = fixture_runtime(&c);
+	mod = fixture_module(rt);
+	m = fixture_chain(rt, mod, "m", "k1", 6, WAVE_BLOCKS * 3 / 10, 1);
+	fixture_request_fill(&r, 5);
+	fixture_submit(m, &r, 0);
+	run_idle(rt);
+	check_done(&r);
+	t = fixture_times(r.job);
+	ck_assert_int_eq(paella_runtime_stats(rt, &rs), PAELLA_STATUS_OK);
+	*kernels = rs.kernels_launched;
+	paella_job_release(r.job);
+	paella_runtime_destroy(rt);
+	return t.completed_ns - t.submitted_ns;
+}
+
+START_TEST(dispatcher_graph_runs)
+{
+	uint64_t k_alone, k_pairs, k_threes;
+	uint64_t alone = graph_chain_latency(0, &k_alone);
+	uint64_t pairs = graph_chain_latency(2, &k_pairs);
+	uint64_t threes = graph_chain_latency(3, &k_threes);
+
+	/* Every kernel runs either way. */
+	ck_assert_uint_eq(k_alone, 6);
+	ck_assert_uint_eq(k_pairs, 6);
+	ck_assert_uint_eq(k_threes, 6);
+	/* Each host call saved is a launch's cost (4.8 us on the simulated
+	 * card): 3 saved by pairs, 4 by threes. */
+	ck_assert_msg(pairs + 3 * 3 * US < alone, "pairs %llu ns, alone %llu ns",
+		      (unsigned long long)pairs, (unsigned long long)alone);
+	ck_assert_msg(threes < pairs, "threes %llu ns, pairs %llu ns",
+		      (unsigned long long)threes, (unsigned long long)pairs);
+}
+END_TEST
+
 START_TEST(dispatcher_early_launch_hides_latency)
 {
 	uint64_t early_on, early_off;
@@ -450,9 +509,16 @@ END_TEST
 START_TEST(dispatcher_uninstrumented_kernels_complete)
 {
 	struct paella_config c = fixture_config(PAELLA_POLICY_SRPT, PAELLA_DISPATCH_MANUAL, 0.0);
-	struct paella_runtime *rt = fixture_runtime(&c);
-	struct paella_module *mod = fixture_module(rt);
-	struct paella_model *raw = fixture_chain(rt, mod, "raw", "kraw", 3, WAVE_BLOCKS, 1);
+	struct paella_runtime *rt;
+	struct paella_module *mod;
+	struct paella_model *raw;
+
+	/* Kernel by kernel: the completion signals, not graph runs, are what
+	 * this compares. */
+	c.graph_chunk_ns = 0;
+	rt = fixture_runtime(&c);
+	mod = fixture_module(rt);
+	raw = fixture_chain(rt, mod, "raw", "kraw", 3, WAVE_BLOCKS, 1);
 	struct paella_model *ins = fixture_chain(rt, mod, "ins", "kc10", 3, WAVE_BLOCKS, 1);
 	struct paella_model *smp = fixture_chain(rt, mod, "smp", "k10", 3, WAVE_BLOCKS, 1);
 	struct fixture_request a, b, s;
@@ -539,6 +605,7 @@ dispatcher_suite(void)
 	tcase_add_loop_test(tc, dispatcher_every_job_completes_once, 0, 2);
 	tcase_add_test(tc, dispatcher_sim_is_deterministic);
 	tcase_add_test(tc, dispatcher_early_launch_hides_latency);
+	tcase_add_test(tc, dispatcher_graph_runs);
 	tcase_add_test(tc, dispatcher_uninstrumented_kernels_complete);
 	tcase_add_test(tc, dispatcher_streams_limit_concurrency);
 	suite_add_tcase(s, tc);
