@@ -9,7 +9,11 @@
  * are the GPU's, not the host's enqueue rate.  Inputs rotate over enough
  * copies to overflow L2, are random and never zero; each case checks the two
  * builds' outputs byte for byte.  The instrumented launches get real launch
- * records from the runtime's pool, as in serving.
+ * records from the runtime's pool, as in serving.  Every launch, of either
+ * build, reads its own input set (the second launch of a pair must not find
+ * the first one's inputs in L2) and is followed by the stream write-value
+ * the runtime enqueues after every kernel (what follows a kernel on the
+ * stream moves its end event by up to half a microsecond).
  *
  * Prints a table and the geometric mean of the ratios last; --csv writes the
  * rows.  Exit 77 when there is no GPU.
@@ -222,8 +226,8 @@ outputs_identical(struct bcase *c, CUfunction base, CUfunction inst,
 		CHECK(cuMemcpyHtoD(c->bufs[b].d[0], keep, bytes));
 		CHECK(cuCtxSynchronize());
 		struct paella__notify_record *rec;
-		if (paella__notify_acquire(pool, (uint64_t)c->grid[0] * c->grid[1] * c->grid[2],
-					   notify_mode, wave_blocks(c, inst), &rec) != PAELLA_STATUS_OK) {
+		if (paella__notify_acquire_launch(pool, c->grid, c->block, notify_mode,
+						  wave_blocks(c, inst), &rec) != PAELLA_STATUS_OK) {
 			fprintf(stderr, "overhead: %s\n", paella__error_last());
 			exit(1);
 		}
@@ -263,7 +267,9 @@ run_case(struct bcase *c, CUmodule mbase, CUmodule minst, struct paella__notify_
 	CUevent ev[4 * ROUND];
 	for (int i = 0; i < 4 * ROUND; i++)
 		CHECK(cuEventCreate(&ev[i], CU_EVENT_DEFAULT));
-	struct paella__notify_record *recs[ROUND];
+	/* recs[2 i] for the instrumented launch of pair i, recs[2 i + 1] a
+	 * completion-only record for the plain one. */
+	struct paella__notify_record *recs[2 * ROUND];
 
 	/* Warm-up: module load, first-launch costs, the pool's records. */
 	for (int i = 0; i < 3; i++)
@@ -274,23 +280,29 @@ run_case(struct bcase *c, CUmodule mbase, CUmodule minst, struct paella__notify_
 	while (done < runs) {
 		int n = runs - done < ROUND ? runs - done : ROUND;
 		for (int i = 0; i < n; i++)
-			if (paella__notify_acquire(pool, nblocks, notify_mode, wave, &recs[i]) !=
-			    PAELLA_STATUS_OK) {
+			if (paella__notify_acquire_launch(pool, c->grid, c->block, notify_mode, wave,
+							  &recs[2 * i]) !=
+				    PAELLA_STATUS_OK ||
+			    paella__notify_acquire(pool, 1, PAELLA__NOTIFY_NONE, 0, &recs[2 * i + 1]) !=
+				    PAELLA_STATUS_OK) {
 				fprintf(stderr, "overhead: %s\n", paella__error_last());
 				exit(1);
 			}
 		spin(300.0 + 25.0 * n);
 		for (int i = 0; i < n; i++) {
-			int set = (done + i) % c->nsets;
 			bool inst_first = (done + i) & 1;
 			for (int k = 0; k < 2; k++) {
 				bool inst = (k == 0) == inst_first;
+				int set = (2 * (done + i) + k) % c->nsets;
 				CUevent *e = &ev[4 * i + (inst ? 2 : 0)];
+				struct paella__notify_record *rec = recs[2 * i + (inst ? 0 : 1)];
 				CHECK(cuEventRecord(e[0], stream));
-				launch(c, inst ? fi : fb, set, inst ? recs[i] : NULL);
+				launch(c, inst ? fi : fb, set, inst ? rec : NULL);
 				CHECK(cuEventRecord(e[1], stream));
-				if (inst)
-					paella__notify_enqueue_completion(recs[i], stream);
+				if (paella__notify_enqueue_completion(rec, stream) != PAELLA_STATUS_OK) {
+					fprintf(stderr, "overhead: %s\n", paella__error_last());
+					exit(1);
+				}
 			}
 		}
 		CHECK(cuStreamSynchronize(stream));
@@ -301,9 +313,11 @@ run_case(struct bcase *c, CUmodule mbase, CUmodule minst, struct paella__notify_
 			tb[done + i] = msb * 1000.0;
 			ti[done + i] = msi * 1000.0;
 			ratio[done + i] = (double)msi / msb;
-			while (!paella__notify_done(recs[i]))
-				;
-			paella__notify_release(recs[i]);
+			for (int j = 2 * i; j <= 2 * i + 1; j++) {
+				while (!paella__notify_done(recs[j]))
+					;
+				paella__notify_release(recs[j]);
+			}
 		}
 		done += n;
 	}

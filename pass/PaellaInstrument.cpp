@@ -446,7 +446,7 @@ bool DeviceInstrumenter::hasLoopsOrCalls(Function &F) {
 // "block b started") for kernels with loops, else at their merged exit
 // ("block b's thread 0 ended"), where it overlaps the block's last memory
 // operations instead of delaying its first (2^26 vector add: +2.5% at exit,
-// +3.7% at entry).  The record parameter carries k in its low
+// +3.7% at entry).  The record parameter carries the tag in its low
 // PAELLA_RECORD_TAG_BITS bits, so that the other blocks decide without a
 // load.  A sampled block that is not in the grid's last
 // PAELLA_SAMPLE_TAIL_INTERVALS intervals stores its id + 1 to host memory:
@@ -454,10 +454,13 @@ bool DeviceInstrumenter::hasLoopsOrCalls(Function &F) {
 // resident, so the runtime reads it as "at least id + 1 - wave blocks done",
 // a hint; the exact completion comes from the stream.
 //
-//   thread (0,0,0):
-//     k = record & TAG_MASK;  b = linear block id;  n = blocks in the grid
-//     if ((b & (2^k - 1)) == 2^k - 1 && b + TAIL * 2^k < n):
-//       store atomic b+1 -> (record - k)->host_counts[0]       (sys scope)
+//   if tid.x == 0:
+//     k = record & K_MASK;  m = 2^k - 1
+//     if record & X_ONLY:  sampled = (ctaid.x & m) == m       (1D block, and
+//                                     b & m == ctaid.x & m: the runtime knows)
+//     else:                sampled = tid.y|tid.z == 0 && (b & m) == m
+//     if sampled && b + TAIL * 2^k < n:        (b, n read only here)
+//       store atomic b+1 -> (record - tag)->host_counts[0]     (sys scope)
 //
 // Block ids are 32-bit: the runtime refuses grids of 2^32 blocks or more;
 // the tail test is done in 64 bits so that it cannot wrap.  The code starts
@@ -469,21 +472,43 @@ void DeviceInstrumenter::emitSampleReport(Function &F, Value *Record, BasicBlock
   BasicBlock *Body = Next;
   IRBuilder<> B(Start);
   auto Sreg = [&](StringRef Name) { return readSpecialRegister(B, Name); };
+  BasicBlock *Lane = BasicBlock::Create(Ctx, "paella.lane", &F, Next);
+  BasicBlock *XOnly = BasicBlock::Create(Ctx, "paella.x_only", &F, Next);
   BasicBlock *Row = BasicBlock::Create(Ctx, "paella.row", &F, Next);
   BasicBlock *Check = BasicBlock::Create(Ctx, "paella.check", &F, Next);
   BasicBlock *Tail = BasicBlock::Create(Ctx, "paella.tail", &F, Next);
   BasicBlock *Post = BasicBlock::Create(Ctx, "paella.post", &F, Next);
 
   // Cheapest tests first: every instruction on the reporting thread's path
-  // holds up its warp, and with it the block.  Measured on
-  // the H200 (kernels.md): testing the block first, in every thread, cost
-  // 3x more; letting every thread with tid.x == 0 test the block delays a
-  // lane of every warp of a 2D or 3D block (the stencil +12% against +4%).
-  // So: one test of tid.x, which the kernel usually reads anyway; then
-  // tid.y and tid.z; then thread (0,0,0) alone tests the block, a 32-bit
-  // mask first, the 64-bit tail only in sampled blocks.
+  // holds up its warp, and with it the block.  Measured on the H200
+  // (kernels.md): testing the block first, in every thread, cost 3x more;
+  // letting every thread with tid.x == 0 test the block delays a lane of
+  // every warp of a 2D or 3D block (the stencil +12% against +4%); six
+  // special-register reads for the linear block id on every block's path
+  // cost more than the one the kernel itself usually makes of ctaid.x.
+  // So: one test of tid.x, which the kernel usually reads anyway; then,
+  // where the runtime has flagged the launch, ctaid.x alone; otherwise
+  // tid.y and tid.z, then the linear block id.  The tail test and the
+  // store only in sampled blocks.
   Value *Tx = Sreg("tid.x");
-  B.CreateCondBr(B.CreateICmpEQ(Tx, B.getInt32(0), "paella.tx0"), Row, Body);
+  B.CreateCondBr(B.CreateICmpEQ(Tx, B.getInt32(0), "paella.tx0"), Lane, Body);
+
+  B.SetInsertPoint(Lane);
+  Value *Tag64 = B.CreateAnd(B.CreatePtrToInt(Record, I64),
+                             B.getInt64(PAELLA_RECORD_TAG_MASK), "paella.tag");
+  Value *Tag = B.CreateTrunc(Tag64, I32);
+  Value *K = B.CreateAnd(Tag, B.getInt32(PAELLA_RECORD_TAG_K_MASK), "paella.k");
+  Value *Mask = B.CreateSub(B.CreateShl(B.getInt32(1), K), B.getInt32(1),
+                            "paella.sample_mask");
+  Value *IsXOnly = B.CreateICmpNE(B.CreateAnd(Tag, B.getInt32(PAELLA_RECORD_TAG_X_ONLY)),
+                                  B.getInt32(0), "paella.is_x_only");
+  B.CreateCondBr(IsXOnly, XOnly, Row);
+
+  B.SetInsertPoint(XOnly);
+  Value *Cx = Sreg("ctaid.x");
+  B.CreateCondBr(B.CreateICmpEQ(B.CreateAnd(Cx, Mask), Mask, "paella.sampled_x"), Tail,
+                 Body);
+
   B.SetInsertPoint(Row);
   Value *Ty = Sreg("tid.y");
   Value *Tz = Sreg("tid.z");
@@ -491,21 +516,21 @@ void DeviceInstrumenter::emitSampleReport(Function &F, Value *Record, BasicBlock
   B.CreateCondBr(Thread0, Check, Body);
 
   B.SetInsertPoint(Check);
-  Value *Tag64 = B.CreateAnd(B.CreatePtrToInt(Record, I64),
-                             B.getInt64(PAELLA_RECORD_TAG_MASK), "paella.tag");
-  Value *Tag = B.CreateTrunc(Tag64, I32);
-  GridPosition Grid = readGridPosition(B);
-  Value *Block = Grid.Block, *Gx = Grid.Gx, *Gy = Grid.Gy, *Gz = Grid.Gz;
-  Value *Mask = B.CreateSub(B.CreateShl(B.getInt32(1), Tag), B.getInt32(1),
-                            "paella.sample_mask");
-  Value *Sampled = B.CreateICmpEQ(B.CreateAnd(Block, Mask), Mask, "paella.sampled");
-  B.CreateCondBr(Sampled, Tail, Body);
+  Value *Linear = readGridPosition(B).Block;
+  B.CreateCondBr(B.CreateICmpEQ(B.CreateAnd(Linear, Mask), Mask, "paella.sampled"), Tail,
+                 Body);
 
+  // Only sampled blocks come here: read the whole position (again, on the
+  // general path; it costs nothing where it matters).
   B.SetInsertPoint(Tail);
-  Value *NBlocks = B.CreateMul(B.CreateMul(B.CreateZExt(Gx, I64), B.CreateZExt(Gy, I64)),
-                               B.CreateZExt(Gz, I64), "paella.nblocks");
+  GridPosition Grid = readGridPosition(B);
+  Value *Block = Grid.Block;
+  Value *NBlocks = B.CreateMul(B.CreateMul(B.CreateZExt(Grid.Gx, I64),
+                                           B.CreateZExt(Grid.Gy, I64)),
+                               B.CreateZExt(Grid.Gz, I64), "paella.nblocks");
   Value *Reach = B.CreateAdd(B.CreateZExt(Block, I64),
-                             B.CreateShl(B.getInt64(PAELLA_SAMPLE_TAIL_INTERVALS), Tag64));
+                             B.CreateShl(B.getInt64(PAELLA_SAMPLE_TAIL_INTERVALS),
+                                         B.CreateZExt(K, I64)));
   Value *BeforeTail = B.CreateICmpULT(Reach, NBlocks, "paella.before_tail");
   B.CreateCondBr(BeforeTail, Post, Body);
 
@@ -517,7 +542,6 @@ void DeviceInstrumenter::emitSampleReport(Function &F, Value *Record, BasicBlock
   LoadInst *HostCounts = B.CreateAlignedLoad(PointerType::get(Ctx, 1), HostCountsP,
                                              Align(8), "paella.host_counts");
   HostCounts->setMetadata(LLVMContext::MD_invariant_load, MDNode::get(Ctx, {}));
-  B.SetInsertPoint(Post);
   StoreInst *St = B.CreateAlignedStore(B.CreateAdd(Block, B.getInt32(1)),
                                        HostCounts, Align(4));
   St->setAtomic(AtomicOrdering::Monotonic, SyncScope::System);

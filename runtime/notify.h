@@ -91,6 +91,16 @@ paella__notify_mode_of(bool instrumented, bool counted)
 uint32_t
 paella__notify_sample_tag(uint64_t nblocks, uint64_t wave_blocks);
 
+/*
+ * Whether a sample-mode launch with interval 2^@k may let its kernel decide
+ * from tid.x and ctaid.x alone: its blocks are one-dimensional (thread 0 is
+ * the thread with tid.x == 0) and a block's linear id has the low k bits of
+ * its ctaid.x (a one-dimensional grid, or one whose x extent is a multiple
+ * of 2^k).
+ */
+bool
+paella__notify_x_only(uint32_t k, const uint32_t grid[3], const uint32_t block[3]);
+
 /* How many blocks of a grid of @nblocks report with tag @tag (the
  * epilogue's rule, counted without a loop). */
 uint64_t
@@ -200,6 +210,17 @@ enum paella_status
 paella__notify_acquire(struct paella__notify_pool *pool, uint64_t nblocks,
 		       enum paella__notify_mode mode, uint64_t wave_blocks,
 		       struct paella__notify_record **out);
+
+/*
+ * paella__notify_acquire() for a launch of @grid blocks of @block threads:
+ * a sample-mode record also gets PAELLA_RECORD_TAG_X_ONLY when
+ * paella__notify_x_only() allows it, so that the kernel's blocks test two
+ * special registers instead of eight.
+ */
+enum paella_status
+paella__notify_acquire_launch(struct paella__notify_pool *pool, const uint32_t grid[3],
+			      const uint32_t block[3], enum paella__notify_mode mode,
+			      uint64_t wave_blocks, struct paella__notify_record **out);
 
 /* The kernel's extra last argument: kernelParams[i] = this pointer.  Valid
  * until release; for a completion-only record it points to a null record;

@@ -1,15 +1,16 @@
 ; Proves: the default (sample) report, with no barrier and no atomic
-; read-modify-write: only thread (0,0,0) goes past the first tests, the
-; sampling interval comes from the record parameter's low bits (no load), the
-; grid's last intervals are excluded in 64-bit arithmetic, and only a sampled
-; block loads the record's host_counts and stores block + 1 there with a
-; relaxed system-scope store.  A kernel with a loop (count_up) reports at
-; entry, before its body, its returns left alone; a kernel without (scale)
-; at its merged exit.  The manifest names the mode.
+; read-modify-write: only threads with tid.x == 0 go past the first test; the
+; tag comes from the record parameter's low bits (no load); with the x-only
+; flag the block is chosen by ctaid.x alone, otherwise thread (0,0,0) tests
+; the full linear block id; the grid's last intervals are excluded in 64-bit
+; arithmetic, and only a sampled block loads the record's host_counts and
+; stores block + 1 there with a relaxed system-scope store.  A kernel with a
+; loop (count_up) reports at entry, before its body, its returns left alone;
+; a kernel without (scale) at its merged exit.  The manifest names the mode.
 ; RUN: %opt -passes=paella-instrument -S %s | FileCheck %s
 ; RUN: %opt -passes=paella-instrument -paella-notify=sample -S %s | FileCheck %s
 
-; CHECK: @__paella_abi_version = addrspace(1) constant i32 2
+; CHECK: @__paella_abi_version = addrspace(1) constant i32 3
 ; CHECK: c"paella-manifest 2\0AK scale 2 sample\0AK count_up 2 sample\0A\00"
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @scale(ptr {{.*}}%0, float {{.*}}%1, ptr addrspace(1) noundef %paella.record)
 ; CHECK: store float
@@ -17,22 +18,33 @@
 ; CHECK: paella.exit:
 ; CHECK-NEXT: %paella.tid.x = call i32 asm sideeffect "mov.u32 $0, %tid.x;"
 ; CHECK-NEXT: %paella.tx0 = icmp eq i32 %paella.tid.x, 0
-; CHECK-NEXT: br i1 %paella.tx0, label %paella.row, label %paella.done
+; CHECK-NEXT: br i1 %paella.tx0, label %paella.lane, label %paella.done
+; CHECK: paella.lane:
+; CHECK-NEXT: [[P:%.*]] = ptrtoint ptr addrspace(1) %paella.record to i64
+; CHECK-NEXT: %paella.tag = and i64 [[P]], 63
+; CHECK-NOT: load
+; CHECK: %paella.k = and i32 {{%.*}}, 31
+; CHECK: %paella.sample_mask = sub i32
+; CHECK: [[XBIT:%.*]] = and i32 {{%.*}}, 32
+; CHECK-NEXT: %paella.is_x_only = icmp ne i32 [[XBIT]], 0
+; CHECK-NEXT: br i1 %paella.is_x_only, label %paella.x_only, label %paella.row
+; CHECK: paella.x_only:
+; CHECK-NEXT: %paella.ctaid.x = call i32 asm sideeffect "mov.u32 $0, %ctaid.x;"
+; CHECK-NEXT: [[CX:%.*]] = and i32 %paella.ctaid.x, %paella.sample_mask
+; CHECK-NEXT: %paella.sampled_x = icmp eq i32 [[CX]], %paella.sample_mask
+; CHECK-NEXT: br i1 %paella.sampled_x, label %paella.tail, label %paella.done
 ; CHECK: paella.row:
 ; CHECK-NOT: load
 ; CHECK: %paella.thread0 = icmp eq i32
 ; CHECK-NEXT: br i1 %paella.thread0, label %paella.check, label %paella.done
 ; CHECK: paella.check:
-; CHECK-NEXT: [[P:%.*]] = ptrtoint ptr addrspace(1) %paella.record to i64
-; CHECK-NEXT: %paella.tag = and i64 [[P]], 31
 ; CHECK-NOT: load
 ; CHECK: %paella.block = add i32
-; CHECK: %paella.sample_mask = sub i32
 ; CHECK: %paella.sampled = icmp eq i32
 ; CHECK-NEXT: br i1 %paella.sampled, label %paella.tail, label %paella.done
 ; CHECK: paella.tail:
 ; CHECK: %paella.nblocks = mul i64
-; CHECK: [[TAIL:%.*]] = shl i64 4, %paella.tag
+; CHECK: [[TAIL:%.*]] = shl i64 4, {{%.*}}
 ; CHECK: %paella.before_tail = icmp ult i64 {{%.*}}, %paella.nblocks
 ; CHECK-NEXT: br i1 %paella.before_tail, label %paella.post, label %paella.done
 ; CHECK: paella.post:
@@ -46,7 +58,7 @@
 ; CHECK-NEXT: entry:
 ; CHECK-NEXT: %paella.tid.x = call i32 asm sideeffect "mov.u32 $0, %tid.x;"
 ; CHECK-NEXT: %paella.tx0 = icmp eq i32 %paella.tid.x, 0
-; CHECK-NEXT: br i1 %paella.tx0, label %paella.row, label %paella.body
+; CHECK-NEXT: br i1 %paella.tx0, label %paella.lane, label %paella.body
 ; CHECK: store atomic i32 {{%.*}}, ptr addrspace(1) %paella.host_counts monotonic, align 4
 ; CHECK-NEXT: br label %paella.body
 ; CHECK: paella.body:

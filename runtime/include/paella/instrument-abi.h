@@ -8,8 +8,15 @@
  * -mllvm -paella-notify=sample|count) and named in the module's manifest:
  *
  * sample (the default): no barrier, no atomic.  The parameter is the
- * record's address plus a tag k < 32 in its low PAELLA_RECORD_TAG_BITS bits
- * (records are aligned to more than that).  Thread (0,0,0) of block b, if
+ * record's address plus a tag in its low PAELLA_RECORD_TAG_BITS bits
+ * (records are aligned to more than that): k < 32 in the bits of
+ * PAELLA_RECORD_TAG_K_MASK, and PAELLA_RECORD_TAG_X_ONLY when the runtime
+ * knows that the launch's blocks are one-dimensional and that block b's
+ * low k bits are those of blockIdx.x (a one-dimensional grid, or one whose
+ * x extent is a multiple of 2^k): the kernel then tests tid.x and ctaid.x
+ * alone, and reads the other special registers only in the rare sampled
+ * block.  Without the bit it tests the full thread and block ids; the
+ * result is the same.  Thread (0,0,0) of block b, if
  * b & (2^k - 1) == 2^k - 1 and b + PAELLA_SAMPLE_TAIL_INTERVALS * 2^k is
  * less than the grid's block count, stores b + 1 into host_counts[0]: when
  * the block starts (kernels with loops or calls) or at its exit (kernels
@@ -52,7 +59,7 @@ extern "C" {
 #endif
 
 /* Bump on any change to the record layout or the epilogue's behaviour. */
-#define PAELLA_ABI_VERSION 2
+#define PAELLA_ABI_VERSION 3
 
 /* Module globals the pass emits and the runtime reads after loading. */
 #define PAELLA_ABI_VERSION_SYMBOL "__paella_abi_version"
@@ -65,9 +72,11 @@ extern "C" {
 #define PAELLA_EXIT_BARRIER_ID 1
 
 /* Sample mode: the low bits of the record parameter hold log2 of the
- * sampling interval. */
-#define PAELLA_RECORD_TAG_BITS 5u
+ * sampling interval, and the flag that the x ids alone decide (ABI 3). */
+#define PAELLA_RECORD_TAG_BITS 6u
 #define PAELLA_RECORD_TAG_MASK ((1u << PAELLA_RECORD_TAG_BITS) - 1u)
+#define PAELLA_RECORD_TAG_K_MASK 31u
+#define PAELLA_RECORD_TAG_X_ONLY 32u
 /* The alignment of every record's address. */
 #define PAELLA_RECORD_ALIGN 128u
 /* Sample mode: the last this many sampling intervals of a grid never
