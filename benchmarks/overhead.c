@@ -46,6 +46,9 @@ struct opts {
 /* Which instrumented build: sample (<kernel>.cubin) or count
  * (<kernel>.count.cubin). */
 static enum paella__notify_mode notify_mode = PAELLA__NOTIFY_SAMPLE;
+/* --general: never flag a launch x-only, so every block takes the general
+ * test (the sample scheme of ABI 2), for comparison. */
+static bool general_only;
 
 struct buf {
 	CUdeviceptr d[MAX_SETS];
@@ -204,6 +207,18 @@ wave_blocks(const struct bcase *c, CUfunction f)
 	return paella__notify_wave_blocks(cu, f, c->block[0] * c->block[1] * c->block[2], 0);
 }
 
+/* The instrumented launch's record, as the runtime takes it (or, with
+ * --general, without the x-only flag). */
+static enum paella_status
+acquire_inst(struct paella__notify_pool *pool, const struct bcase *c, uint64_t wave,
+	     struct paella__notify_record **rec)
+{
+	if (general_only)
+		return paella__notify_acquire(pool, (uint64_t)c->grid[0] * c->grid[1] * c->grid[2],
+					      notify_mode, wave, rec);
+	return paella__notify_acquire_launch(pool, c->grid, c->block, notify_mode, wave, rec);
+}
+
 /* Runs both builds on set 0 from the same inputs (outputs poisoned first)
  * and compares every output buffer byte for byte. */
 static bool
@@ -226,8 +241,7 @@ outputs_identical(struct bcase *c, CUfunction base, CUfunction inst,
 		CHECK(cuMemcpyHtoD(c->bufs[b].d[0], keep, bytes));
 		CHECK(cuCtxSynchronize());
 		struct paella__notify_record *rec;
-		if (paella__notify_acquire_launch(pool, c->grid, c->block, notify_mode,
-						  wave_blocks(c, inst), &rec) != PAELLA_STATUS_OK) {
+		if (acquire_inst(pool, c, wave_blocks(c, inst), &rec) != PAELLA_STATUS_OK) {
 			fprintf(stderr, "overhead: %s\n", paella__error_last());
 			exit(1);
 		}
@@ -280,8 +294,7 @@ run_case(struct bcase *c, CUmodule mbase, CUmodule minst, struct paella__notify_
 	while (done < runs) {
 		int n = runs - done < ROUND ? runs - done : ROUND;
 		for (int i = 0; i < n; i++)
-			if (paella__notify_acquire_launch(pool, c->grid, c->block, notify_mode, wave,
-							  &recs[2 * i]) !=
+			if (acquire_inst(pool, c, wave, &recs[2 * i]) !=
 				    PAELLA_STATUS_OK ||
 			    paella__notify_acquire(pool, 1, PAELLA__NOTIFY_NONE, 0, &recs[2 * i + 1]) !=
 				    PAELLA_STATUS_OK) {
@@ -343,7 +356,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"usage: overhead [--images DIR] [--runs N] [--csv FILE] [--only SUBSTR] [--quick]\n"
-		"                [--notify sample|count]\n"
+		"                [--notify sample|count] [--general]\n"
 		"\n"
 		"Times each kernel built with and without paella-instrument, side by side,\n"
 		"and prints the ratio (instrumented / plain) per case and their geometric mean.\n"
@@ -356,7 +369,9 @@ usage(FILE *f)
 		"  --spin-dir DIR where spin.noinst.cubin is (default: build/benchmarks)\n"
 		"  --quick        fewer sizes (for a smoke test)\n"
 		"  --notify MODE  the instrumented build: sample (default, <kernel>.cubin) or\n"
-		"                 count (<kernel>.count.cubin)\n");
+		"                 count (<kernel>.count.cubin)\n"
+		"  --general      sample mode: never flag a 1D launch x-only, so that every\n"
+		"                 block takes the general test (for comparison)\n");
 }
 
 static void
@@ -430,6 +445,7 @@ main(int argc, char **argv)
 		{"quick", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
 		{"spin-dir", required_argument, NULL, 's'},
 		{"notify", required_argument, NULL, 'n'},
+		{"general", no_argument, NULL, 'g'},
 		{NULL, 0, NULL, 0}};
 	int ch;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -439,6 +455,7 @@ main(int argc, char **argv)
 		case 'o': o.only = optarg; break;
 		case 'q': o.quick = true; break;
 		case 's': o.spin_dir = optarg; break;
+		case 'g': general_only = true; break;
 		case 'n':
 			if (strcmp(optarg, "sample") == 0) {
 				notify_mode = PAELLA__NOTIFY_SAMPLE;
