@@ -493,20 +493,27 @@ void DeviceInstrumenter::emitSampleReport(Function &F, Value *Record, BasicBlock
   Value *Tx = Sreg("tid.x");
   B.CreateCondBr(B.CreateICmpEQ(Tx, B.getInt32(0), "paella.tx0"), Lane, Body);
 
+  // The flag alone first: in a block of several rows every warp has a lane
+  // with tid.x == 0, and on the general path those lanes should reach the
+  // tid.y | tid.z test with as little before it as possible.
   B.SetInsertPoint(Lane);
   Value *Tag64 = B.CreateAnd(B.CreatePtrToInt(Record, I64),
                              B.getInt64(PAELLA_RECORD_TAG_MASK), "paella.tag");
   Value *Tag = B.CreateTrunc(Tag64, I32);
-  Value *K = B.CreateAnd(Tag, B.getInt32(PAELLA_RECORD_TAG_K_MASK), "paella.k");
-  Value *Mask = B.CreateSub(B.CreateShl(B.getInt32(1), K), B.getInt32(1),
-                            "paella.sample_mask");
   Value *IsXOnly = B.CreateICmpNE(B.CreateAnd(Tag, B.getInt32(PAELLA_RECORD_TAG_X_ONLY)),
                                   B.getInt32(0), "paella.is_x_only");
   B.CreateCondBr(IsXOnly, XOnly, Row);
 
+  // 2^k - 1, where the test needs it.
+  auto SampleMask = [&](const Twine &Name) {
+    Value *K = B.CreateAnd(Tag, B.getInt32(PAELLA_RECORD_TAG_K_MASK));
+    return B.CreateSub(B.CreateShl(B.getInt32(1), K), B.getInt32(1), Name);
+  };
+
   B.SetInsertPoint(XOnly);
   Value *Cx = Sreg("ctaid.x");
-  B.CreateCondBr(B.CreateICmpEQ(B.CreateAnd(Cx, Mask), Mask, "paella.sampled_x"), Tail,
+  Value *MaskX = SampleMask("paella.sample_mask_x");
+  B.CreateCondBr(B.CreateICmpEQ(B.CreateAnd(Cx, MaskX), MaskX, "paella.sampled_x"), Tail,
                  Body);
 
   B.SetInsertPoint(Row);
@@ -517,12 +524,14 @@ void DeviceInstrumenter::emitSampleReport(Function &F, Value *Record, BasicBlock
 
   B.SetInsertPoint(Check);
   Value *Linear = readGridPosition(B).Block;
+  Value *Mask = SampleMask("paella.sample_mask");
   B.CreateCondBr(B.CreateICmpEQ(B.CreateAnd(Linear, Mask), Mask, "paella.sampled"), Tail,
                  Body);
 
   // Only sampled blocks come here: read the whole position (again, on the
   // general path; it costs nothing where it matters).
   B.SetInsertPoint(Tail);
+  Value *K = B.CreateAnd(Tag, B.getInt32(PAELLA_RECORD_TAG_K_MASK), "paella.k");
   GridPosition Grid = readGridPosition(B);
   Value *Block = Grid.Block;
   Value *NBlocks = B.CreateMul(B.CreateMul(B.CreateZExt(Grid.Gx, I64),

@@ -22,27 +22,31 @@
 ; CHECK: paella.lane:
 ; CHECK-NEXT: [[P:%.*]] = ptrtoint ptr addrspace(1) %paella.record to i64
 ; CHECK-NEXT: %paella.tag = and i64 [[P]], 63
-; CHECK-NOT: load
-; CHECK: %paella.k = and i32 {{%.*}}, 31
-; CHECK: %paella.sample_mask = sub i32
-; CHECK: [[XBIT:%.*]] = and i32 {{%.*}}, 32
+; CHECK-NEXT: [[TAG:%.*]] = trunc i64 %paella.tag to i32
+; CHECK-NEXT: [[XBIT:%.*]] = and i32 [[TAG]], 32
 ; CHECK-NEXT: %paella.is_x_only = icmp ne i32 [[XBIT]], 0
 ; CHECK-NEXT: br i1 %paella.is_x_only, label %paella.x_only, label %paella.row
 ; CHECK: paella.x_only:
 ; CHECK-NEXT: %paella.ctaid.x = call i32 asm sideeffect "mov.u32 $0, %ctaid.x;"
-; CHECK-NEXT: [[CX:%.*]] = and i32 %paella.ctaid.x, %paella.sample_mask
-; CHECK-NEXT: %paella.sampled_x = icmp eq i32 [[CX]], %paella.sample_mask
+; CHECK-NEXT: [[K:%.*]] = and i32 [[TAG]], 31
+; CHECK-NOT: load
+; CHECK: %paella.sample_mask_x = sub i32
+; CHECK-NEXT: [[CX:%.*]] = and i32 %paella.ctaid.x, %paella.sample_mask_x
+; CHECK-NEXT: %paella.sampled_x = icmp eq i32 [[CX]], %paella.sample_mask_x
 ; CHECK-NEXT: br i1 %paella.sampled_x, label %paella.tail, label %paella.done
 ; CHECK: paella.row:
 ; CHECK-NOT: load
+; CHECK-NOT: sample_mask
 ; CHECK: %paella.thread0 = icmp eq i32
 ; CHECK-NEXT: br i1 %paella.thread0, label %paella.check, label %paella.done
 ; CHECK: paella.check:
 ; CHECK-NOT: load
 ; CHECK: %paella.block = add i32
+; CHECK: %paella.sample_mask = sub i32
 ; CHECK: %paella.sampled = icmp eq i32
 ; CHECK-NEXT: br i1 %paella.sampled, label %paella.tail, label %paella.done
 ; CHECK: paella.tail:
+; CHECK: %paella.k = and i32 [[TAG]], 31
 ; CHECK: %paella.nblocks = mul i64
 ; CHECK: [[TAIL:%.*]] = shl i64 4, {{%.*}}
 ; CHECK: %paella.before_tail = icmp ult i64 {{%.*}}, %paella.nblocks
