@@ -454,11 +454,11 @@ bool DeviceInstrumenter::hasLoopsOrCalls(Function &F) {
 // resident, so the runtime reads it as "at least id + 1 - wave blocks done",
 // a hint; the exact completion comes from the stream.
 //
-//   if tid.x == 0:
+//   if tid.x == 0 && tid.y | tid.z == 0:
 //     k = record & K_MASK;  m = 2^k - 1
-//     if record & X_ONLY:  sampled = (ctaid.x & m) == m       (1D block, and
+//     if record & X_ONLY:  sampled = (ctaid.x & m) == m       (1D grid, or
 //                                     b & m == ctaid.x & m: the runtime knows)
-//     else:                sampled = tid.y|tid.z == 0 && (b & m) == m
+//     else:                sampled = (b & m) == m
 //     if sampled && b + TAIL * 2^k < n:        (b, n read only here)
 //       store atomic b+1 -> (record - tag)->host_counts[0]     (sys scope)
 //
@@ -472,66 +472,57 @@ void DeviceInstrumenter::emitSampleReport(Function &F, Value *Record, BasicBlock
   BasicBlock *Body = Next;
   IRBuilder<> B(Start);
   auto Sreg = [&](StringRef Name) { return readSpecialRegister(B, Name); };
+  BasicBlock *Row = BasicBlock::Create(Ctx, "paella.row", &F, Next);
   BasicBlock *Lane = BasicBlock::Create(Ctx, "paella.lane", &F, Next);
   BasicBlock *XOnly = BasicBlock::Create(Ctx, "paella.x_only", &F, Next);
-  BasicBlock *Row = BasicBlock::Create(Ctx, "paella.row", &F, Next);
   BasicBlock *Check = BasicBlock::Create(Ctx, "paella.check", &F, Next);
   BasicBlock *Tail = BasicBlock::Create(Ctx, "paella.tail", &F, Next);
   BasicBlock *Post = BasicBlock::Create(Ctx, "paella.post", &F, Next);
 
-  // Cheapest tests first: every instruction on the reporting thread's path
-  // holds up its warp, and with it the block.  Measured on the H200
-  // (kernels.md): testing the block first, in every thread, cost 3x more;
-  // letting every thread with tid.x == 0 test the block delays a lane of
-  // every warp of a 2D or 3D block (the stencil +12% against +4%); six
-  // special-register reads for the linear block id on every block's path
-  // cost more than the one the kernel itself usually makes of ctaid.x.
-  // So: one test of tid.x, which the kernel usually reads anyway; then,
-  // where the runtime has flagged the launch, ctaid.x alone; otherwise
-  // tid.y and tid.z, then the linear block id.  The tail test and the
-  // store only in sampled blocks.
+  // Cheapest tests first: every instruction on a lane's path holds up its
+  // warp, and with it the block.  Measured on the H200 (kernels.md):
+  // testing the block first, in every thread, cost 3x more; letting every
+  // thread with tid.x == 0 test the block delays a lane of every warp of a
+  // 2D or 3D block (the stencil +12% against +4%), and so did testing the
+  // x-only flag before tid.y | tid.z (+9%: the flag is a constant-bank load
+  // on the path of every such lane).  So: tid.x, then tid.y | tid.z (ptxas
+  // makes the two one branch); then thread (0,0,0) alone reads the flag and
+  // tests ctaid.x alone where the runtime has flagged the launch, the
+  // linear block id otherwise.  The tail test and the store only in
+  // sampled blocks.
   Value *Tx = Sreg("tid.x");
-  B.CreateCondBr(B.CreateICmpEQ(Tx, B.getInt32(0), "paella.tx0"), Lane, Body);
-
-  // The flag alone first: in a block of several rows every warp has a lane
-  // with tid.x == 0, and on the general path those lanes should reach the
-  // tid.y | tid.z test with as little before it as possible.
-  B.SetInsertPoint(Lane);
-  Value *Tag64 = B.CreateAnd(B.CreatePtrToInt(Record, I64),
-                             B.getInt64(PAELLA_RECORD_TAG_MASK), "paella.tag");
-  Value *Tag = B.CreateTrunc(Tag64, I32);
-  Value *IsXOnly = B.CreateICmpNE(B.CreateAnd(Tag, B.getInt32(PAELLA_RECORD_TAG_X_ONLY)),
-                                  B.getInt32(0), "paella.is_x_only");
-  B.CreateCondBr(IsXOnly, XOnly, Row);
-
-  // 2^k - 1, where the test needs it.
-  auto SampleMask = [&](const Twine &Name) {
-    Value *K = B.CreateAnd(Tag, B.getInt32(PAELLA_RECORD_TAG_K_MASK));
-    return B.CreateSub(B.CreateShl(B.getInt32(1), K), B.getInt32(1), Name);
-  };
-
-  B.SetInsertPoint(XOnly);
-  Value *Cx = Sreg("ctaid.x");
-  Value *MaskX = SampleMask("paella.sample_mask_x");
-  B.CreateCondBr(B.CreateICmpEQ(B.CreateAnd(Cx, MaskX), MaskX, "paella.sampled_x"), Tail,
-                 Body);
+  B.CreateCondBr(B.CreateICmpEQ(Tx, B.getInt32(0), "paella.tx0"), Row, Body);
 
   B.SetInsertPoint(Row);
   Value *Ty = Sreg("tid.y");
   Value *Tz = Sreg("tid.z");
   Value *Thread0 = B.CreateICmpEQ(B.CreateOr(Ty, Tz), B.getInt32(0), "paella.thread0");
-  B.CreateCondBr(Thread0, Check, Body);
+  B.CreateCondBr(Thread0, Lane, Body);
+
+  B.SetInsertPoint(Lane);
+  Value *Tag64 = B.CreateAnd(B.CreatePtrToInt(Record, I64),
+                             B.getInt64(PAELLA_RECORD_TAG_MASK), "paella.tag");
+  Value *Tag = B.CreateTrunc(Tag64, I32);
+  Value *K = B.CreateAnd(Tag, B.getInt32(PAELLA_RECORD_TAG_K_MASK), "paella.k");
+  Value *Mask = B.CreateSub(B.CreateShl(B.getInt32(1), K), B.getInt32(1),
+                            "paella.sample_mask");
+  Value *IsXOnly = B.CreateICmpNE(B.CreateAnd(Tag, B.getInt32(PAELLA_RECORD_TAG_X_ONLY)),
+                                  B.getInt32(0), "paella.is_x_only");
+  B.CreateCondBr(IsXOnly, XOnly, Check);
+
+  B.SetInsertPoint(XOnly);
+  Value *Cx = Sreg("ctaid.x");
+  B.CreateCondBr(B.CreateICmpEQ(B.CreateAnd(Cx, Mask), Mask, "paella.sampled_x"), Tail,
+                 Body);
 
   B.SetInsertPoint(Check);
   Value *Linear = readGridPosition(B).Block;
-  Value *Mask = SampleMask("paella.sample_mask");
   B.CreateCondBr(B.CreateICmpEQ(B.CreateAnd(Linear, Mask), Mask, "paella.sampled"), Tail,
                  Body);
 
   // Only sampled blocks come here: read the whole position (again, on the
   // general path; it costs nothing where it matters).
   B.SetInsertPoint(Tail);
-  Value *K = B.CreateAnd(Tag, B.getInt32(PAELLA_RECORD_TAG_K_MASK), "paella.k");
   GridPosition Grid = readGridPosition(B);
   Value *Block = Grid.Block;
   Value *NBlocks = B.CreateMul(B.CreateMul(B.CreateZExt(Grid.Gx, I64),

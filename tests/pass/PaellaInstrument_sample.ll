@@ -1,8 +1,8 @@
 ; Proves: the default (sample) report, with no barrier and no atomic
-; read-modify-write: only threads with tid.x == 0 go past the first test; the
+; read-modify-write: only thread (0,0,0) goes past the first tests; the
 ; tag comes from the record parameter's low bits (no load); with the x-only
-; flag the block is chosen by ctaid.x alone, otherwise thread (0,0,0) tests
-; the full linear block id; the grid's last intervals are excluded in 64-bit
+; flag the block is chosen by ctaid.x alone, otherwise by the full linear
+; block id; the grid's last intervals are excluded in 64-bit
 ; arithmetic, and only a sampled block loads the record's host_counts and
 ; stores block + 1 there with a relaxed system-scope store.  A kernel with a
 ; loop (count_up) reports at entry, before its body, its returns left alone;
@@ -18,35 +18,32 @@
 ; CHECK: paella.exit:
 ; CHECK-NEXT: %paella.tid.x = call i32 asm sideeffect "mov.u32 $0, %tid.x;"
 ; CHECK-NEXT: %paella.tx0 = icmp eq i32 %paella.tid.x, 0
-; CHECK-NEXT: br i1 %paella.tx0, label %paella.lane, label %paella.done
+; CHECK-NEXT: br i1 %paella.tx0, label %paella.row, label %paella.done
+; CHECK: paella.row:
+; CHECK-NOT: load
+; CHECK: %paella.thread0 = icmp eq i32
+; CHECK-NEXT: br i1 %paella.thread0, label %paella.lane, label %paella.done
 ; CHECK: paella.lane:
 ; CHECK-NEXT: [[P:%.*]] = ptrtoint ptr addrspace(1) %paella.record to i64
 ; CHECK-NEXT: %paella.tag = and i64 [[P]], 63
 ; CHECK-NEXT: [[TAG:%.*]] = trunc i64 %paella.tag to i32
+; CHECK-NEXT: %paella.k = and i32 [[TAG]], 31
+; CHECK-NOT: load
+; CHECK: %paella.sample_mask = sub i32
 ; CHECK-NEXT: [[XBIT:%.*]] = and i32 [[TAG]], 32
 ; CHECK-NEXT: %paella.is_x_only = icmp ne i32 [[XBIT]], 0
-; CHECK-NEXT: br i1 %paella.is_x_only, label %paella.x_only, label %paella.row
+; CHECK-NEXT: br i1 %paella.is_x_only, label %paella.x_only, label %paella.check
 ; CHECK: paella.x_only:
 ; CHECK-NEXT: %paella.ctaid.x = call i32 asm sideeffect "mov.u32 $0, %ctaid.x;"
-; CHECK-NEXT: [[K:%.*]] = and i32 [[TAG]], 31
-; CHECK-NOT: load
-; CHECK: %paella.sample_mask_x = sub i32
-; CHECK-NEXT: [[CX:%.*]] = and i32 %paella.ctaid.x, %paella.sample_mask_x
-; CHECK-NEXT: %paella.sampled_x = icmp eq i32 [[CX]], %paella.sample_mask_x
+; CHECK-NEXT: [[CX:%.*]] = and i32 %paella.ctaid.x, %paella.sample_mask
+; CHECK-NEXT: %paella.sampled_x = icmp eq i32 [[CX]], %paella.sample_mask
 ; CHECK-NEXT: br i1 %paella.sampled_x, label %paella.tail, label %paella.done
-; CHECK: paella.row:
-; CHECK-NOT: load
-; CHECK-NOT: sample_mask
-; CHECK: %paella.thread0 = icmp eq i32
-; CHECK-NEXT: br i1 %paella.thread0, label %paella.check, label %paella.done
 ; CHECK: paella.check:
 ; CHECK-NOT: load
 ; CHECK: %paella.block = add i32
-; CHECK: %paella.sample_mask = sub i32
 ; CHECK: %paella.sampled = icmp eq i32
 ; CHECK-NEXT: br i1 %paella.sampled, label %paella.tail, label %paella.done
 ; CHECK: paella.tail:
-; CHECK: %paella.k = and i32 [[TAG]], 31
 ; CHECK: %paella.nblocks = mul i64
 ; CHECK: [[TAIL:%.*]] = shl i64 4, {{%.*}}
 ; CHECK: %paella.before_tail = icmp ult i64 {{%.*}}, %paella.nblocks
@@ -62,7 +59,7 @@
 ; CHECK-NEXT: entry:
 ; CHECK-NEXT: %paella.tid.x = call i32 asm sideeffect "mov.u32 $0, %tid.x;"
 ; CHECK-NEXT: %paella.tx0 = icmp eq i32 %paella.tid.x, 0
-; CHECK-NEXT: br i1 %paella.tx0, label %paella.lane, label %paella.body
+; CHECK-NEXT: br i1 %paella.tx0, label %paella.row, label %paella.body
 ; CHECK: store atomic i32 {{%.*}}, ptr addrspace(1) %paella.host_counts monotonic, align 4
 ; CHECK-NEXT: br label %paella.body
 ; CHECK: paella.body:
