@@ -46,8 +46,8 @@ struct opts {
 /* Which instrumented build: sample (<kernel>.cubin) or count
  * (<kernel>.count.cubin). */
 static enum paella__notify_mode notify_mode = PAELLA__NOTIFY_SAMPLE;
-/* --general: never flag a launch x-only, so every block takes the general
- * test (the sample scheme of ABI 2), for comparison. */
+/* --general: never flag a launch one-dimensional, so that every block takes
+ * the general test (the sample scheme of ABI 2), for comparison. */
 static bool general_only;
 
 struct buf {
@@ -208,7 +208,7 @@ wave_blocks(const struct bcase *c, CUfunction f)
 }
 
 /* The instrumented launch's record, as the runtime takes it (or, with
- * --general, without the x-only flag). */
+ * --general, without the 1D flag). */
 static enum paella_status
 acquire_inst(struct paella__notify_pool *pool, const struct bcase *c, uint64_t wave,
 	     struct paella__notify_record **rec)
@@ -370,7 +370,7 @@ usage(FILE *f)
 		"  --quick        fewer sizes (for a smoke test)\n"
 		"  --notify MODE  the instrumented build: sample (default, <kernel>.cubin) or\n"
 		"                 count (<kernel>.count.cubin)\n"
-		"  --general      sample mode: never flag a 1D launch x-only, so that every\n"
+		"  --general      sample mode: never flag a launch one-dimensional, so that every\n"
 		"                 block takes the general test (for comparison)\n");
 }
 

@@ -128,6 +128,18 @@ static cl::opt<bool> ClThreadFactsAtEntry(
              "mask and barrier count at kernel entry (off: at exit)"),
     cl::Hidden, cl::init(false));
 
+enum class SampleTest { Branches, Straight };
+
+static cl::opt<SampleTest> ClSampleTest(
+    "paella-sample-test",
+    cl::desc("Sample mode: how a 1D launch's blocks decide whether to report"),
+    cl::values(clEnumValN(SampleTest::Branches, "branches",
+                          "tid.x, then thread 0 alone tests the block (default)"),
+               clEnumValN(SampleTest::Straight, "straight",
+                          "one branch on the launch's 1D flag, then every "
+                          "thread computes the whole test without branching")),
+    cl::Hidden, cl::init(SampleTest::Branches));
+
 static cl::opt<bool>
     ClHostRewrite("paella-host-rewrite",
                   cl::desc("Redirect host kernel launches to the runtime"),
@@ -456,11 +468,13 @@ bool DeviceInstrumenter::hasLoopsOrCalls(Function &F) {
 //
 //   if tid.x == 0 && tid.y | tid.z == 0:
 //     k = record & K_MASK;  m = 2^k - 1
-//     if record & X_ONLY:  sampled = (ctaid.x & m) == m       (1D grid, or
-//                                     b & m == ctaid.x & m: the runtime knows)
-//     else:                sampled = (b & m) == m
-//     if sampled && b + TAIL * 2^k < n:        (b, n read only here)
+//     if record & 1D:  sampled = (ctaid.x & m) == m    (b = ctaid.x)
+//     else:            sampled = (b & m) == m          (b read only here)
+//     if sampled && b + TAIL * 2^k < n:
 //       store atomic b+1 -> (record - tag)->host_counts[0]     (sys scope)
+//
+// (-paella-sample-test=straight: a 1D launch computes the whole test in
+// every thread, without branches, and branches once to the store.)
 //
 // Block ids are 32-bit: the runtime refuses grids of 2^32 blocks or more;
 // the tail test is done in 64 bits so that it cannot wrap.  The code starts
@@ -472,24 +486,79 @@ void DeviceInstrumenter::emitSampleReport(Function &F, Value *Record, BasicBlock
   BasicBlock *Body = Next;
   IRBuilder<> B(Start);
   auto Sreg = [&](StringRef Name) { return readSpecialRegister(B, Name); };
-  BasicBlock *Row = BasicBlock::Create(Ctx, "paella.row", &F, Next);
-  BasicBlock *Lane = BasicBlock::Create(Ctx, "paella.lane", &F, Next);
-  BasicBlock *XOnly = BasicBlock::Create(Ctx, "paella.x_only", &F, Next);
-  BasicBlock *Check = BasicBlock::Create(Ctx, "paella.check", &F, Next);
-  BasicBlock *Tail = BasicBlock::Create(Ctx, "paella.tail", &F, Next);
-  BasicBlock *Post = BasicBlock::Create(Ctx, "paella.post", &F, Next);
+  auto NewBlock = [&](const Twine &Name) {
+    return BasicBlock::Create(Ctx, Name, &F, Next);
+  };
+  // The tag and what follows from it: plain arithmetic on the parameter.
+  Value *Tag64 = nullptr, *Tag = nullptr, *K = nullptr, *Mask = nullptr, *Is1D = nullptr;
+  auto ReadTag = [&]() {
+    Tag64 = B.CreateAnd(B.CreatePtrToInt(Record, I64), B.getInt64(PAELLA_RECORD_TAG_MASK),
+                        "paella.tag");
+    Tag = B.CreateTrunc(Tag64, I32);
+    K = B.CreateAnd(Tag, B.getInt32(PAELLA_RECORD_TAG_K_MASK), "paella.k");
+    Mask = B.CreateSub(B.CreateShl(B.getInt32(1), K), B.getInt32(1), "paella.sample_mask");
+    Is1D = B.CreateICmpNE(B.CreateAnd(Tag, B.getInt32(PAELLA_RECORD_TAG_1D)), B.getInt32(0),
+                          "paella.is_1d");
+  };
+  // block + TAIL * 2^k < nblocks, in 64 bits.
+  auto BeforeTail = [&](Value *Block, Value *NBlocks) {
+    Value *Reach = B.CreateAdd(B.CreateZExt(Block, I64),
+                               B.CreateShl(B.getInt64(PAELLA_SAMPLE_TAIL_INTERVALS),
+                                           B.CreateZExt(K, I64)));
+    return B.CreateICmpULT(Reach, NBlocks, "paella.before_tail");
+  };
+  // The store, in a block of its own that ends with a branch to Body.
+  auto EmitPost = [&](BasicBlock *Post, Value *Block) {
+    B.SetInsertPoint(Post);
+    Value *Base = B.CreateGEP(B.getInt8Ty(), Record, B.CreateNeg(Tag64), "paella.record.base");
+    Value *HostCountsP =
+        B.CreateConstInBoundsGEP1_32(B.getInt8Ty(), Base, PAELLA_RECORD_OFF_HOST_COUNTS);
+    LoadInst *HostCounts = B.CreateAlignedLoad(PointerType::get(Ctx, 1), HostCountsP,
+                                               Align(8), "paella.host_counts");
+    HostCounts->setMetadata(LLVMContext::MD_invariant_load, MDNode::get(Ctx, {}));
+    StoreInst *St = B.CreateAlignedStore(B.CreateAdd(Block, B.getInt32(1)), HostCounts,
+                                         Align(4));
+    St->setAtomic(AtomicOrdering::Monotonic, SyncScope::System);
+    B.CreateBr(Body);
+  };
+
+  if (ClSampleTest == SampleTest::Straight) {
+    // One uniform branch on the flag; then, in a 1D launch, the test as
+    // straight-line code that ptxas may interleave with the kernel's own.
+    BasicBlock *OneDim = NewBlock("paella.one_dim");
+    BasicBlock *Post1D = NewBlock("paella.post_1d");
+    BasicBlock *General = NewBlock("paella.general");
+    ReadTag();
+    B.CreateCondBr(Is1D, OneDim, General);
+    B.SetInsertPoint(OneDim);
+    Value *Tx = Sreg("tid.x");
+    Value *Cx = Sreg("ctaid.x");
+    Value *Nx = Sreg("nctaid.x");
+    Value *Report = B.CreateAnd(
+        B.CreateAnd(B.CreateICmpEQ(Tx, B.getInt32(0)),
+                    B.CreateICmpEQ(B.CreateAnd(Cx, Mask), Mask)),
+        BeforeTail(Cx, B.CreateZExt(Nx, I64)), "paella.report");
+    B.CreateCondBr(Report, Post1D, Body);
+    EmitPost(Post1D, Cx);
+    B.SetInsertPoint(General);
+  }
 
   // Cheapest tests first: every instruction on a lane's path holds up its
   // warp, and with it the block.  Measured on the H200 (kernels.md):
   // testing the block first, in every thread, cost 3x more; letting every
   // thread with tid.x == 0 test the block delays a lane of every warp of a
   // 2D or 3D block (the stencil +12% against +4%), and so did testing the
-  // x-only flag before tid.y | tid.z (+9%: the flag is a constant-bank load
-  // on the path of every such lane).  So: tid.x, then tid.y | tid.z (ptxas
+  // 1D flag before tid.y | tid.z (+9%: the flag is a constant-bank load on
+  // the path of every such lane).  So: tid.x, then tid.y | tid.z (ptxas
   // makes the two one branch); then thread (0,0,0) alone reads the flag and
-  // tests ctaid.x alone where the runtime has flagged the launch, the
-  // linear block id otherwise.  The tail test and the store only in
-  // sampled blocks.
+  // tests ctaid.x alone in a 1D launch, the linear block id otherwise.  The
+  // tail test and the store only in sampled blocks.
+  BasicBlock *Row = NewBlock("paella.row");
+  BasicBlock *Lane = NewBlock("paella.lane");
+  BasicBlock *OneDimX = NewBlock("paella.x");
+  BasicBlock *Check = NewBlock("paella.check");
+  BasicBlock *Tail = NewBlock("paella.tail");
+  BasicBlock *Post = NewBlock("paella.post");
   Value *Tx = Sreg("tid.x");
   B.CreateCondBr(B.CreateICmpEQ(Tx, B.getInt32(0), "paella.tx0"), Row, Body);
 
@@ -500,17 +569,11 @@ void DeviceInstrumenter::emitSampleReport(Function &F, Value *Record, BasicBlock
   B.CreateCondBr(Thread0, Lane, Body);
 
   B.SetInsertPoint(Lane);
-  Value *Tag64 = B.CreateAnd(B.CreatePtrToInt(Record, I64),
-                             B.getInt64(PAELLA_RECORD_TAG_MASK), "paella.tag");
-  Value *Tag = B.CreateTrunc(Tag64, I32);
-  Value *K = B.CreateAnd(Tag, B.getInt32(PAELLA_RECORD_TAG_K_MASK), "paella.k");
-  Value *Mask = B.CreateSub(B.CreateShl(B.getInt32(1), K), B.getInt32(1),
-                            "paella.sample_mask");
-  Value *IsXOnly = B.CreateICmpNE(B.CreateAnd(Tag, B.getInt32(PAELLA_RECORD_TAG_X_ONLY)),
-                                  B.getInt32(0), "paella.is_x_only");
-  B.CreateCondBr(IsXOnly, XOnly, Check);
+  if (!Tag64)
+    ReadTag();
+  B.CreateCondBr(Is1D, OneDimX, Check);
 
-  B.SetInsertPoint(XOnly);
+  B.SetInsertPoint(OneDimX);
   Value *Cx = Sreg("ctaid.x");
   B.CreateCondBr(B.CreateICmpEQ(B.CreateAnd(Cx, Mask), Mask, "paella.sampled_x"), Tail,
                  Body);
@@ -524,28 +587,11 @@ void DeviceInstrumenter::emitSampleReport(Function &F, Value *Record, BasicBlock
   // general path; it costs nothing where it matters).
   B.SetInsertPoint(Tail);
   GridPosition Grid = readGridPosition(B);
-  Value *Block = Grid.Block;
   Value *NBlocks = B.CreateMul(B.CreateMul(B.CreateZExt(Grid.Gx, I64),
                                            B.CreateZExt(Grid.Gy, I64)),
                                B.CreateZExt(Grid.Gz, I64), "paella.nblocks");
-  Value *Reach = B.CreateAdd(B.CreateZExt(Block, I64),
-                             B.CreateShl(B.getInt64(PAELLA_SAMPLE_TAIL_INTERVALS),
-                                         B.CreateZExt(K, I64)));
-  Value *BeforeTail = B.CreateICmpULT(Reach, NBlocks, "paella.before_tail");
-  B.CreateCondBr(BeforeTail, Post, Body);
-
-  B.SetInsertPoint(Post);
-  Value *Base = B.CreateGEP(B.getInt8Ty(), Record, B.CreateNeg(Tag64),
-                            "paella.record.base");
-  Value *HostCountsP =
-      B.CreateConstInBoundsGEP1_32(B.getInt8Ty(), Base, PAELLA_RECORD_OFF_HOST_COUNTS);
-  LoadInst *HostCounts = B.CreateAlignedLoad(PointerType::get(Ctx, 1), HostCountsP,
-                                             Align(8), "paella.host_counts");
-  HostCounts->setMetadata(LLVMContext::MD_invariant_load, MDNode::get(Ctx, {}));
-  StoreInst *St = B.CreateAlignedStore(B.CreateAdd(Block, B.getInt32(1)),
-                                       HostCounts, Align(4));
-  St->setAtomic(AtomicOrdering::Monotonic, SyncScope::System);
-  B.CreateBr(Body);
+  B.CreateCondBr(BeforeTail(Grid.Block, NBlocks), Post, Body);
+  EmitPost(Post, Grid.Block);
 }
 
 void DeviceInstrumenter::insertCountEpilogue(Function &F, Value *Record,

@@ -64,13 +64,9 @@ paella__notify_sample_tag(uint64_t nblocks, uint64_t wave_blocks)
 }
 
 bool
-paella__notify_x_only(uint32_t k, const uint32_t grid[3], const uint32_t block[3])
+paella__notify_launch_1d(const uint32_t grid[3], const uint32_t block[3])
 {
-	uint64_t interval = UINT64_C(1) << (k & PAELLA_RECORD_TAG_K_MASK);
-
-	if (block[1] != 1 || block[2] != 1)
-		return false;
-	return ((uint64_t)grid[1] * grid[2] == 1) || grid[0] % interval == 0;
+	return block[1] == 1 && block[2] == 1 && grid[1] == 1 && grid[2] == 1;
 }
 
 uint64_t
@@ -466,8 +462,8 @@ paella__notify_acquire_launch(struct paella__notify_pool *pool, const uint32_t g
 
 	status = paella__notify_acquire(pool, nblocks, mode, wave_blocks, out);
 	if (status == PAELLA_STATUS_OK && mode == PAELLA__NOTIFY_SAMPLE &&
-	    paella__notify_x_only((*out)->tag, grid, block)) {
-		(*out)->tag |= PAELLA_RECORD_TAG_X_ONLY;
+	    paella__notify_launch_1d(grid, block)) {
+		(*out)->tag |= PAELLA_RECORD_TAG_1D;
 		(*out)->param = (*out)->dev + (*out)->tag;
 	}
 	return status;

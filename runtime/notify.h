@@ -92,14 +92,12 @@ uint32_t
 paella__notify_sample_tag(uint64_t nblocks, uint64_t wave_blocks);
 
 /*
- * Whether a sample-mode launch with interval 2^@k may let its kernel decide
- * from tid.x and ctaid.x alone: its blocks are one-dimensional (thread 0 is
- * the thread with tid.x == 0) and a block's linear id has the low k bits of
- * its ctaid.x (a one-dimensional grid, or one whose x extent is a multiple
- * of 2^k).
+ * Whether a sample-mode launch gets PAELLA_RECORD_TAG_1D: a one-dimensional
+ * grid of one-dimensional blocks (thread 0 is the thread with tid.x == 0,
+ * block b is ctaid.x, the grid nctaid.x blocks).
  */
 bool
-paella__notify_x_only(uint32_t k, const uint32_t grid[3], const uint32_t block[3]);
+paella__notify_launch_1d(const uint32_t grid[3], const uint32_t block[3]);
 
 /* How many blocks of a grid of @nblocks report with tag @tag (the
  * epilogue's rule, counted without a loop). */
@@ -213,9 +211,9 @@ paella__notify_acquire(struct paella__notify_pool *pool, uint64_t nblocks,
 
 /*
  * paella__notify_acquire() for a launch of @grid blocks of @block threads:
- * a sample-mode record also gets PAELLA_RECORD_TAG_X_ONLY when
- * paella__notify_x_only() allows it, so that the kernel's blocks test two
- * special registers instead of eight.
+ * a sample-mode record also gets PAELLA_RECORD_TAG_1D when
+ * paella__notify_launch_1d() allows it, so that the kernel's blocks read
+ * three special registers instead of nine.
  */
 enum paella_status
 paella__notify_acquire_launch(struct paella__notify_pool *pool, const uint32_t grid[3],

@@ -557,7 +557,7 @@ run_instrumented(const struct kcase *c, enum paella__notify_mode mode, void **pa
 
 	r->mode = count ? PAELLA_NOTIFY_COUNT_NAME : PAELLA_NOTIFY_SAMPLE_NAME;
 	/* As the runtime launches: a 1D launch lets the kernel test ctaid.x
-	 * alone (the x-only flag), others take the general path. */
+	 * alone (the 1D flag), others take the general path. */
 	st = paella__notify_acquire_launch(pool, (const uint32_t[3]){ c->grid.x, c->grid.y, c->grid.z },
 					   (const uint32_t[3]){ c->block.x, c->block.y, c->block.z },
 					   mode, wave_blocks(count ? c->k->count : c->k->inst, c),
@@ -571,7 +571,7 @@ run_instrumented(const struct kcase *c, enum paella__notify_mode mode, void **pa
 	} else {
 		tag = paella__notify_record_tag(rec);
 		snprintf(r->cls, sizeof(r->cls), "1/%llu%s", 1ull << (tag & PAELLA_RECORD_TAG_K_MASK),
-			 (tag & PAELLA_RECORD_TAG_X_ONLY) ? " x" : "");
+			 (tag & PAELLA_RECORD_TAG_1D) ? " 1d" : "");
 	}
 	params[nparams] = (void *)paella__notify_kernel_param(rec);
 

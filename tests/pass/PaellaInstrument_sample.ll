@@ -31,9 +31,9 @@
 ; CHECK-NOT: load
 ; CHECK: %paella.sample_mask = sub i32
 ; CHECK-NEXT: [[XBIT:%.*]] = and i32 [[TAG]], 32
-; CHECK-NEXT: %paella.is_x_only = icmp ne i32 [[XBIT]], 0
-; CHECK-NEXT: br i1 %paella.is_x_only, label %paella.x_only, label %paella.check
-; CHECK: paella.x_only:
+; CHECK-NEXT: %paella.is_1d = icmp ne i32 [[XBIT]], 0
+; CHECK-NEXT: br i1 %paella.is_1d, label %paella.x, label %paella.check
+; CHECK: paella.x:
 ; CHECK-NEXT: %paella.ctaid.x = call i32 asm sideeffect "mov.u32 $0, %ctaid.x;"
 ; CHECK-NEXT: [[CX:%.*]] = and i32 %paella.ctaid.x, %paella.sample_mask
 ; CHECK-NEXT: %paella.sampled_x = icmp eq i32 [[CX]], %paella.sample_mask

@@ -532,8 +532,8 @@ fake_cuda_launches(void)
 }
 
 /* The sample-mode report of every block, in block order, as the pass emits
- * it: @param is the record's address plus the tag; with the x-only flag the
- * block is chosen by its ctaid.x. */
+ * it: @param is the record's address plus the tag; with the 1D flag the
+ * block is chosen by its ctaid.x (the same, in a 1D grid). */
 static void
 play_sample_epilogue(CUdeviceptr param, unsigned gx, unsigned gy, unsigned gz)
 {
@@ -546,7 +546,7 @@ play_sample_epilogue(CUdeviceptr param, unsigned gx, unsigned gy, unsigned gz)
 	uint64_t nblocks = (uint64_t)gx * gy * gz;
 
 	for (uint64_t id = 0; id < nblocks; id++) {
-		uint64_t chosen = (tag & PAELLA_RECORD_TAG_X_ONLY) ? id % gx : id;
+		uint64_t chosen = (tag & PAELLA_RECORD_TAG_1D) ? id % gx : id;
 
 		if ((chosen & mask) == mask && id + (PAELLA_SAMPLE_TAIL_INTERVALS << k) < nblocks)
 			__atomic_store_n(&host[0], (uint32_t)id + 1, __ATOMIC_RELEASE);

@@ -574,51 +574,22 @@ START_TEST(notify_sample_reports_brute_force)
 }
 END_TEST
 
-/* Where the runtime lets a kernel choose its sampled blocks by ctaid.x, the
- * blocks chosen are exactly those the full linear id chooses. */
-START_TEST(notify_x_only_same_blocks)
+/* The 1D flag: only a 1D grid of 1D blocks, where block b is ctaid.x and
+ * thread 0 the thread with tid.x == 0. */
+START_TEST(notify_launch_1d_rule)
 {
-	static const uint32_t extents[] = { 1, 2, 3, 4, 7, 8, 12, 16, 33, 64 };
-	const size_t ne = sizeof(extents) / sizeof(extents[0]);
-	unsigned allowed = 0, refused = 0;
-
-	for (uint32_t k = 0; k < 7; k++) {
-		uint64_t mask = (UINT64_C(1) << k) - 1;
-
-		for (size_t x = 0; x < ne; x++)
-			for (size_t y = 0; y < ne; y++)
-				for (size_t z = 0; z < ne; z += 3) {
-					const uint32_t grid[3] = { extents[x], extents[y], extents[z] };
-					const uint32_t block[3] = { 256, 1, 1 };
-					uint64_t n = (uint64_t)grid[0] * grid[1] * grid[2];
-					bool same = true;
-
-					for (uint64_t id = 0; id < n; id++)
-						same = same && (((id % grid[0]) & mask) == mask) ==
-								       ((id & mask) == mask);
-					if (paella__notify_x_only(k, grid, block)) {
-						ck_assert_msg(same, "k %u grid %u,%u,%u", k, grid[0],
-							      grid[1], grid[2]);
-						allowed++;
-					} else {
-						refused++;
-					}
-				}
-	}
-	ck_assert_uint_gt(allowed, 0);
-	ck_assert_uint_gt(refused, 0);
-	/* Blocks that are not one-dimensional: never (their tid.x == 0 lanes
-	 * are not one thread). */
-	ck_assert(!paella__notify_x_only(0, (const uint32_t[3]){ 8, 1, 1 },
-					 (const uint32_t[3]){ 32, 8, 1 }));
-	ck_assert(!paella__notify_x_only(0, (const uint32_t[3]){ 8, 1, 1 },
-					 (const uint32_t[3]){ 32, 1, 2 }));
-	ck_assert(paella__notify_x_only(5, (const uint32_t[3]){ 100, 1, 1 },
-					(const uint32_t[3]){ 32, 1, 1 }));
-	ck_assert(paella__notify_x_only(5, (const uint32_t[3]){ 64, 3, 2 },
-					(const uint32_t[3]){ 32, 1, 1 }));
-	ck_assert(!paella__notify_x_only(5, (const uint32_t[3]){ 48, 3, 1 },
-					 (const uint32_t[3]){ 32, 1, 1 }));
+	ck_assert(paella__notify_launch_1d((const uint32_t[3]){ 1, 1, 1 },
+					   (const uint32_t[3]){ 1, 1, 1 }));
+	ck_assert(paella__notify_launch_1d((const uint32_t[3]){ 262144, 1, 1 },
+					   (const uint32_t[3]){ 256, 1, 1 }));
+	ck_assert(!paella__notify_launch_1d((const uint32_t[3]){ 64, 2, 1 },
+					    (const uint32_t[3]){ 256, 1, 1 }));
+	ck_assert(!paella__notify_launch_1d((const uint32_t[3]){ 64, 1, 3 },
+					    (const uint32_t[3]){ 256, 1, 1 }));
+	ck_assert(!paella__notify_launch_1d((const uint32_t[3]){ 64, 1, 1 },
+					    (const uint32_t[3]){ 32, 8, 1 }));
+	ck_assert(!paella__notify_launch_1d((const uint32_t[3]){ 64, 1, 1 },
+					    (const uint32_t[3]){ 32, 1, 2 }));
 }
 END_TEST
 
@@ -636,18 +607,24 @@ START_TEST(notify_acquire_launch_flags)
 	tag = paella__notify_record_tag(rec);
 	param = *paella__notify_kernel_param(rec);
 	ck_assert_uint_eq(tag & PAELLA_RECORD_TAG_K_MASK, paella__notify_sample_tag(262144, 1056));
-	ck_assert_uint_ne(tag & PAELLA_RECORD_TAG_X_ONLY, 0);
+	ck_assert_uint_ne(tag & PAELLA_RECORD_TAG_1D, 0);
 	ck_assert_uint_eq(param & PAELLA_RECORD_TAG_MASK, tag);
 	ck_assert_uint_eq((param - tag) % PAELLA_RECORD_ALIGN, 0);
 	ck_assert_uint_eq(paella__notify_sample_reports(262144, tag),
 			  paella__notify_sample_reports(262144, tag & PAELLA_RECORD_TAG_K_MASK));
 	paella__notify_cancel(rec);
-	/* 2D blocks: not flagged. */
+	/* 2D blocks, or a 2D grid: not flagged. */
+	ck_assert_int_eq(paella__notify_acquire_launch(pool, (const uint32_t[3]){ 64, 64, 1 },
+						       (const uint32_t[3]){ 256, 1, 1 },
+						       PAELLA__NOTIFY_SAMPLE, 1056, &rec),
+			 PAELLA_STATUS_OK);
+	ck_assert_uint_eq(paella__notify_record_tag(rec) & PAELLA_RECORD_TAG_1D, 0);
+	paella__notify_cancel(rec);
 	ck_assert_int_eq(paella__notify_acquire_launch(pool, (const uint32_t[3]){ 4096, 1, 1 },
 						       (const uint32_t[3]){ 16, 16, 1 },
 						       PAELLA__NOTIFY_SAMPLE, 1056, &rec),
 			 PAELLA_STATUS_OK);
-	ck_assert_uint_eq(paella__notify_record_tag(rec) & PAELLA_RECORD_TAG_X_ONLY, 0);
+	ck_assert_uint_eq(paella__notify_record_tag(rec) & PAELLA_RECORD_TAG_1D, 0);
 	paella__notify_cancel(rec);
 	/* Count mode and completion-only records carry no tag. */
 	ck_assert_int_eq(paella__notify_acquire_launch(pool, (const uint32_t[3]){ 4096, 1, 1 },
@@ -744,7 +721,7 @@ notify_suite(void)
 	tcase_add_test(tc, notify_progress_ignores_previous_launch);
 	tcase_add_test(tc, notify_sample_tag_rule);
 	tcase_add_test(tc, notify_sample_reports_brute_force);
-	tcase_add_test(tc, notify_x_only_same_blocks);
+	tcase_add_test(tc, notify_launch_1d_rule);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 

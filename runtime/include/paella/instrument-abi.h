@@ -10,13 +10,11 @@
  * sample (the default): no barrier, no atomic.  The parameter is the
  * record's address plus a tag in its low PAELLA_RECORD_TAG_BITS bits
  * (records are aligned to more than that): k < 32 in the bits of
- * PAELLA_RECORD_TAG_K_MASK, and PAELLA_RECORD_TAG_X_ONLY when the runtime
- * knows that the launch's blocks are one-dimensional and that block b's
- * low k bits are those of blockIdx.x (a one-dimensional grid, or one whose
- * x extent is a multiple of 2^k): the kernel then tests tid.x and ctaid.x
- * alone, and reads the other special registers only in the rare sampled
- * block.  Without the bit it tests the full thread and block ids; the
- * result is the same.  Thread (0,0,0) of block b, if
+ * PAELLA_RECORD_TAG_K_MASK, and PAELLA_RECORD_TAG_1D when the runtime
+ * launches a one-dimensional grid of one-dimensional blocks: the kernel
+ * then needs only tid.x, ctaid.x and nctaid.x.  Without the bit it reads
+ * the full thread and block ids; the result is the same.  Thread (0,0,0) of
+ * block b, if
  * b & (2^k - 1) == 2^k - 1 and b + PAELLA_SAMPLE_TAIL_INTERVALS * 2^k is
  * less than the grid's block count, stores b + 1 into host_counts[0]: when
  * the block starts (kernels with loops or calls) or at its exit (kernels
@@ -72,11 +70,11 @@ extern "C" {
 #define PAELLA_EXIT_BARRIER_ID 1
 
 /* Sample mode: the low bits of the record parameter hold log2 of the
- * sampling interval, and the flag that the x ids alone decide (ABI 3). */
+ * sampling interval, and the flag of a one-dimensional launch (ABI 3). */
 #define PAELLA_RECORD_TAG_BITS 6u
 #define PAELLA_RECORD_TAG_MASK ((1u << PAELLA_RECORD_TAG_BITS) - 1u)
 #define PAELLA_RECORD_TAG_K_MASK 31u
-#define PAELLA_RECORD_TAG_X_ONLY 32u
+#define PAELLA_RECORD_TAG_1D 32u
 /* The alignment of every record's address. */
 #define PAELLA_RECORD_ALIGN 128u
 /* Sample mode: the last this many sampling intervals of a grid never
