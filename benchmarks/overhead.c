@@ -46,9 +46,6 @@ struct opts {
 /* Which instrumented build: sample (<kernel>.cubin) or count
  * (<kernel>.count.cubin). */
 static enum paella__notify_mode notify_mode = PAELLA__NOTIFY_SAMPLE;
-/* --general: never flag a launch one-dimensional, so that every block takes
- * the general test (the sample scheme of ABI 2), for comparison. */
-static bool general_only;
 
 struct buf {
 	CUdeviceptr d[MAX_SETS];
@@ -207,16 +204,13 @@ wave_blocks(const struct bcase *c, CUfunction f)
 	return paella__notify_wave_blocks(cu, f, c->block[0] * c->block[1] * c->block[2], 0);
 }
 
-/* The instrumented launch's record, as the runtime takes it (or, with
- * --general, without the 1D flag). */
+/* The instrumented launch's record, as the runtime takes it. */
 static enum paella_status
 acquire_inst(struct paella__notify_pool *pool, const struct bcase *c, uint64_t wave,
 	     struct paella__notify_record **rec)
 {
-	if (general_only)
-		return paella__notify_acquire(pool, (uint64_t)c->grid[0] * c->grid[1] * c->grid[2],
-					      notify_mode, wave, rec);
-	return paella__notify_acquire_launch(pool, c->grid, c->block, notify_mode, wave, rec);
+	return paella__notify_acquire(pool, (uint64_t)c->grid[0] * c->grid[1] * c->grid[2],
+				      notify_mode, wave, rec);
 }
 
 /* Runs both builds on set 0 from the same inputs (outputs poisoned first)
@@ -356,7 +350,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"usage: overhead [--images DIR] [--runs N] [--csv FILE] [--only SUBSTR] [--quick]\n"
-		"                [--notify sample|count] [--general]\n"
+		"                [--notify sample|count]\n"
 		"\n"
 		"Times each kernel built with and without paella-instrument, side by side,\n"
 		"and prints the ratio (instrumented / plain) per case and their geometric mean.\n"
@@ -369,9 +363,7 @@ usage(FILE *f)
 		"  --spin-dir DIR where spin.noinst.cubin is (default: build/benchmarks)\n"
 		"  --quick        fewer sizes (for a smoke test)\n"
 		"  --notify MODE  the instrumented build: sample (default, <kernel>.cubin) or\n"
-		"                 count (<kernel>.count.cubin)\n"
-		"  --general      sample mode: never flag a launch one-dimensional, so that every\n"
-		"                 block takes the general test (for comparison)\n");
+		"                 count (<kernel>.count.cubin)\n");
 }
 
 static void
@@ -445,7 +437,6 @@ main(int argc, char **argv)
 		{"quick", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
 		{"spin-dir", required_argument, NULL, 's'},
 		{"notify", required_argument, NULL, 'n'},
-		{"general", no_argument, NULL, 'g'},
 		{NULL, 0, NULL, 0}};
 	int ch;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -455,7 +446,6 @@ main(int argc, char **argv)
 		case 'o': o.only = optarg; break;
 		case 'q': o.quick = true; break;
 		case 's': o.spin_dir = optarg; break;
-		case 'g': general_only = true; break;
 		case 'n':
 			if (strcmp(optarg, "sample") == 0) {
 				notify_mode = PAELLA__NOTIFY_SAMPLE;

@@ -128,18 +128,6 @@ static cl::opt<bool> ClThreadFactsAtEntry(
              "mask and barrier count at kernel entry (off: at exit)"),
     cl::Hidden, cl::init(false));
 
-enum class SampleTest { Branches, Straight };
-
-static cl::opt<SampleTest> ClSampleTest(
-    "paella-sample-test",
-    cl::desc("Sample mode: how a 1D launch's blocks decide whether to report"),
-    cl::values(clEnumValN(SampleTest::Branches, "branches",
-                          "tid.x, then thread 0 alone tests the block (default)"),
-               clEnumValN(SampleTest::Straight, "straight",
-                          "one branch on the launch's 1D flag, then every "
-                          "thread computes the whole test without branching")),
-    cl::Hidden, cl::init(SampleTest::Branches));
-
 static cl::opt<bool>
     ClHostRewrite("paella-host-rewrite",
                   cl::desc("Redirect host kernel launches to the runtime"),
@@ -458,7 +446,7 @@ bool DeviceInstrumenter::hasLoopsOrCalls(Function &F) {
 // "block b started") for kernels with loops, else at their merged exit
 // ("block b's thread 0 ended"), where it overlaps the block's last memory
 // operations instead of delaying its first (2^26 vector add: +2.5% at exit,
-// +3.7% at entry).  The record parameter carries the tag in its low
+// +3.7% at entry).  The record parameter carries k in its low
 // PAELLA_RECORD_TAG_BITS bits, so that the other blocks decide without a
 // load.  A sampled block that is not in the grid's last
 // PAELLA_SAMPLE_TAIL_INTERVALS intervals stores its id + 1 to host memory:
@@ -466,15 +454,10 @@ bool DeviceInstrumenter::hasLoopsOrCalls(Function &F) {
 // resident, so the runtime reads it as "at least id + 1 - wave blocks done",
 // a hint; the exact completion comes from the stream.
 //
-//   if tid.x == 0 && tid.y | tid.z == 0:
-//     k = record & K_MASK;  m = 2^k - 1
-//     if record & 1D:  sampled = (ctaid.x & m) == m    (b = ctaid.x)
-//     else:            sampled = (b & m) == m          (b read only here)
-//     if sampled && b + TAIL * 2^k < n:
-//       store atomic b+1 -> (record - tag)->host_counts[0]     (sys scope)
-//
-// (-paella-sample-test=straight: a 1D launch computes the whole test in
-// every thread, without branches, and branches once to the store.)
+//   thread (0,0,0):
+//     k = record & TAG_MASK;  b = linear block id;  n = blocks in the grid
+//     if ((b & (2^k - 1)) == 2^k - 1 && b + TAIL * 2^k < n):
+//       store atomic b+1 -> (record - k)->host_counts[0]       (sys scope)
 //
 // Block ids are 32-bit: the runtime refuses grids of 2^32 blocks or more;
 // the tail test is done in 64 bits so that it cannot wrap.  The code starts
@@ -486,112 +469,59 @@ void DeviceInstrumenter::emitSampleReport(Function &F, Value *Record, BasicBlock
   BasicBlock *Body = Next;
   IRBuilder<> B(Start);
   auto Sreg = [&](StringRef Name) { return readSpecialRegister(B, Name); };
-  auto NewBlock = [&](const Twine &Name) {
-    return BasicBlock::Create(Ctx, Name, &F, Next);
-  };
-  // The tag and what follows from it: plain arithmetic on the parameter.
-  Value *Tag64 = nullptr, *Tag = nullptr, *K = nullptr, *Mask = nullptr, *Is1D = nullptr;
-  auto ReadTag = [&]() {
-    Tag64 = B.CreateAnd(B.CreatePtrToInt(Record, I64), B.getInt64(PAELLA_RECORD_TAG_MASK),
-                        "paella.tag");
-    Tag = B.CreateTrunc(Tag64, I32);
-    K = B.CreateAnd(Tag, B.getInt32(PAELLA_RECORD_TAG_K_MASK), "paella.k");
-    Mask = B.CreateSub(B.CreateShl(B.getInt32(1), K), B.getInt32(1), "paella.sample_mask");
-    Is1D = B.CreateICmpNE(B.CreateAnd(Tag, B.getInt32(PAELLA_RECORD_TAG_1D)), B.getInt32(0),
-                          "paella.is_1d");
-  };
-  // block + TAIL * 2^k < nblocks, in 64 bits.
-  auto BeforeTail = [&](Value *Block, Value *NBlocks) {
-    Value *Reach = B.CreateAdd(B.CreateZExt(Block, I64),
-                               B.CreateShl(B.getInt64(PAELLA_SAMPLE_TAIL_INTERVALS),
-                                           B.CreateZExt(K, I64)));
-    return B.CreateICmpULT(Reach, NBlocks, "paella.before_tail");
-  };
-  // The store, in a block of its own that ends with a branch to Body.
-  auto EmitPost = [&](BasicBlock *Post, Value *Block) {
-    B.SetInsertPoint(Post);
-    Value *Base = B.CreateGEP(B.getInt8Ty(), Record, B.CreateNeg(Tag64), "paella.record.base");
-    Value *HostCountsP =
-        B.CreateConstInBoundsGEP1_32(B.getInt8Ty(), Base, PAELLA_RECORD_OFF_HOST_COUNTS);
-    LoadInst *HostCounts = B.CreateAlignedLoad(PointerType::get(Ctx, 1), HostCountsP,
-                                               Align(8), "paella.host_counts");
-    HostCounts->setMetadata(LLVMContext::MD_invariant_load, MDNode::get(Ctx, {}));
-    StoreInst *St = B.CreateAlignedStore(B.CreateAdd(Block, B.getInt32(1)), HostCounts,
-                                         Align(4));
-    St->setAtomic(AtomicOrdering::Monotonic, SyncScope::System);
-    B.CreateBr(Body);
-  };
+  BasicBlock *Row = BasicBlock::Create(Ctx, "paella.row", &F, Next);
+  BasicBlock *Check = BasicBlock::Create(Ctx, "paella.check", &F, Next);
+  BasicBlock *Tail = BasicBlock::Create(Ctx, "paella.tail", &F, Next);
+  BasicBlock *Post = BasicBlock::Create(Ctx, "paella.post", &F, Next);
 
-  if (ClSampleTest == SampleTest::Straight) {
-    // One uniform branch on the flag; then, in a 1D launch, the test as
-    // straight-line code that ptxas may interleave with the kernel's own.
-    BasicBlock *OneDim = NewBlock("paella.one_dim");
-    BasicBlock *Post1D = NewBlock("paella.post_1d");
-    BasicBlock *General = NewBlock("paella.general");
-    ReadTag();
-    B.CreateCondBr(Is1D, OneDim, General);
-    B.SetInsertPoint(OneDim);
-    Value *Tx = Sreg("tid.x");
-    Value *Cx = Sreg("ctaid.x");
-    Value *Nx = Sreg("nctaid.x");
-    Value *Report = B.CreateAnd(
-        B.CreateAnd(B.CreateICmpEQ(Tx, B.getInt32(0)),
-                    B.CreateICmpEQ(B.CreateAnd(Cx, Mask), Mask)),
-        BeforeTail(Cx, B.CreateZExt(Nx, I64)), "paella.report");
-    B.CreateCondBr(Report, Post1D, Body);
-    EmitPost(Post1D, Cx);
-    B.SetInsertPoint(General);
-  }
-
-  // Cheapest tests first: every instruction on a lane's path holds up its
-  // warp, and with it the block.  Measured on the H200 (kernels.md):
-  // testing the block first, in every thread, cost 3x more; letting every
-  // thread with tid.x == 0 test the block delays a lane of every warp of a
-  // 2D or 3D block (the stencil +12% against +4%), and so did testing the
-  // 1D flag before tid.y | tid.z (+9%: the flag is a constant-bank load on
-  // the path of every such lane).  So: tid.x, then tid.y | tid.z (ptxas
-  // makes the two one branch); then thread (0,0,0) alone reads the flag and
-  // tests ctaid.x alone in a 1D launch, the linear block id otherwise.  The
-  // tail test and the store only in sampled blocks.
-  BasicBlock *Row = NewBlock("paella.row");
-  BasicBlock *Lane = NewBlock("paella.lane");
-  BasicBlock *OneDimX = NewBlock("paella.x");
-  BasicBlock *Check = NewBlock("paella.check");
-  BasicBlock *Tail = NewBlock("paella.tail");
-  BasicBlock *Post = NewBlock("paella.post");
+  // Cheapest tests first: every instruction on the reporting thread's path
+  // holds up its warp, and with it the block.  Measured on
+  // the H200 (kernels.md): testing the block first, in every thread, cost
+  // 3x more; letting every thread with tid.x == 0 test the block delays a
+  // lane of every warp of a 2D or 3D block (the stencil +12% against +4%).
+  // So: one test of tid.x, which the kernel usually reads anyway; then
+  // tid.y and tid.z; then thread (0,0,0) alone tests the block, a 32-bit
+  // mask first, the 64-bit tail only in sampled blocks.
   Value *Tx = Sreg("tid.x");
   B.CreateCondBr(B.CreateICmpEQ(Tx, B.getInt32(0), "paella.tx0"), Row, Body);
-
   B.SetInsertPoint(Row);
   Value *Ty = Sreg("tid.y");
   Value *Tz = Sreg("tid.z");
   Value *Thread0 = B.CreateICmpEQ(B.CreateOr(Ty, Tz), B.getInt32(0), "paella.thread0");
-  B.CreateCondBr(Thread0, Lane, Body);
-
-  B.SetInsertPoint(Lane);
-  if (!Tag64)
-    ReadTag();
-  B.CreateCondBr(Is1D, OneDimX, Check);
-
-  B.SetInsertPoint(OneDimX);
-  Value *Cx = Sreg("ctaid.x");
-  B.CreateCondBr(B.CreateICmpEQ(B.CreateAnd(Cx, Mask), Mask, "paella.sampled_x"), Tail,
-                 Body);
+  B.CreateCondBr(Thread0, Check, Body);
 
   B.SetInsertPoint(Check);
-  Value *Linear = readGridPosition(B).Block;
-  B.CreateCondBr(B.CreateICmpEQ(B.CreateAnd(Linear, Mask), Mask, "paella.sampled"), Tail,
-                 Body);
-
-  // Only sampled blocks come here: read the whole position (again, on the
-  // general path; it costs nothing where it matters).
-  B.SetInsertPoint(Tail);
+  Value *Tag64 = B.CreateAnd(B.CreatePtrToInt(Record, I64),
+                             B.getInt64(PAELLA_RECORD_TAG_MASK), "paella.tag");
+  Value *Tag = B.CreateTrunc(Tag64, I32);
   GridPosition Grid = readGridPosition(B);
-  Value *NBlocks = B.CreateMul(B.CreateMul(B.CreateZExt(Grid.Gx, I64),
-                                           B.CreateZExt(Grid.Gy, I64)),
-                               B.CreateZExt(Grid.Gz, I64), "paella.nblocks");
-  B.CreateCondBr(BeforeTail(Grid.Block, NBlocks), Post, Body);
-  EmitPost(Post, Grid.Block);
+  Value *Block = Grid.Block, *Gx = Grid.Gx, *Gy = Grid.Gy, *Gz = Grid.Gz;
+  Value *Mask = B.CreateSub(B.CreateShl(B.getInt32(1), Tag), B.getInt32(1),
+                            "paella.sample_mask");
+  Value *Sampled = B.CreateICmpEQ(B.CreateAnd(Block, Mask), Mask, "paella.sampled");
+  B.CreateCondBr(Sampled, Tail, Body);
+
+  B.SetInsertPoint(Tail);
+  Value *NBlocks = B.CreateMul(B.CreateMul(B.CreateZExt(Gx, I64), B.CreateZExt(Gy, I64)),
+                               B.CreateZExt(Gz, I64), "paella.nblocks");
+  Value *Reach = B.CreateAdd(B.CreateZExt(Block, I64),
+                             B.CreateShl(B.getInt64(PAELLA_SAMPLE_TAIL_INTERVALS), Tag64));
+  Value *BeforeTail = B.CreateICmpULT(Reach, NBlocks, "paella.before_tail");
+  B.CreateCondBr(BeforeTail, Post, Body);
+
+  B.SetInsertPoint(Post);
+  Value *Base = B.CreateGEP(B.getInt8Ty(), Record, B.CreateNeg(Tag64),
+                            "paella.record.base");
+  Value *HostCountsP =
+      B.CreateConstInBoundsGEP1_32(B.getInt8Ty(), Base, PAELLA_RECORD_OFF_HOST_COUNTS);
+  LoadInst *HostCounts = B.CreateAlignedLoad(PointerType::get(Ctx, 1), HostCountsP,
+                                             Align(8), "paella.host_counts");
+  HostCounts->setMetadata(LLVMContext::MD_invariant_load, MDNode::get(Ctx, {}));
+  B.SetInsertPoint(Post);
+  StoreInst *St = B.CreateAlignedStore(B.CreateAdd(Block, B.getInt32(1)),
+                                       HostCounts, Align(4));
+  St->setAtomic(AtomicOrdering::Monotonic, SyncScope::System);
+  B.CreateBr(Body);
 }
 
 void DeviceInstrumenter::insertCountEpilogue(Function &F, Value *Record,

@@ -421,6 +421,12 @@ out:
 	return st;
 }
 
+static uint64_t
+grid_blocks(const struct paella__launch_desc *l)
+{
+	return (uint64_t)l->grid[0] * l->grid[1] * l->grid[2];
+}
+
 /* Launches @l on @stream with a record; on success the caller owns *@rec. */
 static enum paella_status
 launch_with_record(struct cuda *c, const struct paella__launch_desc *l, CUstream stream,
@@ -431,9 +437,9 @@ launch_with_record(struct cuda *c, const struct paella__launch_desc *l, CUstream
 	enum paella_status st;
 
 	*rec_out = NULL;
-	st = paella__notify_acquire_launch(c->pool, l->grid, l->block,
-					   paella__notify_mode_of(l->instrumented, l->counted),
-					   l->wave_blocks, &rec);
+	st = paella__notify_acquire(c->pool, grid_blocks(l),
+				    paella__notify_mode_of(l->instrumented, l->counted),
+				    l->wave_blocks, &rec);
 	if (st != PAELLA_STATUS_OK)
 		return st;
 	if (l->instrumented)
@@ -608,9 +614,9 @@ cuda_graph_create(struct paella__backend *b, const struct paella__launch_desc *d
 				"per-launch bases");
 			goto err;
 		}
-		st = paella__notify_acquire_launch(c->pool, l->grid, l->block,
-						   paella__notify_mode_of(true, l->counted),
-						   l->wave_blocks, &g->recs[g->nrecs]);
+		st = paella__notify_acquire(c->pool, grid_blocks(l),
+					    paella__notify_mode_of(true, l->counted), l->wave_blocks,
+					    &g->recs[g->nrecs]);
 		if (st != PAELLA_STATUS_OK)
 			goto err;
 		l->params[l->nparams] = (void *)paella__notify_kernel_param(g->recs[g->nrecs]);

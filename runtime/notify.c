@@ -63,16 +63,10 @@ paella__notify_sample_tag(uint64_t nblocks, uint64_t wave_blocks)
 	return paella__log2_u64(interval);
 }
 
-bool
-paella__notify_launch_1d(const uint32_t grid[3], const uint32_t block[3])
-{
-	return block[1] == 1 && block[2] == 1 && grid[1] == 1 && grid[2] == 1;
-}
-
 uint64_t
 paella__notify_sample_reports(uint64_t nblocks, uint32_t tag)
 {
-	uint64_t interval = UINT64_C(1) << (tag & PAELLA_RECORD_TAG_K_MASK);
+	uint64_t interval = UINT64_C(1) << tag;
 	uint64_t reach = (PAELLA_SAMPLE_TAIL_INTERVALS + 1) * interval;
 
 	/* Blocks j * I + I - 1 with j * I + I - 1 + TAIL * I < nblocks. */
@@ -450,23 +444,6 @@ paella__notify_acquire(struct paella__notify_pool *pool, uint64_t nblocks,
 	}
 	*out = rec;
 	return PAELLA_STATUS_OK;
-}
-
-enum paella_status
-paella__notify_acquire_launch(struct paella__notify_pool *pool, const uint32_t grid[3],
-			      const uint32_t block[3], enum paella__notify_mode mode,
-			      uint64_t wave_blocks, struct paella__notify_record **out)
-{
-	uint64_t nblocks = (uint64_t)grid[0] * grid[1] * grid[2];
-	enum paella_status status;
-
-	status = paella__notify_acquire(pool, nblocks, mode, wave_blocks, out);
-	if (status == PAELLA_STATUS_OK && mode == PAELLA__NOTIFY_SAMPLE &&
-	    paella__notify_launch_1d(grid, block)) {
-		(*out)->tag |= PAELLA_RECORD_TAG_1D;
-		(*out)->param = (*out)->dev + (*out)->tag;
-	}
-	return status;
 }
 
 const CUdeviceptr *

@@ -91,14 +91,6 @@ paella__notify_mode_of(bool instrumented, bool counted)
 uint32_t
 paella__notify_sample_tag(uint64_t nblocks, uint64_t wave_blocks);
 
-/*
- * Whether a sample-mode launch gets PAELLA_RECORD_TAG_1D: a one-dimensional
- * grid of one-dimensional blocks (thread 0 is the thread with tid.x == 0,
- * block b is ctaid.x, the grid nctaid.x blocks).
- */
-bool
-paella__notify_launch_1d(const uint32_t grid[3], const uint32_t block[3]);
-
 /* How many blocks of a grid of @nblocks report with tag @tag (the
  * epilogue's rule, counted without a loop). */
 uint64_t
@@ -208,17 +200,6 @@ enum paella_status
 paella__notify_acquire(struct paella__notify_pool *pool, uint64_t nblocks,
 		       enum paella__notify_mode mode, uint64_t wave_blocks,
 		       struct paella__notify_record **out);
-
-/*
- * paella__notify_acquire() for a launch of @grid blocks of @block threads:
- * a sample-mode record also gets PAELLA_RECORD_TAG_1D when
- * paella__notify_launch_1d() allows it, so that the kernel's blocks read
- * three special registers instead of nine.
- */
-enum paella_status
-paella__notify_acquire_launch(struct paella__notify_pool *pool, const uint32_t grid[3],
-			      const uint32_t block[3], enum paella__notify_mode mode,
-			      uint64_t wave_blocks, struct paella__notify_record **out);
 
 /* The kernel's extra last argument: kernelParams[i] = this pointer.  Valid
  * until release; for a completion-only record it points to a null record;

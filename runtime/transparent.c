@@ -122,6 +122,7 @@ launch(const void *func, struct paella_dim3 grid, struct paella_dim3 block, void
 	struct paella__notify_record *rec = NULL;
 	struct outstanding *o = NULL;
 	void *params[MAX_PARAMS + 1];
+	uint64_t nblocks = (uint64_t)grid.x * grid.y * grid.z;
 	enum paella_status st;
 	CUfunction fn = NULL;
 	enum paella__notify_mode mode;
@@ -157,9 +158,7 @@ launch(const void *func, struct paella_dim3 grid, struct paella_dim3 block, void
 	reap();
 	/* The wave is not asked of the driver here (a call per launch): the
 	 * progress of these launches only recycles their records. */
-	st = paella__notify_acquire_launch(g.pool, (const uint32_t[3]){ grid.x, grid.y, grid.z },
-					   (const uint32_t[3]){ block.x, block.y, block.z }, mode, 0,
-					   &rec);
+	st = paella__notify_acquire(g.pool, nblocks, mode, 0, &rec);
 	if (st != PAELLA_STATUS_OK) {
 		pthread_mutex_unlock(&g.lock);
 		free(o);

@@ -366,6 +366,7 @@ launch_recorded(struct paella__zoo_instance *inst, CUstream stream, CUfunction f
 	if (inst->nrecs >= inst->plan->nlaunches + 1)
 		PAELLA__BUG("launches enqueued twice without a wait");
 	if (inst->ex->instrumented) {
+		uint64_t nblocks = (uint64_t)grid[0] * grid[1] * grid[2];
 		unsigned threads = block[0] * block[1] * block[2];
 		struct function *fn = NULL;
 
@@ -379,8 +380,8 @@ launch_recorded(struct paella__zoo_instance *inst, CUstream stream, CUfunction f
 			fn->wave_threads = threads;
 			fn->wave_smem = shmem;
 		}
-		status = paella__notify_acquire_launch(inst->ex->pool, grid, block, fn->mode,
-						       fn->wave_blocks, &rec);
+		status = paella__notify_acquire(inst->ex->pool, nblocks, fn->mode,
+						fn->wave_blocks, &rec);
 		if (status != PAELLA_STATUS_OK)
 			return status;
 		params[nargs] = (void *)paella__notify_kernel_param(rec);

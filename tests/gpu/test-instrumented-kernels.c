@@ -556,12 +556,8 @@ run_instrumented(const struct kcase *c, enum paella__notify_mode mode, void **pa
 	bool done;
 
 	r->mode = count ? PAELLA_NOTIFY_COUNT_NAME : PAELLA_NOTIFY_SAMPLE_NAME;
-	/* As the runtime launches: a 1D launch lets the kernel test ctaid.x
-	 * alone (the 1D flag), others take the general path. */
-	st = paella__notify_acquire_launch(pool, (const uint32_t[3]){ c->grid.x, c->grid.y, c->grid.z },
-					   (const uint32_t[3]){ c->block.x, c->block.y, c->block.z },
-					   mode, wave_blocks(count ? c->k->count : c->k->inst, c),
-					   &rec);
+	st = paella__notify_acquire(pool, n, mode, wave_blocks(count ? c->k->count : c->k->inst, c),
+				    &rec);
 	if (st != PAELLA_STATUS_OK)
 		die_status(st);
 	if (count) {
@@ -570,8 +566,7 @@ run_instrumented(const struct kcase *c, enum paella__notify_mode mode, void **pa
 			 paella__notify_record_class(rec).post_mask + 1);
 	} else {
 		tag = paella__notify_record_tag(rec);
-		snprintf(r->cls, sizeof(r->cls), "1/%llu%s", 1ull << (tag & PAELLA_RECORD_TAG_K_MASK),
-			 (tag & PAELLA_RECORD_TAG_1D) ? " 1d" : "");
+		snprintf(r->cls, sizeof(r->cls), "1/%llu", 1ull << tag);
 	}
 	params[nparams] = (void *)paella__notify_kernel_param(rec);
 
@@ -618,8 +613,7 @@ run_instrumented(const struct kcase *c, enum paella__notify_mode mode, void **pa
 	} else {
 		/* The host word holds one sampled block's id + 1 (the last
 		 * store to land), or 0 when the rule samples none. */
-		uint32_t k = tag & PAELLA_RECORD_TAG_K_MASK;
-		uint64_t mask = (UINT64_C(1) << k) - 1, reports;
+		uint64_t mask = (UINT64_C(1) << tag) - 1, reports;
 		uint32_t v = paella__notify_sample_word(rec);
 
 		reports = paella__notify_sample_reports(n, tag);
@@ -627,7 +621,7 @@ run_instrumented(const struct kcase *c, enum paella__notify_mode mode, void **pa
 		if (reports == 0 && v != 0)
 			fail(r, "no block should have reported, the host word is %u", v);
 		if (reports != 0 && (v == 0 || ((v - 1) & mask) != mask ||
-				     (uint64_t)v - 1 + (PAELLA_SAMPLE_TAIL_INTERVALS << k) >= n))
+				     (uint64_t)v - 1 + (PAELLA_SAMPLE_TAIL_INTERVALS << tag) >= n))
 			fail(r, "the host word %u is not a sampled block's id + 1 "
 			     "(interval %llu, %llu reports expected)", v,
 			     (unsigned long long)mask + 1, (unsigned long long)reports);

@@ -7,7 +7,7 @@
 ; RUN: echo 'define void @f() { ret void }' >> %t.empty.ll
 ; RUN: %opt -passes=paella-instrument -S %t.empty.ll | FileCheck %s --check-prefix=EMPTY
 
-; CHECK: @__paella_abi_version = addrspace(1) constant i32 3, align 4
+; CHECK: @__paella_abi_version = addrspace(1) constant i32 2, align 4
 ; CHECK: @__paella_manifest = addrspace(1) constant [{{[0-9]+}} x i8] c"paella-manifest 2\0AK two 2 sample\0AK none 0 sample\0AU skipped 1 skip-attribute\0A\00", align 4
 ; CHECK: @llvm.compiler.used = appending global [2 x ptr] [ptr addrspacecast (ptr addrspace(1) @__paella_abi_version to ptr), ptr addrspacecast (ptr addrspace(1) @__paella_manifest to ptr)]
 ; EMPTY-NOT: __paella

@@ -1,16 +1,15 @@
 ; Proves: the default (sample) report, with no barrier and no atomic
-; read-modify-write: only thread (0,0,0) goes past the first tests; the
-; tag comes from the record parameter's low bits (no load); with the x-only
-; flag the block is chosen by ctaid.x alone, otherwise by the full linear
-; block id; the grid's last intervals are excluded in 64-bit
-; arithmetic, and only a sampled block loads the record's host_counts and
-; stores block + 1 there with a relaxed system-scope store.  A kernel with a
-; loop (count_up) reports at entry, before its body, its returns left alone;
-; a kernel without (scale) at its merged exit.  The manifest names the mode.
+; read-modify-write: only thread (0,0,0) goes past the first tests, the
+; sampling interval comes from the record parameter's low bits (no load), the
+; grid's last intervals are excluded in 64-bit arithmetic, and only a sampled
+; block loads the record's host_counts and stores block + 1 there with a
+; relaxed system-scope store.  A kernel with a loop (count_up) reports at
+; entry, before its body, its returns left alone; a kernel without (scale)
+; at its merged exit.  The manifest names the mode.
 ; RUN: %opt -passes=paella-instrument -S %s | FileCheck %s
 ; RUN: %opt -passes=paella-instrument -paella-notify=sample -S %s | FileCheck %s
 
-; CHECK: @__paella_abi_version = addrspace(1) constant i32 3
+; CHECK: @__paella_abi_version = addrspace(1) constant i32 2
 ; CHECK: c"paella-manifest 2\0AK scale 2 sample\0AK count_up 2 sample\0A\00"
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @scale(ptr {{.*}}%0, float {{.*}}%1, ptr addrspace(1) noundef %paella.record)
 ; CHECK: store float
@@ -22,30 +21,18 @@
 ; CHECK: paella.row:
 ; CHECK-NOT: load
 ; CHECK: %paella.thread0 = icmp eq i32
-; CHECK-NEXT: br i1 %paella.thread0, label %paella.lane, label %paella.done
-; CHECK: paella.lane:
-; CHECK-NEXT: [[P:%.*]] = ptrtoint ptr addrspace(1) %paella.record to i64
-; CHECK-NEXT: %paella.tag = and i64 [[P]], 63
-; CHECK-NEXT: [[TAG:%.*]] = trunc i64 %paella.tag to i32
-; CHECK-NEXT: %paella.k = and i32 [[TAG]], 31
-; CHECK-NOT: load
-; CHECK: %paella.sample_mask = sub i32
-; CHECK-NEXT: [[XBIT:%.*]] = and i32 [[TAG]], 32
-; CHECK-NEXT: %paella.is_1d = icmp ne i32 [[XBIT]], 0
-; CHECK-NEXT: br i1 %paella.is_1d, label %paella.x, label %paella.check
-; CHECK: paella.x:
-; CHECK-NEXT: %paella.ctaid.x = call i32 asm sideeffect "mov.u32 $0, %ctaid.x;"
-; CHECK-NEXT: [[CX:%.*]] = and i32 %paella.ctaid.x, %paella.sample_mask
-; CHECK-NEXT: %paella.sampled_x = icmp eq i32 [[CX]], %paella.sample_mask
-; CHECK-NEXT: br i1 %paella.sampled_x, label %paella.tail, label %paella.done
+; CHECK-NEXT: br i1 %paella.thread0, label %paella.check, label %paella.done
 ; CHECK: paella.check:
+; CHECK-NEXT: [[P:%.*]] = ptrtoint ptr addrspace(1) %paella.record to i64
+; CHECK-NEXT: %paella.tag = and i64 [[P]], 31
 ; CHECK-NOT: load
 ; CHECK: %paella.block = add i32
+; CHECK: %paella.sample_mask = sub i32
 ; CHECK: %paella.sampled = icmp eq i32
 ; CHECK-NEXT: br i1 %paella.sampled, label %paella.tail, label %paella.done
 ; CHECK: paella.tail:
 ; CHECK: %paella.nblocks = mul i64
-; CHECK: [[TAIL:%.*]] = shl i64 4, {{%.*}}
+; CHECK: [[TAIL:%.*]] = shl i64 4, %paella.tag
 ; CHECK: %paella.before_tail = icmp ult i64 {{%.*}}, %paella.nblocks
 ; CHECK-NEXT: br i1 %paella.before_tail, label %paella.post, label %paella.done
 ; CHECK: paella.post:

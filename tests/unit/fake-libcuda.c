@@ -531,26 +531,20 @@ fake_cuda_launches(void)
 	return fake_launches;
 }
 
-/* The sample-mode report of every block, in block order, as the pass emits
- * it: @param is the record's address plus the tag; with the 1D flag the
- * block is chosen by its ctaid.x (the same, in a 1D grid). */
+/* The sample-mode epilogue of every block, in block order: @param is the
+ * record's address plus the tag. */
 static void
-play_sample_epilogue(CUdeviceptr param, unsigned gx, unsigned gy, unsigned gz)
+play_sample_epilogue(CUdeviceptr param, uint64_t nblocks)
 {
 	uint32_t tag = (uint32_t)(param & PAELLA_RECORD_TAG_MASK);
-	uint32_t k = tag & PAELLA_RECORD_TAG_K_MASK;
 	struct paella_launch_record *rec =
 		(struct paella_launch_record *)(uintptr_t)(param - tag);
 	uint32_t *host = (uint32_t *)(uintptr_t)rec->host_counts;
-	uint64_t mask = (UINT64_C(1) << k) - 1;
-	uint64_t nblocks = (uint64_t)gx * gy * gz;
+	uint64_t mask = (UINT64_C(1) << tag) - 1;
 
-	for (uint64_t id = 0; id < nblocks; id++) {
-		uint64_t chosen = (tag & PAELLA_RECORD_TAG_1D) ? id % gx : id;
-
-		if ((chosen & mask) == mask && id + (PAELLA_SAMPLE_TAIL_INTERVALS << k) < nblocks)
+	for (uint64_t id = 0; id < nblocks; id++)
+		if ((id & mask) == mask && id + (PAELLA_SAMPLE_TAIL_INTERVALS << tag) < nblocks)
 			__atomic_store_n(&host[0], (uint32_t)id + 1, __ATOMIC_RELEASE);
-	}
 }
 
 /* The count-mode epilogue of every block, in block order, as the pass
@@ -734,7 +728,8 @@ run_kernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, void **params)
 		play_epilogue((struct paella_launch_record *)(uintptr_t)rec,
 			      (uint64_t)gx * gy * gz);
 	} else if (k->instrumented == 2) {
-		play_sample_epilogue(*(const CUdeviceptr *)params[k->nparams], gx, gy, gz);
+		play_sample_epilogue(*(const CUdeviceptr *)params[k->nparams],
+				     (uint64_t)gx * gy * gz);
 	}
 	return CUDA_SUCCESS;
 }

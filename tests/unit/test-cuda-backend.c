@@ -25,7 +25,7 @@
  * alone by the pass (a "U" line). */
 static const char image[] =
 	"FAKE-IMAGE\n"
-	"abi 3\n"
+	"abi 2\n"
 	"kernel inc 2 2 inc\n"
 	"kernel cnt 2 1 inc\n"
 	"kernel raw 2 0 inc\n"
@@ -312,10 +312,10 @@ START_TEST(cuda_backend_abi_checks)
 	ck_assert_ptr_null(mod);
 	ck_assert_msg(strstr(paella_last_error(), path) != NULL &&
 		      strstr(paella_last_error(), "version 7") != NULL &&
-		      strstr(paella_last_error(), "version 3") != NULL, "%s", paella_last_error());
+		      strstr(paella_last_error(), "version 2") != NULL, "%s", paella_last_error());
 
 	/* Has the version, lacks the manifest: not a working paella-cc. */
-	load(rt, "FAKE-IMAGE\nabi 3\nkernel inc 2 2 inc\n", PAELLA_STATUS_INVALID_ARGUMENT);
+	load(rt, "FAKE-IMAGE\nabi 2\nkernel inc 2 2 inc\n", PAELLA_STATUS_INVALID_ARGUMENT);
 	/* Not built by paella-cc: loads, kernels run uninstrumented with
 	 * their argument count unchecked. */
 	mod = load(rt, "FAKE-IMAGE\nkernel raw 2 0 inc\n", PAELLA_STATUS_OK);
@@ -460,7 +460,7 @@ END_TEST
  * inc and add instrumented, raw not. */
 static const char capture_image[] =
 	"FAKE-IMAGE\n"
-	"abi 3\n"
+	"abi 2\n"
 	"kernel inc 2 2 inc 8,4\n"
 	"kernel add 3 2 add 8,8,4\n"
 	"kernel raw 2 0 inc 8,4\n";

@@ -574,75 +574,6 @@ START_TEST(notify_sample_reports_brute_force)
 }
 END_TEST
 
-/* The 1D flag: only a 1D grid of 1D blocks, where block b is ctaid.x and
- * thread 0 the thread with tid.x == 0. */
-START_TEST(notify_launch_1d_rule)
-{
-	ck_assert(paella__notify_launch_1d((const uint32_t[3]){ 1, 1, 1 },
-					   (const uint32_t[3]){ 1, 1, 1 }));
-	ck_assert(paella__notify_launch_1d((const uint32_t[3]){ 262144, 1, 1 },
-					   (const uint32_t[3]){ 256, 1, 1 }));
-	ck_assert(!paella__notify_launch_1d((const uint32_t[3]){ 64, 2, 1 },
-					    (const uint32_t[3]){ 256, 1, 1 }));
-	ck_assert(!paella__notify_launch_1d((const uint32_t[3]){ 64, 1, 3 },
-					    (const uint32_t[3]){ 256, 1, 1 }));
-	ck_assert(!paella__notify_launch_1d((const uint32_t[3]){ 64, 1, 1 },
-					    (const uint32_t[3]){ 32, 8, 1 }));
-	ck_assert(!paella__notify_launch_1d((const uint32_t[3]){ 64, 1, 1 },
-					    (const uint32_t[3]){ 32, 1, 2 }));
-}
-END_TEST
-
-START_TEST(notify_acquire_launch_flags)
-{
-	struct paella__notify_record *rec;
-	CUdeviceptr param;
-	uint32_t tag;
-
-	/* 1D grid of 1D blocks: flagged. */
-	ck_assert_int_eq(paella__notify_acquire_launch(pool, (const uint32_t[3]){ 262144, 1, 1 },
-						       (const uint32_t[3]){ 256, 1, 1 },
-						       PAELLA__NOTIFY_SAMPLE, 1056, &rec),
-			 PAELLA_STATUS_OK);
-	tag = paella__notify_record_tag(rec);
-	param = *paella__notify_kernel_param(rec);
-	ck_assert_uint_eq(tag & PAELLA_RECORD_TAG_K_MASK, paella__notify_sample_tag(262144, 1056));
-	ck_assert_uint_ne(tag & PAELLA_RECORD_TAG_1D, 0);
-	ck_assert_uint_eq(param & PAELLA_RECORD_TAG_MASK, tag);
-	ck_assert_uint_eq((param - tag) % PAELLA_RECORD_ALIGN, 0);
-	ck_assert_uint_eq(paella__notify_sample_reports(262144, tag),
-			  paella__notify_sample_reports(262144, tag & PAELLA_RECORD_TAG_K_MASK));
-	paella__notify_cancel(rec);
-	/* 2D blocks, or a 2D grid: not flagged. */
-	ck_assert_int_eq(paella__notify_acquire_launch(pool, (const uint32_t[3]){ 64, 64, 1 },
-						       (const uint32_t[3]){ 256, 1, 1 },
-						       PAELLA__NOTIFY_SAMPLE, 1056, &rec),
-			 PAELLA_STATUS_OK);
-	ck_assert_uint_eq(paella__notify_record_tag(rec) & PAELLA_RECORD_TAG_1D, 0);
-	paella__notify_cancel(rec);
-	ck_assert_int_eq(paella__notify_acquire_launch(pool, (const uint32_t[3]){ 4096, 1, 1 },
-						       (const uint32_t[3]){ 16, 16, 1 },
-						       PAELLA__NOTIFY_SAMPLE, 1056, &rec),
-			 PAELLA_STATUS_OK);
-	ck_assert_uint_eq(paella__notify_record_tag(rec) & PAELLA_RECORD_TAG_1D, 0);
-	paella__notify_cancel(rec);
-	/* Count mode and completion-only records carry no tag. */
-	ck_assert_int_eq(paella__notify_acquire_launch(pool, (const uint32_t[3]){ 4096, 1, 1 },
-						       (const uint32_t[3]){ 256, 1, 1 },
-						       PAELLA__NOTIFY_COUNT, 1056, &rec),
-			 PAELLA_STATUS_OK);
-	ck_assert_uint_eq(paella__notify_record_tag(rec), 0);
-	ck_assert_uint_eq(*paella__notify_kernel_param(rec) % PAELLA_RECORD_ALIGN, 0);
-	paella__notify_cancel(rec);
-	/* A bad grid is refused as by paella__notify_acquire(). */
-	ck_assert_int_eq(paella__notify_acquire_launch(pool, (const uint32_t[3]){ 0, 1, 1 },
-						       (const uint32_t[3]){ 256, 1, 1 },
-						       PAELLA__NOTIFY_SAMPLE, 1056, &rec),
-			 PAELLA_STATUS_INVALID_ARGUMENT);
-	ck_assert_ptr_null(rec);
-}
-END_TEST
-
 START_TEST(notify_sample_record)
 {
 	const uint64_t n = 262144, wave = 1056;
@@ -721,14 +652,12 @@ notify_suite(void)
 	tcase_add_test(tc, notify_progress_ignores_previous_launch);
 	tcase_add_test(tc, notify_sample_tag_rule);
 	tcase_add_test(tc, notify_sample_reports_brute_force);
-	tcase_add_test(tc, notify_launch_1d_rule);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(rec, fake_setup, fake_teardown);
 	tcase_add_test(rec, notify_record_header);
 	tcase_add_test(rec, notify_sample_record);
-	tcase_add_test(rec, notify_acquire_launch_flags);
 	tcase_add_test(rec, notify_record_launches);
 	tcase_add_test(rec, notify_record_done_from_posts);
 	tcase_add_test(rec, notify_record_uninstrumented);

@@ -8,13 +8,8 @@
  * -mllvm -paella-notify=sample|count) and named in the module's manifest:
  *
  * sample (the default): no barrier, no atomic.  The parameter is the
- * record's address plus a tag in its low PAELLA_RECORD_TAG_BITS bits
- * (records are aligned to more than that): k < 32 in the bits of
- * PAELLA_RECORD_TAG_K_MASK, and PAELLA_RECORD_TAG_1D when the runtime
- * launches a one-dimensional grid of one-dimensional blocks: the kernel
- * then needs only tid.x, ctaid.x and nctaid.x.  Without the bit it reads
- * the full thread and block ids; the result is the same.  Thread (0,0,0) of
- * block b, if
+ * record's address plus a tag k < 32 in its low PAELLA_RECORD_TAG_BITS bits
+ * (records are aligned to more than that).  Thread (0,0,0) of block b, if
  * b & (2^k - 1) == 2^k - 1 and b + PAELLA_SAMPLE_TAIL_INTERVALS * 2^k is
  * less than the grid's block count, stores b + 1 into host_counts[0]: when
  * the block starts (kernels with loops or calls) or at its exit (kernels
@@ -57,7 +52,7 @@ extern "C" {
 #endif
 
 /* Bump on any change to the record layout or the epilogue's behaviour. */
-#define PAELLA_ABI_VERSION 3
+#define PAELLA_ABI_VERSION 2
 
 /* Module globals the pass emits and the runtime reads after loading. */
 #define PAELLA_ABI_VERSION_SYMBOL "__paella_abi_version"
@@ -70,11 +65,9 @@ extern "C" {
 #define PAELLA_EXIT_BARRIER_ID 1
 
 /* Sample mode: the low bits of the record parameter hold log2 of the
- * sampling interval, and the flag of a one-dimensional launch (ABI 3). */
-#define PAELLA_RECORD_TAG_BITS 6u
+ * sampling interval. */
+#define PAELLA_RECORD_TAG_BITS 5u
 #define PAELLA_RECORD_TAG_MASK ((1u << PAELLA_RECORD_TAG_BITS) - 1u)
-#define PAELLA_RECORD_TAG_K_MASK 31u
-#define PAELLA_RECORD_TAG_1D 32u
 /* The alignment of every record's address. */
 #define PAELLA_RECORD_ALIGN 128u
 /* Sample mode: the last this many sampling intervals of a grid never
