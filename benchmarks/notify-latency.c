@@ -19,8 +19,9 @@
  *   write-value  cuStreamWriteValue32 after the kernel into host memory
  *                (uninstrumented build, completion-only record)
  *   wv-nobarrier the same with CU_STREAM_WRITE_VALUE_NO_MEMORY_BARRIER
- *   paella       what the runtime uses by default: the sample-mode build
- *                and its write-value
+ *   paella       what the runtime does by default: the sample-mode build
+ *                and the pool's completion after a kernel (the completion
+ *                kernel below where it loads, else the write-value)
  *   query        cuStreamQuery polled in a loop
  *   event-sync   cuEventSynchronize in a second thread
  *   pdl          a one-block completion kernel launched after the probe with
@@ -163,8 +164,10 @@ measure_once(enum signal sig, const struct probes *pr, unsigned nblocks,
 			params[6] = (void *)paella__notify_kernel_param(rec);
 	}
 	CHECK(cuLaunchKernel(f, nblocks, 1, 1, 128, 1, 1, 0, stream, params, NULL));
-	if (sig == SIG_COUNT_WV || sig == SIG_WRITE_VALUE || sig == SIG_PAELLA)
+	if (sig == SIG_COUNT_WV || sig == SIG_WRITE_VALUE)
 		paella__notify_enqueue_completion(rec, stream);
+	if (sig == SIG_PAELLA)
+		paella__notify_enqueue_kernel_completion(rec, stream);
 	if (sig == SIG_PDL || sig == SIG_PDL_TRIGGER) {
 		CUlaunchAttribute attr = {0};
 		CUlaunchConfig cfg = {0};
@@ -399,6 +402,10 @@ main(int argc, char **argv)
 	double ow = measure_one_way(pp, 2000, &ow99);
 	printf("notify-latency: %s; one-way GPU store -> polling CPU: p50 %.2f us, p99 %.2f us\n", name,
 	       ow, ow99);
+	printf("the runtime's completion after a kernel here: %s\n",
+	       paella__notify_kernel_completion(pool) == PAELLA__COMPLETION_KERNEL
+		       ? "completion kernel (programmatic stream serialization)"
+		       : "stream write-value");
 
 	static const unsigned grids[] = {1, 132, 1056};
 	const unsigned long long spin_ns = 20000;

@@ -222,8 +222,15 @@ struct paella__notify_record {
 	struct paella__notify_track track;
 };
 
+enum completion_state { COMPLETION_UNDECIDED, COMPLETION_DECIDED };
+
 struct paella__notify_pool {
 	const struct paella__cu *cu;
+	/* The completion kernel, loaded on first use (under lock). */
+	enum completion_state completion_state;
+	enum paella__completion completion;
+	CUmodule done_module;
+	CUfunction done_fn;
 	/* Guards the lists and the count, not the records in use: a record
 	 * belongs to the thread that acquired it. */
 	pthread_mutex_t lock;
@@ -290,6 +297,8 @@ paella__notify_pool_destroy(struct paella__notify_pool *pool)
 		next = rec->next_all;
 		record_free(pool->cu, rec);
 	}
+	if (pool->done_module != NULL)
+		pool->cu->cuModuleUnload(pool->done_module);
 	pthread_mutex_destroy(&pool->lock);
 	free(pool);
 }
@@ -450,6 +459,114 @@ const CUdeviceptr *
 paella__notify_kernel_param(const struct paella__notify_record *rec)
 {
 	return &rec->param;
+}
+
+/*
+ * The completion kernel: launched after a kernel with programmatic stream
+ * serialization, it may start as the kernel's last blocks exit, waits in
+ * griddepcontrol.wait until the kernel has completed and its memory is
+ * visible, and stores the launch's number into the host-mapped word.  PTX,
+ * compiled by the driver when the pool first needs it.
+ */
+static const char done_ptx[] =
+	".version 8.0\n"
+	".target sm_90\n"
+	".address_size 64\n"
+	".visible .entry paella_completion(.param .u64 p, .param .u32 v)\n"
+	"{\n"
+	"	.reg .b64 %rd<2>;\n"
+	"	.reg .b32 %r<2>;\n"
+	"	griddepcontrol.wait;\n"
+	"	ld.param.u64 %rd1, [p];\n"
+	"	ld.param.u32 %r1, [v];\n"
+	"	st.release.sys.global.u32 [%rd1], %r1;\n"
+	"	ret;\n"
+	"}\n";
+
+/* Decides how completions after kernels are signalled; pool->lock held. */
+static void
+decide_completion(struct paella__notify_pool *pool)
+{
+	const struct paella__cu *cu = pool->cu;
+	const char *env = getenv("PAELLA_COMPLETION");
+	CUresult rc;
+
+	pool->completion_state = COMPLETION_DECIDED;
+	pool->completion = PAELLA__COMPLETION_WRITE_VALUE;
+	if (env != NULL && *env != '\0' && strcmp(env, "kernel") != 0) {
+		if (strcmp(env, "write-value") != 0)
+			paella__log_warn("PAELLA_COMPLETION=%s: expected kernel or write-value; "
+					 "using write-value", env);
+		return;
+	}
+	if (cu->cuLaunchKernelEx == NULL) {
+		paella__log_info("completion by write-value: the driver lacks cuLaunchKernelEx");
+		return;
+	}
+	rc = cu->cuModuleLoadData(&pool->done_module, done_ptx);
+	if (rc != CUDA_SUCCESS) {
+		/* Before sm_90, or a fake driver: the write-value serves. */
+		paella__log_info("completion by write-value: the completion kernel does not "
+				 "load here (%s)", paella__cu_error_name(cu, rc));
+		pool->done_module = NULL;
+		return;
+	}
+	rc = cu->cuModuleGetFunction(&pool->done_fn, pool->done_module, "paella_completion");
+	if (rc != CUDA_SUCCESS) {
+		paella__log_warn("completion by write-value: %s", paella__cu_error_name(cu, rc));
+		cu->cuModuleUnload(pool->done_module);
+		pool->done_module = NULL;
+		return;
+	}
+	pool->completion = PAELLA__COMPLETION_KERNEL;
+}
+
+enum paella__completion
+paella__notify_kernel_completion(struct paella__notify_pool *pool)
+{
+	enum paella__completion c;
+
+	pthread_mutex_lock(&pool->lock);
+	if (pool->completion_state == COMPLETION_UNDECIDED)
+		decide_completion(pool);
+	c = pool->completion;
+	pthread_mutex_unlock(&pool->lock);
+	return c;
+}
+
+enum paella_status
+paella__notify_enqueue_kernel_completion(struct paella__notify_record *rec, CUstream stream)
+{
+	struct paella__notify_pool *pool = rec->pool;
+	const struct paella__cu *cu = pool->cu;
+	CUlaunchAttribute attr;
+	CUlaunchConfig cfg;
+	CUdeviceptr word = rec->done_word_dev;
+	uint32_t seq = rec->seq;
+	void *params[2] = { &word, &seq };
+	CUresult rc;
+
+	PAELLA__ASSERT(rec->in_use);
+	if (paella__notify_kernel_completion(pool) != PAELLA__COMPLETION_KERNEL)
+		return paella__notify_enqueue_completion(rec, stream);
+	memset(&attr, 0, sizeof(attr));
+	memset(&cfg, 0, sizeof(cfg));
+	attr.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+	attr.value.programmaticStreamSerializationAllowed = 1;
+	cfg.gridDimX = cfg.gridDimY = cfg.gridDimZ = 1;
+	cfg.blockDimX = 32;
+	cfg.blockDimY = cfg.blockDimZ = 1;
+	cfg.hStream = stream;
+	cfg.attrs = &attr;
+	cfg.numAttrs = 1;
+	rc = cu->cuLaunchKernelEx(&cfg, pool->done_fn, params, NULL);
+	if (rc == CUDA_SUCCESS)
+		return PAELLA_STATUS_OK;
+	/* Whatever refused it (a stream being captured, say), the write-value
+	 * still signals this launch. */
+	paella__log_info("completion kernel refused (%s): write-value instead",
+			 paella__cu_error_name(cu, rc));
+	return paella__notify_enqueue_completion(rec, stream);
 }
 
 enum paella_status

@@ -11,7 +11,7 @@
  *	paella__notify_acquire(pool, nblocks, PAELLA__NOTIFY_SAMPLE, wave, &rec);
  *	params[nparams] = (void *)paella__notify_kernel_param(rec);
  *	cu->cuLaunchKernel(..., params, NULL);
- *	paella__notify_enqueue_completion(rec, stream);
+ *	paella__notify_enqueue_kernel_completion(rec, stream);
  *	while (!paella__notify_done(rec))
  *		p = paella__notify_progress(rec);
  *	paella__notify_release(rec);
@@ -206,6 +206,31 @@ paella__notify_acquire(struct paella__notify_pool *pool, uint64_t nblocks,
  * in sample mode to the record's address plus the launch's tag. */
 const CUdeviceptr *
 paella__notify_kernel_param(const struct paella__notify_record *rec);
+
+/*
+ * How a completion is signalled after a kernel.  KERNEL: a one-warp
+ * completion kernel launched with programmatic stream serialization waits
+ * in griddepcontrol.wait for the kernel before it (and its memory) and
+ * stores the word: the CPU sees it about 0.3 us sooner than the stream
+ * write-value (benchmarks/results/notify-latency.md).  Needs sm_90 and
+ * cuLaunchKernelEx; where either is missing, or PAELLA_COMPLETION=write-value,
+ * the pool uses WRITE_VALUE.
+ */
+enum paella__completion {
+	PAELLA__COMPLETION_WRITE_VALUE,
+	PAELLA__COMPLETION_KERNEL,
+};
+
+/* The way the pool signals completions after kernels, deciding it on the
+ * first call (loads the completion kernel in the current context). */
+enum paella__completion
+paella__notify_kernel_completion(struct paella__notify_pool *pool);
+
+/* As paella__notify_enqueue_completion(), for a record whose stream's last
+ * operation is a kernel launch: by the pool's completion kernel when it has
+ * one, else by the write-value. */
+enum paella_status
+paella__notify_enqueue_kernel_completion(struct paella__notify_record *rec, CUstream stream);
 
 /* Enqueues, on @stream after the kernel, the write of this launch's sequence
  * number to the record's host-mapped completion word. */

@@ -574,6 +574,41 @@ START_TEST(notify_sample_reports_brute_force)
 }
 END_TEST
 
+/* Where the completion kernel cannot run (here: the fake driver has no
+ * cuLaunchKernelEx and takes no PTX; a pre-Hopper GPU refuses the PTX),
+ * completions after kernels go by the write-value, and still arrive. */
+START_TEST(notify_kernel_completion_falls_back)
+{
+	struct paella__notify_record *rec;
+
+	ck_assert_int_eq(paella__notify_acquire(pool, 64, PAELLA__NOTIFY_SAMPLE, 0, &rec),
+			 PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella__notify_enqueue_kernel_completion(rec, NULL), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella__notify_kernel_completion(pool), PAELLA__COMPLETION_WRITE_VALUE);
+	ck_assert(!paella__notify_done(rec));
+	fake_flush();
+	ck_assert(paella__notify_done(rec));
+	paella__notify_release(rec);
+}
+END_TEST
+
+START_TEST(notify_completion_env_write_value)
+{
+	struct paella__notify_record *rec;
+
+	/* Asked for the write-value: no module is even tried. */
+	setenv("PAELLA_COMPLETION", "write-value", 1);
+	ck_assert_int_eq(paella__notify_kernel_completion(pool), PAELLA__COMPLETION_WRITE_VALUE);
+	unsetenv("PAELLA_COMPLETION");
+	ck_assert_int_eq(paella__notify_acquire(pool, 1, PAELLA__NOTIFY_NONE, 0, &rec),
+			 PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella__notify_enqueue_kernel_completion(rec, NULL), PAELLA_STATUS_OK);
+	fake_flush();
+	ck_assert(paella__notify_done(rec));
+	paella__notify_release(rec);
+}
+END_TEST
+
 START_TEST(notify_sample_record)
 {
 	const uint64_t n = 262144, wave = 1056;
@@ -658,6 +693,8 @@ notify_suite(void)
 	tcase_add_checked_fixture(rec, fake_setup, fake_teardown);
 	tcase_add_test(rec, notify_record_header);
 	tcase_add_test(rec, notify_sample_record);
+	tcase_add_test(rec, notify_kernel_completion_falls_back);
+	tcase_add_test(rec, notify_completion_env_write_value);
 	tcase_add_test(rec, notify_record_launches);
 	tcase_add_test(rec, notify_record_done_from_posts);
 	tcase_add_test(rec, notify_record_uninstrumented);
