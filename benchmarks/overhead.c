@@ -240,7 +240,7 @@ outputs_identical(struct bcase *c, CUfunction base, CUfunction inst,
 			exit(1);
 		}
 		launch(c, inst, 0, rec);
-		paella__notify_enqueue_kernel_completion(rec, stream);
+		paella__notify_enqueue_completion(rec, stream);
 		CHECK(cuStreamSynchronize(stream));
 		while (!paella__notify_done(rec))
 			;
@@ -306,7 +306,7 @@ run_case(struct bcase *c, CUmodule mbase, CUmodule minst, struct paella__notify_
 				CHECK(cuEventRecord(e[0], stream));
 				launch(c, inst ? fi : fb, set, inst ? rec : NULL);
 				CHECK(cuEventRecord(e[1], stream));
-				if (paella__notify_enqueue_kernel_completion(rec, stream) != PAELLA_STATUS_OK) {
+				if (paella__notify_enqueue_completion(rec, stream) != PAELLA_STATUS_OK) {
 					fprintf(stderr, "overhead: %s\n", paella__error_last());
 					exit(1);
 				}

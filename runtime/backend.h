@@ -62,6 +62,9 @@ struct paella__launch_desc {
 	/* Blocks of this kernel that one wave of the GPU holds (0: unknown):
 	 * sets a sample-mode launch's interval. */
 	uint64_t wave_blocks;
+	/* Signal completion with the completion kernel where the backend has
+	 * one (paella_config.completion_kernel_ns), else by write-value. */
+	bool completion_kernel;
 };
 
 enum paella__copy_dir {

@@ -40,6 +40,9 @@ struct paella__dispatcher {
 	struct paella__policy *policy;
 	double window;
 	unsigned max_kernels_per_job;
+	/* Kernels launched alone with at least this estimate signal their
+	 * completion by completion kernel (paella_config). */
+	uint64_t completion_kernel_ns;
 
 	/* Jobs with ops in flight: the only ones a turn polls. */
 	struct paella__list running;
@@ -341,6 +344,7 @@ launch(struct paella__dispatcher *d, struct paella_job *job, uint64_t now)
 		struct paella__launch_desc desc;
 
 		paella__step_launch_desc(step, job->bufset->params[index], job->stream, &desc);
+		desc.completion_kernel = step->estimate_ns >= d->completion_kernel_ns;
 		st = d->bops->launch(d->b, &desc, &bop);
 	}
 	if (st != PAELLA_STATUS_OK) {
@@ -682,6 +686,7 @@ paella__dispatcher_create(struct paella_runtime *rt, struct paella__dispatcher *
 	d->b = rt->backend;
 	d->bops = rt->backend->ops;
 	d->window = rt->config.launch_window_waves;
+	d->completion_kernel_ns = rt->config.completion_kernel_ns;
 	d->max_kernels_per_job = rt->config.max_kernels_in_flight_per_job;
 	d->sample_rng = UINT64_C(0x9e3779b97f4a7c15);
 	paella__list_init(&d->running);

@@ -476,6 +476,7 @@ paella__step_launch_desc(const struct paella__step *step, void **params, unsigne
 	desc->instrumented = step->kernel.instrumented;
 	desc->counted = step->kernel.counted;
 	desc->wave_blocks = step->wave_blocks;
+	desc->completion_kernel = false;
 }
 
 /* Most kernels in one graph, whatever their estimates. */

@@ -39,6 +39,7 @@ paella_config_init(struct paella_config *config)
 	config->launch_window_waves = 1.0;
 	config->max_kernels_in_flight_per_job = 2;
 	config->graph_chunk_ns = 20000;
+	config->completion_kernel_ns = 20000;
 	config->dispatch_mode = PAELLA_DISPATCH_THREAD;
 	config->dispatcher_cpu = -1;
 	config->sim_jitter = 0.05;

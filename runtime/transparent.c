@@ -175,7 +175,7 @@ launch(const void *func, struct paella_dim3 grid, struct paella_dim3 block, void
 		/* Driver and runtime codes coincide for launch errors. */
 		return (int)rc;
 	}
-	st = paella__notify_enqueue_kernel_completion(rec, stream);
+	st = paella__notify_enqueue_completion(rec, stream);
 	if (st != PAELLA_STATUS_OK) {
 		g.cu->cuStreamSynchronize(stream);
 		paella__notify_set_done(rec);

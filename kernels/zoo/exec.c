@@ -392,7 +392,7 @@ launch_recorded(struct paella__zoo_instance *inst, CUstream stream, CUfunction f
 	if (rec != NULL) {
 		inst->recs[inst->nrecs++] = rec;
 		if (!inst->profiling)
-			status = paella__notify_enqueue_kernel_completion(rec, stream);
+			status = paella__notify_enqueue_completion(rec, stream);
 	}
 	return status;
 err:

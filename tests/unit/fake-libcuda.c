@@ -11,6 +11,11 @@
  *   FAKE_CUDA_DEFER_WRITES=1     cuStreamWriteValue32 waits for fake_cuda_flush()
  *   FAKE_CUDA_PARAM_INFO=1       cuGetProcAddress has cuFuncGetParamInfo (read when
  *                                the runtime opens the driver; hidden otherwise)
+ *   FAKE_CUDA_PTX_COMPLETION=1   cuModuleLoadData takes the runtime's completion-kernel
+ *                                PTX (refused otherwise, as a pre-Hopper GPU would):
+ *                                launched by cuLaunchKernelEx with programmatic stream
+ *                                serialization, it writes its word as a stream write
+ *                                would (deferred likewise)
  *
  * A device, a primary context, streams and events that do nothing but
  * exist, so that the runtime's cuda backend runs end to end.  Module images
@@ -379,6 +384,18 @@ struct fake_module {
 	struct fake_kernel kernels[FAKE_MAX_KERNELS];
 };
 
+/* The runtime's completion kernel, when FAKE_CUDA_PTX_COMPLETION lets its
+ * PTX load: one module, one function, told apart by address. */
+static char completion_module, completion_fn;
+static unsigned completion_launches;
+
+FAKE_EXPORT unsigned fake_cuda_completion_launches(void);
+FAKE_EXPORT unsigned
+fake_cuda_completion_launches(void)
+{
+	return completion_launches;
+}
+
 FAKE_EXPORT CUresult CUDAAPI
 cuModuleLoadData(CUmodule *out, const void *image)
 {
@@ -387,6 +404,12 @@ cuModuleLoadData(CUmodule *out, const void *image)
 	struct fake_module *m;
 	const char *line;
 
+	if (strstr(text, ".entry paella_completion(") != NULL) {
+		if (!env_int("FAKE_CUDA_PTX_COMPLETION", 0))
+			return CUDA_ERROR_INVALID_PTX;
+		*out = (CUmodule)(void *)&completion_module;
+		return CUDA_SUCCESS;
+	}
 	if (strncmp(text, "FAKE-IMAGE\n", 11) != 0)
 		return CUDA_ERROR_INVALID_IMAGE;
 	m = calloc(1, sizeof(*m));
@@ -435,6 +458,8 @@ cuModuleUnload(CUmodule mod)
 {
 	struct fake_module *m = (struct fake_module *)mod;
 
+	if ((void *)mod == (void *)&completion_module)
+		return CUDA_SUCCESS;
 	free(m->manifest);
 	free(m);
 	return CUDA_SUCCESS;
@@ -463,6 +488,12 @@ cuModuleGetFunction(CUfunction *fn, CUmodule mod, const char *name)
 {
 	struct fake_module *m = (struct fake_module *)mod;
 
+	if ((void *)mod == (void *)&completion_module) {
+		if (strcmp(name, "paella_completion") != 0)
+			return CUDA_ERROR_NOT_FOUND;
+		*fn = (CUfunction)(void *)&completion_fn;
+		return CUDA_SUCCESS;
+	}
 	for (int i = 0; i < m->nkernels; i++) {
 		if (strcmp(m->kernels[i].name, name) == 0) {
 			*fn = (CUfunction)&m->kernels[i];
@@ -700,6 +731,32 @@ cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz,
 	return run_kernel(f, gx, gy, gz, params);
 }
 
+/* The completion kernel (programmatic stream serialization required: without
+ * it the real one would also work, but the runtime means to ask for it), or
+ * any other kernel as cuLaunchKernel runs it. */
+FAKE_EXPORT CUresult CUDAAPI
+cuLaunchKernelEx(const CUlaunchConfig *config, CUfunction f, void **params, void **extra)
+{
+	if (env_lists("FAKE_CUDA_FAIL", "cuLaunchKernelEx"))
+		return CUDA_ERROR_NOT_SUPPORTED;
+	if ((void *)f == (void *)&completion_fn) {
+		int programmatic = 0;
+
+		for (unsigned i = 0; i < config->numAttrs; i++)
+			programmatic |= config->attrs[i].id ==
+						CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION &&
+					config->attrs[i].value.programmaticStreamSerializationAllowed;
+		if (!programmatic || config->gridDimX * config->gridDimY * config->gridDimZ != 1)
+			return CUDA_ERROR_INVALID_VALUE;
+		__atomic_add_fetch(&completion_launches, 1, __ATOMIC_RELAXED);
+		return cuStreamWriteValue32(config->hStream, *(CUdeviceptr *)params[0],
+					    *(uint32_t *)params[1], 0);
+	}
+	return cuLaunchKernel(f, config->gridDimX, config->gridDimY, config->gridDimZ,
+			      config->blockDimX, config->blockDimY, config->blockDimZ,
+			      config->sharedMemBytes, config->hStream, params, extra);
+}
+
 /* Runs fake kernel @f now, on the host. */
 static CUresult
 run_kernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, void **params)
@@ -788,6 +845,7 @@ cuGetProcAddress(const char *symbol, void **pfn, int cuda_version,
 		FN(cuFuncSetAttribute)
 		FN(cuOccupancyMaxActiveBlocksPerMultiprocessor)
 		FN(cuLaunchKernel)
+		FN(cuLaunchKernelEx)
 		FN(cuStreamBeginCapture)
 		FN(cuStreamEndCapture)
 		FN(cuGraphInstantiateWithFlags)

@@ -70,8 +70,19 @@ fake_graph_launches(void)
 	return fn();
 }
 
+static unsigned
+fake_completion_launches(void)
+{
+	unsigned (*fn)(void);
+
+	*(void **)&fn = dlsym(fake, "fake_cuda_completion_launches");
+	ck_assert_ptr_nonnull(fn);
+	return fn();
+}
+
 static struct paella_runtime *
-cuda_runtime_graphs(enum paella_dispatch_mode mode, uint64_t graph_chunk_ns)
+cuda_runtime_config(enum paella_dispatch_mode mode, uint64_t graph_chunk_ns,
+		    uint64_t completion_kernel_ns)
 {
 	struct paella_config c;
 	struct paella_runtime *rt = NULL;
@@ -82,10 +93,20 @@ cuda_runtime_graphs(enum paella_dispatch_mode mode, uint64_t graph_chunk_ns)
 	c.dispatch_mode = mode;
 	c.streams = 4;
 	c.graph_chunk_ns = graph_chunk_ns;
+	c.completion_kernel_ns = completion_kernel_ns;
 	st = paella_runtime_create(&c, &rt);
 	ck_assert_msg(st == PAELLA_STATUS_OK, "%s", paella_last_error());
 	ck_assert_str_eq(paella_runtime_backend_name(rt), "cuda");
 	return rt;
+}
+
+static struct paella_runtime *
+cuda_runtime_graphs(enum paella_dispatch_mode mode, uint64_t graph_chunk_ns)
+{
+	struct paella_config c;
+
+	paella_config_init(&c);
+	return cuda_runtime_config(mode, graph_chunk_ns, c.completion_kernel_ns);
 }
 
 static struct paella_runtime *
@@ -288,6 +309,60 @@ START_TEST(cuda_backend_graph_runs)
 	rt = cuda_runtime_graphs(PAELLA_DISPATCH_THREAD, 0);
 	mod = load(rt, image, PAELLA_STATUS_OK);
 	ck_assert_uint_eq(run_jobs(chain(rt, mod, "inc", 5), 2, 5), 0);
+	paella_runtime_destroy(rt);
+}
+END_TEST
+
+/* Kernels launched alone whose estimate reaches completion_kernel_ns signal
+ * their completion with the completion kernel, where it loads; the others,
+ * and every kernel where it does not, by write-value.  Outputs the same. */
+START_TEST(cuda_backend_completion_kernel)
+{
+	struct paella_runtime *rt;
+	struct paella_module *mod;
+	unsigned before, launched;
+
+	use_fake();
+	setenv("FAKE_CUDA_PTX_COMPLETION", "1", 1);
+	/* 0: every kernel launched alone.  (The estimates move with what the
+	 * fake's events report, so no threshold between.) */
+	rt = cuda_runtime_config(PAELLA_DISPATCH_THREAD, 0, 0);
+	mod = load(rt, image, PAELLA_STATUS_OK);
+	{
+		struct paella_model *inc = chain(rt, mod, "inc", 3), *raw = chain(rt, mod, "raw", 2);
+
+		/* (Profiling at finalize launched kernels too, timed by events.) */
+		before = fake_completion_launches();
+		launched = fake_launches();
+		ck_assert_uint_eq(run_jobs(inc, 4, 3), 0);
+		ck_assert_uint_eq(run_jobs(raw, 2, 2), 0);
+		launched = fake_launches() - launched;
+		ck_assert_uint_eq(launched, 4 * 3 + 2 * 2);
+		ck_assert_uint_eq(fake_completion_launches() - before, launched);
+	}
+	/* A refused completion kernel falls back to the write-value. */
+	setenv("FAKE_CUDA_FAIL", "cuLaunchKernelEx", 1);
+	before = fake_completion_launches();
+	ck_assert_uint_eq(run_jobs(chain(rt, mod, "inc", 2), 2, 2), 0);
+	ck_assert_uint_eq(fake_completion_launches() - before, 0);
+	unsetenv("FAKE_CUDA_FAIL");
+	paella_runtime_destroy(rt);
+
+	/* UINT64_MAX: none. */
+	rt = cuda_runtime_config(PAELLA_DISPATCH_THREAD, 0, UINT64_MAX);
+	mod = load(rt, image, PAELLA_STATUS_OK);
+	before = fake_completion_launches();
+	ck_assert_uint_eq(run_jobs(chain(rt, mod, "inc", 3), 3, 3), 0);
+	ck_assert_uint_eq(fake_completion_launches() - before, 0);
+	paella_runtime_destroy(rt);
+
+	/* Where the kernel does not load (before sm_90), the write-value. */
+	unsetenv("FAKE_CUDA_PTX_COMPLETION");
+	rt = cuda_runtime_config(PAELLA_DISPATCH_THREAD, 0, 0);
+	mod = load(rt, image, PAELLA_STATUS_OK);
+	before = fake_completion_launches();
+	ck_assert_uint_eq(run_jobs(chain(rt, mod, "inc", 3), 3, 3), 0);
+	ck_assert_uint_eq(fake_completion_launches() - before, 0);
 	paella_runtime_destroy(rt);
 }
 END_TEST
@@ -705,6 +780,7 @@ cuda_backend_suite(void)
 	tcase_add_loop_test(tc, cuda_backend_runs_jobs, 0, 2);
 	tcase_add_test(tc, cuda_backend_abi_checks);
 	tcase_add_test(tc, cuda_backend_graph_runs);
+	tcase_add_test(tc, cuda_backend_completion_kernel);
 	tcase_add_test(tc, cuda_backend_bad_input);
 	tcase_add_test(tc, cuda_backend_launch_failure_loses_nothing);
 	tcase_add_test(tc, transparent_launch_adds_the_record);

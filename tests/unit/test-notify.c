@@ -592,6 +592,35 @@ START_TEST(notify_kernel_completion_falls_back)
 }
 END_TEST
 
+/* Where it loads, the completion kernel signals in stream order, as the
+ * write-value would: not before the stream gets there. */
+START_TEST(notify_kernel_completion_by_kernel)
+{
+	struct paella__notify_record *rec;
+	unsigned (*launches)(void);
+
+	*(void **)&launches = dlsym(fake_handle, "fake_cuda_completion_launches");
+	ck_assert_ptr_nonnull(launches);
+	setenv("FAKE_CUDA_PTX_COMPLETION", "1", 1);
+	ck_assert_int_eq(paella__notify_kernel_completion(pool), PAELLA__COMPLETION_KERNEL);
+	unsetenv("FAKE_CUDA_PTX_COMPLETION");
+	for (int i = 0; i < 3; i++) {
+		unsigned before = launches();
+
+		ck_assert_int_eq(paella__notify_acquire(pool, 4096, PAELLA__NOTIFY_SAMPLE, 1056, &rec),
+				 PAELLA_STATUS_OK);
+		ck_assert_int_eq(paella__notify_enqueue_kernel_completion(rec, NULL),
+				 PAELLA_STATUS_OK);
+		ck_assert_uint_eq(launches() - before, 1);
+		ck_assert(!paella__notify_done(rec));
+		fake_flush();
+		ck_assert(paella__notify_done(rec));
+		ck_assert_uint_eq(paella__notify_progress(rec), 4096);
+		paella__notify_release(rec);
+	}
+}
+END_TEST
+
 START_TEST(notify_completion_env_write_value)
 {
 	struct paella__notify_record *rec;
@@ -695,6 +724,7 @@ notify_suite(void)
 	tcase_add_test(rec, notify_sample_record);
 	tcase_add_test(rec, notify_kernel_completion_falls_back);
 	tcase_add_test(rec, notify_completion_env_write_value);
+	tcase_add_test(rec, notify_kernel_completion_by_kernel);
 	tcase_add_test(rec, notify_record_launches);
 	tcase_add_test(rec, notify_record_done_from_posts);
 	tcase_add_test(rec, notify_record_uninstrumented);
