@@ -128,19 +128,6 @@ static cl::opt<bool> ClThreadFactsAtEntry(
              "mask and barrier count at kernel entry (off: at exit)"),
     cl::Hidden, cl::init(false));
 
-enum class SamplePlace { Auto, Split };
-
-static cl::opt<SamplePlace> ClSamplePlace(
-    "paella-sample-place",
-    cl::desc("Sample mode: where the report's test and store go"),
-    cl::values(clEnumValN(SamplePlace::Auto, "auto",
-                          "test and store at the merged exit for kernels without "
-                          "loops, at entry for kernels with (default)"),
-               clEnumValN(SamplePlace::Split, "split",
-                          "test at entry (every thread, no branch), store at the "
-                          "merged exit")),
-    cl::Hidden, cl::init(SamplePlace::Auto));
-
 static cl::opt<bool>
     ClHostRewrite("paella-host-rewrite",
                   cl::desc("Redirect host kernel launches to the runtime"),
@@ -250,7 +237,6 @@ private:
   void insertExitEpilogue(Function &F, Value *Record);
   bool hasLoopsOrCalls(Function &F);
   void emitSampleReport(Function &F, Value *Record, BasicBlock *Start, BasicBlock *Next);
-  void emitSplitSampleReport(Function &F, Value *Record, BasicBlock *Exit, BasicBlock *Done);
   void insertCountEpilogue(Function &F, Value *Record, BasicBlock *Exit);
   bool emitAbiGlobals();
 };
@@ -413,8 +399,7 @@ void DeviceInstrumenter::insertExitEpilogue(Function &F, Value *Record) {
   for (BasicBlock &BB : F)
     if (auto *RI = dyn_cast<ReturnInst>(BB.getTerminator()))
       Returns.push_back(RI);
-  bool AtEntry = ClNotify == NotifyMode::Sample && ClSamplePlace == SamplePlace::Auto &&
-                 hasLoopsOrCalls(F);
+  bool AtEntry = ClNotify == NotifyMode::Sample && hasLoopsOrCalls(F);
   if (Returns.empty() && !AtEntry)
     return; // Never returns (traps or loops forever): nothing to report.
 
@@ -439,65 +424,7 @@ void DeviceInstrumenter::insertExitEpilogue(Function &F, Value *Record) {
   }
   BasicBlock *Done = BasicBlock::Create(Ctx, "paella.done", &F);
   ReturnInst::Create(Ctx, Done);
-  if (ClSamplePlace == SamplePlace::Split)
-    emitSplitSampleReport(F, Record, Exit, Done);
-  else
-    emitSampleReport(F, Record, Exit, Done);
-}
-
-// -paella-sample-place=split: the same rule as emitSampleReport(), but
-// decided at kernel entry by every thread without a branch, so that nothing
-// waits for it, and kept in one register to the merged exit, where only the
-// reporting thread of a sampled block branches to the store.  The special
-// registers are read where the kernel reads its own (ptxas merges them);
-// an identity asm pins the result at entry, so that no pass sinks the test
-// back to the exit.
-void DeviceInstrumenter::emitSplitSampleReport(Function &F, Value *Record, BasicBlock *Exit,
-                                               BasicBlock *Done) {
-  Type *I32 = Type::getInt32Ty(Ctx);
-  Type *I64 = Type::getInt64Ty(Ctx);
-  BasicBlock &Entry = F.getEntryBlock();
-  IRBuilder<> B(&Entry, Entry.getFirstInsertionPt());
-  auto Sreg = [&](StringRef Name) { return readSpecialRegister(B, Name); };
-
-  Value *Tx = Sreg("tid.x");
-  Value *Ty = Sreg("tid.y");
-  Value *Tz = Sreg("tid.z");
-  Value *Thread0 = B.CreateICmpEQ(B.CreateOr(Tx, B.CreateOr(Ty, Tz)), B.getInt32(0),
-                                  "paella.thread0");
-  Value *Tag64 = B.CreateAnd(B.CreatePtrToInt(Record, I64),
-                             B.getInt64(PAELLA_RECORD_TAG_MASK), "paella.tag");
-  Value *Tag = B.CreateTrunc(Tag64, I32);
-  GridPosition Grid = readGridPosition(B);
-  Value *Mask = B.CreateSub(B.CreateShl(B.getInt32(1), Tag), B.getInt32(1),
-                            "paella.sample_mask");
-  Value *Sampled = B.CreateICmpEQ(B.CreateAnd(Grid.Block, Mask), Mask, "paella.sampled");
-  Value *NBlocks = B.CreateMul(B.CreateMul(B.CreateZExt(Grid.Gx, I64),
-                                           B.CreateZExt(Grid.Gy, I64)),
-                               B.CreateZExt(Grid.Gz, I64), "paella.nblocks");
-  Value *Reach = B.CreateAdd(B.CreateZExt(Grid.Block, I64),
-                             B.CreateShl(B.getInt64(PAELLA_SAMPLE_TAIL_INTERVALS), Tag64));
-  Value *BeforeTail = B.CreateICmpULT(Reach, NBlocks, "paella.before_tail");
-  Value *Report = B.CreateZExt(B.CreateAnd(Thread0, B.CreateAnd(Sampled, BeforeTail)), I32);
-  auto *Pin = InlineAsm::get(FunctionType::get(I32, {I32}, false), "mov.u32 $0, $1;", "=r,r",
-                             /*hasSideEffects=*/true);
-  Value *Pinned = B.CreateCall(Pin, {Report}, "paella.report");
-
-  BasicBlock *Post = BasicBlock::Create(Ctx, "paella.post", &F, Done);
-  B.SetInsertPoint(Exit);
-  B.CreateCondBr(B.CreateICmpNE(Pinned, B.getInt32(0), "paella.reports"), Post, Done);
-  B.SetInsertPoint(Post);
-  Value *Block = readGridPosition(B).Block;
-  Value *Base = B.CreateGEP(B.getInt8Ty(), Record, B.CreateNeg(Tag64), "paella.record.base");
-  Value *HostCountsP =
-      B.CreateConstInBoundsGEP1_32(B.getInt8Ty(), Base, PAELLA_RECORD_OFF_HOST_COUNTS);
-  LoadInst *HostCounts = B.CreateAlignedLoad(PointerType::get(Ctx, 1), HostCountsP, Align(8),
-                                             "paella.host_counts");
-  HostCounts->setMetadata(LLVMContext::MD_invariant_load, MDNode::get(Ctx, {}));
-  StoreInst *St = B.CreateAlignedStore(B.CreateAdd(Block, B.getInt32(1)), HostCounts,
-                                       Align(4));
-  St->setAtomic(AtomicOrdering::Monotonic, SyncScope::System);
-  B.CreateBr(Done);
+  emitSampleReport(F, Record, Exit, Done);
 }
 
 // Whether the kernel has a loop, or calls code that may: a store after a
