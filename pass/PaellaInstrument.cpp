@@ -78,6 +78,7 @@
 #include "llvm/Plugins/PassPlugin.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Regex.h"
+#include "llvm/Transforms/Utils/Cloning.h"
 #include "llvm/Transforms/Utils/ModuleUtils.h"
 
 using namespace llvm;
@@ -128,6 +129,13 @@ static cl::opt<bool> ClThreadFactsAtEntry(
              "mask and barrier count at kernel entry (off: at exit)"),
     cl::Hidden, cl::init(false));
 
+static cl::opt<bool> ClPlainClone(
+    "paella-plain-clone",
+    cl::desc("Sample mode: keep an uninstrumented copy of each instrumented "
+             "kernel (<name>" PAELLA_PLAIN_CLONE_SUFFIX ") for the runtime to "
+             "launch where no block would report"),
+    cl::Hidden, cl::init(true));
+
 static cl::opt<bool>
     ClHostRewrite("paella-host-rewrite",
                   cl::desc("Redirect host kernel launches to the runtime"),
@@ -138,6 +146,10 @@ namespace {
 constexpr const char *InstrumentedAttr = "paella-instrumented";
 constexpr const char *UninstrumentedAttr = "paella-uninstrumented";
 constexpr const char *SkipAnnotation = "paella_skip";
+// On an instrumented kernel: the name of its plain clone.  On the clone:
+// the kernel it copies (so that a second run leaves it alone).
+constexpr const char *PlainCloneAttr = "paella-plain-clone";
+constexpr const char *PlainOfAttr = "paella-plain-of";
 
 struct KernelEntry {
   std::string Name;
@@ -145,6 +157,7 @@ struct KernelEntry {
   bool Instrumented;
   std::string Reason; // why not instrumented
   std::string Mode;   // how it reports, when instrumented
+  std::string Plain;  // its uninstrumented clone, if any
 };
 
 const char *notifyModeName() {
@@ -234,6 +247,7 @@ private:
   std::string whySkipped(Function &F);
   std::string whyUnsafe(Function &F);
   Function *addRecordParameter(Function &F);
+  std::string makePlainClone(Function &F);
   void insertExitEpilogue(Function &F, Value *Record);
   bool hasLoopsOrCalls(Function &F);
   void emitSampleReport(Function &F, Value *Record, BasicBlock *Start, BasicBlock *Next);
@@ -379,6 +393,32 @@ Function *DeviceInstrumenter::addRecordParameter(Function &F) {
   F.replaceAllUsesWith(NewF);
   F.eraseFromParent();
   return NewF;
+}
+
+// STEP 2b, sample mode: a copy of the kernel as written, for the launches
+// in which the sampling rule picks no block (grids of little more than a
+// wave, the usual case at batch 1): there the report can tell the runtime
+// nothing, and thread 0's test still costs every block (kernels.md).  The
+// runtime launches the copy for those, the instrumented kernel for the rest.
+// Returns the copy's name, or "" when there is none.
+std::string DeviceInstrumenter::makePlainClone(Function &F) {
+  if (ClNotify != NotifyMode::Sample || !ClPlainClone)
+    return "";
+  // Only kernels known by their calling convention: a copy would need its
+  // own nvvm.annotations entry otherwise.
+  if (F.getCallingConv() != CallingConv::PTX_Kernel)
+    return "";
+  std::string Name = (F.getName() + PAELLA_PLAIN_CLONE_SUFFIX).str();
+  if (M.getFunction(Name))
+    return "";
+  ValueToValueMapTy VMap;
+  Function *Clone = CloneFunction(&F, VMap);
+  Clone->setName(Name);
+  Clone->setLinkage(F.getLinkage());
+  Clone->setVisibility(F.getVisibility());
+  Clone->addFnAttr(PlainOfAttr, F.getName());
+  appendToCompilerUsed(M, {Clone});
+  return Name;
 }
 
 // STEP 3: the report.  Sample mode: emitSampleReport() below, at entry or at
@@ -704,6 +744,8 @@ bool DeviceInstrumenter::emitAbiGlobals() {
     Text += E.Instrumented ? "K " : "U ";
     Text += E.Name + " " + utostr(E.OriginalParams) + " ";
     Text += E.Instrumented ? E.Mode : E.Reason;
+    if (!E.Plain.empty())
+      Text += " " + E.Plain;
     Text += "\n";
   }
   Replace(PAELLA_MANIFEST_SYMBOL, ConstantDataArray::getString(Ctx, Text));
@@ -715,7 +757,7 @@ bool DeviceInstrumenter::run() {
   initialize();
   SmallVector<Function *, 8> Kernels;
   for (Function &F : M)
-    if (!F.isDeclaration() && isKernel(F))
+    if (!F.isDeclaration() && isKernel(F) && !F.hasFnAttribute(PlainOfAttr))
       Kernels.push_back(&F);
   if (Kernels.empty())
     return false;
@@ -727,8 +769,11 @@ bool DeviceInstrumenter::run() {
       // Instrumented by an earlier run, maybe in the other mode.
       std::string Mode =
           F->getFnAttribute(InstrumentedAttr).getValueAsString().str();
+      std::string Plain;
+      if (F->hasFnAttribute(PlainCloneAttr))
+        Plain = F->getFnAttribute(PlainCloneAttr).getValueAsString().str();
       Manifest.push_back({Name, (unsigned)F->arg_size() - 1, true, "",
-                          Mode.empty() ? notifyModeName() : Mode});
+                          Mode.empty() ? notifyModeName() : Mode, Plain});
       continue;
     }
     std::string Why;
@@ -747,17 +792,20 @@ bool DeviceInstrumenter::run() {
         ++NumKernelsSkipped;
         Changed = true;
       }
-      Manifest.push_back({Name, (unsigned)F->arg_size(), false, Why, ""});
+      Manifest.push_back({Name, (unsigned)F->arg_size(), false, Why, "", ""});
       continue;
     }
 
     unsigned NParams = F->arg_size();
+    std::string Plain = makePlainClone(*F);
     Function *NewF = addRecordParameter(*F);
     insertExitEpilogue(*NewF, NewF->getArg(NParams));
     NewF->addFnAttr(InstrumentedAttr, notifyModeName());
+    if (!Plain.empty())
+      NewF->addFnAttr(PlainCloneAttr, Plain);
     remark(*NewF, "Instrumented", "kernel " + demangle(Name) + " instrumented",
            /*Missed=*/false);
-    Manifest.push_back({Name, NParams, true, "", notifyModeName()});
+    Manifest.push_back({Name, NParams, true, "", notifyModeName(), Plain});
     ++NumKernelsInstrumented;
     Changed = true;
   }

@@ -24,6 +24,9 @@ struct paella__manifest_entry {
 	unsigned nparams;
 	/* Why it was left alone ("skip-attribute", ...); "" when instrumented. */
 	char *reason;
+	/* Sample mode, manifest 3: the kernel's uninstrumented copy, launched
+	 * where no block would report; NULL when the module has none. */
+	char *plain;
 };
 
 struct paella__manifest {

@@ -30,6 +30,9 @@ SKIP = 77
 ARCH = "sm_90"
 
 
+PLAIN_SUFFIX = "__paella_plain"
+
+
 def fail(msg):
     print("FAIL: " + msg)
     sys.exit(1)
@@ -139,6 +142,16 @@ def compare(args):
     si, sn = signatures(inst), signatures(noinst)
     if not sn["entry"]:
         fail("no .entry in %s" % noinst_path)
+    # Sample mode keeps an uninstrumented copy of each kernel, with the
+    # signature the kernel had before the pass.
+    plain = {n: t for n, t in si["entry"].items() if n.endswith(PLAIN_SUFFIX)}
+    for n in plain:
+        del si["entry"][n]
+    for name, pn in sn["entry"].items():
+        if plain.get(name + PLAIN_SUFFIX) != pn:
+            fail(".entry %s%s: missing or not the uninstrumented signature: %s"
+                 % (name, PLAIN_SUFFIX, plain.get(name + PLAIN_SUFFIX)))
+        print(".entry %s%s: the uninstrumented signature" % (name, PLAIN_SUFFIX))
     if set(si["entry"]) != set(sn["entry"]):
         fail("kernels differ: instrumented %s, uninstrumented %s"
              % (sorted(si["entry"]), sorted(sn["entry"])))
@@ -172,11 +185,12 @@ def compare(args):
         fail("cannot read the initialiser of __paella_manifest")
     header, entries = m
     print("manifest: %r, %s" % (header, entries))
-    if header != "paella-manifest 2":
+    if header != "paella-manifest 3":
         fail("manifest header is %r" % header)
     for name, pn in sn["entry"].items():
-        if entries.get(name) != ("K", len(pn), "sample"):
-            fail("manifest line for %s is %s, expected K %s %d sample" % (name, entries.get(name), name, len(pn)))
+        want = ("K", len(pn), "sample " + name + PLAIN_SUFFIX)
+        if entries.get(name) != want:
+            fail("manifest line for %s is %s, expected %s" % (name, entries.get(name), want))
     print("OK: %d kernel(s), %d device function(s)" % (len(sn["entry"]), len(sn["func"])))
 
 

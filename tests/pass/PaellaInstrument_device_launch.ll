@@ -6,7 +6,7 @@
 target datalayout = "e-p6:32:32-i64:64-i128:128-i256:256-v16:16-v32:32-n16:32:64"
 target triple = "nvptx64-nvidia-cuda"
 
-; CHECK: c"paella-manifest 2\0AK child 1 count\0AU parent 1 device-launch\0AU barrier_user 0 exit-barrier-in-use\0A\00"
+; CHECK: c"paella-manifest 3\0AK child 1 count\0AU parent 1 device-launch\0AU barrier_user 0 exit-barrier-in-use\0A\00"
 ; CHECK-LABEL: define ptx_kernel void @child(ptr %x, ptr addrspace(1) noundef %paella.record)
 ; CHECK-LABEL: define ptx_kernel void @parent(ptr %x)
 ; CHECK-NOT: paella

@@ -5,9 +5,9 @@
 ; In sample mode there is no exit barrier, so all three are instrumented.
 ; RUN: %opt -passes=paella-instrument -paella-notify=count -S %s | FileCheck %s
 ; RUN: %opt -passes=paella-instrument -S %s | FileCheck %s --check-prefix=SAMPLE
-; SAMPLE: c"paella-manifest 2\0AK uses_bar1 1 sample\0AK uses_bar2 1 sample\0AK uses_bar_reg 1 sample\0A\00"
+; SAMPLE: c"paella-manifest 3\0AK uses_bar1 1 sample uses_bar1__paella_plain\0AK uses_bar2 1 sample uses_bar2__paella_plain\0AK uses_bar_reg 1 sample uses_bar_reg__paella_plain\0A\00"
 
-; CHECK: c"paella-manifest 2\0AU uses_bar1 1 exit-barrier-in-use\0AK uses_bar2 1 count\0AU uses_bar_reg 1 exit-barrier-in-use\0A\00"
+; CHECK: c"paella-manifest 3\0AU uses_bar1 1 exit-barrier-in-use\0AK uses_bar2 1 count\0AU uses_bar_reg 1 exit-barrier-in-use\0A\00"
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @uses_bar1(ptr noundef captures(none) %0)
 ; CHECK-NOT: paella.exit
 ; CHECK-LABEL: define ptx_kernel void @uses_bar2(ptr %x, ptr addrspace(1) noundef %paella.record)

@@ -5,7 +5,7 @@
 ; RUN: FileCheck %s --check-prefix=REMARK < %t.remarks
 
 ; REMARK: remark: {{.*}}kernel two_phase left uninstrumented: grid-sync
-; CHECK: c"paella-manifest 2\0AU two_phase 1 grid-sync\0AK plain 1 sample\0A\00"
+; CHECK: c"paella-manifest 3\0AU two_phase 1 grid-sync\0AK plain 1 sample plain__paella_plain\0A\00"
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @two_phase(ptr noundef captures(none) %0)
 ; CHECK-NOT: paella.exit
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @plain(ptr {{.*}}%0, ptr addrspace(1) noundef %paella.record)

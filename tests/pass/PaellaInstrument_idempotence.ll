@@ -9,7 +9,7 @@
 ; says what the code does).
 ; RUN: %opt -passes=paella-instrument -S %s -o %t.sample.ll
 ; RUN: %opt -passes=paella-instrument -paella-notify=count -S < %t.sample.ll | FileCheck %s --check-prefix=KEEP
-; KEEP: c"paella-manifest 2\0AK {{.*}} sample\0A
+; KEEP: c"paella-manifest 3\0AK block_sum 2 sample block_sum__paella_plain\0A
 ; KEEP-NOT: barrier.cta.sync.all(i32 1)
 
 ; CHECK-COUNT-1: %paella.record)

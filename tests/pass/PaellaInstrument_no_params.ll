@@ -1,7 +1,7 @@
 ; Proves: a kernel with no parameters gets the record as its only one.
 ; RUN: %opt -passes=paella-instrument -S %s | FileCheck %s
 
-; CHECK: c"paella-manifest 2\0AK tick 0 sample\0A\00"
+; CHECK: c"paella-manifest 3\0AK tick 0 sample tick__paella_plain\0A\00"
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @tick(ptr addrspace(1) noundef %paella.record)
 ; CHECK: atomicrmw add ptr addrspacecast (ptr addrspace(1) @counter to ptr)
 ; CHECK: paella.check:

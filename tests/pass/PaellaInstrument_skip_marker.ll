@@ -9,7 +9,7 @@
 ; REMARK-DAG: remark: {{.*}}kernel not_me left uninstrumented: skip-attribute
 ; REMARK-DAG: remark: {{.*}}kernel regex_me left uninstrumented: skip-regex
 ; BADRE: bad -paella-skip regex '('
-; CHECK: c"paella-manifest 2\0AU not_me 1 skip-attribute\0AK me 1 sample\0AU regex_me 1 skip-regex\0A\00"
+; CHECK: c"paella-manifest 3\0AU not_me 1 skip-attribute\0AK me 1 sample me__paella_plain\0AU regex_me 1 skip-regex\0A\00"
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @not_me(ptr {{.*}}%0)
 ; CHECK-SAME: #[[SKIP:[0-9]+]] {
 ; CHECK-NOT: paella.check

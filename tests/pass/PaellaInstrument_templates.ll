@@ -2,7 +2,7 @@
 ; in the manifest under its mangled name, and keeps its comdat.
 ; RUN: %opt -passes=paella-instrument -S %s | FileCheck %s
 
-; CHECK: @__paella_manifest = {{.*}}c"paella-manifest 2\0AK _Z4axpyIfEvT_PKS0_PS0_ 3 sample\0AK _Z4axpyIdEvT_PKS0_PS0_ 3 sample\0A\00"
+; CHECK: @__paella_manifest = {{.*}}c"paella-manifest 3\0AK _Z4axpyIfEvT_PKS0_PS0_ 3 sample _Z4axpyIfEvT_PKS0_PS0___paella_plain\0AK _Z4axpyIdEvT_PKS0_PS0_ 3 sample _Z4axpyIdEvT_PKS0_PS0___paella_plain\0A\00"
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @_Z4axpyIfEvT_PKS0_PS0_(float {{.*}}, ptr addrspace(1) noundef %paella.record) {{.*}}comdat
 ; CHECK: paella.check:
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @_Z4axpyIdEvT_PKS0_PS0_(double {{.*}}, ptr addrspace(1) noundef %paella.record) {{.*}}comdat

@@ -31,6 +31,27 @@ START_TEST(manifest_parses_what_the_pass_writes)
 }
 END_TEST
 
+/* Manifest 3: a sample-mode kernel may name its plain copy. */
+START_TEST(manifest_v3_plain_copies)
+{
+	static const char text[] = "paella-manifest 3\nK k 2 sample k__paella_plain\n"
+				   "K s 1 sample\nK c 1 count\nU u 1 grid-sync\n";
+	struct paella__manifest m;
+	const struct paella__manifest_entry *e;
+
+	ck_assert_int_eq(paella__manifest_parse(text, sizeof(text), "t", &m), PAELLA_STATUS_OK);
+	ck_assert_uint_eq(m.count, 4);
+	e = paella__manifest_find(&m, "k");
+	ck_assert(e != NULL && e->instrumented && !e->counted && e->nparams == 2);
+	ck_assert_str_eq(e->plain, "k__paella_plain");
+	ck_assert_ptr_null(paella__manifest_find(&m, "s")->plain);
+	ck_assert_ptr_null(paella__manifest_find(&m, "c")->plain);
+	ck_assert_ptr_null(paella__manifest_find(&m, "u")->plain);
+	ck_assert_ptr_null(paella__manifest_find(&m, "k__paella_plain"));
+	paella__manifest_fini(&m);
+}
+END_TEST
+
 START_TEST(manifest_empty_and_blank_lines)
 {
 	struct paella__manifest m;
@@ -51,7 +72,13 @@ START_TEST(manifest_rejects_garbage)
 	static const char *const bad[] = {
 		"",
 		"paella-manifest 1\nK a 1\n",
-		"paella-manifest 3\nK a 1 sample\n",
+		"paella-manifest 4\nK a 1 sample\n",
+		"paella-manifest 2\nK a 1 sample a__paella_plain\n",
+		"paella-manifest 3\nK a 1 count a__paella_plain\n",
+		"paella-manifest 3\nK a 1 sample b__paella_plain\n",
+		"paella-manifest 3\nK a 1 sample a__paella_plai\n",
+		"paella-manifest 3\nK a 1 sample a__paella_plain x\n",
+		"paella-manifest 3\nU a 1 grid-sync a__paella_plain\n",
 		"paella-manifest 2\nK a\n",
 		"paella-manifest 2\nK a 1\n",
 		"paella-manifest 2\nK a one sample\n",
@@ -81,6 +108,7 @@ manifest_suite(void)
 	TCase *tc = tcase_create("manifest");
 
 	tcase_add_test(tc, manifest_parses_what_the_pass_writes);
+	tcase_add_test(tc, manifest_v3_plain_copies);
 	tcase_add_test(tc, manifest_empty_and_blank_lines);
 	tcase_add_test(tc, manifest_rejects_garbage);
 	suite_add_tcase(s, tc);

@@ -109,13 +109,19 @@ struct paella_launch_record {
 
 /*
  * The manifest is a NUL-terminated text, one line per kernel of the module:
- *   "paella-manifest 2\n"
- *   "K <mangled-name> <original-parameter-count> <mode>\n"   instrumented
+ *   "paella-manifest 3\n"
+ *   "K <mangled-name> <original-parameter-count> <mode> [<plain>]\n"  instrumented
  *   "U <mangled-name> <parameter-count> <reason>\n"          left as it was
  * Modes: sample, count.  Reasons: skip-attribute, skip-regex, grid-sync,
- * device-launch, exit-barrier-in-use (count mode only).
+ * device-launch, exit-barrier-in-use (count mode only).  <plain> (sample
+ * mode, manifest 3): an uninstrumented copy of the kernel, named
+ * <mangled-name> PAELLA_PLAIN_CLONE_SUFFIX, with the original parameters;
+ * the runtime launches it instead where the sampling rule would pick no
+ * block of the grid.  The runtime also reads manifest 2 (no copies).
  */
-#define PAELLA_MANIFEST_HEADER "paella-manifest 2\n"
+#define PAELLA_MANIFEST_HEADER "paella-manifest 3\n"
+#define PAELLA_MANIFEST_HEADER_V2 "paella-manifest 2\n"
+#define PAELLA_PLAIN_CLONE_SUFFIX "__paella_plain"
 #define PAELLA_NOTIFY_SAMPLE_NAME "sample"
 /* The host rewrite ORs this into paella_launch_kernel()'s parameter count
  * when the program was compiled in count mode: the runtime then passes an
