@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "model.h"
+#include "notify.h"
 #include "runtime.h"
 #include "util.h"
 
@@ -467,13 +468,26 @@ paella__step_launch_desc(const struct paella__step *step, void **params, unsigne
 {
 	PAELLA__ASSERT(step->kind == PAELLA__STEP_KERNEL);
 	desc->kernel = step->kernel.bkernel;
+	desc->instrumented = step->kernel.instrumented;
+	/* A sample-mode grid in which the rule picks no block (little more
+	 * than a wave) reports nothing: its plain copy runs instead, and
+	 * completes the same way.  Progress reads 0 until completion either
+	 * way. */
+	if (step->kernel.plain != NULL && step->kernel.instrumented && !step->kernel.counted) {
+		uint64_t n = (uint64_t)step->grid[0] * step->grid[1] * step->grid[2];
+
+		if (paella__notify_sample_reports(n, paella__notify_sample_tag(n, step->wave_blocks)) ==
+		    0) {
+			desc->kernel = step->kernel.plain;
+			desc->instrumented = false;
+		}
+	}
 	desc->stream = stream;
 	memcpy(desc->grid, step->grid, sizeof(desc->grid));
 	memcpy(desc->block, step->block, sizeof(desc->block));
 	desc->dynamic_smem = step->dynamic_smem;
 	desc->params = params;
 	desc->nparams = step->nargs;
-	desc->instrumented = step->kernel.instrumented;
 	desc->counted = step->kernel.counted;
 	desc->wave_blocks = step->wave_blocks;
 	desc->completion_kernel = false;

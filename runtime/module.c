@@ -338,5 +338,17 @@ paella__module_kernel(struct paella_module *module, const char *name,
 	out->instrumented = e != NULL && e->instrumented;
 	out->counted = e != NULL && e->counted;
 	out->nparams = e != NULL ? (int)e->nparams : -1;
+	if (e != NULL && e->plain != NULL) {
+		struct paella__kernel_attrs plain_attrs;
+
+		st = b->ops->kernel_get(b, module->bmod, e->plain, &out->plain, &plain_attrs);
+		if (st == PAELLA_STATUS_NOT_FOUND)
+			return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+				"module %s: the manifest names %s, the plain copy of %s, but the "
+				"module has no such kernel: rebuild it with paella-cc",
+				module->label, e->plain, name);
+		if (st != PAELLA_STATUS_OK)
+			return st;
+	}
 	return PAELLA_STATUS_OK;
 }

@@ -39,6 +39,9 @@ struct paella__kernel_ref {
 	bool counted;
 	/* Parameters as written; -1 when unknown (no manifest). */
 	int nparams;
+	/* Sample mode: the kernel's plain copy (manifest 3), launched instead
+	 * where the sampling rule picks no block; NULL when there is none. */
+	struct paella__bkernel *plain;
 };
 
 /* Looks @name up in @module: PAELLA_STATUS_NOT_FOUND, with a message

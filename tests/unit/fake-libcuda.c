@@ -28,6 +28,7 @@
  * Every function has the prototype cuda.h gives it, so calls through the
  * runtime's table stay well-typed (UBSan's -fsanitize=function checks).
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -361,8 +362,8 @@ cuMemcpyDtoHAsync(void *dst, CUdeviceptr src, size_t bytes, CUstream s)
  *	                                (sizes: "8,4", each parameter's bytes as
  *	                                written, for cuFuncGetParamInfo; default 8)
  *	manifest                        (optional: the rest is __paella_manifest)
- *	paella-manifest 2
- *	K <name> <params> <sample|count>
+ *	paella-manifest 2|3
+ *	K <name> <params> <sample|count> [<name>__paella_plain]
  */
 #define FAKE_MAX_KERNELS 16
 
@@ -757,6 +758,44 @@ cuLaunchKernelEx(const CUlaunchConfig *config, CUfunction f, void **params, void
 			      config->sharedMemBytes, config->hStream, params, extra);
 }
 
+/* Launches run so far, by kernel name (the tests ask which of a kernel and
+ * its plain copy ran). */
+#define FAKE_MAX_NAMES 64
+static struct {
+	char name[64];
+	unsigned launches;
+} by_name[FAKE_MAX_NAMES];
+static pthread_mutex_t by_name_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+count_by_name(const char *name)
+{
+	pthread_mutex_lock(&by_name_lock);
+	for (int i = 0; i < FAKE_MAX_NAMES; i++) {
+		if (by_name[i].name[0] == '\0')
+			snprintf(by_name[i].name, sizeof(by_name[i].name), "%s", name);
+		if (strcmp(by_name[i].name, name) == 0) {
+			by_name[i].launches++;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&by_name_lock);
+}
+
+FAKE_EXPORT unsigned fake_cuda_kernel_launches(const char *name);
+FAKE_EXPORT unsigned
+fake_cuda_kernel_launches(const char *name)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&by_name_lock);
+	for (int i = 0; i < FAKE_MAX_NAMES && by_name[i].name[0] != '\0'; i++)
+		if (strcmp(by_name[i].name, name) == 0)
+			n = by_name[i].launches;
+	pthread_mutex_unlock(&by_name_lock);
+	return n;
+}
+
 /* Runs fake kernel @f now, on the host. */
 static CUresult
 run_kernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, void **params)
@@ -764,6 +803,7 @@ run_kernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, void **params)
 	struct fake_kernel *k = (struct fake_kernel *)f;
 
 	__atomic_add_fetch(&fake_launches, 1, __ATOMIC_RELAXED);
+	count_by_name(k->name);
 	if (k->inc) {
 		unsigned char *p = (unsigned char *)(uintptr_t)*(CUdeviceptr *)params[0];
 		int n = *(int *)params[1];

@@ -35,6 +35,24 @@ static const char image[] =
 	"K cnt 2 count\n"
 	"U raw 2 skip-attribute\n";
 
+/* The same kernel with its plain copy (manifest 3), and a module whose
+ * manifest names a copy it lacks. */
+static const char image_plain[] =
+	"FAKE-IMAGE\n"
+	"abi 2\n"
+	"kernel inc 2 2 inc\n"
+	"kernel inc__paella_plain 2 0 inc\n"
+	"manifest\n"
+	"paella-manifest 3\n"
+	"K inc 2 sample inc__paella_plain\n";
+static const char image_plain_missing[] =
+	"FAKE-IMAGE\n"
+	"abi 2\n"
+	"kernel inc 2 2 inc\n"
+	"manifest\n"
+	"paella-manifest 3\n"
+	"K inc 2 sample inc__paella_plain\n";
+
 static void *fake;
 
 static void
@@ -363,6 +381,115 @@ START_TEST(cuda_backend_completion_kernel)
 	before = fake_completion_launches();
 	ck_assert_uint_eq(run_jobs(chain(rt, mod, "inc", 3), 3, 3), 0);
 	ck_assert_uint_eq(fake_completion_launches() - before, 0);
+	paella_runtime_destroy(rt);
+}
+END_TEST
+
+static unsigned
+fake_kernel_launches(const char *name)
+{
+	unsigned (*fn)(const char *);
+
+	*(void **)&fn = dlsym(fake, "fake_cuda_kernel_launches");
+	ck_assert_ptr_nonnull(fn);
+	return fn(name);
+}
+
+/* @n launches of inc over a grid of @blocks blocks of 128 threads. */
+static struct paella_model *
+chain_grid(struct paella_runtime *rt, struct paella_module *mod, unsigned n, unsigned blocks)
+{
+	struct paella_model *m = NULL;
+	struct paella_kernel_step s;
+	struct paella_arg args[2];
+	static const int len = IO_BYTES;
+	unsigned buf;
+
+	ck_assert_int_eq(paella_model_create(rt, "grid", &m), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_model_add_buffer(m, PAELLA_BUFFER_JOB, IO_BYTES, &buf),
+			 PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_model_add_copy(m, PAELLA_COPY_INPUT, buf, 0, 0, IO_BYTES),
+			 PAELLA_STATUS_OK);
+	args[0] = paella_arg_buffer(buf, 0);
+	args[1] = paella_arg_value(&len, sizeof(len));
+	memset(&s, 0, sizeof(s));
+	s.module = mod;
+	s.kernel = "inc";
+	s.grid.x = blocks;
+	s.grid.y = s.grid.z = 1;
+	s.block.x = 128;
+	s.block.y = s.block.z = 1;
+	s.args = args;
+	s.nargs = 2;
+	for (unsigned i = 0; i < n; i++)
+		ck_assert_int_eq(paella_model_add_kernel(m, &s), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_model_add_copy(m, PAELLA_COPY_OUTPUT, buf, 0, 0, IO_BYTES),
+			 PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_model_finalize(m, 2), PAELLA_STATUS_OK);
+	return m;
+}
+
+/* A sample-mode grid in which the rule picks no block runs the kernel's
+ * plain copy; a grid of many waves the instrumented kernel; outputs the
+ * same.  A manifest naming a copy the module lacks is refused. */
+START_TEST(cuda_backend_plain_copies)
+{
+	struct paella_runtime *rt;
+	struct paella_module *mod;
+	struct paella_model *small, *large;
+	unsigned inst, plain;
+
+	use_fake();
+	rt = cuda_runtime_graphs(PAELLA_DISPATCH_THREAD, 0);
+	mod = load(rt, image_plain, PAELLA_STATUS_OK);
+	small = chain_grid(rt, mod, 3, 300);
+	large = chain_grid(rt, mod, 2, 1000000);
+	inst = fake_kernel_launches("inc");
+	plain = fake_kernel_launches("inc__paella_plain");
+	ck_assert_uint_eq(run_jobs(small, 4, 3), 0);
+	ck_assert_uint_eq(fake_kernel_launches("inc__paella_plain") - plain, 4 * 3);
+	ck_assert_uint_eq(fake_kernel_launches("inc") - inst, 0);
+	ck_assert_uint_eq(run_jobs(large, 2, 2), 0);
+	ck_assert_uint_eq(fake_kernel_launches("inc") - inst, 2 * 2);
+	ck_assert_uint_eq(fake_kernel_launches("inc__paella_plain") - plain, 4 * 3);
+	paella_runtime_destroy(rt);
+
+	/* In graph runs too. */
+	rt = cuda_runtime_graphs(PAELLA_DISPATCH_THREAD, 1000000);
+	mod = load(rt, image_plain, PAELLA_STATUS_OK);
+	small = chain_grid(rt, mod, 3, 300);
+	plain = fake_kernel_launches("inc__paella_plain");
+	ck_assert_uint_gt(run_jobs(small, 2, 3), 0);
+	ck_assert_uint_eq(fake_kernel_launches("inc__paella_plain") - plain, 2 * 3);
+	paella_runtime_destroy(rt);
+
+	rt = cuda_runtime_graphs(PAELLA_DISPATCH_THREAD, 0);
+	mod = load(rt, image_plain_missing, PAELLA_STATUS_OK);
+	{
+		struct paella_model *m = NULL;
+		struct paella_kernel_step s;
+		struct paella_arg args[2];
+		static const int len = IO_BYTES;
+		unsigned buf;
+
+		ck_assert_int_eq(paella_model_create(rt, "bad", &m), PAELLA_STATUS_OK);
+		ck_assert_int_eq(paella_model_add_buffer(m, PAELLA_BUFFER_JOB, IO_BYTES, &buf),
+				 PAELLA_STATUS_OK);
+		args[0] = paella_arg_buffer(buf, 0);
+		args[1] = paella_arg_value(&len, sizeof(len));
+		memset(&s, 0, sizeof(s));
+		s.module = mod;
+		s.kernel = "inc";
+		s.grid.x = s.grid.y = s.grid.z = 1;
+		s.block.x = 128;
+		s.block.y = s.block.z = 1;
+		s.args = args;
+		s.nargs = 2;
+		ck_assert_int_eq(paella_model_add_kernel(m, &s), PAELLA_STATUS_INVALID_ARGUMENT);
+		ck_assert_msg(strstr(paella_last_error(), "inc__paella_plain") != NULL, "%s",
+			      paella_last_error());
+		paella_model_destroy(m);
+	}
 	paella_runtime_destroy(rt);
 }
 END_TEST
@@ -781,6 +908,7 @@ cuda_backend_suite(void)
 	tcase_add_test(tc, cuda_backend_abi_checks);
 	tcase_add_test(tc, cuda_backend_graph_runs);
 	tcase_add_test(tc, cuda_backend_completion_kernel);
+	tcase_add_test(tc, cuda_backend_plain_copies);
 	tcase_add_test(tc, cuda_backend_bad_input);
 	tcase_add_test(tc, cuda_backend_launch_failure_loses_nothing);
 	tcase_add_test(tc, transparent_launch_adds_the_record);
