@@ -24,6 +24,10 @@ for mode in sample count; do
 		--csv "$out/overhead-$mode.csv" >"$out/overhead-$mode.log" 2>&1 || rc=1
 done
 
+echo "== instrumentation overhead, sample mode, instrumented code forced (--no-plain)"
+"$b/benchmarks/overhead" --images "$b/kernels" --spin-dir "$b/benchmarks" --notify sample --no-plain \
+	--csv "$out/overhead-sample-no-plain.csv" >"$out/overhead-sample-no-plain.log" 2>&1 || rc=1
+
 echo "== notification latency"
 "$b/benchmarks/notify-latency" --images "$b/benchmarks" --runs "${NOTIFY_RUNS:-200}" \
 	--csv "$out/notify-latency.csv" >"$out/notify-latency.log" 2>&1 || rc=1
@@ -31,5 +35,6 @@ echo "== notification latency"
 tail -n 48 "$out/instrumented-kernels.log"
 tail -n 18 "$out/overhead-count.log"
 tail -n 18 "$out/overhead-sample.log"
+tail -n 18 "$out/overhead-sample-no-plain.log"
 tail -n 30 "$out/notify-latency.log"
 exit $rc

@@ -46,6 +46,9 @@ struct opts {
 /* Which instrumented build: sample (<kernel>.cubin) or count
  * (<kernel>.count.cubin). */
 static enum paella__notify_mode notify_mode = PAELLA__NOTIFY_SAMPLE;
+/* --no-plain: run the instrumented code even where the runtime would run the
+ * kernel's plain copy (grids in which the sampling rule picks no block). */
+static bool no_plain;
 
 struct buf {
 	CUdeviceptr d[MAX_SETS];
@@ -74,6 +77,8 @@ struct result {
 	uint64_t blocks;
 	double t_base_us, t_inst_us, ratio, ratio_lo, ratio_hi;
 	bool identical;
+	/* The instrumented build's launches ran its plain copy. */
+	bool plain_copy;
 };
 
 struct paella__cu *cu;
@@ -204,19 +209,41 @@ wave_blocks(const struct bcase *c, CUfunction f)
 	return paella__notify_wave_blocks(cu, f, c->block[0] * c->block[1] * c->block[2], 0);
 }
 
-/* The instrumented launch's record, as the runtime takes it. */
+/* The instrumented launch's record, as the runtime takes it: a
+ * completion-only one when the plain copy runs. */
 static enum paella_status
-acquire_inst(struct paella__notify_pool *pool, const struct bcase *c, uint64_t wave,
+acquire_inst(struct paella__notify_pool *pool, const struct bcase *c, uint64_t wave, bool plain,
 	     struct paella__notify_record **rec)
 {
 	return paella__notify_acquire(pool, (uint64_t)c->grid[0] * c->grid[1] * c->grid[2],
-				      notify_mode, wave, rec);
+				      plain ? PAELLA__NOTIFY_NONE : notify_mode, wave, rec);
+}
+
+/* What the runtime launches for the instrumented build at @c's shape: the
+ * kernel, or its plain copy where the sampling rule picks no block. */
+static CUfunction
+inst_function(const struct bcase *c, CUmodule minst, uint64_t wave, bool *plain)
+{
+	char name[128];
+	CUfunction f;
+	uint64_t nblocks = (uint64_t)c->grid[0] * c->grid[1] * c->grid[2];
+
+	*plain = false;
+	snprintf(name, sizeof(name), "%s%s", c->func, PAELLA_PLAIN_CLONE_SUFFIX);
+	if (!no_plain && notify_mode == PAELLA__NOTIFY_SAMPLE &&
+	    paella__notify_use_plain_copy(nblocks, wave) &&
+	    cu->cuModuleGetFunction(&f, minst, name) == CUDA_SUCCESS) {
+		*plain = true;
+		return f;
+	}
+	CHECK(cuModuleGetFunction(&f, minst, c->func));
+	return f;
 }
 
 /* Runs both builds on set 0 from the same inputs (outputs poisoned first)
  * and compares every output buffer byte for byte. */
 static bool
-outputs_identical(struct bcase *c, CUfunction base, CUfunction inst,
+outputs_identical(struct bcase *c, CUfunction base, CUfunction inst, bool plain,
 		  struct paella__notify_pool *pool)
 {
 	bool same = true;
@@ -235,11 +262,11 @@ outputs_identical(struct bcase *c, CUfunction base, CUfunction inst,
 		CHECK(cuMemcpyHtoD(c->bufs[b].d[0], keep, bytes));
 		CHECK(cuCtxSynchronize());
 		struct paella__notify_record *rec;
-		if (acquire_inst(pool, c, wave_blocks(c, inst), &rec) != PAELLA_STATUS_OK) {
+		if (acquire_inst(pool, c, wave_blocks(c, inst), plain, &rec) != PAELLA_STATUS_OK) {
 			fprintf(stderr, "overhead: %s\n", paella__error_last());
 			exit(1);
 		}
-		launch(c, inst, 0, rec);
+		launch(c, inst, 0, plain ? NULL : rec);
 		paella__notify_enqueue_completion(rec, stream);
 		CHECK(cuStreamSynchronize(stream));
 		while (!paella__notify_done(rec))
@@ -265,10 +292,13 @@ run_case(struct bcase *c, CUmodule mbase, CUmodule minst, struct paella__notify_
 	 int runs, struct result *r)
 {
 	CUfunction fb, fi;
+	bool plain;
 	CHECK(cuModuleGetFunction(&fb, mbase, c->func));
 	CHECK(cuModuleGetFunction(&fi, minst, c->func));
 	uint64_t nblocks = (uint64_t)c->grid[0] * c->grid[1] * c->grid[2];
+	/* The wave of the instrumented kernel, as the runtime plans with. */
 	uint64_t wave = wave_blocks(c, fi);
+	fi = inst_function(c, minst, wave, &plain);
 
 	double *tb = calloc(runs, sizeof(double)), *ti = calloc(runs, sizeof(double));
 	double *ratio = calloc(runs, sizeof(double));
@@ -288,7 +318,7 @@ run_case(struct bcase *c, CUmodule mbase, CUmodule minst, struct paella__notify_
 	while (done < runs) {
 		int n = runs - done < ROUND ? runs - done : ROUND;
 		for (int i = 0; i < n; i++)
-			if (acquire_inst(pool, c, wave, &recs[2 * i]) !=
+			if (acquire_inst(pool, c, wave, plain, &recs[2 * i]) !=
 				    PAELLA_STATUS_OK ||
 			    paella__notify_acquire(pool, 1, PAELLA__NOTIFY_NONE, 0, &recs[2 * i + 1]) !=
 				    PAELLA_STATUS_OK) {
@@ -304,7 +334,7 @@ run_case(struct bcase *c, CUmodule mbase, CUmodule minst, struct paella__notify_
 				CUevent *e = &ev[4 * i + (inst ? 2 : 0)];
 				struct paella__notify_record *rec = recs[2 * i + (inst ? 0 : 1)];
 				CHECK(cuEventRecord(e[0], stream));
-				launch(c, inst ? fi : fb, set, inst ? rec : NULL);
+				launch(c, inst ? fi : fb, set, inst && !plain ? rec : NULL);
 				CHECK(cuEventRecord(e[1], stream));
 				if (paella__notify_enqueue_completion(rec, stream) != PAELLA_STATUS_OK) {
 					fprintf(stderr, "overhead: %s\n", paella__error_last());
@@ -337,7 +367,8 @@ run_case(struct bcase *c, CUmodule mbase, CUmodule minst, struct paella__notify_
 	r->ratio = bench_quantile(ratio, runs, 0.5);
 	r->ratio_lo = bench_quantile(ratio, runs, 0.25);
 	r->ratio_hi = bench_quantile(ratio, runs, 0.75);
-	r->identical = outputs_identical(c, fb, fi, pool);
+	r->identical = outputs_identical(c, fb, fi, plain, pool);
+	r->plain_copy = plain;
 	for (int i = 0; i < 4 * ROUND; i++)
 		cu->cuEventDestroy(ev[i]);
 	free(tb);
@@ -350,7 +381,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"usage: overhead [--images DIR] [--runs N] [--csv FILE] [--only SUBSTR] [--quick]\n"
-		"                [--notify sample|count]\n"
+		"                [--notify sample|count] [--no-plain]\n"
 		"\n"
 		"Times each kernel built with and without paella-instrument, side by side,\n"
 		"and prints the ratio (instrumented / plain) per case and their geometric mean.\n"
@@ -363,7 +394,9 @@ usage(FILE *f)
 		"  --spin-dir DIR where spin.noinst.cubin is (default: build/benchmarks)\n"
 		"  --quick        fewer sizes (for a smoke test)\n"
 		"  --notify MODE  the instrumented build: sample (default, <kernel>.cubin) or\n"
-		"                 count (<kernel>.count.cubin)\n");
+		"                 count (<kernel>.count.cubin)\n"
+		"  --no-plain     run the instrumented code even for grids in which the sampling\n"
+		"                 rule picks no block (the runtime runs the plain copy there)\n");
 }
 
 static void
@@ -437,6 +470,7 @@ main(int argc, char **argv)
 		{"quick", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
 		{"spin-dir", required_argument, NULL, 's'},
 		{"notify", required_argument, NULL, 'n'},
+		{"no-plain", no_argument, NULL, 'P'},
 		{NULL, 0, NULL, 0}};
 	int ch;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -446,6 +480,7 @@ main(int argc, char **argv)
 		case 'o': o.only = optarg; break;
 		case 'q': o.quick = true; break;
 		case 's': o.spin_dir = optarg; break;
+		case 'P': no_plain = true; break;
 		case 'n':
 			if (strcmp(optarg, "sample") == 0) {
 				notify_mode = PAELLA__NOTIFY_SAMPLE;
@@ -544,21 +579,23 @@ main(int argc, char **argv)
 			fprintf(stderr, "overhead: cannot write %s: %s\n", o.csv, strerror(errno));
 			return 1;
 		}
-		fprintf(csv, "case,kernel,blocks,plain_us,instrumented_us,ratio,ratio_p25,ratio_p75,identical\n");
+		fprintf(csv, "case,kernel,blocks,plain_us,instrumented_us,ratio,ratio_p25,ratio_p75,identical,launched\n");
 	}
-	printf("\n%-22s %9s %11s %11s %8s %17s %9s\n", "case", "blocks", "plain us", "instr us",
-	       "ratio", "ratio p25..p75", "identical");
+	printf("\n%-22s %9s %11s %11s %8s %17s %9s  %s\n", "case", "blocks", "plain us", "instr us",
+	       "ratio", "ratio p25..p75", "identical", "launched");
 	double logsum = 0;
 	bool all_same = true;
 	for (int i = 0; i < nres; i++) {
 		struct result *r = &res[i];
-		printf("%-22s %9llu %11.2f %11.2f %8.4f %8.4f..%-8.4f %9s\n", r->label,
+		const char *launched = r->plain_copy ? "plain copy" : "instrumented";
+
+		printf("%-22s %9llu %11.2f %11.2f %8.4f %8.4f..%-8.4f %9s  %s\n", r->label,
 		       (unsigned long long)r->blocks, r->t_base_us, r->t_inst_us, r->ratio, r->ratio_lo,
-		       r->ratio_hi, r->identical ? "yes" : "NO");
+		       r->ratio_hi, r->identical ? "yes" : "NO", launched);
 		if (csv)
-			fprintf(csv, "%s,%s,%llu,%.3f,%.3f,%.5f,%.5f,%.5f,%s\n", r->label, r->func,
+			fprintf(csv, "%s,%s,%llu,%.3f,%.3f,%.5f,%.5f,%.5f,%s,%s\n", r->label, r->func,
 				(unsigned long long)r->blocks, r->t_base_us, r->t_inst_us, r->ratio,
-				r->ratio_lo, r->ratio_hi, r->identical ? "yes" : "no");
+				r->ratio_lo, r->ratio_hi, r->identical ? "yes" : "no", launched);
 		logsum += log(r->ratio);
 		all_same &= r->identical;
 	}

@@ -476,8 +476,7 @@ paella__step_launch_desc(const struct paella__step *step, void **params, unsigne
 	if (step->kernel.plain != NULL && step->kernel.instrumented && !step->kernel.counted) {
 		uint64_t n = (uint64_t)step->grid[0] * step->grid[1] * step->grid[2];
 
-		if (paella__notify_sample_reports(n, paella__notify_sample_tag(n, step->wave_blocks)) ==
-		    0) {
+		if (paella__notify_use_plain_copy(n, step->wave_blocks)) {
 			desc->kernel = step->kernel.plain;
 			desc->instrumented = false;
 		}

@@ -63,6 +63,31 @@ paella__notify_sample_tag(uint64_t nblocks, uint64_t wave_blocks)
 	return paella__log2_u64(interval);
 }
 
+static bool plain_copies = true;
+static pthread_once_t plain_copies_once = PTHREAD_ONCE_INIT;
+
+static void
+read_plain_copies_env(void)
+{
+	const char *v = getenv("PAELLA_PLAIN_COPIES");
+
+	if (v == NULL || *v == '\0' || strcmp(v, "1") == 0)
+		return;
+	if (strcmp(v, "0") != 0)
+		paella__log_warn("PAELLA_PLAIN_COPIES=%s: expected 0 or 1; plain copies stay on", v);
+	else
+		plain_copies = false;
+}
+
+bool
+paella__notify_use_plain_copy(uint64_t nblocks, uint64_t wave_blocks)
+{
+	pthread_once(&plain_copies_once, read_plain_copies_env);
+	return plain_copies &&
+	       paella__notify_sample_reports(nblocks, paella__notify_sample_tag(nblocks, wave_blocks)) ==
+		       0;
+}
+
 uint64_t
 paella__notify_sample_reports(uint64_t nblocks, uint32_t tag)
 {

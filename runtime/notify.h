@@ -91,6 +91,15 @@ paella__notify_mode_of(bool instrumented, bool counted)
 uint32_t
 paella__notify_sample_tag(uint64_t nblocks, uint64_t wave_blocks);
 
+/*
+ * Whether a sample-mode launch of @nblocks blocks (a wave holding
+ * @wave_blocks) should run the kernel's plain copy: the sampling rule picks
+ * none of its blocks, so the instrumented code could only cost.  False for
+ * every grid when the environment has PAELLA_PLAIN_COPIES=0 (read once).
+ */
+bool
+paella__notify_use_plain_copy(uint64_t nblocks, uint64_t wave_blocks);
+
 /* How many blocks of a grid of @nblocks report with tag @tag (the
  * epilogue's rule, counted without a loop). */
 uint64_t

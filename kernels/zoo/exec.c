@@ -22,6 +22,9 @@ struct function {
 	CUfunction f;
 	/* How it reports, from its image's manifest. */
 	enum paella__notify_mode mode;
+	/* Sample mode: its plain copy (manifest 3), launched as the runtime
+	 * does where the sampling rule picks no block; NULL when none. */
+	CUfunction plain;
 	/* The wave of its last launch shape, asked of the driver once. */
 	unsigned wave_threads;
 	uint32_t wave_smem;
@@ -177,7 +180,7 @@ resolve(struct paella__zoo_exec *ex, const struct paella__zoo_launch *l, CUfunct
 	const struct paella__cu *cu = ex->cu;
 	struct function *fn;
 	enum paella__notify_mode mode = PAELLA__NOTIFY_NONE;
-	CUfunction f;
+	CUfunction f, plain = NULL;
 
 	for (unsigned i = 0; i < ex->nfns; i++)
 		if (strcmp(ex->fns[i].name, l->kernel) == 0) {
@@ -204,6 +207,14 @@ resolve(struct paella__zoo_exec *ex, const struct paella__zoo_launch *l, CUfunct
 		e = paella__manifest_find(&man, l->kernel);
 		ok = e != NULL && e->instrumented && e->nparams == l->nargs;
 		mode = ok ? paella__notify_mode_of(true, e->counted) : PAELLA__NOTIFY_NONE;
+		if (ok && e->plain != NULL &&
+		    cu->cuModuleGetFunction(&plain, ex->mods[l->image], e->plain) != CUDA_SUCCESS) {
+			status = paella__error_set(PAELLA_STATUS_ABI_MISMATCH,
+				"%s: the manifest names %s, which the image lacks", ex->paths[l->image],
+				e->plain);
+			paella__manifest_fini(&man);
+			return status;
+		}
 		paella__manifest_fini(&man);
 		if (!ok)
 			return paella__error_set(PAELLA_STATUS_ABI_MISMATCH,
@@ -224,6 +235,7 @@ resolve(struct paella__zoo_exec *ex, const struct paella__zoo_launch *l, CUfunct
 	fn->nargs = l->nargs;
 	fn->f = f;
 	fn->mode = mode;
+	fn->plain = plain;
 	fn->wave_threads = 0;
 	*out = f;
 out:
@@ -380,11 +392,21 @@ launch_recorded(struct paella__zoo_instance *inst, CUstream stream, CUfunction f
 			fn->wave_threads = threads;
 			fn->wave_smem = shmem;
 		}
-		status = paella__notify_acquire(inst->ex->pool, nblocks, fn->mode,
-						fn->wave_blocks, &rec);
+		/* As the runtime does (paella__step_launch_desc): a grid in which
+		 * the sampling rule picks no block runs the plain copy. */
+		if (fn->mode == PAELLA__NOTIFY_SAMPLE && fn->plain != NULL &&
+		    paella__notify_use_plain_copy(nblocks, fn->wave_blocks)) {
+			f = fn->plain;
+			status = paella__notify_acquire(inst->ex->pool, nblocks, PAELLA__NOTIFY_NONE,
+							0, &rec);
+		} else {
+			status = paella__notify_acquire(inst->ex->pool, nblocks, fn->mode,
+							fn->wave_blocks, &rec);
+			if (status == PAELLA_STATUS_OK)
+				params[nargs] = (void *)paella__notify_kernel_param(rec);
+		}
 		if (status != PAELLA_STATUS_OK)
 			return status;
-		params[nargs] = (void *)paella__notify_kernel_param(rec);
 	}
 	PAELLA_CU_CHECK_GOTO(cu, cuLaunchKernel(f, grid[0], grid[1], grid[2], block[0], block[1],
 						block[2], shmem, stream, params, NULL),

@@ -67,6 +67,21 @@ if ! "$check" models --images "$images" --data "$out/data" --models "$models" --
 fi
 echo "   $((SECONDS - t0)) s"
 
+# ZOO_COMPARE_PLAIN=1: the same again with the instrumented code forced where
+# the runtime would run a kernel's plain copy (PAELLA_PLAIN_COPIES=0), into
+# OUT_DIR/no-plain.
+if [ "${ZOO_COMPARE_PLAIN:-0}" = 1 ]; then
+	echo "== our kernels again, plain copies off"
+	t0=$SECONDS
+	mkdir -p "$out/no-plain"
+	if ! PAELLA_PLAIN_COPIES=0 "$check" models --images "$images" --data "$out/data" \
+		--models "$models" --reps "$reps" --csv "$out/no-plain/models.csv" \
+		--profile "$out/no-plain/kernels-profile.csv" >"$out/no-plain/models.log" 2>&1; then
+		rc=1
+	fi
+	echo "   $((SECONDS - t0)) s"
+fi
+
 # The weights are large (about 400 MB) and made again on each run; the
 # inputs and logits stay.
 find "$out/data" -name '*.safetensors' ! -name '*.io.safetensors' -delete
@@ -82,4 +97,9 @@ echo
 echo "== models (full log: models.log; CSV: models.csv; per kernel: kernels-profile.csv, kernels-profile-overhead.csv)"
 grep -E 'slowest|launch [0-9]+ \(|every launch' "$out/models.log" | head -n 40
 tail -n 28 "$out/models.log"
+if [ -f "$out/no-plain/models.log" ]; then
+	echo
+	echo "== plain copies off (no-plain/models.log)"
+	tail -n 12 "$out/no-plain/models.log"
+fi
 exit $rc
