@@ -28,6 +28,10 @@ echo "== instrumentation overhead, sample mode, instrumented code forced (--no-p
 "$b/benchmarks/overhead" --images "$b/kernels" --spin-dir "$b/benchmarks" --notify sample --no-plain \
 	--csv "$out/overhead-sample-no-plain.csv" >"$out/overhead-sample-no-plain.log" 2>&1 || rc=1
 
+echo "== instrumentation overhead, control: the plain build against a second load of itself"
+"$b/benchmarks/overhead" --images "$b/kernels" --spin-dir "$b/benchmarks" --control \
+	--csv "$out/overhead-control.csv" >"$out/overhead-control.log" 2>&1 || rc=1
+
 echo "== notification latency"
 "$b/benchmarks/notify-latency" --images "$b/benchmarks" --runs "${NOTIFY_RUNS:-200}" \
 	--csv "$out/notify-latency.csv" >"$out/notify-latency.log" 2>&1 || rc=1
@@ -36,5 +40,6 @@ tail -n 48 "$out/instrumented-kernels.log"
 tail -n 18 "$out/overhead-count.log"
 tail -n 18 "$out/overhead-sample.log"
 tail -n 18 "$out/overhead-sample-no-plain.log"
+tail -n 18 "$out/overhead-control.log"
 tail -n 30 "$out/notify-latency.log"
 exit $rc

@@ -49,6 +49,9 @@ static enum paella__notify_mode notify_mode = PAELLA__NOTIFY_SAMPLE;
 /* --no-plain: run the instrumented code even where the runtime would run the
  * kernel's plain copy (grids in which the sampling rule picks no block). */
 static bool no_plain;
+/* --control: the "instrumented" side is a second load of the plain build,
+ * so every ratio is the method's own error. */
+static bool control;
 
 struct buf {
 	CUdeviceptr d[MAX_SETS];
@@ -229,6 +232,11 @@ inst_function(const struct bcase *c, CUmodule minst, uint64_t wave, bool *plain)
 	uint64_t nblocks = (uint64_t)c->grid[0] * c->grid[1] * c->grid[2];
 
 	*plain = false;
+	if (control) {
+		*plain = true;
+		CHECK(cuModuleGetFunction(&f, minst, c->func));
+		return f;
+	}
 	snprintf(name, sizeof(name), "%s%s", c->func, PAELLA_PLAIN_CLONE_SUFFIX);
 	if (!no_plain && notify_mode == PAELLA__NOTIFY_SAMPLE &&
 	    paella__notify_use_plain_copy(nblocks, wave) &&
@@ -381,7 +389,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"usage: overhead [--images DIR] [--runs N] [--csv FILE] [--only SUBSTR] [--quick]\n"
-		"                [--notify sample|count] [--no-plain]\n"
+		"                [--notify sample|count] [--no-plain] [--control]\n"
 		"\n"
 		"Times each kernel built with and without paella-instrument, side by side,\n"
 		"and prints the ratio (instrumented / plain) per case and their geometric mean.\n"
@@ -396,7 +404,9 @@ usage(FILE *f)
 		"  --notify MODE  the instrumented build: sample (default, <kernel>.cubin) or\n"
 		"                 count (<kernel>.count.cubin)\n"
 		"  --no-plain     run the instrumented code even for grids in which the sampling\n"
-		"                 rule picks no block (the runtime runs the plain copy there)\n");
+		"                 rule picks no block (the runtime runs the plain copy there)\n"
+		"  --control      measure the plain build against a second load of itself: the\n"
+		"                 method's own error, case by case\n");
 }
 
 static void
@@ -471,6 +481,7 @@ main(int argc, char **argv)
 		{"spin-dir", required_argument, NULL, 's'},
 		{"notify", required_argument, NULL, 'n'},
 		{"no-plain", no_argument, NULL, 'P'},
+		{"control", no_argument, NULL, 'C'},
 		{NULL, 0, NULL, 0}};
 	int ch;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -481,6 +492,7 @@ main(int argc, char **argv)
 		case 'q': o.quick = true; break;
 		case 's': o.spin_dir = optarg; break;
 		case 'P': no_plain = true; break;
+		case 'C': control = true; break;
 		case 'n':
 			if (strcmp(optarg, "sample") == 0) {
 				notify_mode = PAELLA__NOTIFY_SAMPLE;
@@ -564,7 +576,7 @@ main(int argc, char **argv)
 		CUmodule mbase = load_image(o.images, base_name);
 		char inst_name[64];
 		snprintf(inst_name, sizeof(inst_name), "%s%s", c->image,
-			 notify_mode == PAELLA__NOTIFY_COUNT ? ".count" : "");
+			 control ? ".noinst" : notify_mode == PAELLA__NOTIFY_COUNT ? ".count" : "");
 		CUmodule minst = load_image(o.images, inst_name);
 		run_case(c, mbase, minst, pool, o.runs, &res[nres++]);
 		cu->cuModuleUnload(mbase);
@@ -600,8 +612,10 @@ main(int argc, char **argv)
 		all_same &= r->identical;
 	}
 	double geo = nres ? exp(logsum / nres) : 1.0;
-	printf("\ngeometric mean ratio over %d cases (%s mode): %.4f (%+.2f%%)\n", nres,
-	       notify_mode == PAELLA__NOTIFY_COUNT ? "count" : "sample", geo, (geo - 1) * 100);
+	printf("\ngeometric mean ratio over %d cases (%s): %.4f (%+.2f%%)\n", nres,
+	       control ? "control: plain build against itself"
+	       : notify_mode == PAELLA__NOTIFY_COUNT ? "count mode" : "sample mode",
+	       geo, (geo - 1) * 100);
 	if (csv)
 		fclose(csv);
 	paella__notify_pool_destroy(pool);

@@ -343,11 +343,30 @@ check_instrumented(struct kernel *k, CUmodule mod, CUfunction fn, const char *mo
 		fprintf(stderr, "FAIL: %s: no manifest (%s)\n", path, PAELLA_MANIFEST_SYMBOL);
 		return false;
 	}
-	snprintf(want, sizeof(want), "\nK %s %u %s\n", k->name, k->nparams, mode);
+	/* Sample mode names the kernel's plain copy (manifest 3). */
+	if (strcmp(mode, PAELLA_NOTIFY_SAMPLE_NAME) == 0)
+		snprintf(want, sizeof(want), "\nK %s %u %s %s%s\n", k->name, k->nparams, mode,
+			 k->name, PAELLA_PLAIN_CLONE_SUFFIX);
+	else
+		snprintf(want, sizeof(want), "\nK %s %u %s\n", k->name, k->nparams, mode);
 	if (strstr(manifest, want) == NULL) {
-		fprintf(stderr, "FAIL: %s: the manifest does not list \"K %s %u %s\":\n%s",
-			path, k->name, k->nparams, mode, manifest);
+		fprintf(stderr, "FAIL: %s: the manifest does not list \"%.*s\":\n%s", path,
+			(int)strlen(want) - 2, want + 1, manifest);
 		return false;
+	}
+	if (strcmp(mode, PAELLA_NOTIFY_SAMPLE_NAME) == 0) {
+		char plain_name[160];
+		CUfunction plain;
+		size_t off, size;
+
+		snprintf(plain_name, sizeof(plain_name), "%s%s", k->name, PAELLA_PLAIN_CLONE_SUFFIX);
+		if (cu->cuModuleGetFunction(&plain, mod, plain_name) != CUDA_SUCCESS ||
+		    (cu->cuFuncGetParamInfo != NULL &&
+		     cu->cuFuncGetParamInfo(plain, k->nparams, &off, &size) == CUDA_SUCCESS)) {
+			fprintf(stderr, "FAIL: %s: no %s with the kernel's %u parameters\n", path,
+				plain_name, k->nparams);
+			return false;
+		}
 	}
 
 	if (cu->cuFuncGetParamInfo != NULL) {
