@@ -82,6 +82,20 @@ if [ "${ZOO_COMPARE_PLAIN:-0}" = 1 ]; then
 	echo "   $((SECONDS - t0)) s"
 fi
 
+# ZOO_CONTROL=1: the plain images against a second load of themselves, the
+# overhead method's own error, into OUT_DIR/control.
+if [ "${ZOO_CONTROL:-0}" = 1 ]; then
+	echo "== control: plain kernels against plain kernels"
+	t0=$SECONDS
+	mkdir -p "$out/control"
+	if ! "$check" models --control --images "$images" --data "$out/data" --models "$models" \
+		--reps "$reps" --csv "$out/control/models.csv" \
+		--profile "$out/control/kernels-profile.csv" >"$out/control/models.log" 2>&1; then
+		rc=1
+	fi
+	echo "   $((SECONDS - t0)) s"
+fi
+
 # The weights are large (about 400 MB) and made again on each run; the
 # inputs and logits stay.
 find "$out/data" -name '*.safetensors' ! -name '*.io.safetensors' -delete
@@ -97,6 +111,11 @@ echo
 echo "== models (full log: models.log; CSV: models.csv; per kernel: kernels-profile.csv, kernels-profile-overhead.csv)"
 grep -E 'slowest|launch [0-9]+ \(|every launch' "$out/models.log" | head -n 40
 tail -n 28 "$out/models.log"
+if [ -f "$out/control/models.log" ]; then
+	echo
+	echo "== control (control/models.log)"
+	tail -n 13 "$out/control/models.log"
+fi
 if [ -f "$out/no-plain/models.log" ]; then
 	echo
 	echo "== plain copies off (no-plain/models.log)"

@@ -895,6 +895,11 @@ selected(const char *list, const char *name)
 	return false;
 }
 
+/* --control: the "instrumented" executor also runs the plain images (a
+ * second load of them), so the overhead figures are the method's own
+ * error. */
+static bool control;
+
 static int
 cmd_models(const char *data, const char *images, const char *only, int reps,
 	   const char *csv_path, const char *profile_path, bool on_cpu)
@@ -907,7 +912,7 @@ cmd_models(const char *data, const char *images, const char *only, int reps,
 
 	if (!on_cpu) {
 		gpu_open();
-		CHECK(paella__zoo_exec_create(cu, images, true, &inst_ex));
+		CHECK(paella__zoo_exec_create(cu, images, !control, &inst_ex));
 		CHECK(paella__zoo_exec_create(cu, images, false, &noinst_ex));
 		if (profile_path != NULL && (prof = fopen(profile_path, "w")) != NULL)
 			fprintf(prof, "model,index,layer,kernel,grid,ms\n");
@@ -1150,7 +1155,9 @@ cmd_models(const char *data, const char *images, const char *only, int reps,
 		       "TF32 off); /graph: paella over graph (goal: at most 1.5x).\n");
 		printf("\ninstrumentation overhead at the models' shapes (each launch's GPU time, "
 		       "instrumented / plain,\nmedian of %d alternating rounds; geometric mean over "
-		       "the model's launches):\n", PROFILE_ROUNDS);
+		       "the model's launches)%s:\n", PROFILE_ROUNDS,
+		       control ? "\nCONTROL: both sides run the plain images (the method's own error)"
+			       : "");
 		for (unsigned i = 0; i < n; i++) {
 			if (!rows[i].have || rows[i].overhead_geo <= 0.0)
 				continue;
@@ -1178,7 +1185,7 @@ usage(FILE *fp)
 {
 	fputs("usage: zoo-check layers [--images DIR] [--seed N] [--cases N] [--csv FILE]\n"
 	      "       zoo-check models --data DIR [--images DIR] [--models a,b] [--reps N]\n"
-	      "                        [--csv FILE] [--profile FILE]\n"
+	      "                        [--csv FILE] [--profile FILE] [--control]\n"
 	      "       zoo-check cpu-models --data DIR [--models a,b]\n", fp);
 }
 
@@ -1194,6 +1201,7 @@ main(int argc, char **argv)
 		{ "profile", required_argument, NULL, 'p' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "cases", required_argument, NULL, 'n' },
+		{ "control", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1232,6 +1240,9 @@ main(int argc, char **argv)
 			break;
 		case 'n':
 			cases = atoi(optarg) > 0 ? atoi(optarg) : 1;
+			break;
+		case 'C':
+			control = true;
 			break;
 		case 'h':
 			usage(stdout);
