@@ -570,9 +570,19 @@ make_graphs(struct paella_model *m)
 
 			if (m->run_len[i] == 0)
 				continue;
-			for (unsigned j = 0; j < m->run_len[i]; j++)
-				paella__step_launch_desc(&m->steps[i + j], set->params[i + j], 0,
-							 &descs[j]);
+			for (unsigned j = 0; j < m->run_len[i]; j++) {
+				const struct paella__step *step = &m->steps[i + j];
+
+				paella__step_launch_desc(step, set->params[i + j], 0, &descs[j]);
+				/* The dispatcher reads a graph run's completion only,
+				 * never its kernels' progress: their reports would tell
+				 * nobody anything, so the plain copies go in. */
+				if (step->kernel.plain != NULL && step->kernel.instrumented &&
+				    !step->kernel.counted && paella__notify_plain_copies_enabled()) {
+					descs[j].kernel = step->kernel.plain;
+					descs[j].instrumented = false;
+				}
+			}
 			st = b->ops->graph_create(b, descs, m->run_len[i], &set->graphs[i]);
 			if (st != PAELLA_STATUS_OK) {
 				paella__log_warn("model %s: kernels launched one by one, not as "

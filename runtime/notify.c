@@ -80,10 +80,16 @@ read_plain_copies_env(void)
 }
 
 bool
-paella__notify_use_plain_copy(uint64_t nblocks, uint64_t wave_blocks)
+paella__notify_plain_copies_enabled(void)
 {
 	pthread_once(&plain_copies_once, read_plain_copies_env);
-	return plain_copies &&
+	return plain_copies;
+}
+
+bool
+paella__notify_use_plain_copy(uint64_t nblocks, uint64_t wave_blocks)
+{
+	return paella__notify_plain_copies_enabled() &&
 	       paella__notify_sample_reports(nblocks, paella__notify_sample_tag(nblocks, wave_blocks)) ==
 		       0;
 }

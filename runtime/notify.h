@@ -100,6 +100,10 @@ paella__notify_sample_tag(uint64_t nblocks, uint64_t wave_blocks);
 bool
 paella__notify_use_plain_copy(uint64_t nblocks, uint64_t wave_blocks);
 
+/* False when the environment has PAELLA_PLAIN_COPIES=0. */
+bool
+paella__notify_plain_copies_enabled(void);
+
 /* How many blocks of a grid of @nblocks report with tag @tag (the
  * epilogue's rule, counted without a loop). */
 uint64_t

@@ -454,13 +454,18 @@ START_TEST(cuda_backend_plain_copies)
 	ck_assert_uint_eq(fake_kernel_launches("inc__paella_plain") - plain, 4 * 3);
 	paella_runtime_destroy(rt);
 
-	/* In graph runs too. */
+	/* In graph runs, whatever the grid: the dispatcher reads a run's
+	 * completion only, so its kernels' reports would go unread. */
 	rt = cuda_runtime_graphs(PAELLA_DISPATCH_THREAD, 1000000);
 	mod = load(rt, image_plain, PAELLA_STATUS_OK);
 	small = chain_grid(rt, mod, 3, 300);
+	large = chain_grid(rt, mod, 2, 1000000);
+	inst = fake_kernel_launches("inc");
 	plain = fake_kernel_launches("inc__paella_plain");
 	ck_assert_uint_gt(run_jobs(small, 2, 3), 0);
-	ck_assert_uint_eq(fake_kernel_launches("inc__paella_plain") - plain, 2 * 3);
+	ck_assert_uint_gt(run_jobs(large, 2, 2), 0);
+	ck_assert_uint_eq(fake_kernel_launches("inc__paella_plain") - plain, 2 * 3 + 2 * 2);
+	ck_assert_uint_eq(fake_kernel_launches("inc") - inst, 0);
 	paella_runtime_destroy(rt);
 
 	rt = cuda_runtime_graphs(PAELLA_DISPATCH_THREAD, 0);
