@@ -86,6 +86,8 @@
 #define PAELLA__CU_OPTIONAL(X) \
 	X(cuFuncGetParamInfo, 12040) \
 	X(cuCtxGetDevice, 2000) \
+	X(cuFuncGetName, 12030) \
+	X(cuFuncGetModule, 11000) \
 	X(cuLaunchKernelEx, 11060) \
 	X(cuStreamBeginCapture, 10010) \
 	X(cuStreamEndCapture, 10000) \

@@ -367,8 +367,11 @@ cuMemcpyDtoHAsync(void *dst, CUdeviceptr src, size_t bytes, CUstream s)
  */
 #define FAKE_MAX_KERNELS 16
 
+struct fake_module;
+
 struct fake_kernel {
 	char name[64];
+	struct fake_module *module;
 	int nparams;
 	int instrumented;
 	int inc;
@@ -445,6 +448,7 @@ cuModuleLoadData(CUmodule *out, const void *image)
 				if (*p == ',')
 					p++;
 			}
+			k->module = m;
 			m->nkernels++;
 		}
 	}
@@ -732,6 +736,29 @@ cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz,
 	return run_kernel(f, gx, gy, gz, params);
 }
 
+/* For transparent mode's look-up of a kernel's plain copy. */
+FAKE_EXPORT CUresult CUDAAPI
+cuFuncGetName(const char **name, CUfunction f)
+{
+	if ((void *)f == (void *)&completion_fn) {
+		*name = "paella_completion";
+		return CUDA_SUCCESS;
+	}
+	*name = ((struct fake_kernel *)f)->name;
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuFuncGetModule(CUmodule *mod, CUfunction f)
+{
+	if ((void *)f == (void *)&completion_fn) {
+		*mod = (CUmodule)(void *)&completion_module;
+		return CUDA_SUCCESS;
+	}
+	*mod = (CUmodule)((struct fake_kernel *)f)->module;
+	return CUDA_SUCCESS;
+}
+
 /* The completion kernel (programmatic stream serialization required: without
  * it the real one would also work, but the runtime means to ask for it), or
  * any other kernel as cuLaunchKernel runs it. */
@@ -886,6 +913,8 @@ cuGetProcAddress(const char *symbol, void **pfn, int cuda_version,
 		FN(cuOccupancyMaxActiveBlocksPerMultiprocessor)
 		FN(cuLaunchKernel)
 		FN(cuLaunchKernelEx)
+		FN(cuFuncGetName)
+		FN(cuFuncGetModule)
 		FN(cuStreamBeginCapture)
 		FN(cuStreamEndCapture)
 		FN(cuGraphInstantiateWithFlags)

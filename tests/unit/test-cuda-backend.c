@@ -661,6 +661,35 @@ START_TEST(transparent_launch_adds_the_record)
 }
 END_TEST
 
+/* Transparent mode reads no progress: a kernel with a plain copy runs the
+ * copy, with the program's arguments only. */
+START_TEST(transparent_runs_plain_copies)
+{
+	CUresult (*load_data)(CUmodule *, const void *);
+	CUresult (*get_function)(CUfunction *, CUmodule, const char *);
+	unsigned char buf[IO_BYTES] = { 0 };
+	CUdeviceptr dptr = (CUdeviceptr)(uintptr_t)buf;
+	int n = IO_BYTES;
+	void *args[2] = { &dptr, &n };
+	struct paella_dim3 grid = { 1000000, 1, 1 }, block = { 256, 1, 1 };
+	CUmodule mod;
+	unsigned inst, plain;
+
+	use_fake();
+	*(void **)&load_data = dlsym(fake, "cuModuleLoadData");
+	*(void **)&get_function = dlsym(fake, "cuModuleGetFunction");
+	ck_assert_int_eq(load_data(&mod, image_plain), CUDA_SUCCESS);
+	ck_assert_int_eq(get_function(&stub_function, mod, "inc"), CUDA_SUCCESS);
+	inst = fake_kernel_launches("inc");
+	plain = fake_kernel_launches("inc__paella_plain");
+	for (unsigned i = 0; i < 4; i++)
+		ck_assert_int_eq(paella_launch_kernel(&stub, grid, block, args, 0, NULL, 2), 0);
+	ck_assert_uint_eq(fake_kernel_launches("inc__paella_plain") - plain, 4);
+	ck_assert_uint_eq(fake_kernel_launches("inc") - inst, 0);
+	ck_assert_uint_eq(buf[0], 4);
+}
+END_TEST
+
 /* ---- model capture ------------------------------------------------------- */
 
 /* The program's own kernels, as its CUDA runtime would have loaded them:
@@ -914,6 +943,7 @@ cuda_backend_suite(void)
 	tcase_add_test(tc, cuda_backend_graph_runs);
 	tcase_add_test(tc, cuda_backend_completion_kernel);
 	tcase_add_test(tc, cuda_backend_plain_copies);
+	tcase_add_test(tc, transparent_runs_plain_copies);
 	tcase_add_test(tc, cuda_backend_bad_input);
 	tcase_add_test(tc, cuda_backend_launch_failure_loses_nothing);
 	tcase_add_test(tc, transparent_launch_adds_the_record);
