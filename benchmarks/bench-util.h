@@ -1,7 +1,7 @@
 /*
  * bench-util.h - what the GPU benchmarks share: a checking macro for driver
  * calls that exits with the call, the driver's error name and the place, a
- * monotonic clock, order statistics, and the options most of them take.  Header only: each benchmark is one
+ * monotonic clock, order statistics, loading a cubin, and the options most of them take.  Header only: each benchmark is one
  * small program.
  */
 #ifndef PAELLA_BENCH_UTIL_H
@@ -29,6 +29,24 @@ extern const char *bench_name;
 			exit(1); \
 		} \
 	} while (0)
+
+/* Loads DIR/NAME.cubin, or exits naming the file and the driver's error. */
+static inline CUmodule
+bench_load_image(const char *dir, const char *name)
+{
+	char path[4096];
+	CUmodule mod;
+	CUresult rc;
+
+	snprintf(path, sizeof(path), "%s/%s.cubin", dir, name);
+	rc = cu->cuModuleLoad(&mod, path);
+	if (rc != CUDA_SUCCESS) {
+		fprintf(stderr, "%s: cannot load %s: %s (build the kernels first: ninja -C build)\n",
+			bench_name, path, paella__cu_error_name(cu, rc));
+		exit(1);
+	}
+	return mod;
+}
 
 static inline double
 bench_now_us(void)

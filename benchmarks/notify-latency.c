@@ -19,15 +19,17 @@
  *   write-value  cuStreamWriteValue32 after the kernel into host memory
  *                (uninstrumented build, completion-only record)
  *   wv-nobarrier the same with CU_STREAM_WRITE_VALUE_NO_MEMORY_BARRIER
- *   paella       what the runtime does by default: the sample-mode build
- *                and the pool's completion after a kernel (the completion
- *                kernel below where it loads, else the write-value)
+ *   paella       what the runtime does after a kernel of 20 us or more: the
+ *                sample-mode build and the runtime's completion kernel
+ *                (paella__notify_enqueue_kernel_completion: launched with
+ *                programmatic stream serialization, griddepcontrol.wait,
+ *                then it stores the word)
  *   query        cuStreamQuery polled in a loop
  *   event-sync   cuEventSynchronize in a second thread
- *   pdl          a one-block completion kernel launched after the probe with
- *                programmatic stream serialization: griddepcontrol.wait,
- *                then it stores the word (pdl-trigger: the probe's blocks
- *                also let it launch early)
+ *   pdl          the plain build and the same completion kernel
+ *                (pdl-trigger: the probe's blocks also let it launch early)
+ * The completion kernel must run here (sm_90, cuLaunchKernelEx, and not
+ * PAELLA_COMPLETION=write-value): exit 1 otherwise.
  * Where the last block by id is not the last to end (the probe's blocks did
  * not all start together), the reference is corrected by the difference,
  * read from the blocks' end times on the GPU's timer.
@@ -83,32 +85,10 @@ static const char *signal_names[] = {"posts",  "count+wv", "write-value", "wv-no
 				     "paella", "query",    "event-sync",  "pdl",
 				     "pdl-trigger"};
 
-/* The probe's three builds, and the completion kernel. */
+/* The probe's three builds. */
 struct probes {
 	CUfunction sample, count, plain;
-	CUfunction done;
 };
-
-/*
- * A completion kernel launched after the probe with programmatic stream
- * serialization: it may start before the probe ends, waits in
- * griddepcontrol.wait until the probe has completed and its memory is
- * visible, and stores @v to host memory.  PTX, JIT-compiled by the driver.
- */
-static const char done_ptx[] =
-	".version 8.0\n"
-	".target sm_90\n"
-	".address_size 64\n"
-	".visible .entry paella_done(.param .u64 p, .param .u32 v)\n"
-	"{\n"
-	"	.reg .b64 %rd<2>;\n"
-	"	.reg .b32 %r<2>;\n"
-	"	griddepcontrol.wait;\n"
-	"	ld.param.u64 %rd1, [p];\n"
-	"	ld.param.u32 %r1, [v];\n"
-	"	st.release.sys.global.u32 [%rd1], %r1;\n"
-	"	ret;\n"
-	"}\n";
 
 struct event_wait {
 	CUevent ev;
@@ -166,25 +146,9 @@ measure_once(enum signal sig, const struct probes *pr, unsigned nblocks,
 	CHECK(cuLaunchKernel(f, nblocks, 1, 1, 128, 1, 1, 0, stream, params, NULL));
 	if (sig == SIG_COUNT_WV || sig == SIG_WRITE_VALUE)
 		paella__notify_enqueue_completion(rec, stream);
-	if (sig == SIG_PAELLA)
+	/* The runtime's completion kernel (main() checked that it runs here). */
+	if (sig == SIG_PAELLA || sig == SIG_PDL || sig == SIG_PDL_TRIGGER)
 		paella__notify_enqueue_kernel_completion(rec, stream);
-	if (sig == SIG_PDL || sig == SIG_PDL_TRIGGER) {
-		CUlaunchAttribute attr = {0};
-		CUlaunchConfig cfg = {0};
-		CUdeviceptr word = paella__notify_done_word_dev(rec);
-		unsigned v = paella__notify_seq(rec);
-		void *dparams[2] = {&word, &v};
-
-		attr.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
-		attr.value.programmaticStreamSerializationAllowed = 1;
-		cfg.gridDimX = cfg.gridDimY = cfg.gridDimZ = 1;
-		cfg.blockDimX = 32;
-		cfg.blockDimY = cfg.blockDimZ = 1;
-		cfg.hStream = stream;
-		cfg.attrs = &attr;
-		cfg.numAttrs = 1;
-		CHECK(cuLaunchKernelEx(&cfg, pr->done, dparams, NULL));
-	}
 	if (sig == SIG_WV_NOBARRIER) {
 		CUresult rc = cu->cuStreamWriteValue32(stream, paella__notify_done_word_dev(rec),
 						       paella__notify_seq(rec),
@@ -353,35 +317,14 @@ main(int argc, char **argv)
 	CHECK(cuCtxSetCurrent(ctx));
 	CHECK(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
 
-	char path[4096];
-	CUmodule minst, mplain, mcount;
+	CUmodule minst = bench_load_image(images, "latency_probe");
+	CUmodule mcount = bench_load_image(images, "latency_probe.count");
+	CUmodule mplain = bench_load_image(images, "latency_probe.noinst");
 	CUfunction pp;
 	struct probes pr;
-	snprintf(path, sizeof(path), "%s/latency_probe.cubin", images);
-	if (cu->cuModuleLoad(&minst, path) != CUDA_SUCCESS) {
-		fprintf(stderr, "notify-latency: cannot load %s (build first: ninja -C build)\n", path);
-		return 1;
-	}
-	snprintf(path, sizeof(path), "%s/latency_probe.count.cubin", images);
-	if (cu->cuModuleLoad(&mcount, path) != CUDA_SUCCESS) {
-		fprintf(stderr, "notify-latency: cannot load %s (build first: ninja -C build)\n", path);
-		return 1;
-	}
-	snprintf(path, sizeof(path), "%s/latency_probe.noinst.cubin", images);
-	if (cu->cuModuleLoad(&mplain, path) != CUDA_SUCCESS) {
-		fprintf(stderr, "notify-latency: cannot load %s (build first: ninja -C build)\n", path);
-		return 1;
-	}
 	CHECK(cuModuleGetFunction(&pr.sample, minst, "latency_probe"));
 	CHECK(cuModuleGetFunction(&pr.count, mcount, "latency_probe"));
 	CHECK(cuModuleGetFunction(&pr.plain, mplain, "latency_probe"));
-	CUmodule mdone;
-	if (cu->cuLaunchKernelEx == NULL) {
-		fprintf(stderr, "notify-latency: the driver has no cuLaunchKernelEx\n");
-		return 1;
-	}
-	CHECK(cuModuleLoadData(&mdone, done_ptx));
-	CHECK(cuModuleGetFunction(&pr.done, mdone, "paella_done"));
 	CHECK(cuModuleGetFunction(&pp, mplain, "ping_pong"));
 
 	void *done_mem;
@@ -402,10 +345,15 @@ main(int argc, char **argv)
 	double ow = measure_one_way(pp, 2000, &ow99);
 	printf("notify-latency: %s; one-way GPU store -> polling CPU: p50 %.2f us, p99 %.2f us\n", name,
 	       ow, ow99);
-	printf("the runtime's completion after a kernel here: %s\n",
-	       paella__notify_kernel_completion(pool) == PAELLA__COMPLETION_KERNEL
-		       ? "completion kernel (programmatic stream serialization)"
-		       : "stream write-value");
+	/* The pdl rows and the paella row measure the runtime's completion
+	 * kernel: without it they would measure the write-value under its name. */
+	if (paella__notify_kernel_completion(pool) != PAELLA__COMPLETION_KERNEL) {
+		fprintf(stderr, "notify-latency: the runtime's completion kernel does not run here "
+			"(sm_90 and cuLaunchKernelEx needed, PAELLA_COMPLETION not write-value)\n");
+		return 1;
+	}
+	printf("the runtime's completion after a kernel here: completion kernel (programmatic "
+	       "stream serialization)\n");
 
 	static const unsigned grids[] = {1, 132, 1056};
 	const unsigned long long spin_ns = 20000;

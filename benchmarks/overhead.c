@@ -108,21 +108,6 @@ fill_random(float *h, size_t n)
 		h[i] = 0.5f + (float)(rng_next() & 0xFFFFFF) / 16777216.0f;
 }
 
-static CUmodule
-load_image(const char *dir, const char *name)
-{
-	char path[4096];
-	CUmodule mod;
-	snprintf(path, sizeof(path), "%s/%s.cubin", dir, name);
-	CUresult rc = cu->cuModuleLoad(&mod, path);
-	if (rc != CUDA_SUCCESS) {
-		fprintf(stderr, "overhead: cannot load %s: %s (build the kernels first: ninja -C build)\n",
-			path, paella__cu_error_name(cu, rc));
-		exit(1);
-	}
-	return mod;
-}
-
 static int
 set_params(struct bcase *c, int set, void **params, CUdeviceptr *ptrs)
 {
@@ -536,7 +521,7 @@ main(int argc, char **argv)
 	CHECK(cuDevicePrimaryCtxRetain(&ctx, dev));
 	CHECK(cuCtxSetCurrent(ctx));
 	CHECK(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
-	CUmodule mspin = load_image(o.spin_dir, "spin.noinst");
+	CUmodule mspin = bench_load_image(o.spin_dir, "spin.noinst");
 	CHECK(cuModuleGetFunction(&spin_fn, mspin, "spin_ns"));
 
 	struct paella__notify_pool *pool;
@@ -573,11 +558,11 @@ main(int argc, char **argv)
 		alloc_case(c, (size_t)l2);
 		char base_name[64];
 		snprintf(base_name, sizeof(base_name), "%s.noinst", c->image);
-		CUmodule mbase = load_image(o.images, base_name);
+		CUmodule mbase = bench_load_image(o.images, base_name);
 		char inst_name[64];
 		snprintf(inst_name, sizeof(inst_name), "%s%s", c->image,
 			 control ? ".noinst" : notify_mode == PAELLA__NOTIFY_COUNT ? ".count" : "");
-		CUmodule minst = load_image(o.images, inst_name);
+		CUmodule minst = bench_load_image(o.images, inst_name);
 		run_case(c, mbase, minst, pool, o.runs, &res[nres++]);
 		cu->cuModuleUnload(mbase);
 		cu->cuModuleUnload(minst);

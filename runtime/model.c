@@ -139,6 +139,15 @@ paella_model_write_buffer(struct paella_model *m, unsigned index, size_t offset,
 	return b->ops->mem_write(b, buf->dptr + offset, data, bytes);
 }
 
+/* A sample-mode kernel with a plain copy in its module (manifest 3), and
+ * plain copies not turned off (PAELLA_PLAIN_COPIES=0). */
+static bool
+has_plain_copy(const struct paella__step *step)
+{
+	return step->kernel.plain != NULL && step->kernel.instrumented && !step->kernel.counted &&
+	       paella__notify_plain_copies_enabled();
+}
+
 static enum paella_status
 check_dims(const struct paella_model *m, const struct paella_kernel_step *s,
 	   const struct paella__kernel_ref *k, uint64_t *nblocks, unsigned *threads)
@@ -296,6 +305,11 @@ paella__model_add_kernel_ref(struct paella_model *m, const struct paella_kernel_
 	step.blocks_per_sm = bps;
 	step.wave_blocks = (uint64_t)bps * b->device.sm_count;
 	step.wave_per_block = 1.0 / (double)step.wave_blocks;
+	/* A grid in which the rule picks no block (little more than a wave)
+	 * reports nothing: its plain copy runs instead and completes the same
+	 * way; progress reads 0 until completion either way. */
+	step.plain_alone = has_plain_copy(&step) &&
+			   paella__notify_use_plain_copy(step.nblocks, step.wave_blocks);
 	st = bind_args(m, s, &step);
 	if (st != PAELLA_STATUS_OK)
 		goto err;
@@ -467,20 +481,8 @@ paella__step_launch_desc(const struct paella__step *step, void **params, unsigne
 			 struct paella__launch_desc *desc)
 {
 	PAELLA__ASSERT(step->kind == PAELLA__STEP_KERNEL);
-	desc->kernel = step->kernel.bkernel;
-	desc->instrumented = step->kernel.instrumented;
-	/* A sample-mode grid in which the rule picks no block (little more
-	 * than a wave) reports nothing: its plain copy runs instead, and
-	 * completes the same way.  Progress reads 0 until completion either
-	 * way. */
-	if (step->kernel.plain != NULL && step->kernel.instrumented && !step->kernel.counted) {
-		uint64_t n = (uint64_t)step->grid[0] * step->grid[1] * step->grid[2];
-
-		if (paella__notify_use_plain_copy(n, step->wave_blocks)) {
-			desc->kernel = step->kernel.plain;
-			desc->instrumented = false;
-		}
-	}
+	desc->kernel = step->plain_alone ? step->kernel.plain : step->kernel.bkernel;
+	desc->instrumented = step->kernel.instrumented && !step->plain_alone;
 	desc->stream = stream;
 	memcpy(desc->grid, step->grid, sizeof(desc->grid));
 	memcpy(desc->block, step->block, sizeof(desc->block));
@@ -577,8 +579,7 @@ make_graphs(struct paella_model *m)
 				/* The dispatcher reads a graph run's completion only,
 				 * never its kernels' progress: their reports would tell
 				 * nobody anything, so the plain copies go in. */
-				if (step->kernel.plain != NULL && step->kernel.instrumented &&
-				    !step->kernel.counted && paella__notify_plain_copies_enabled()) {
+				if (has_plain_copy(step)) {
 					descs[j].kernel = step->kernel.plain;
 					descs[j].instrumented = false;
 				}

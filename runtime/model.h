@@ -52,6 +52,9 @@ struct paella__step {
 	/* 1 / wave_blocks: a block's share of a wave, for the dispatcher's
 	 * load sums, which multiply on every poll. */
 	double wave_per_block;
+	/* Launched alone, it runs its kernel's plain copy: the sampling rule
+	 * picks no block of its grid (decided once, when the step is added). */
+	bool plain_alone;
 	unsigned nargs;
 	struct paella__arg_binding *args;
 	unsigned char *values;

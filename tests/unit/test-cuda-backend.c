@@ -146,9 +146,11 @@ load(struct paella_runtime *rt, const char *text, enum paella_status want)
 	return mod;
 }
 
-/* copy in, n launches of @kernel over the 64 bytes, copy out. */
+/* copy in, n launches of @kernel over the 64 bytes in grids of @blocks
+ * blocks of 128 threads, copy out. */
 static struct paella_model *
-chain(struct paella_runtime *rt, struct paella_module *mod, const char *kernel, unsigned n)
+chain_blocks(struct paella_runtime *rt, struct paella_module *mod, const char *kernel, unsigned n,
+	     unsigned blocks)
 {
 	struct paella_model *m = NULL;
 	struct paella_kernel_step s;
@@ -166,7 +168,7 @@ chain(struct paella_runtime *rt, struct paella_module *mod, const char *kernel, 
 	memset(&s, 0, sizeof(s));
 	s.module = mod;
 	s.kernel = kernel;
-	s.grid.x = 300;
+	s.grid.x = blocks;
 	s.grid.y = s.grid.z = 1;
 	s.block.x = 128;
 	s.block.y = s.block.z = 1;
@@ -178,6 +180,13 @@ chain(struct paella_runtime *rt, struct paella_module *mod, const char *kernel, 
 			 PAELLA_STATUS_OK);
 	ck_assert_msg(paella_model_finalize(m, 2) == PAELLA_STATUS_OK, "%s", paella_last_error());
 	return m;
+}
+
+/* The same in grids of 300 blocks. */
+static struct paella_model *
+chain(struct paella_runtime *rt, struct paella_module *mod, const char *kernel, unsigned n)
+{
+	return chain_blocks(rt, mod, kernel, n, 300);
 }
 
 struct req {
@@ -395,40 +404,6 @@ fake_kernel_launches(const char *name)
 	return fn(name);
 }
 
-/* @n launches of inc over a grid of @blocks blocks of 128 threads. */
-static struct paella_model *
-chain_grid(struct paella_runtime *rt, struct paella_module *mod, unsigned n, unsigned blocks)
-{
-	struct paella_model *m = NULL;
-	struct paella_kernel_step s;
-	struct paella_arg args[2];
-	static const int len = IO_BYTES;
-	unsigned buf;
-
-	ck_assert_int_eq(paella_model_create(rt, "grid", &m), PAELLA_STATUS_OK);
-	ck_assert_int_eq(paella_model_add_buffer(m, PAELLA_BUFFER_JOB, IO_BYTES, &buf),
-			 PAELLA_STATUS_OK);
-	ck_assert_int_eq(paella_model_add_copy(m, PAELLA_COPY_INPUT, buf, 0, 0, IO_BYTES),
-			 PAELLA_STATUS_OK);
-	args[0] = paella_arg_buffer(buf, 0);
-	args[1] = paella_arg_value(&len, sizeof(len));
-	memset(&s, 0, sizeof(s));
-	s.module = mod;
-	s.kernel = "inc";
-	s.grid.x = blocks;
-	s.grid.y = s.grid.z = 1;
-	s.block.x = 128;
-	s.block.y = s.block.z = 1;
-	s.args = args;
-	s.nargs = 2;
-	for (unsigned i = 0; i < n; i++)
-		ck_assert_int_eq(paella_model_add_kernel(m, &s), PAELLA_STATUS_OK);
-	ck_assert_int_eq(paella_model_add_copy(m, PAELLA_COPY_OUTPUT, buf, 0, 0, IO_BYTES),
-			 PAELLA_STATUS_OK);
-	ck_assert_int_eq(paella_model_finalize(m, 2), PAELLA_STATUS_OK);
-	return m;
-}
-
 /* A sample-mode grid in which the rule picks no block runs the kernel's
  * plain copy; a grid of many waves the instrumented kernel; outputs the
  * same.  A manifest naming a copy the module lacks is refused. */
@@ -442,8 +417,8 @@ START_TEST(cuda_backend_plain_copies)
 	use_fake();
 	rt = cuda_runtime_graphs(PAELLA_DISPATCH_THREAD, 0);
 	mod = load(rt, image_plain, PAELLA_STATUS_OK);
-	small = chain_grid(rt, mod, 3, 300);
-	large = chain_grid(rt, mod, 2, 1000000);
+	small = chain_blocks(rt, mod, "inc", 3, 300);
+	large = chain_blocks(rt, mod, "inc", 2, 1000000);
 	inst = fake_kernel_launches("inc");
 	plain = fake_kernel_launches("inc__paella_plain");
 	ck_assert_uint_eq(run_jobs(small, 4, 3), 0);
@@ -458,8 +433,8 @@ START_TEST(cuda_backend_plain_copies)
 	 * completion only, so its kernels' reports would go unread. */
 	rt = cuda_runtime_graphs(PAELLA_DISPATCH_THREAD, 1000000);
 	mod = load(rt, image_plain, PAELLA_STATUS_OK);
-	small = chain_grid(rt, mod, 3, 300);
-	large = chain_grid(rt, mod, 2, 1000000);
+	small = chain_blocks(rt, mod, "inc", 3, 300);
+	large = chain_blocks(rt, mod, "inc", 2, 1000000);
 	inst = fake_kernel_launches("inc");
 	plain = fake_kernel_launches("inc__paella_plain");
 	ck_assert_uint_gt(run_jobs(small, 2, 3), 0);
@@ -630,23 +605,32 @@ cudaGetFuncBySymbol(CUfunction *fn, const void *symbol)
 	return 0;
 }
 
-START_TEST(transparent_launch_adds_the_record)
+/* The fake driver, with @image's "inc" behind the host stub &stub, as the
+ * program's CUDA runtime would have loaded it. */
+static void
+stub_inc_of(const char *image_text)
 {
 	CUresult (*load_data)(CUmodule *, const void *);
 	CUresult (*get_function)(CUfunction *, CUmodule, const char *);
+	CUmodule mod;
+
+	use_fake();
+	*(void **)&load_data = dlsym(fake, "cuModuleLoadData");
+	*(void **)&get_function = dlsym(fake, "cuModuleGetFunction");
+	ck_assert_int_eq(load_data(&mod, image_text), CUDA_SUCCESS);
+	ck_assert_int_eq(get_function(&stub_function, mod, "inc"), CUDA_SUCCESS);
+}
+
+START_TEST(transparent_launch_adds_the_record)
+{
 	unsigned char buf[IO_BYTES] = { 0 };
 	CUdeviceptr dptr = (CUdeviceptr)(uintptr_t)buf;
 	int n = IO_BYTES;
 	void *args[2] = { &dptr, &n };
 	struct paella_dim3 grid = { 1000, 1, 1 }, block = { 256, 1, 1 };
-	CUmodule mod;
 	unsigned before;
 
-	use_fake();
-	*(void **)&load_data = dlsym(fake, "cuModuleLoadData");
-	*(void **)&get_function = dlsym(fake, "cuModuleGetFunction");
-	ck_assert_int_eq(load_data(&mod, image), CUDA_SUCCESS);
-	ck_assert_int_eq(get_function(&stub_function, mod, "inc"), CUDA_SUCCESS);
+	stub_inc_of(image);
 	before = fake_launches();
 	/* The fake plays the epilogue on params[2]: the record must be there. */
 	for (unsigned i = 0; i < 5; i++) {
@@ -665,21 +649,14 @@ END_TEST
  * copy, with the program's arguments only. */
 START_TEST(transparent_runs_plain_copies)
 {
-	CUresult (*load_data)(CUmodule *, const void *);
-	CUresult (*get_function)(CUfunction *, CUmodule, const char *);
 	unsigned char buf[IO_BYTES] = { 0 };
 	CUdeviceptr dptr = (CUdeviceptr)(uintptr_t)buf;
 	int n = IO_BYTES;
 	void *args[2] = { &dptr, &n };
 	struct paella_dim3 grid = { 1000000, 1, 1 }, block = { 256, 1, 1 };
-	CUmodule mod;
 	unsigned inst, plain;
 
-	use_fake();
-	*(void **)&load_data = dlsym(fake, "cuModuleLoadData");
-	*(void **)&get_function = dlsym(fake, "cuModuleGetFunction");
-	ck_assert_int_eq(load_data(&mod, image_plain), CUDA_SUCCESS);
-	ck_assert_int_eq(get_function(&stub_function, mod, "inc"), CUDA_SUCCESS);
+	stub_inc_of(image_plain);
 	inst = fake_kernel_launches("inc");
 	plain = fake_kernel_launches("inc__paella_plain");
 	for (unsigned i = 0; i < 4; i++)
