@@ -87,6 +87,8 @@ using namespace llvm;
 
 STATISTIC(NumKernelsInstrumented, "Number of kernels instrumented");
 STATISTIC(NumKernelsSkipped, "Number of kernels left uninstrumented");
+STATISTIC(NumShadowReports,
+          "Number of sample reports placed in the shadow of a kernel's first loads");
 STATISTIC(NumReturnsMerged, "Number of kernel returns merged into one exit");
 STATISTIC(NumLaunchesRedirected,
           "Number of host kernel launches redirected to the runtime");
@@ -128,6 +130,20 @@ static cl::opt<bool> ClThreadFactsAtEntry(
     cl::desc("With the handshake barrier, compute each thread's warp, lane "
              "mask and barrier count at kernel entry (off: at exit)"),
     cl::Hidden, cl::init(false));
+
+enum class SampleAt { Shadow, Edges };
+
+static cl::opt<SampleAt> ClSampleAt(
+    "paella-sample-at",
+    cl::desc("Sample mode: where in the kernel thread 0 tests its block"),
+    cl::values(clEnumValN(SampleAt::Shadow, "shadow",
+                          "right after the kernel's first global loads, while "
+                          "they are in flight, where such a point exists; "
+                          "otherwise as 'edges' (default)"),
+               clEnumValN(SampleAt::Edges, "edges",
+                          "at entry for kernels with loops or calls, at the "
+                          "merged exit for the others")),
+    cl::Hidden, cl::init(SampleAt::Shadow));
 
 static cl::opt<bool> ClPlainClone(
     "paella-plain-clone",
@@ -250,6 +266,7 @@ private:
   std::string makePlainClone(Function &F);
   void insertExitEpilogue(Function &F, Value *Record);
   bool hasLoopsOrCalls(Function &F);
+  Instruction *findLoadShadow(Function &F);
   void emitSampleReport(Function &F, Value *Record, BasicBlock *Start, BasicBlock *Next);
   void insertCountEpilogue(Function &F, Value *Record, BasicBlock *Exit);
   bool emitAbiGlobals();
@@ -439,6 +456,16 @@ void DeviceInstrumenter::insertExitEpilogue(Function &F, Value *Record) {
   for (BasicBlock &BB : F)
     if (auto *RI = dyn_cast<ReturnInst>(BB.getTerminator()))
       Returns.push_back(RI);
+  if (ClNotify == NotifyMode::Sample && ClSampleAt == SampleAt::Shadow) {
+    if (Instruction *At = findLoadShadow(F)) {
+      BasicBlock *Start = At->getParent();
+      BasicBlock *Body = Start->splitBasicBlock(At, "paella.body");
+      Start->getTerminator()->eraseFromParent();
+      emitSampleReport(F, Record, Start, Body);
+      ++NumShadowReports;
+      return;
+    }
+  }
   bool AtEntry = ClNotify == NotifyMode::Sample && hasLoopsOrCalls(F);
   if (Returns.empty() && !AtEntry)
     return; // Never returns (traps or loops forever): nothing to report.
@@ -479,6 +506,110 @@ bool DeviceInstrumenter::hasLoopsOrCalls(Function &F) {
   DominatorTree DT(F);
   LoopInfo LI(DT);
   return !LI.empty();
+}
+
+// Whether a load reads memory another grid could have written: global or
+// generic, not shared, constant, local or a parameter, nor a local variable.
+static bool isGlobalLoad(const Instruction &I) {
+  auto *LI = dyn_cast<LoadInst>(&I);
+  if (!LI)
+    return false;
+  unsigned AS = LI->getPointerAddressSpace();
+  if (AS != 0 && AS != 1)
+    return false;
+  return !isa<AllocaInst>(getUnderlyingObject(LI->getPointerOperand()));
+}
+
+// A block that only returns: the side of a guard that threads with nothing
+// to do take (`if (i >= n) return;`).
+static bool onlyReturns(const BasicBlock *BB) {
+  for (int Hops = 0; BB && Hops < 4; ++Hops) {
+    const Instruction *I = &*BB->getFirstNonPHIOrDbg();
+    if (isa<ReturnInst>(I))
+      return true;
+    auto *Br = dyn_cast<BranchInst>(I);
+    if (!Br || Br->isConditional())
+      return false;
+    BB = Br->getSuccessor(0);
+  }
+  return false;
+}
+
+// Where the report can run in the shadow of the kernel's first global
+// loads: after they are issued and before anything waits for them, so that
+// thread 0's test costs its warp nothing while the loads are in flight
+// (at the exit of a loop-free kernel it runs after the block's last store,
+// where it delays the block's end; at entry it delays the first loads).
+//
+// Walks from the entry through blocks that run at most once per thread
+// (outside loops), following unconditional branches, guards whose other
+// side only returns, and the "then" side of an if without else, to the
+// first block with a global load.  Returns the first instruction after that
+// load which uses a load of the block, has side effects or is a call
+// (other than reading a special register), or the block's terminator.
+// Returns null where the walk meets a loop, a call, a barrier or any other
+// branch first: the report then goes where -paella-sample-at=edges puts it.
+Instruction *DeviceInstrumenter::findLoadShadow(Function &F) {
+  DominatorTree DT(F);
+  LoopInfo LI(DT);
+  auto IsSregRead = [](const Instruction &I) {
+    auto *II = dyn_cast<IntrinsicInst>(&I);
+    return II && II->getIntrinsicID() != Intrinsic::not_intrinsic &&
+           II->getCalledFunction()->getName().starts_with("llvm.nvvm.read.ptx.sreg.");
+  };
+  auto IsHarmless = [&](const Instruction &I) {
+    if (isa<DbgInfoIntrinsic>(&I) || IsSregRead(I))
+      return true;
+    if (auto *II = dyn_cast<IntrinsicInst>(&I))
+      return II->isAssumeLikeIntrinsic();
+    return !isa<CallBase>(&I) && !I.mayHaveSideEffects() && !I.isAtomic() &&
+           !isa<FenceInst>(&I);
+  };
+  SmallPtrSet<BasicBlock *, 8> Seen;
+  BasicBlock *BB = &F.getEntryBlock();
+  while (BB && Seen.insert(BB).second && !LI.getLoopFor(BB)) {
+    SmallPtrSet<const Instruction *, 8> Loads;
+    for (Instruction &I : *BB) {
+      if (I.isTerminator())
+        break;
+      if (!Loads.empty()) {
+        bool Waits = llvm::any_of(I.operands(), [&](const Use &U) {
+          auto *Op = dyn_cast<Instruction>(U.get());
+          return Op && Loads.count(Op);
+        });
+        if (Waits || (!isGlobalLoad(I) && !IsHarmless(I)))
+          return &I;
+      }
+      if (isGlobalLoad(I)) {
+        if (cast<LoadInst>(I).isVolatile() || I.isAtomic())
+          return nullptr;
+        Loads.insert(&I);
+        continue;
+      }
+      if (!IsHarmless(I))
+        return nullptr;
+    }
+    if (!Loads.empty())
+      return BB->getTerminator();
+    auto *Br = dyn_cast<BranchInst>(BB->getTerminator());
+    if (!Br)
+      return nullptr;
+    if (Br->isUnconditional()) {
+      BB = Br->getSuccessor(0);
+      continue;
+    }
+    BasicBlock *S0 = Br->getSuccessor(0), *S1 = Br->getSuccessor(1);
+    auto IfThen = [](BasicBlock *Then, BasicBlock *Join) {
+      return Then->getSinglePredecessor() && Then->getSingleSuccessor() == Join;
+    };
+    if (onlyReturns(S1) || IfThen(S0, S1))
+      BB = S0;
+    else if (onlyReturns(S0) || IfThen(S1, S0))
+      BB = S1;
+    else
+      return nullptr;
+  }
+  return nullptr;
 }
 
 // The sampled report: no barrier and no atomic, and only one block in 2^k

@@ -514,6 +514,23 @@ static const char done_ptx[] =
 	"	ret;\n"
 	"}\n";
 
+/* The same with a relaxed store (no system-scope fence before it): for
+ * measuring what the release costs (PAELLA_COMPLETION_STORE=relaxed). */
+static const char done_relaxed_ptx[] =
+	".version 8.0\n"
+	".target sm_90\n"
+	".address_size 64\n"
+	".visible .entry paella_completion(.param .u64 p, .param .u32 v)\n"
+	"{\n"
+	"	.reg .b64 %rd<2>;\n"
+	"	.reg .b32 %r<2>;\n"
+	"	griddepcontrol.wait;\n"
+	"	ld.param.u64 %rd1, [p];\n"
+	"	ld.param.u32 %r1, [v];\n"
+	"	st.relaxed.sys.global.u32 [%rd1], %r1;\n"
+	"	ret;\n"
+	"}\n";
+
 /* Decides how completions after kernels are signalled; pool->lock held. */
 static void
 decide_completion(struct paella__notify_pool *pool)
@@ -534,7 +551,12 @@ decide_completion(struct paella__notify_pool *pool)
 		paella__log_info("completion by write-value: the driver lacks cuLaunchKernelEx");
 		return;
 	}
-	rc = cu->cuModuleLoadData(&pool->done_module, done_ptx);
+	const char *store = getenv("PAELLA_COMPLETION_STORE");
+	bool relaxed = store != NULL && strcmp(store, "relaxed") == 0;
+
+	if (relaxed)
+		paella__log_info("completion kernel with a relaxed store (PAELLA_COMPLETION_STORE)");
+	rc = cu->cuModuleLoadData(&pool->done_module, relaxed ? done_relaxed_ptx : done_ptx);
 	if (rc != CUDA_SUCCESS) {
 		/* Before sm_90, or a fake driver: the write-value serves. */
 		paella__log_info("completion by write-value: the completion kernel does not "

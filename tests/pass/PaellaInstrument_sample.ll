@@ -5,9 +5,10 @@
 ; block loads the record's host_counts and stores block + 1 there with a
 ; relaxed system-scope store.  A kernel with a loop (count_up) reports at
 ; entry, before its body, its returns left alone; a kernel without (scale)
-; at its merged exit.  The manifest names the mode.
-; RUN: %opt -passes=paella-instrument -S %s | FileCheck %s
-; RUN: %opt -passes=paella-instrument -paella-notify=sample -S %s | FileCheck %s
+; at its merged exit, where -paella-sample-at=edges puts them (the default,
+; shadow, is PaellaInstrument_sample_shadow.ll).  The manifest names the mode.
+; RUN: %opt -passes=paella-instrument -paella-sample-at=edges -S %s | FileCheck %s
+; RUN: %opt -passes=paella-instrument -paella-notify=sample -paella-sample-at=edges -S %s | FileCheck %s
 
 ; CHECK: @__paella_abi_version = addrspace(1) constant i32 2
 ; CHECK: c"paella-manifest 3\0AK scale 2 sample scale__paella_plain\0AK count_up 2 sample count_up__paella_plain\0A\00"
