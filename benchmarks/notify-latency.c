@@ -19,14 +19,18 @@
  *   write-value  cuStreamWriteValue32 after the kernel into host memory
  *                (uninstrumented build, completion-only record)
  *   wv-nobarrier the same with CU_STREAM_WRITE_VALUE_NO_MEMORY_BARRIER
- *   paella       what the runtime does after a kernel of 20 us or more: the
- *                sample-mode build and the runtime's completion kernel
+ *   paella       what the runtime does after a kernel of 20 us or more that
+ *                something in its stream follows (a kernel, an output copy):
+ *                the sample-mode build and the runtime's completion kernel
  *                (paella__notify_enqueue_kernel_completion: launched with
  *                programmatic stream serialization, griddepcontrol.wait,
- *                then it stores the word)
+ *                then a relaxed store of the word: a scheduling hint)
+ *   paella-end   the same for the kernel that ends a job: the completion
+ *                kernel's store is a release at system scope, so the
+ *                kernel's writes are visible to the CPU before the word
  *   query        cuStreamQuery polled in a loop
  *   event-sync   cuEventSynchronize in a second thread
- *   pdl          the plain build and the same completion kernel
+ *   pdl          the plain build and the completion kernel of paella-end
  *                (pdl-trigger: the probe's blocks also let it launch early)
  * The completion kernel must run here (sm_90, cuLaunchKernelEx, and not
  * PAELLA_COMPLETION=write-value): exit 1 otherwise.
@@ -79,11 +83,12 @@ enum signal {
 	SIG_EVENT,
 	SIG_PDL,
 	SIG_PDL_TRIGGER,
+	SIG_PAELLA_END,
 	SIG_COUNT
 };
 static const char *signal_names[] = {"posts",  "count+wv", "write-value", "wv-nobarrier",
 				     "paella", "query",    "event-sync",  "pdl",
-				     "pdl-trigger"};
+				     "pdl-trigger", "paella-end"};
 
 /* The probe's three builds. */
 struct probes {
@@ -124,7 +129,7 @@ measure_once(enum signal sig, const struct probes *pr, unsigned nblocks,
 	if (sig == SIG_POSTS || sig == SIG_COUNT_WV) {
 		mode = PAELLA__NOTIFY_COUNT;
 		f = pr->count;
-	} else if (sig == SIG_PAELLA) {
+	} else if (sig == SIG_PAELLA || sig == SIG_PAELLA_END) {
 		/* As the runtime would: a wave of 128-thread blocks, asked of
 		 * the driver once (a model asks at finalize). */
 		static uint64_t probe_wave;
@@ -147,8 +152,8 @@ measure_once(enum signal sig, const struct probes *pr, unsigned nblocks,
 	if (sig == SIG_COUNT_WV || sig == SIG_WRITE_VALUE)
 		paella__notify_enqueue_completion(rec, stream);
 	/* The runtime's completion kernel (main() checked that it runs here). */
-	if (sig == SIG_PAELLA || sig == SIG_PDL || sig == SIG_PDL_TRIGGER)
-		paella__notify_enqueue_kernel_completion(rec, stream);
+	if (sig == SIG_PAELLA || sig == SIG_PAELLA_END || sig == SIG_PDL || sig == SIG_PDL_TRIGGER)
+		paella__notify_enqueue_kernel_completion(rec, stream, sig == SIG_PAELLA);
 	if (sig == SIG_WV_NOBARRIER) {
 		CUresult rc = cu->cuStreamWriteValue32(stream, paella__notify_done_word_dev(rec),
 						       paella__notify_seq(rec),
@@ -198,6 +203,7 @@ measure_once(enum signal sig, const struct probes *pr, unsigned nblocks,
 			case SIG_WRITE_VALUE:
 			case SIG_WV_NOBARRIER:
 			case SIG_PAELLA:
+			case SIG_PAELLA_END:
 			case SIG_PDL:
 			case SIG_PDL_TRIGGER:
 				got = paella__notify_done(rec);

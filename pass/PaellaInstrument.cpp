@@ -542,9 +542,8 @@ static bool onlyReturns(const BasicBlock *BB) {
 // where it delays the block's end; at entry it delays the first loads).
 //
 // Walks from the entry through blocks that run at most once per thread
-// (outside loops), following unconditional branches, guards whose other
-// side only returns, and the "then" side of an if without else, to the
-// first block with a global load.  Returns the first instruction after that
+// (outside loops), following unconditional branches and guards whose other
+// side only returns, to the first block with a global load.  Returns the first instruction after that
 // load which uses a load of the block, has side effects or is a call
 // (other than reading a special register), or the block's terminator.
 // Returns null where the walk meets a loop, a call, a barrier or any other
@@ -598,13 +597,14 @@ Instruction *DeviceInstrumenter::findLoadShadow(Function &F) {
       BB = Br->getSuccessor(0);
       continue;
     }
+    // Not into the "then" of an if without else: ptxas turns a run of
+    // those (reduce_sum's guarded loads) into predicated loads issued back
+    // to back, and a report inside the first one stops that (+26% there,
+    // kernels.md).
     BasicBlock *S0 = Br->getSuccessor(0), *S1 = Br->getSuccessor(1);
-    auto IfThen = [](BasicBlock *Then, BasicBlock *Join) {
-      return Then->getSinglePredecessor() && Then->getSingleSuccessor() == Join;
-    };
-    if (onlyReturns(S1) || IfThen(S0, S1))
+    if (onlyReturns(S1))
       BB = S0;
-    else if (onlyReturns(S0) || IfThen(S1, S0))
+    else if (onlyReturns(S0))
       BB = S1;
     else
       return nullptr;

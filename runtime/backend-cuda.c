@@ -447,8 +447,9 @@ launch_with_record(struct cuda *c, const struct paella__launch_desc *l, CUstream
 	PAELLA_CU_CHECK_GOTO(c->cu, cuLaunchKernel(k->fn, l->grid[0], l->grid[1], l->grid[2],
 			     l->block[0], l->block[1], l->block[2], l->dynamic_smem, stream,
 			     l->params, NULL), st, err_cancel);
-	st = l->completion_kernel ? paella__notify_enqueue_kernel_completion(rec, stream)
-				  : paella__notify_enqueue_completion(rec, stream);
+	st = l->completion_kernel
+		     ? paella__notify_enqueue_kernel_completion(rec, stream, l->completion_hint)
+		     : paella__notify_enqueue_completion(rec, stream);
 	if (st != PAELLA_STATUS_OK) {
 		/* The kernel runs but nothing will say when it ends: wait for
 		 * it so that the record can be reused safely. */

@@ -65,6 +65,10 @@ struct paella__launch_desc {
 	/* Signal completion with the completion kernel where the backend has
 	 * one (paella_config.completion_kernel_ns), else by write-value. */
 	bool completion_kernel;
+	/* Something in the stream follows this kernel before its job ends:
+	 * its completion is a scheduling hint and need not make its writes
+	 * visible to the CPU first (the completion kernel's relaxed store). */
+	bool completion_hint;
 };
 
 enum paella__copy_dir {

@@ -345,6 +345,9 @@ launch(struct paella__dispatcher *d, struct paella_job *job, uint64_t now)
 
 		paella__step_launch_desc(step, job->bufset->params[index], job->stream, &desc);
 		desc.completion_kernel = step->estimate_ns >= d->completion_kernel_ns;
+		/* A later step (a kernel or an output copy, each signalled in
+		 * its turn) ends the job, not this one. */
+		desc.completion_hint = index + 1 < m->nsteps;
 		st = d->bops->launch(d->b, &desc, &bop);
 	}
 	if (st != PAELLA_STATUS_OK) {

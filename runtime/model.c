@@ -492,6 +492,7 @@ paella__step_launch_desc(const struct paella__step *step, void **params, unsigne
 	desc->counted = step->kernel.counted;
 	desc->wave_blocks = step->wave_blocks;
 	desc->completion_kernel = false;
+	desc->completion_hint = false;
 }
 
 /* Most kernels in one graph, whatever their estimates. */

@@ -262,6 +262,7 @@ struct paella__notify_pool {
 	enum paella__completion completion;
 	CUmodule done_module;
 	CUfunction done_fn;
+	CUfunction hint_fn;
 	/* Guards the lists and the count, not the records in use: a record
 	 * belongs to the thread that acquired it. */
 	pthread_mutex_t lock;
@@ -493,43 +494,38 @@ paella__notify_kernel_param(const struct paella__notify_record *rec)
 }
 
 /*
- * The completion kernel: launched after a kernel with programmatic stream
- * serialization, it may start as the kernel's last blocks exit, waits in
+ * The completion kernels: launched after a kernel with programmatic stream
+ * serialization, they may start as the kernel's last blocks exit, wait in
  * griddepcontrol.wait until the kernel has completed and its memory is
- * visible, and stores the launch's number into the host-mapped word.  PTX,
- * compiled by the driver when the pool first needs it.
+ * visible to them, and store the launch's number into the host-mapped word.
+ * PTX, compiled by the driver when the pool first needs it.
+ *  - paella_completion: a release store at system scope, so that a CPU
+ *    that sees the word also sees everything the kernel wrote, host-mapped
+ *    memory included: for the kernel that ends a job.
+ *  - paella_completion_hint: a relaxed store, for a kernel that something
+ *    else in its stream follows (stream order keeps the data dependencies;
+ *    the word only tells the dispatcher the GPU has room).  The release's
+ *    system-scope fence costs about 0.5 us of completion latency on the H200
+ *    (benchmarks/results/notify-latency.md).
  */
+#define COMPLETION_ENTRY(name, store)                                              \
+	".visible .entry " name "(.param .u64 p, .param .u32 v)\n"                 \
+	"{\n"                                                                     \
+	"	.reg .b64 %rd<2>;\n"                                                 \
+	"	.reg .b32 %r<2>;\n"                                                  \
+	"	griddepcontrol.wait;\n"                                              \
+	"	ld.param.u64 %rd1, [p];\n"                                           \
+	"	ld.param.u32 %r1, [v];\n"                                            \
+	"	" store ".sys.global.u32 [%rd1], %r1;\n"                             \
+	"	ret;\n"                                                              \
+	"}\n"
+
 static const char done_ptx[] =
 	".version 8.0\n"
 	".target sm_90\n"
 	".address_size 64\n"
-	".visible .entry paella_completion(.param .u64 p, .param .u32 v)\n"
-	"{\n"
-	"	.reg .b64 %rd<2>;\n"
-	"	.reg .b32 %r<2>;\n"
-	"	griddepcontrol.wait;\n"
-	"	ld.param.u64 %rd1, [p];\n"
-	"	ld.param.u32 %r1, [v];\n"
-	"	st.release.sys.global.u32 [%rd1], %r1;\n"
-	"	ret;\n"
-	"}\n";
-
-/* The same with a relaxed store (no system-scope fence before it): for
- * measuring what the release costs (PAELLA_COMPLETION_STORE=relaxed). */
-static const char done_relaxed_ptx[] =
-	".version 8.0\n"
-	".target sm_90\n"
-	".address_size 64\n"
-	".visible .entry paella_completion(.param .u64 p, .param .u32 v)\n"
-	"{\n"
-	"	.reg .b64 %rd<2>;\n"
-	"	.reg .b32 %r<2>;\n"
-	"	griddepcontrol.wait;\n"
-	"	ld.param.u64 %rd1, [p];\n"
-	"	ld.param.u32 %r1, [v];\n"
-	"	st.relaxed.sys.global.u32 [%rd1], %r1;\n"
-	"	ret;\n"
-	"}\n";
+	COMPLETION_ENTRY("paella_completion", "st.release")
+	COMPLETION_ENTRY("paella_completion_hint", "st.relaxed");
 
 /* Decides how completions after kernels are signalled; pool->lock held. */
 static void
@@ -551,12 +547,7 @@ decide_completion(struct paella__notify_pool *pool)
 		paella__log_info("completion by write-value: the driver lacks cuLaunchKernelEx");
 		return;
 	}
-	const char *store = getenv("PAELLA_COMPLETION_STORE");
-	bool relaxed = store != NULL && strcmp(store, "relaxed") == 0;
-
-	if (relaxed)
-		paella__log_info("completion kernel with a relaxed store (PAELLA_COMPLETION_STORE)");
-	rc = cu->cuModuleLoadData(&pool->done_module, relaxed ? done_relaxed_ptx : done_ptx);
+	rc = cu->cuModuleLoadData(&pool->done_module, done_ptx);
 	if (rc != CUDA_SUCCESS) {
 		/* Before sm_90, or a fake driver: the write-value serves. */
 		paella__log_info("completion by write-value: the completion kernel does not "
@@ -565,6 +556,9 @@ decide_completion(struct paella__notify_pool *pool)
 		return;
 	}
 	rc = cu->cuModuleGetFunction(&pool->done_fn, pool->done_module, "paella_completion");
+	if (rc == CUDA_SUCCESS)
+		rc = cu->cuModuleGetFunction(&pool->hint_fn, pool->done_module,
+					     "paella_completion_hint");
 	if (rc != CUDA_SUCCESS) {
 		paella__log_warn("completion by write-value: %s", paella__cu_error_name(cu, rc));
 		cu->cuModuleUnload(pool->done_module);
@@ -588,7 +582,8 @@ paella__notify_kernel_completion(struct paella__notify_pool *pool)
 }
 
 enum paella_status
-paella__notify_enqueue_kernel_completion(struct paella__notify_record *rec, CUstream stream)
+paella__notify_enqueue_kernel_completion(struct paella__notify_record *rec, CUstream stream,
+					 bool hint)
 {
 	struct paella__notify_pool *pool = rec->pool;
 	const struct paella__cu *cu = pool->cu;
@@ -612,7 +607,7 @@ paella__notify_enqueue_kernel_completion(struct paella__notify_record *rec, CUst
 	cfg.hStream = stream;
 	cfg.attrs = &attr;
 	cfg.numAttrs = 1;
-	rc = cu->cuLaunchKernelEx(&cfg, pool->done_fn, params, NULL);
+	rc = cu->cuLaunchKernelEx(&cfg, hint ? pool->hint_fn : pool->done_fn, params, NULL);
 	if (rc == CUDA_SUCCESS)
 		return PAELLA_STATUS_OK;
 	/* Whatever refused it (a stream being captured, say), the write-value

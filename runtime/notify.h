@@ -11,7 +11,7 @@
  *	paella__notify_acquire(pool, nblocks, PAELLA__NOTIFY_SAMPLE, wave, &rec);
  *	params[nparams] = (void *)paella__notify_kernel_param(rec);
  *	cu->cuLaunchKernel(..., params, NULL);
- *	paella__notify_enqueue_kernel_completion(rec, stream);
+ *	paella__notify_enqueue_kernel_completion(rec, stream, false);
  *	while (!paella__notify_done(rec))
  *		p = paella__notify_progress(rec);
  *	paella__notify_release(rec);
@@ -241,9 +241,14 @@ paella__notify_kernel_completion(struct paella__notify_pool *pool);
 
 /* As paella__notify_enqueue_completion(), for a record whose stream's last
  * operation is a kernel launch: by the pool's completion kernel when it has
- * one, else by the write-value. */
+ * one, else by the write-value.  @hint: the completion only tells that the
+ * GPU has room (something stream-ordered follows the kernel), so the
+ * completion kernel may skip the system-scope fence that makes the
+ * kernel's writes visible to the CPU before the word; false for a kernel
+ * whose completion ends a job.  The write-value always fences. */
 enum paella_status
-paella__notify_enqueue_kernel_completion(struct paella__notify_record *rec, CUstream stream);
+paella__notify_enqueue_kernel_completion(struct paella__notify_record *rec, CUstream stream,
+					 bool hint);
 
 /* Enqueues, on @stream after the kernel, the write of this launch's sequence
  * number to the record's host-mapped completion word. */

@@ -591,7 +591,7 @@ run_instrumented(const struct kcase *c, enum paella__notify_mode mode, void **pa
 
 	t0 = now_s();
 	launch(count ? c->k->count : c->k->inst, c, params);
-	st = paella__notify_enqueue_kernel_completion(rec, stream);
+	st = paella__notify_enqueue_kernel_completion(rec, stream, true);
 	if (st != PAELLA_STATUS_OK)
 		die_status(st);
 
@@ -668,7 +668,7 @@ run_uninstrumented(const struct kcase *c, void **params, struct result *r)
 	if (st != PAELLA_STATUS_OK)
 		die_status(st);
 	launch(c->k->noinst, c, params);
-	st = paella__notify_enqueue_kernel_completion(rec, stream);
+	st = paella__notify_enqueue_kernel_completion(rec, stream, false);
 	if (st != PAELLA_STATUS_OK)
 		die_status(st);
 	while (!paella__notify_done(rec)) {

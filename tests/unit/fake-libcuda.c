@@ -390,14 +390,22 @@ struct fake_module {
 
 /* The runtime's completion kernel, when FAKE_CUDA_PTX_COMPLETION lets its
  * PTX load: one module, one function, told apart by address. */
-static char completion_module, completion_fn;
-static unsigned completion_launches;
+static char completion_module, completion_fn, completion_hint_fn;
+static unsigned completion_launches, completion_hint_launches;
 
+/* Launches of either completion kernel, and of the hint one alone. */
 FAKE_EXPORT unsigned fake_cuda_completion_launches(void);
 FAKE_EXPORT unsigned
 fake_cuda_completion_launches(void)
 {
 	return completion_launches;
+}
+
+FAKE_EXPORT unsigned fake_cuda_completion_hint_launches(void);
+FAKE_EXPORT unsigned
+fake_cuda_completion_hint_launches(void)
+{
+	return completion_hint_launches;
 }
 
 FAKE_EXPORT CUresult CUDAAPI
@@ -494,9 +502,12 @@ cuModuleGetFunction(CUfunction *fn, CUmodule mod, const char *name)
 	struct fake_module *m = (struct fake_module *)mod;
 
 	if ((void *)mod == (void *)&completion_module) {
-		if (strcmp(name, "paella_completion") != 0)
+		if (strcmp(name, "paella_completion") == 0)
+			*fn = (CUfunction)(void *)&completion_fn;
+		else if (strcmp(name, "paella_completion_hint") == 0)
+			*fn = (CUfunction)(void *)&completion_hint_fn;
+		else
 			return CUDA_ERROR_NOT_FOUND;
-		*fn = (CUfunction)(void *)&completion_fn;
 		return CUDA_SUCCESS;
 	}
 	for (int i = 0; i < m->nkernels; i++) {
@@ -740,8 +751,9 @@ cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz,
 FAKE_EXPORT CUresult CUDAAPI
 cuFuncGetName(const char **name, CUfunction f)
 {
-	if ((void *)f == (void *)&completion_fn) {
-		*name = "paella_completion";
+	if ((void *)f == (void *)&completion_fn || (void *)f == (void *)&completion_hint_fn) {
+		*name = (void *)f == (void *)&completion_fn ? "paella_completion"
+							   : "paella_completion_hint";
 		return CUDA_SUCCESS;
 	}
 	*name = ((struct fake_kernel *)f)->name;
@@ -751,7 +763,7 @@ cuFuncGetName(const char **name, CUfunction f)
 FAKE_EXPORT CUresult CUDAAPI
 cuFuncGetModule(CUmodule *mod, CUfunction f)
 {
-	if ((void *)f == (void *)&completion_fn) {
+	if ((void *)f == (void *)&completion_fn || (void *)f == (void *)&completion_hint_fn) {
 		*mod = (CUmodule)(void *)&completion_module;
 		return CUDA_SUCCESS;
 	}
@@ -767,7 +779,7 @@ cuLaunchKernelEx(const CUlaunchConfig *config, CUfunction f, void **params, void
 {
 	if (env_lists("FAKE_CUDA_FAIL", "cuLaunchKernelEx"))
 		return CUDA_ERROR_NOT_SUPPORTED;
-	if ((void *)f == (void *)&completion_fn) {
+	if ((void *)f == (void *)&completion_fn || (void *)f == (void *)&completion_hint_fn) {
 		int programmatic = 0;
 
 		for (unsigned i = 0; i < config->numAttrs; i++)
@@ -777,6 +789,8 @@ cuLaunchKernelEx(const CUlaunchConfig *config, CUfunction f, void **params, void
 		if (!programmatic || config->gridDimX * config->gridDimY * config->gridDimZ != 1)
 			return CUDA_ERROR_INVALID_VALUE;
 		__atomic_add_fetch(&completion_launches, 1, __ATOMIC_RELAXED);
+		if ((void *)f == (void *)&completion_hint_fn)
+			__atomic_add_fetch(&completion_hint_launches, 1, __ATOMIC_RELAXED);
 		return cuStreamWriteValue32(config->hStream, *(CUdeviceptr *)params[0],
 					    *(uint32_t *)params[1], 0);
 	}

@@ -7,6 +7,7 @@
  */
 #include <check.h>
 #include <dlfcn.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -89,13 +90,25 @@ fake_graph_launches(void)
 }
 
 static unsigned
-fake_completion_launches(void)
+fake_counter(const char *symbol)
 {
 	unsigned (*fn)(void);
 
-	*(void **)&fn = dlsym(fake, "fake_cuda_completion_launches");
+	*(void **)&fn = dlsym(fake, symbol);
 	ck_assert_ptr_nonnull(fn);
 	return fn();
+}
+
+static unsigned
+fake_completion_launches(void)
+{
+	return fake_counter("fake_cuda_completion_launches");
+}
+
+static unsigned
+fake_completion_hint_launches(void)
+{
+	return fake_counter("fake_cuda_completion_hint_launches");
 }
 
 static struct paella_runtime *
@@ -149,8 +162,8 @@ load(struct paella_runtime *rt, const char *text, enum paella_status want)
 /* copy in, n launches of @kernel over the 64 bytes in grids of @blocks
  * blocks of 128 threads, copy out. */
 static struct paella_model *
-chain_blocks(struct paella_runtime *rt, struct paella_module *mod, const char *kernel, unsigned n,
-	     unsigned blocks)
+chain_io(struct paella_runtime *rt, struct paella_module *mod, const char *kernel, unsigned n,
+	 unsigned blocks, bool copy_out)
 {
 	struct paella_model *m = NULL;
 	struct paella_kernel_step s;
@@ -176,13 +189,21 @@ chain_blocks(struct paella_runtime *rt, struct paella_module *mod, const char *k
 	s.nargs = 2;
 	for (unsigned i = 0; i < n; i++)
 		ck_assert_int_eq(paella_model_add_kernel(m, &s), PAELLA_STATUS_OK);
-	ck_assert_int_eq(paella_model_add_copy(m, PAELLA_COPY_OUTPUT, buf, 0, 0, IO_BYTES),
-			 PAELLA_STATUS_OK);
+	if (copy_out)
+		ck_assert_int_eq(paella_model_add_copy(m, PAELLA_COPY_OUTPUT, buf, 0, 0, IO_BYTES),
+				 PAELLA_STATUS_OK);
 	ck_assert_msg(paella_model_finalize(m, 2) == PAELLA_STATUS_OK, "%s", paella_last_error());
 	return m;
 }
 
 /* The same in grids of 300 blocks. */
+static struct paella_model *
+chain_blocks(struct paella_runtime *rt, struct paella_module *mod, const char *kernel, unsigned n,
+	     unsigned blocks)
+{
+	return chain_io(rt, mod, kernel, n, blocks, true);
+}
+
 static struct paella_model *
 chain(struct paella_runtime *rt, struct paella_module *mod, const char *kernel, unsigned n)
 {
@@ -366,6 +387,31 @@ START_TEST(cuda_backend_completion_kernel)
 		launched = fake_launches() - launched;
 		ck_assert_uint_eq(launched, 4 * 3 + 2 * 2);
 		ck_assert_uint_eq(fake_completion_launches() - before, launched);
+	}
+	/* Each kernel above is followed by another or by the output copy:
+	 * every completion is a hint.  Without the output copy, the last
+	 * kernel ends the job, and its completion must carry its writes. */
+	{
+		struct paella_model *bare = chain_io(rt, mod, "inc", 3, 300, false);
+		unsigned hints = fake_completion_hint_launches();
+		struct paella_job_desc d;
+		struct paella_job *job;
+		unsigned char in[IO_BYTES] = {0};
+
+		before = fake_completion_launches();
+		memset(&d, 0, sizeof(d));
+		d.input = in;
+		d.input_bytes = IO_BYTES;
+		ck_assert_int_eq(paella_job_submit(bare, &d, &job), PAELLA_STATUS_OK);
+		ck_assert_int_eq(paella_job_wait(job, -1), PAELLA_STATUS_OK);
+		paella_job_release(job);
+		ck_assert_uint_eq(fake_completion_launches() - before, 3);
+		ck_assert_uint_eq(fake_completion_hint_launches() - hints, 2);
+		hints = fake_completion_hint_launches();
+		before = fake_completion_launches();
+		ck_assert_uint_eq(run_jobs(chain(rt, mod, "inc", 2), 2, 2), 0);
+		ck_assert_uint_eq(fake_completion_launches() - before, 4);
+		ck_assert_uint_eq(fake_completion_hint_launches() - hints, 4);
 	}
 	/* A refused completion kernel falls back to the write-value. */
 	setenv("FAKE_CUDA_FAIL", "cuLaunchKernelEx", 1);

@@ -583,7 +583,7 @@ START_TEST(notify_kernel_completion_falls_back)
 
 	ck_assert_int_eq(paella__notify_acquire(pool, 64, PAELLA__NOTIFY_SAMPLE, 0, &rec),
 			 PAELLA_STATUS_OK);
-	ck_assert_int_eq(paella__notify_enqueue_kernel_completion(rec, NULL), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella__notify_enqueue_kernel_completion(rec, NULL, false), PAELLA_STATUS_OK);
 	ck_assert_int_eq(paella__notify_kernel_completion(pool), PAELLA__COMPLETION_WRITE_VALUE);
 	ck_assert(!paella__notify_done(rec));
 	fake_flush();
@@ -609,7 +609,7 @@ START_TEST(notify_kernel_completion_by_kernel)
 
 		ck_assert_int_eq(paella__notify_acquire(pool, 4096, PAELLA__NOTIFY_SAMPLE, 1056, &rec),
 				 PAELLA_STATUS_OK);
-		ck_assert_int_eq(paella__notify_enqueue_kernel_completion(rec, NULL),
+		ck_assert_int_eq(paella__notify_enqueue_kernel_completion(rec, NULL, i == 1),
 				 PAELLA_STATUS_OK);
 		ck_assert_uint_eq(launches() - before, 1);
 		ck_assert(!paella__notify_done(rec));
@@ -631,7 +631,7 @@ START_TEST(notify_completion_env_write_value)
 	unsetenv("PAELLA_COMPLETION");
 	ck_assert_int_eq(paella__notify_acquire(pool, 1, PAELLA__NOTIFY_NONE, 0, &rec),
 			 PAELLA_STATUS_OK);
-	ck_assert_int_eq(paella__notify_enqueue_kernel_completion(rec, NULL), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella__notify_enqueue_kernel_completion(rec, NULL, false), PAELLA_STATUS_OK);
 	fake_flush();
 	ck_assert(paella__notify_done(rec));
 	paella__notify_release(rec);
