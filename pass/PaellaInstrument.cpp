@@ -9,7 +9,9 @@
 //    gets one trailing parameter, `ptr addrspace(1) %paella.record`, and
 //    reports in the mode -paella-notify picks (see instrument-abi.h):
 //
-//    sample (default), at kernel entry, returns left alone:
+//    sample (default), right after the kernel's first global loads where
+//    -paella-sample-at=shadow finds such a point, else at kernel entry
+//    (kernels with loops or calls; returns left alone) or at the merged exit:
 //      thread (0,0,0):  k = record & 31, b = linear block id
 //                   if (b & (2^k-1)) == 2^k-1 and b + 4*2^k < blocks:
 //                     store atomic b+1 -> (record - k)->host_counts[0]  (sys)

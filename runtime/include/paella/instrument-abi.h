@@ -11,9 +11,11 @@
  * record's address plus a tag k < 32 in its low PAELLA_RECORD_TAG_BITS bits
  * (records are aligned to more than that).  Thread (0,0,0) of block b, if
  * b & (2^k - 1) == 2^k - 1 and b + PAELLA_SAMPLE_TAIL_INTERVALS * 2^k is
- * less than the grid's block count, stores b + 1 into host_counts[0]: when
- * the block starts (kernels with loops or calls) or at its exit (kernels
- * without).  A high-water mark of the blocks started: blocks start in id
+ * less than the grid's block count, stores b + 1 into host_counts[0]: right
+ * after the kernel's first global loads are issued, where the pass finds
+ * such a point before any loop or branch, else when the block starts
+ * (kernels with loops or calls) or at its exit (kernels without).  In every
+ * case between the block's start and its end.  A high-water mark of the blocks started: blocks start in id
  * order and at most a wave is resident, so the runtime reads it as at least
  * b + 1 - wave blocks done, a hint.  The other blocks touch no
  * memory, and nothing waits: a block lives no longer than it did (a store
@@ -21,8 +23,8 @@
  * see benchmarks/results/kernels.md).  The runtime picks k so that a grid stores a few dozen
  * times at most, and so that the last intervals, which it makes at least a
  * wave, store nothing: reports there could only delay the grid's end.  The
- * exact completion of the grid comes from a stream write-value after the
- * kernel.
+ * exact completion of the grid comes from the stream after the kernel (a
+ * write-value, or the runtime's completion kernel).
  *
  * count: at block exit every thread waits at named barrier
  * PAELLA_EXIT_BARRIER_ID, so the block is done; thread (0,0,0) then adds one
