@@ -550,6 +550,10 @@ static bool onlyReturns(const BasicBlock *BB) {
 // (other than reading a special register), or the block's terminator.
 // Returns null where the walk meets a loop, a call, a barrier or any other
 // branch first: the report then goes where -paella-sample-at=edges puts it.
+// A guard that turns thread 0 away (`if (threadIdx.x != 5) return;`) would
+// leave the kernel without reports: its progress then reads 0 until its
+// completion, as for a grid the sampling rule picks no block of; nothing
+// else changes.
 Instruction *DeviceInstrumenter::findLoadShadow(Function &F) {
   DominatorTree DT(F);
   LoopInfo LI(DT);
