@@ -557,16 +557,10 @@ static bool onlyReturns(const BasicBlock *BB) {
 Instruction *DeviceInstrumenter::findLoadShadow(Function &F) {
   DominatorTree DT(F);
   LoopInfo LI(DT);
-  auto IsSregRead = [](const Instruction &I) {
-    auto *II = dyn_cast<IntrinsicInst>(&I);
-    return II && II->getIntrinsicID() != Intrinsic::not_intrinsic &&
-           II->getCalledFunction()->getName().starts_with("llvm.nvvm.read.ptx.sreg.");
-  };
-  auto IsHarmless = [&](const Instruction &I) {
-    if (isa<DbgInfoIntrinsic>(&I) || IsSregRead(I))
-      return true;
+  auto IsHarmless = [](const Instruction &I) {
     if (auto *II = dyn_cast<IntrinsicInst>(&I))
-      return II->isAssumeLikeIntrinsic();
+      return isa<DbgInfoIntrinsic>(II) || II->isAssumeLikeIntrinsic() ||
+             II->getCalledFunction()->getName().starts_with("llvm.nvvm.read.ptx.sreg.");
     return !isa<CallBase>(&I) && !I.mayHaveSideEffects() && !I.isAtomic() &&
            !isa<FenceInst>(&I);
   };

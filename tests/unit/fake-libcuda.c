@@ -29,6 +29,7 @@
  * runtime's table stay well-typed (UBSan's -fsanitize=function checks).
  */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -389,9 +390,16 @@ struct fake_module {
 };
 
 /* The runtime's completion kernel, when FAKE_CUDA_PTX_COMPLETION lets its
- * PTX load: one module, one function, told apart by address. */
+ * PTX load: one module, two functions (the release and the hint), told
+ * apart by address. */
 static char completion_module, completion_fn, completion_hint_fn;
 static unsigned completion_launches, completion_hint_launches;
+
+static bool
+is_completion_fn(CUfunction f)
+{
+	return (void *)f == (void *)&completion_fn || (void *)f == (void *)&completion_hint_fn;
+}
 
 /* Launches of either completion kernel, and of the hint one alone. */
 FAKE_EXPORT unsigned fake_cuda_completion_launches(void);
@@ -751,7 +759,7 @@ cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz,
 FAKE_EXPORT CUresult CUDAAPI
 cuFuncGetName(const char **name, CUfunction f)
 {
-	if ((void *)f == (void *)&completion_fn || (void *)f == (void *)&completion_hint_fn) {
+	if (is_completion_fn(f)) {
 		*name = (void *)f == (void *)&completion_fn ? "paella_completion"
 							   : "paella_completion_hint";
 		return CUDA_SUCCESS;
@@ -763,7 +771,7 @@ cuFuncGetName(const char **name, CUfunction f)
 FAKE_EXPORT CUresult CUDAAPI
 cuFuncGetModule(CUmodule *mod, CUfunction f)
 {
-	if ((void *)f == (void *)&completion_fn || (void *)f == (void *)&completion_hint_fn) {
+	if (is_completion_fn(f)) {
 		*mod = (CUmodule)(void *)&completion_module;
 		return CUDA_SUCCESS;
 	}
@@ -779,7 +787,7 @@ cuLaunchKernelEx(const CUlaunchConfig *config, CUfunction f, void **params, void
 {
 	if (env_lists("FAKE_CUDA_FAIL", "cuLaunchKernelEx"))
 		return CUDA_ERROR_NOT_SUPPORTED;
-	if ((void *)f == (void *)&completion_fn || (void *)f == (void *)&completion_hint_fn) {
+	if (is_completion_fn(f)) {
 		int programmatic = 0;
 
 		for (unsigned i = 0; i < config->numAttrs; i++)

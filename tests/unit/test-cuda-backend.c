@@ -69,26 +69,7 @@ use_fake(void)
 	ck_assert_ptr_nonnull(fake);
 }
 
-static unsigned
-fake_launches(void)
-{
-	unsigned (*fn)(void);
-
-	*(void **)&fn = dlsym(fake, "fake_cuda_launches");
-	ck_assert_ptr_nonnull(fn);
-	return fn();
-}
-
-static unsigned
-fake_graph_launches(void)
-{
-	unsigned (*fn)(void);
-
-	*(void **)&fn = dlsym(fake, "fake_cuda_graph_launches");
-	ck_assert_ptr_nonnull(fn);
-	return fn();
-}
-
+/* One of the fake driver's counters, by its exported name. */
 static unsigned
 fake_counter(const char *symbol)
 {
@@ -97,6 +78,18 @@ fake_counter(const char *symbol)
 	*(void **)&fn = dlsym(fake, symbol);
 	ck_assert_ptr_nonnull(fn);
 	return fn();
+}
+
+static unsigned
+fake_launches(void)
+{
+	return fake_counter("fake_cuda_launches");
+}
+
+static unsigned
+fake_graph_launches(void)
+{
+	return fake_counter("fake_cuda_graph_launches");
 }
 
 static unsigned
@@ -159,8 +152,29 @@ load(struct paella_runtime *rt, const char *text, enum paella_status want)
 	return mod;
 }
 
-/* copy in, n launches of @kernel over the 64 bytes in grids of @blocks
- * blocks of 128 threads, copy out. */
+/* A step launching @kernel(buffer @buf, 64) in @blocks blocks of 128
+ * threads; @args holds its two arguments. */
+static void
+io_step(struct paella_kernel_step *s, struct paella_arg args[2], struct paella_module *mod,
+	const char *kernel, unsigned buf, unsigned blocks)
+{
+	static const int len = IO_BYTES;
+
+	args[0] = paella_arg_buffer(buf, 0);
+	args[1] = paella_arg_value(&len, sizeof(len));
+	memset(s, 0, sizeof(*s));
+	s->module = mod;
+	s->kernel = kernel;
+	s->grid.x = blocks;
+	s->grid.y = s->grid.z = 1;
+	s->block.x = 128;
+	s->block.y = s->block.z = 1;
+	s->args = args;
+	s->nargs = 2;
+}
+
+/* Copy in, n launches of @kernel over the 64 bytes in grids of @blocks
+ * blocks of 128 threads, then (@copy_out) copy out. */
 static struct paella_model *
 chain_io(struct paella_runtime *rt, struct paella_module *mod, const char *kernel, unsigned n,
 	 unsigned blocks, bool copy_out)
@@ -168,7 +182,6 @@ chain_io(struct paella_runtime *rt, struct paella_module *mod, const char *kerne
 	struct paella_model *m = NULL;
 	struct paella_kernel_step s;
 	struct paella_arg args[2];
-	static const int len = IO_BYTES;
 	unsigned buf;
 
 	ck_assert_int_eq(paella_model_create(rt, kernel, &m), PAELLA_STATUS_OK);
@@ -176,17 +189,7 @@ chain_io(struct paella_runtime *rt, struct paella_module *mod, const char *kerne
 			 PAELLA_STATUS_OK);
 	ck_assert_int_eq(paella_model_add_copy(m, PAELLA_COPY_INPUT, buf, 0, 0, IO_BYTES),
 			 PAELLA_STATUS_OK);
-	args[0] = paella_arg_buffer(buf, 0);
-	args[1] = paella_arg_value(&len, sizeof(len));
-	memset(&s, 0, sizeof(s));
-	s.module = mod;
-	s.kernel = kernel;
-	s.grid.x = blocks;
-	s.grid.y = s.grid.z = 1;
-	s.block.x = 128;
-	s.block.y = s.block.z = 1;
-	s.args = args;
-	s.nargs = 2;
+	io_step(&s, args, mod, kernel, buf, blocks);
 	for (unsigned i = 0; i < n; i++)
 		ck_assert_int_eq(paella_model_add_kernel(m, &s), PAELLA_STATUS_OK);
 	if (copy_out)
@@ -196,7 +199,6 @@ chain_io(struct paella_runtime *rt, struct paella_module *mod, const char *kerne
 	return m;
 }
 
-/* The same in grids of 300 blocks. */
 static struct paella_model *
 chain_blocks(struct paella_runtime *rt, struct paella_module *mod, const char *kernel, unsigned n,
 	     unsigned blocks)
@@ -204,6 +206,7 @@ chain_blocks(struct paella_runtime *rt, struct paella_module *mod, const char *k
 	return chain_io(rt, mod, kernel, n, blocks, true);
 }
 
+/* The same in grids of 300 blocks. */
 static struct paella_model *
 chain(struct paella_runtime *rt, struct paella_module *mod, const char *kernel, unsigned n)
 {
@@ -495,22 +498,12 @@ START_TEST(cuda_backend_plain_copies)
 		struct paella_model *m = NULL;
 		struct paella_kernel_step s;
 		struct paella_arg args[2];
-		static const int len = IO_BYTES;
 		unsigned buf;
 
 		ck_assert_int_eq(paella_model_create(rt, "bad", &m), PAELLA_STATUS_OK);
 		ck_assert_int_eq(paella_model_add_buffer(m, PAELLA_BUFFER_JOB, IO_BYTES, &buf),
 				 PAELLA_STATUS_OK);
-		args[0] = paella_arg_buffer(buf, 0);
-		args[1] = paella_arg_value(&len, sizeof(len));
-		memset(&s, 0, sizeof(s));
-		s.module = mod;
-		s.kernel = "inc";
-		s.grid.x = s.grid.y = s.grid.z = 1;
-		s.block.x = 128;
-		s.block.y = s.block.z = 1;
-		s.args = args;
-		s.nargs = 2;
+		io_step(&s, args, mod, "inc", buf, 1);
 		ck_assert_int_eq(paella_model_add_kernel(m, &s), PAELLA_STATUS_INVALID_ARGUMENT);
 		ck_assert_msg(strstr(paella_last_error(), "inc__paella_plain") != NULL, "%s",
 			      paella_last_error());

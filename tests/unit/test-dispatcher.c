@@ -404,6 +404,26 @@ END_TEST
 
 /* ---- launch latency hiding ----------------------------------------------------- */
 
+/* Runs one job of @m (input filled from @seed) alone to its end, fills @rs
+ * with the runtime's counters, destroys @rt; returns the job's latency. */
+static uint64_t
+one_job_latency(struct paella_runtime *rt, struct paella_model *m, unsigned seed,
+		struct paella_runtime_stats *rs)
+{
+	struct fixture_request r;
+	struct paella_job_times t;
+
+	fixture_request_fill(&r, seed);
+	fixture_submit(m, &r, 0);
+	run_idle(rt);
+	check_done(&r);
+	t = fixture_times(r.job);
+	ck_assert_int_eq(paella_runtime_stats(rt, rs), PAELLA_STATUS_OK);
+	paella_job_release(r.job);
+	paella_runtime_destroy(rt);
+	return t.completed_ns - t.submitted_ns;
+}
+
 static uint64_t
 chain_latency(unsigned max_kernels, uint64_t *early)
 {
@@ -411,9 +431,8 @@ chain_latency(unsigned max_kernels, uint64_t *early)
 	struct paella_runtime *rt;
 	struct paella_module *mod;
 	struct paella_model *m;
-	struct fixture_request r;
 	struct paella_runtime_stats rs;
-	struct paella_job_times t;
+	uint64_t latency;
 
 	c.max_kernels_in_flight_per_job = max_kernels;
 	rt = fixture_runtime(&c);
@@ -421,16 +440,9 @@ chain_latency(unsigned max_kernels, uint64_t *early)
 	/* 1.5 waves: once the first wave ends, half a wave is left and the
 	 * window opens while the kernel still runs. */
 	m = fixture_chain(rt, mod, "m", "k10", 10, WAVE_BLOCKS * 3 / 2, 1);
-	fixture_request_fill(&r, 3);
-	fixture_submit(m, &r, 0);
-	run_idle(rt);
-	check_done(&r);
-	t = fixture_times(r.job);
-	ck_assert_int_eq(paella_runtime_stats(rt, &rs), PAELLA_STATUS_OK);
+	latency = one_job_latency(rt, m, 3, &rs);
 	*early = rs.early_launches;
-	paella_job_release(r.job);
-	paella_runtime_destroy(rt);
-	return t.completed_ns - t.submitted_ns;
+	return latency;
 }
 
 /* A chain of six 1 us kernels of 0.3 waves (the host's launches, 4.8 us
@@ -443,10 +455,8 @@ graph_chain_latency(unsigned runs_of, uint64_t *kernels)
 	struct paella_runtime *rt;
 	struct paella_module *mod;
 	struct paella_model *m;
-	struct fixture_request r;
 	struct paella_runtime_stats rs;
-	struct paella_job_times t;
-	uint64_t est = 0;
+	uint64_t est = 0, latency;
 
 	/* Profiled at finalize: make the limit from the first model's. */
 	c.graph_chunk_ns = 0;
@@ -460,16 +470,9 @@ graph_chain_latency(unsigned runs_of, uint64_t *kernels)
 	rt = fixture_runtime(&c);
 	mod = fixture_module(rt);
 	m = fixture_chain(rt, mod, "m", "k1", 6, WAVE_BLOCKS * 3 / 10, 1);
-	fixture_request_fill(&r, 5);
-	fixture_submit(m, &r, 0);
-	run_idle(rt);
-	check_done(&r);
-	t = fixture_times(r.job);
-	ck_assert_int_eq(paella_runtime_stats(rt, &rs), PAELLA_STATUS_OK);
+	latency = one_job_latency(rt, m, 5, &rs);
 	*kernels = rs.kernels_launched;
-	paella_job_release(r.job);
-	paella_runtime_destroy(rt);
-	return t.completed_ns - t.submitted_ns;
+	return latency;
 }
 
 START_TEST(dispatcher_graph_runs)
