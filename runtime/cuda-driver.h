@@ -92,6 +92,7 @@
 	X(cuStreamBeginCapture, 10010) \
 	X(cuStreamEndCapture, 10000) \
 	X(cuGraphInstantiateWithFlags, 11040) \
+	X(cuStreamWaitEvent, 3020) \
 	X(cuGraphLaunch, 10000) \
 	X(cuGraphExecDestroy, 10000) \
 	X(cuGraphDestroy, 10000)
