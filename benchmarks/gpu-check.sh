@@ -36,10 +36,15 @@ echo "== notification latency"
 "$b/benchmarks/notify-latency" --images "$b/benchmarks" --runs "${NOTIFY_RUNS:-200}" \
 	--csv "$out/notify-latency.csv" >"$out/notify-latency.log" 2>&1 || rc=1
 
+echo "== tail marker: does a low-priority one-block kernel start at a big kernel's last dispatch?"
+"$b/benchmarks/tail-marker" --images "$b/benchmarks" --csv "$out/tail-marker.csv" \
+	>"$out/tail-marker.log" 2>&1 || rc=1
+
 tail -n 48 "$out/instrumented-kernels.log"
 tail -n 18 "$out/overhead-count.log"
 tail -n 18 "$out/overhead-sample.log"
 tail -n 18 "$out/overhead-sample-no-plain.log"
 tail -n 18 "$out/overhead-control.log"
 tail -n 30 "$out/notify-latency.log"
+tail -n 26 "$out/tail-marker.log"
 exit $rc
