@@ -8,6 +8,7 @@
 #define PAELLA_BENCH_UTIL_H
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -46,6 +47,27 @@ bench_load_image(const char *dir, const char *name)
 		exit(1);
 	}
 	return mod;
+}
+
+/*
+ * Opens the driver and makes device 0's primary context current, with the
+ * card's name in @name.  Returns false, having printed "SKIP: <why>", where
+ * there is no GPU: main() then exits 77.
+ */
+static inline bool
+bench_open_gpu(CUdevice *dev, char *name, size_t name_len)
+{
+	CUcontext ctx;
+
+	if (paella__cu_open(&cu) != PAELLA_STATUS_OK) {
+		printf("SKIP: %s\n", paella__error_last());
+		return false;
+	}
+	CHECK(cuDeviceGet(dev, 0));
+	CHECK(cuDeviceGetName(name, (int)name_len, *dev));
+	CHECK(cuDevicePrimaryCtxRetain(&ctx, *dev));
+	CHECK(cuCtxSetCurrent(ctx));
+	return true;
 }
 
 static inline double

@@ -310,17 +310,12 @@ main(int argc, char **argv)
 	const char *images = args.images, *csv_path = args.csv;
 	int runs = args.runs;
 
-	if (paella__cu_open(&cu) != PAELLA_STATUS_OK) {
-		printf("SKIP: %s\n", paella__error_last());
-		return 77;
-	}
 	CUdevice dev;
-	CUcontext ctx;
 	char name[128];
-	CHECK(cuDeviceGet(&dev, 0));
-	CHECK(cuDeviceGetName(name, sizeof(name), dev));
-	CHECK(cuDevicePrimaryCtxRetain(&ctx, dev));
-	CHECK(cuCtxSetCurrent(ctx));
+	if (!bench_open_gpu(&dev, name, sizeof(name)))
+		return 77;
+	CUcontext ctx; /* the waiting thread makes it current too */
+	CHECK(cuCtxGetCurrent(&ctx));
 	CHECK(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
 
 	CUmodule minst = bench_load_image(images, "latency_probe");

@@ -529,20 +529,13 @@ main(int argc, char **argv)
 		return 2;
 	}
 
-	if (paella__cu_open(&cu) != PAELLA_STATUS_OK) {
-		printf("SKIP: %s\n", paella__error_last());
-		return 77;
-	}
 	CUdevice dev;
-	CUcontext ctx;
 	char name[128];
 	int l2 = 0, sms = 0;
-	CHECK(cuDeviceGet(&dev, 0));
-	CHECK(cuDeviceGetName(name, sizeof(name), dev));
+	if (!bench_open_gpu(&dev, name, sizeof(name)))
+		return 77;
 	CHECK(cuDeviceGetAttribute(&l2, CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE, dev));
 	CHECK(cuDeviceGetAttribute(&sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev));
-	CHECK(cuDevicePrimaryCtxRetain(&ctx, dev));
-	CHECK(cuCtxSetCurrent(ctx));
 	CHECK(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
 	CUmodule mspin = bench_load_image(o.spin_dir, "spin.noinst");
 	CHECK(cuModuleGetFunction(&spin_fn, mspin, "spin_ns"));

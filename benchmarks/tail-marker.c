@@ -245,23 +245,16 @@ main(int argc, char **argv)
 	int rc = bench_parse_args(argc, argv, &o, 30, usage);
 	if (rc >= 0)
 		return rc;
-	if (paella__cu_open(&cu) != PAELLA_STATUS_OK) {
-		printf("SKIP: %s\n", paella__error_last());
+	CUdevice dev;
+	char name[128];
+	int sms = 0, least = 0, greatest = 0;
+	if (!bench_open_gpu(&dev, name, sizeof(name)))
 		return 77;
-	}
 	if (cu->cuStreamWaitEvent == NULL) {
 		fprintf(stderr, "tail-marker: this driver has no cuStreamWaitEvent\n");
 		return 1;
 	}
-	CUdevice dev;
-	CUcontext ctx;
-	char name[128];
-	int sms = 0, least = 0, greatest = 0;
-	CHECK(cuDeviceGet(&dev, 0));
-	CHECK(cuDeviceGetName(name, sizeof(name), dev));
 	CHECK(cuDeviceGetAttribute(&sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev));
-	CHECK(cuDevicePrimaryCtxRetain(&ctx, dev));
-	CHECK(cuCtxSetCurrent(ctx));
 	CHECK(cuCtxGetStreamPriorityRange(&least, &greatest));
 	CUstream hi, lo;
 	CHECK(cuStreamCreateWithPriority(&hi, CU_STREAM_NON_BLOCKING, greatest));
