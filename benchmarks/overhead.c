@@ -90,13 +90,17 @@ struct result {
 	 * shows it), so the ratio is their geometric mean, which cancels it. */
 	double ratio_inst_first, ratio_inst_second;
 	bool identical;
-	/* The instrumented build's launches ran its plain copy. */
+	/* The instrumented build's launches ran its plain copy, and with a
+	 * tail marker. */
 	bool plain_copy;
+	bool marked;
 };
 
 struct paella__cu *cu;
 const char *bench_name = "overhead";
 static CUstream stream;
+/* Where the runtime's tail markers go: lower priority than stream. */
+static CUstream marker_stream;
 static CUfunction spin_fn;
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
@@ -208,25 +212,53 @@ wave_blocks(const struct bcase *c, CUfunction f)
 }
 
 /* The instrumented launch's record, as the runtime takes it: a
- * completion-only one when the plain copy runs. */
+ * completion-only one when the plain copy runs, a marker one with a tail
+ * marker. */
 static enum paella_status
 acquire_inst(struct paella__notify_pool *pool, const struct bcase *c, uint64_t wave, bool plain,
-	     struct paella__notify_record **rec)
+	     bool marked, struct paella__notify_record **rec)
 {
 	return paella__notify_acquire(pool, (uint64_t)c->grid[0] * c->grid[1] * c->grid[2],
-				      plain ? PAELLA__NOTIFY_NONE : notify_mode, wave, rec);
+				      marked ? PAELLA__NOTIFY_MARKER
+				      : plain ? PAELLA__NOTIFY_NONE : notify_mode, wave, rec);
+}
+
+/* Whether the runtime would give a launch of plain copy @f at @c's shape a
+ * tail marker (a grid of more than a wave), and which. */
+static bool
+marker_for(const struct bcase *c, CUfunction f, uint64_t wave, struct paella__notify_pool *pool,
+	   struct paella__marker_launch *m)
+{
+	int regs = 0, smem = 0;
+
+	if (marker_stream == NULL ||
+	    !paella__notify_use_tail_marker((uint64_t)c->grid[0] * c->grid[1] * c->grid[2], wave))
+		return false;
+	CHECK(cuFuncGetAttribute(&regs, CU_FUNC_ATTRIBUTE_NUM_REGS, f));
+	CHECK(cuFuncGetAttribute(&smem, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, f));
+	if (paella__notify_marker_plan(pool, c->block[0] * c->block[1] * c->block[2],
+				       (unsigned)regs, (unsigned)smem, m) != PAELLA_STATUS_OK) {
+		fprintf(stderr, "overhead: %s: %s; instrumented code instead\n", c->label,
+			paella__error_last());
+		return false;
+	}
+	return true;
 }
 
 /* What the runtime launches for the instrumented build at @c's shape: the
- * kernel, or its plain copy where the sampling rule picks no block. */
+ * kernel; or its plain copy where the sampling rule picks no block; or its
+ * plain copy and a tail marker for a grid of more than a wave. */
 static CUfunction
-inst_function(const struct bcase *c, CUmodule minst, uint64_t wave, bool *plain)
+inst_function(const struct bcase *c, CUmodule minst, uint64_t wave,
+	      struct paella__notify_pool *pool, bool *plain, bool *marked,
+	      struct paella__marker_launch *m)
 {
 	char name[128];
 	CUfunction f;
 	uint64_t nblocks = (uint64_t)c->grid[0] * c->grid[1] * c->grid[2];
 
 	*plain = false;
+	*marked = false;
 	if (control) {
 		*plain = true;
 		CHECK(cuModuleGetFunction(&f, minst, c->func));
@@ -234,10 +266,11 @@ inst_function(const struct bcase *c, CUmodule minst, uint64_t wave, bool *plain)
 	}
 	snprintf(name, sizeof(name), "%s%s", c->func, PAELLA_PLAIN_CLONE_SUFFIX);
 	if (!no_plain && notify_mode == PAELLA__NOTIFY_SAMPLE &&
-	    paella__notify_use_plain_copy(nblocks, wave) &&
 	    cu->cuModuleGetFunction(&f, minst, name) == CUDA_SUCCESS) {
-		*plain = true;
-		return f;
+		*marked = marker_for(c, f, wave, pool, m);
+		*plain = *marked || paella__notify_use_plain_copy(nblocks, wave);
+		if (*plain)
+			return f;
 	}
 	CHECK(cuModuleGetFunction(&f, minst, c->func));
 	return f;
@@ -265,7 +298,8 @@ outputs_identical(struct bcase *c, CUfunction base, CUfunction inst, bool plain,
 		CHECK(cuMemcpyHtoD(c->bufs[b].d[0], keep, bytes));
 		CHECK(cuCtxSynchronize());
 		struct paella__notify_record *rec;
-		if (acquire_inst(pool, c, wave_blocks(c, inst), plain, &rec) != PAELLA_STATUS_OK) {
+		if (acquire_inst(pool, c, wave_blocks(c, inst), plain, false, &rec) !=
+		    PAELLA_STATUS_OK) {
 			fprintf(stderr, "overhead: %s\n", paella__error_last());
 			exit(1);
 		}
@@ -295,13 +329,14 @@ run_case(struct bcase *c, CUmodule mbase, CUmodule minst, struct paella__notify_
 	 int runs, struct result *r)
 {
 	CUfunction fb, fi;
-	bool plain;
+	bool plain, marked;
+	struct paella__marker_launch marker;
 	CHECK(cuModuleGetFunction(&fb, mbase, c->func));
 	CHECK(cuModuleGetFunction(&fi, minst, c->func));
 	uint64_t nblocks = (uint64_t)c->grid[0] * c->grid[1] * c->grid[2];
 	/* The wave of the instrumented kernel, as the runtime plans with. */
 	uint64_t wave = wave_blocks(c, fi);
-	fi = inst_function(c, minst, wave, &plain);
+	fi = inst_function(c, minst, wave, pool, &plain, &marked, &marker);
 
 	double *tb = calloc(runs, sizeof(double)), *ti = calloc(runs, sizeof(double));
 	double *ratio = calloc(runs, sizeof(double));
@@ -323,7 +358,7 @@ run_case(struct bcase *c, CUmodule mbase, CUmodule minst, struct paella__notify_
 	while (done < runs) {
 		int n = runs - done < ROUND ? runs - done : ROUND;
 		for (int i = 0; i < n; i++)
-			if (acquire_inst(pool, c, wave, plain, &recs[2 * i]) !=
+			if (acquire_inst(pool, c, wave, plain, marked, &recs[2 * i]) !=
 				    PAELLA_STATUS_OK ||
 			    paella__notify_acquire(pool, 1, PAELLA__NOTIFY_NONE, 0, &recs[2 * i + 1]) !=
 				    PAELLA_STATUS_OK) {
@@ -352,7 +387,22 @@ run_case(struct bcase *c, CUmodule mbase, CUmodule minst, struct paella__notify_
 				}
 			}
 		}
+		/* The runtime launches a kernel's tail marker once the kernel
+		 * heads its stream, which it learns by polling (here: the
+		 * event just before the kernel), and the launch takes its
+		 * microseconds: so here, launch by launch. */
+		for (int i = 0; marked && i < n; i++) {
+			while (cu->cuEventQuery(ev[4 * i + 2]) == CUDA_ERROR_NOT_READY)
+				;
+			CHECK(cuEventQuery(ev[4 * i + 2]));
+			if (paella__notify_enqueue_marker(recs[2 * i], marker_stream, &marker) !=
+			    PAELLA_STATUS_OK) {
+				fprintf(stderr, "overhead: %s\n", paella__error_last());
+				exit(1);
+			}
+		}
 		CHECK(cuStreamSynchronize(stream));
+		CHECK(cuStreamSynchronize(marker_stream));
 		for (int i = 0; i < n; i++) {
 			float msb, msi;
 			CHECK(cuEventElapsedTime(&msb, ev[4 * i], ev[4 * i + 1]));
@@ -383,6 +433,7 @@ run_case(struct bcase *c, CUmodule mbase, CUmodule minst, struct paella__notify_
 	r->ratio_hi = bench_quantile(ratio, runs, 0.75);
 	r->identical = outputs_identical(c, fb, fi, plain, pool);
 	r->plain_copy = plain;
+	r->marked = marked;
 	for (int i = 0; i < 4 * ROUND; i++)
 		cu->cuEventDestroy(ev[i]);
 	free(tb);
@@ -414,7 +465,10 @@ usage(FILE *f)
 		"  --no-plain     run the instrumented code even for grids in which the sampling\n"
 		"                 rule picks no block (the runtime runs the plain copy there)\n"
 		"  --control      measure the plain build against a second load of itself: the\n"
-		"                 method's own error, case by case\n");
+		"                 method's own error, case by case\n"
+		"\n"
+		"As launched, a grid of more than a wave runs the plain copy with the runtime's\n"
+		"tail marker (PAELLA_TAIL_MARKERS=0: the sampled reports instead).\n");
 }
 
 static void
@@ -536,7 +590,18 @@ main(int argc, char **argv)
 		return 77;
 	CHECK(cuDeviceGetAttribute(&l2, CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE, dev));
 	CHECK(cuDeviceGetAttribute(&sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev));
-	CHECK(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
+	/* As the runtime's streams: with tail markers, the kernels' at the
+	 * highest priority, the markers' at the lowest. */
+	int least = 0, greatest = 0;
+	CHECK(cuCtxGetStreamPriorityRange(&least, &greatest));
+	if (!control && !no_plain && notify_mode == PAELLA__NOTIFY_SAMPLE &&
+	    paella__notify_tail_markers_enabled() && paella__notify_plain_copies_enabled() &&
+	    least != greatest) {
+		CHECK(cuStreamCreateWithPriority(&stream, CU_STREAM_NON_BLOCKING, greatest));
+		CHECK(cuStreamCreateWithPriority(&marker_stream, CU_STREAM_NON_BLOCKING, least));
+	} else {
+		CHECK(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
+	}
 	CUmodule mspin = bench_load_image(o.spin_dir, "spin.noinst");
 	CHECK(cuModuleGetFunction(&spin_fn, mspin, "spin_ns"));
 
@@ -600,7 +665,8 @@ main(int argc, char **argv)
 	bool all_same = true;
 	for (int i = 0; i < nres; i++) {
 		struct result *r = &res[i];
-		const char *launched = r->plain_copy ? "plain copy" : "instrumented";
+		const char *launched = r->marked ? "plain + marker"
+				       : r->plain_copy ? "plain copy" : "instrumented";
 
 		printf("%-22s %9llu %11.2f %11.2f %8.4f %8.4f..%-8.4f %9s  %s\n", r->label,
 		       (unsigned long long)r->blocks, r->t_base_us, r->t_inst_us, r->ratio, r->ratio_lo,
@@ -622,6 +688,8 @@ main(int argc, char **argv)
 		fclose(csv);
 	paella__notify_pool_destroy(pool);
 	cu->cuStreamDestroy(stream);
+	if (marker_stream != NULL)
+		cu->cuStreamDestroy(marker_stream);
 	cu->cuDevicePrimaryCtxRelease(dev);
 	paella__cu_close(cu);
 	return all_same ? 0 : 1;

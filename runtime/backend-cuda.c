@@ -29,6 +29,14 @@ struct cuda_kernel {
 	CUfunction fn;
 	char *name;
 	struct cuda_kernel *next;
+	/* The tail marker for the last block shape asked for (the dispatcher's
+	 * thread and model load; a step keeps one shape). */
+	pthread_mutex_t marker_lock;
+	bool marker_valid;
+	bool marker_ok;
+	unsigned marker_threads;
+	unsigned marker_dsmem;
+	struct paella__marker_launch marker;
 };
 
 struct cuda_module {
@@ -41,6 +49,12 @@ struct cuda_module {
 struct cuda_op {
 	struct paella__notify_record *rec;
 	struct cuda_op *next_free;
+	/* Its stream, and its place in that stream's order (from 1). */
+	unsigned stream;
+	uint64_t stream_seq;
+	/* A tail marker waits for the ops before it on its stream. */
+	bool marker_pending;
+	struct paella__marker_launch marker;
 };
 
 struct cuda {
@@ -50,6 +64,13 @@ struct cuda {
 	CUcontext ctx;
 	bool ctx_retained;
 	CUstream *streams;
+	/* Per stream: a lower-priority partner for its kernels' tail markers
+	 * (NULL entries when markers are off); ops issued on it, and the
+	 * latest of them seen done (the dispatcher polls a stream's ops in
+	 * order).  The dispatcher's thread only. */
+	CUstream *marker_streams;
+	uint64_t *stream_issued;
+	uint64_t *stream_seen;
 	CUstream profile_stream;
 	/* One profile at a time: they share the stream and would time each
 	 * other. */
@@ -179,6 +200,7 @@ cuda_module_unload(struct paella__backend *b, void *module)
 		struct cuda_kernel *k = m->kernels;
 
 		m->kernels = k->next;
+		pthread_mutex_destroy(&k->marker_lock);
 		free(k->name);
 		free(k);
 	}
@@ -220,6 +242,7 @@ module_kernel(struct cuda_module *m, CUfunction fn, const char *name)
 			free(k);
 			k = NULL;
 		} else {
+			pthread_mutex_init(&k->marker_lock, NULL);
 			k->next = m->kernels;
 			m->kernels = k;
 		}
@@ -421,6 +444,51 @@ out:
 	return st;
 }
 
+/* The tail marker for blocks of @k of @threads threads and @dsmem bytes of
+ * dynamic shared memory, planned once per shape.  False when none fits. */
+static bool
+marker_for(struct cuda *c, struct cuda_kernel *k, unsigned threads, unsigned dsmem,
+	   struct paella__marker_launch *out)
+{
+	bool ok;
+
+	pthread_mutex_lock(&k->marker_lock);
+	if (!k->marker_valid || k->marker_threads != threads || k->marker_dsmem != dsmem) {
+		unsigned regs = 0, ssmem = 0;
+		enum paella_status st = func_attr(c, k->fn, CU_FUNC_ATTRIBUTE_NUM_REGS, &regs);
+
+		if (st == PAELLA_STATUS_OK)
+			st = func_attr(c, k->fn, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, &ssmem);
+		if (st == PAELLA_STATUS_OK)
+			st = paella__notify_marker_plan(c->pool, threads, regs, ssmem + dsmem,
+							&k->marker);
+		if (st != PAELLA_STATUS_OK)
+			paella__log_info("kernel %s, blocks of %u threads: no tail marker (%s); "
+					 "it reports through its instrumented code", k->name,
+					 threads, paella_last_error());
+		k->marker_valid = true;
+		k->marker_ok = st == PAELLA_STATUS_OK;
+		k->marker_threads = threads;
+		k->marker_dsmem = dsmem;
+	}
+	ok = k->marker_ok;
+	*out = k->marker;
+	pthread_mutex_unlock(&k->marker_lock);
+	return ok;
+}
+
+static bool
+cuda_tail_marker_ok(struct paella__backend *b, struct paella__bkernel *kernel,
+		    unsigned block_threads, unsigned dynamic_smem)
+{
+	struct cuda *c = to_cuda(b);
+	struct paella__marker_launch m;
+
+	if (c->marker_streams == NULL || cuda_bind_thread(b) != PAELLA_STATUS_OK)
+		return false;
+	return marker_for(c, (struct cuda_kernel *)kernel, block_threads, dynamic_smem, &m);
+}
+
 static uint64_t
 grid_blocks(const struct paella__launch_desc *l)
 {
@@ -438,7 +506,8 @@ launch_with_record(struct cuda *c, const struct paella__launch_desc *l, CUstream
 
 	*rec_out = NULL;
 	st = paella__notify_acquire(c->pool, grid_blocks(l),
-				    paella__notify_mode_of(l->instrumented, l->counted),
+				    l->tail_marker ? PAELLA__NOTIFY_MARKER
+						   : paella__notify_mode_of(l->instrumented, l->counted),
 				    l->wave_blocks, &rec);
 	if (st != PAELLA_STATUS_OK)
 		return st;
@@ -525,23 +594,69 @@ op_get(struct cuda *c)
 	return calloc(1, sizeof(*op));
 }
 
+/* @op was just issued on @stream: its place in the stream's order. */
+static void
+op_issued(struct cuda *c, struct cuda_op *op, unsigned stream)
+{
+	op->stream = stream;
+	op->stream_seq = ++c->stream_issued[stream];
+	op->marker_pending = false;
+}
+
+/* Launches @op's pending tail marker if everything before its kernel on its
+ * stream has been seen done: the kernel then heads the stream (it may have
+ * started already; a late marker only says so late). */
+static void
+marker_try(struct cuda *c, struct cuda_op *op)
+{
+	enum paella_status st;
+
+	if (c->stream_seen[op->stream] + 1 < op->stream_seq)
+		return;
+	op->marker_pending = false;
+	st = paella__notify_enqueue_marker(op->rec, c->marker_streams[op->stream], &op->marker);
+	if (st != PAELLA_STATUS_OK)
+		/* Only a hint is lost: completion still comes from the stream. */
+		paella__log_warn("tail marker not launched: %s", paella_last_error());
+}
+
 static enum paella_status
 cuda_launch(struct paella__backend *b, const struct paella__launch_desc *l,
 	    struct paella__bop **out)
 {
 	struct cuda *c = to_cuda(b);
 	struct cuda_op *op = op_get(c);
+	struct paella__launch_desc plain;
 	enum paella_status st;
+	bool marked = false;
 
 	*out = NULL;
 	if (op == NULL)
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "launch: out of memory");
 	PAELLA__ASSERT(l->stream < c->base.nstreams);
+	if (l->tail_marker) {
+		PAELLA__ASSERT(!l->instrumented);
+		marked = c->marker_streams != NULL &&
+			 marker_for(c, (struct cuda_kernel *)l->kernel,
+				    l->block[0] * l->block[1] * l->block[2], l->dynamic_smem,
+				    &op->marker);
+		if (!marked) {
+			/* Completion only, as for any plain kernel. */
+			plain = *l;
+			plain.tail_marker = false;
+			l = &plain;
+		}
+	}
 	st = launch_with_record(c, l, c->streams[l->stream], &op->rec);
 	if (st != PAELLA_STATUS_OK) {
 		op->next_free = c->free_ops;
 		c->free_ops = op;
 		return st;
+	}
+	op_issued(c, op, l->stream);
+	if (marked) {
+		op->marker_pending = true;
+		marker_try(c, op);
 	}
 	*out = (struct paella__bop *)op;
 	return PAELLA_STATUS_OK;
@@ -687,6 +802,7 @@ cuda_graph_launch(struct paella__backend *b, void *graph, unsigned stream,
 	if (st != PAELLA_STATUS_OK)
 		goto err;
 	PAELLA_CU_CHECK_GOTO(c->cu, cuGraphLaunch(g->exec, s), st, err_cancel);
+	op_issued(c, op, stream);
 	st = paella__notify_enqueue_completion(op->rec, s);
 	if (st != PAELLA_STATUS_OK) {
 		c->cu->cuStreamSynchronize(s);
@@ -729,6 +845,7 @@ cuda_copy(struct paella__backend *b, unsigned stream, enum paella__copy_dir dir,
 		paella__notify_cancel(op->rec);
 		goto err_sync;
 	}
+	op_issued(c, op, stream);
 	*out = (struct paella__bop *)op;
 	return PAELLA_STATUS_OK;
 err_sync:
@@ -744,7 +861,20 @@ err:
 static bool
 cuda_poll(struct paella__backend *b, struct paella__bop *bop, uint64_t *progress)
 {
-	return paella__notify_poll(((struct cuda_op *)bop)->rec, progress);
+	struct cuda *c = to_cuda(b);
+	struct cuda_op *op = (struct cuda_op *)bop;
+	bool done;
+
+	done = paella__notify_poll(op->rec, progress);
+	if (done) {
+		/* Done before its turn came: no marker needed. */
+		op->marker_pending = false;
+		if (op->stream_seq > c->stream_seen[op->stream])
+			c->stream_seen[op->stream] = op->stream_seq;
+	} else if (op->marker_pending) {
+		marker_try(c, op);
+	}
+	return done;
 }
 
 static void
@@ -789,6 +919,13 @@ cuda_destroy(struct paella__backend *b)
 			if (c->streams[i] != NULL)
 				c->cu->cuStreamDestroy(c->streams[i]);
 	free(c->streams);
+	if (c->marker_streams != NULL)
+		for (unsigned i = 0; i < c->base.nstreams; i++)
+			if (c->marker_streams[i] != NULL)
+				c->cu->cuStreamDestroy(c->marker_streams[i]);
+	free(c->marker_streams);
+	free(c->stream_issued);
+	free(c->stream_seen);
 	if (c->profile_stream != NULL)
 		c->cu->cuStreamDestroy(c->profile_stream);
 	if (c->ctx_retained)
@@ -809,6 +946,7 @@ static const struct paella__backend_ops cuda_ops = {
 	.kernel_get = cuda_kernel_get,
 	.module_external = cuda_module_external,
 	.kernel_wrap = cuda_kernel_wrap,
+	.tail_marker_ok = cuda_tail_marker_ok,
 	.occupancy = cuda_occupancy,
 	.mem_alloc = cuda_mem_alloc,
 	.mem_free = cuda_mem_free,
@@ -875,6 +1013,45 @@ out:
 	return st;
 }
 
+/*
+ * The job streams, non-blocking: the legacy default stream of a program
+ * sharing the primary context must not serialise our jobs.  With tail
+ * markers, each gets the highest priority and a partner stream of the
+ * lowest for its markers: the block scheduler then starts a marker only
+ * when no block of our kernels is waiting for room.
+ */
+static enum paella_status
+create_streams(struct cuda *c, unsigned n)
+{
+	enum paella_status st = PAELLA_STATUS_OK;
+	int least = 0, greatest = 0;
+	bool markers = paella__notify_tail_markers_enabled() &&
+		       paella__notify_plain_copies_enabled() &&
+		       c->cu->cuCtxGetStreamPriorityRange != NULL &&
+		       c->cu->cuStreamCreateWithPriority != NULL &&
+		       c->cu->cuCtxGetStreamPriorityRange(&least, &greatest) == CUDA_SUCCESS &&
+		       least != greatest;
+
+	if (markers && (c->marker_streams = calloc(n, sizeof(*c->marker_streams))) == NULL)
+		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "cuda backend: out of memory");
+	for (unsigned i = 0; i < n; i++) {
+		if (!markers) {
+			PAELLA_CU_CHECK_GOTO(c->cu, cuStreamCreate(&c->streams[i],
+					     CU_STREAM_NON_BLOCKING), st, out);
+			continue;
+		}
+		PAELLA_CU_CHECK_GOTO(c->cu, cuStreamCreateWithPriority(&c->streams[i],
+				     CU_STREAM_NON_BLOCKING, greatest), st, out);
+		PAELLA_CU_CHECK_GOTO(c->cu, cuStreamCreateWithPriority(&c->marker_streams[i],
+				     CU_STREAM_NON_BLOCKING, least), st, out);
+	}
+	if (markers)
+		paella__log_info("cuda: tail markers on (job streams at priority %d, markers at %d)",
+				 greatest, least);
+out:
+	return st;
+}
+
 enum paella_status
 paella__backend_cuda_create(const struct paella__backend_params *p, struct paella__backend **out)
 {
@@ -914,11 +1091,15 @@ paella__backend_cuda_create(const struct paella__backend_params *p, struct paell
 		st = paella__error_set(PAELLA_STATUS_NO_MEMORY, "cuda backend: out of memory");
 		goto err;
 	}
-	/* Non-blocking: the legacy default stream of a program sharing the
-	 * primary context must not serialise our jobs. */
-	for (unsigned i = 0; i < p->nstreams; i++)
-		PAELLA_CU_CHECK_GOTO(c->cu, cuStreamCreate(&c->streams[i], CU_STREAM_NON_BLOCKING),
-				     st, err);
+	c->stream_issued = calloc(p->nstreams, sizeof(*c->stream_issued));
+	c->stream_seen = calloc(p->nstreams, sizeof(*c->stream_seen));
+	if (c->stream_issued == NULL || c->stream_seen == NULL) {
+		st = paella__error_set(PAELLA_STATUS_NO_MEMORY, "cuda backend: out of memory");
+		goto err;
+	}
+	st = create_streams(c, p->nstreams);
+	if (st != PAELLA_STATUS_OK)
+		goto err;
 	PAELLA_CU_CHECK_GOTO(c->cu, cuStreamCreate(&c->profile_stream, CU_STREAM_NON_BLOCKING),
 			     st, err);
 	st = paella__notify_pool_create(c->cu, &c->pool);

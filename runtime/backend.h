@@ -59,6 +59,10 @@ struct paella__launch_desc {
 	bool instrumented;
 	/* Instrumented in count mode rather than sample mode. */
 	bool counted;
+	/* @kernel is a plain copy of a grid of more than a wave: launch a tail
+	 * marker beside it (notify.h, PAELLA__NOTIFY_MARKER) once it heads its
+	 * stream; progress is the grid less a wave once the marker is seen. */
+	bool tail_marker;
 	/* Blocks of this kernel that one wave of the GPU holds (0: unknown):
 	 * sets a sample-mode launch's interval. */
 	uint64_t wave_blocks;
@@ -112,6 +116,11 @@ struct paella__backend_ops {
 					  struct paella__bkernel **out,
 					  struct paella__kernel_attrs *attrs,
 					  size_t *sizes, unsigned max, unsigned *nparams);
+	/* Whether launches of @kernel (a plain copy) at this block size can
+	 * carry a tail marker; NULL where the backend has none.  From API
+	 * threads, at model load. */
+	bool (*tail_marker_ok)(struct paella__backend *b, struct paella__bkernel *kernel,
+			       unsigned block_threads, unsigned dynamic_smem);
 	/* Resident blocks per SM of @kernel at this block size: 0 when one
 	 * block does not fit. */
 	enum paella_status (*occupancy)(struct paella__backend *b,

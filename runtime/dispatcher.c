@@ -260,6 +260,7 @@ push_op(struct paella__dispatcher *d, struct paella_job *job, struct paella__ste
 	op->nsteps = nsteps;
 	op->next = NULL;
 	op->issued_ns = now;
+	op->progress_seen = false;
 	if (job->ops_tail != NULL) {
 		job->ops_tail->next = op;
 	} else {
@@ -474,6 +475,8 @@ op_done(struct paella__dispatcher *d, struct paella_job *job, struct paella__op 
 	d->ops_in_flight--;
 	if (op->step->kind == PAELLA__STEP_KERNEL) {
 		job->kernels_in_flight--;
+		if (op->progress_seen)
+			STAT_ADD(d, kernels_progress_seen, 1);
 		refine(d, job, op, now);
 		if (!job->failed && !job->in_policy && next_is_kernel(job) &&
 		    job->kernels_in_flight < d->max_kernels_per_job)
@@ -518,6 +521,8 @@ poll_job(struct paella__dispatcher *d, struct paella_job *job, uint64_t now)
 		left = step->nblocks;
 		if (op == job->ops_head && progress < left)
 			left -= progress;
+		if (op == job->ops_head && progress > 0)
+			op->progress_seen = true;
 		load += (double)left * step->wave_per_block;
 	}
 	return load;

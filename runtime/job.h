@@ -32,6 +32,8 @@ struct paella__op {
 	unsigned nsteps;
 	struct paella__op *next;
 	uint64_t issued_ns;
+	/* Its progress was seen before its completion. */
+	bool progress_seen;
 };
 
 struct paella_job {

@@ -310,6 +310,14 @@ paella__model_add_kernel_ref(struct paella_model *m, const struct paella_kernel_
 	 * way; progress reads 0 until completion either way. */
 	step.plain_alone = has_plain_copy(&step) &&
 			   paella__notify_use_plain_copy(step.nblocks, step.wave_blocks);
+	/* A grid of more than a wave runs its plain copy too, with a tail
+	 * marker for progress, where the backend has one that fits its
+	 * blocks: the marker costs the kernel nothing measurable, the sampled
+	 * reports 1 to 6% (benchmarks/results/kernels.md). */
+	step.tail_marker = has_plain_copy(&step) &&
+			   paella__notify_use_tail_marker(step.nblocks, step.wave_blocks) &&
+			   b->ops->tail_marker_ok != NULL &&
+			   b->ops->tail_marker_ok(b, step.kernel.plain, threads, s->dynamic_smem_bytes);
 	st = bind_args(m, s, &step);
 	if (st != PAELLA_STATUS_OK)
 		goto err;
@@ -481,8 +489,11 @@ paella__step_launch_desc(const struct paella__step *step, void **params, unsigne
 			 struct paella__launch_desc *desc)
 {
 	PAELLA__ASSERT(step->kind == PAELLA__STEP_KERNEL);
-	desc->kernel = step->plain_alone ? step->kernel.plain : step->kernel.bkernel;
-	desc->instrumented = step->kernel.instrumented && !step->plain_alone;
+	bool plain = step->plain_alone || step->tail_marker;
+
+	desc->kernel = plain ? step->kernel.plain : step->kernel.bkernel;
+	desc->instrumented = step->kernel.instrumented && !plain;
+	desc->tail_marker = step->tail_marker;
 	desc->stream = stream;
 	memcpy(desc->grid, step->grid, sizeof(desc->grid));
 	memcpy(desc->block, step->block, sizeof(desc->block));
@@ -584,6 +595,7 @@ make_graphs(struct paella_model *m)
 					descs[j].kernel = step->kernel.plain;
 					descs[j].instrumented = false;
 				}
+				descs[j].tail_marker = false;
 			}
 			st = b->ops->graph_create(b, descs, m->run_len[i], &set->graphs[i]);
 			if (st != PAELLA_STATUS_OK) {

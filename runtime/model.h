@@ -55,6 +55,8 @@ struct paella__step {
 	/* Launched alone, it runs its kernel's plain copy: the sampling rule
 	 * picks no block of its grid (decided once, when the step is added). */
 	bool plain_alone;
+	/* Its plain copy runs, with a tail marker (a grid of more waves). */
+	bool tail_marker;
 	unsigned nargs;
 	struct paella__arg_binding *args;
 	unsigned char *values;

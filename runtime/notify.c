@@ -3,6 +3,7 @@
  */
 #include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,6 +93,74 @@ paella__notify_use_plain_copy(uint64_t nblocks, uint64_t wave_blocks)
 	return paella__notify_plain_copies_enabled() &&
 	       paella__notify_sample_reports(nblocks, paella__notify_sample_tag(nblocks, wave_blocks)) ==
 		       0;
+}
+
+static bool tail_markers = true;
+static pthread_once_t tail_markers_once = PTHREAD_ONCE_INIT;
+
+static void
+read_tail_markers_env(void)
+{
+	const char *v = getenv("PAELLA_TAIL_MARKERS");
+
+	if (v == NULL || *v == '\0' || strcmp(v, "1") == 0)
+		return;
+	if (strcmp(v, "0") != 0)
+		paella__log_warn("PAELLA_TAIL_MARKERS=%s: expected 0 or 1; tail markers stay on", v);
+	else
+		tail_markers = false;
+}
+
+bool
+paella__notify_tail_markers_enabled(void)
+{
+	pthread_once(&tail_markers_once, read_tail_markers_env);
+	return tail_markers;
+}
+
+bool
+paella__notify_use_tail_marker(uint64_t nblocks, uint64_t wave_blocks)
+{
+	return wave_blocks > 0 && nblocks > wave_blocks && paella__notify_plain_copies_enabled() &&
+	       paella__notify_tail_markers_enabled();
+}
+
+bool
+paella__notify_marker_shape(unsigned kthreads, unsigned kregs, const unsigned *variant_regs,
+			    unsigned nvariants, unsigned max_threads,
+			    struct paella__marker_shape *out)
+{
+	uint64_t kwarps = ((uint64_t)kthreads + 31) / 32;
+	uint64_t kunits = ((uint64_t)kregs + PAELLA_MARKER_REG_UNIT - 1) / PAELLA_MARKER_REG_UNIT;
+	uint64_t need = kwarps * (kunits ? kunits : 1);
+	uint64_t best_cost = UINT64_MAX, best_warps = 0;
+	bool found = false;
+
+	if (kthreads == 0)
+		return false;
+	for (unsigned i = 0; i < nvariants; i++) {
+		uint64_t units = (variant_regs[i] + PAELLA_MARKER_REG_UNIT - 1) /
+				 PAELLA_MARKER_REG_UNIT;
+		uint64_t warps, cost;
+
+		if (units == 0)
+			continue;
+		/* Enough warps for the block's threads and register file. */
+		warps = (need + units - 1) / units;
+		if (warps < kwarps)
+			warps = kwarps;
+		if (warps * 32 > max_threads)
+			continue;
+		cost = warps * units;
+		if (!found || cost < best_cost || (cost == best_cost && warps < best_warps)) {
+			found = true;
+			best_cost = cost;
+			best_warps = warps;
+			out->variant = i;
+			out->threads = (unsigned)(warps * 32);
+		}
+	}
+	return found;
 }
 
 uint64_t
@@ -255,6 +324,11 @@ struct paella__notify_record {
 
 enum completion_state { COMPLETION_UNDECIDED, COMPLETION_DECIDED };
 
+/* Tail-marker variants: the live values each keeps (ptxas adds about 8
+ * registers of its own: 32, 48, 64, 96, 128, 168 and 254 on sm_90). */
+static const unsigned marker_live[] = { 24, 40, 56, 88, 120, 160, 246 };
+#define MARKER_VARIANTS (sizeof(marker_live) / sizeof(marker_live[0]))
+
 struct paella__notify_pool {
 	const struct paella__cu *cu;
 	/* The completion kernel, loaded on first use (under lock). */
@@ -263,6 +337,13 @@ struct paella__notify_pool {
 	CUmodule done_module;
 	CUfunction done_fn;
 	CUfunction hint_fn;
+	/* The tail-marker variants, loaded on first use (under lock). */
+	enum completion_state marker_state;
+	CUmodule marker_module;
+	CUfunction marker_fn[MARKER_VARIANTS];
+	unsigned marker_regs[MARKER_VARIANTS];
+	unsigned nmarkers;
+	int max_threads_per_block;
 	/* Guards the lists and the count, not the records in use: a record
 	 * belongs to the thread that acquired it. */
 	pthread_mutex_t lock;
@@ -275,7 +356,7 @@ struct paella__notify_pool {
 static unsigned
 class_index(enum paella__notify_mode mode, struct paella__notify_class cls)
 {
-	if (mode == PAELLA__NOTIFY_NONE)
+	if (mode == PAELLA__NOTIFY_NONE || mode == PAELLA__NOTIFY_MARKER)
 		return CLASS_UNINSTRUMENTED;
 	if (mode == PAELLA__NOTIFY_SAMPLE)
 		return CLASS_SAMPLE;
@@ -331,6 +412,8 @@ paella__notify_pool_destroy(struct paella__notify_pool *pool)
 	}
 	if (pool->done_module != NULL)
 		pool->cu->cuModuleUnload(pool->done_module);
+	if (pool->marker_module != NULL)
+		pool->cu->cuModuleUnload(pool->marker_module);
 	pthread_mutex_destroy(&pool->lock);
 	free(pool);
 }
@@ -377,7 +460,7 @@ record_create(struct paella__notify_pool *pool, enum paella__notify_mode mode,
 	rec->done_word = (volatile uint32_t *)((char *)rec->host + HOST_DONE_OFFSET);
 	rec->done_word_dev = host_dev + HOST_DONE_OFFSET;
 
-	if (mode != PAELLA__NOTIFY_NONE) {
+	if (mode == PAELLA__NOTIFY_SAMPLE || mode == PAELLA__NOTIFY_COUNT) {
 		uint32_t shards = paella__notify_class_shards(rec->cls);
 		unsigned char header[PAELLA_RECORD_HEADER_BYTES] = { 0 };
 		uint32_t shard_mask = shards - 1;
@@ -413,7 +496,8 @@ record_create(struct paella__notify_pool *pool, enum paella__notify_mode mode,
 	paella__log_debug("launch record %p: %s, %u shards, post mask %#x",
 			  (void *)rec,
 			  mode == PAELLA__NOTIFY_COUNT ? "count" :
-			  mode == PAELLA__NOTIFY_SAMPLE ? "sample" : "completion only",
+			  mode == PAELLA__NOTIFY_SAMPLE ? "sample" :
+			  mode == PAELLA__NOTIFY_MARKER ? "marker" : "completion only",
 			  rec->track.shards, rec->cls.post_mask);
 	*out = rec;
 	return PAELLA_STATUS_OK;
@@ -479,6 +563,12 @@ paella__notify_acquire(struct paella__notify_pool *pool, uint64_t nblocks,
 		rec->wave = wave_blocks ? wave_blocks : PAELLA_NOTIFY_DEFAULT_WAVE_BLOCKS;
 		rec->param = rec->dev + rec->tag;
 		rec->slots[0] = 0;
+	} else if (rec->class_index == CLASS_UNINSTRUMENTED) {
+		/* Completion-only records serve both modes. */
+		rec->mode = mode;
+		rec->wave = wave_blocks;
+		/* Any number but this launch's: the marker writes that. */
+		rec->slots[0] = rec->seq - 1;
 	} else {
 		for (uint32_t s = 0; s < rec->track.shards; s++)
 			rec->slots[s] = rec->track.base[s];
@@ -617,6 +707,160 @@ paella__notify_enqueue_kernel_completion(struct paella__notify_record *rec, CUst
 	return paella__notify_enqueue_completion(rec, stream);
 }
 
+/*
+ * The tail markers, PTX made here: thread 0 stores the launch's number
+ * (relaxed, system scope: a hint, no fence) into the record's marker word.
+ * Behind a branch never taken (the last parameter is always 0), each variant
+ * loads N values with volatile loads and stores them back in reverse, which
+ * keeps N registers live, so that ptxas gives the marker at least N + a few
+ * registers per thread: that is its register-file footprint.
+ */
+#define MARKER_PTX_BYTES 65536
+
+static size_t
+marker_ptx_entry(char *buf, size_t cap, size_t at, unsigned live)
+{
+#define PUT(...) at += (size_t)snprintf(buf + at, at < cap ? cap - at : 0, __VA_ARGS__)
+	PUT(".visible .entry paella_tail_marker_r%u(.param .u64 word, .param .u32 seq, "
+	    ".param .u64 never)\n{\n", live);
+	PUT("\t.reg .pred %%p<3>;\n\t.reg .b32 %%r<%u>;\n\t.reg .b64 %%rd<3>;\n", live + 3);
+	PUT("\tmov.u32 %%r1, %%tid.x;\n\tsetp.ne.u32 %%p1, %%r1, 0;\n\t@%%p1 bra SKIP;\n");
+	PUT("\tld.param.u64 %%rd1, [word];\n\tld.param.u32 %%r2, [seq];\n");
+	PUT("\tst.relaxed.sys.global.u32 [%%rd1], %%r2;\nSKIP:\n");
+	PUT("\tld.param.u64 %%rd2, [never];\n\tsetp.eq.u64 %%p2, %%rd2, 0;\n\t@%%p2 bra END;\n");
+	for (unsigned i = 0; i < live; i++)
+		PUT("\tld.volatile.global.u32 %%r%u, [%%rd2+%u];\n", i + 3, 4 * i);
+	for (unsigned i = 0; i < live; i++)
+		PUT("\tst.volatile.global.u32 [%%rd2+%u], %%r%u;\n", 4 * i, live + 2 - i);
+	PUT("END:\n\tret;\n}\n");
+#undef PUT
+	return at;
+}
+
+/* Loads the marker variants; pool->lock held. */
+static void
+load_markers(struct paella__notify_pool *pool)
+{
+	const struct paella__cu *cu = pool->cu;
+	char *ptx = malloc(MARKER_PTX_BYTES);
+	size_t at;
+	CUresult rc;
+	CUdevice dev;
+
+	pool->marker_state = COMPLETION_DECIDED;
+	if (ptx == NULL)
+		return;
+	at = (size_t)snprintf(ptx, MARKER_PTX_BYTES,
+			      ".version 8.0\n.target sm_90\n.address_size 64\n");
+	for (unsigned i = 0; i < MARKER_VARIANTS; i++)
+		at = marker_ptx_entry(ptx, MARKER_PTX_BYTES, at, marker_live[i]);
+	if (at >= MARKER_PTX_BYTES) {
+		paella__log_warn("tail markers: PTX too long (%zu bytes)", at);
+		free(ptx);
+		return;
+	}
+	rc = cu->cuModuleLoadData(&pool->marker_module, ptx);
+	free(ptx);
+	if (rc != CUDA_SUCCESS) {
+		paella__log_info("no tail markers: they do not load here (%s)",
+				 paella__cu_error_name(cu, rc));
+		pool->marker_module = NULL;
+		return;
+	}
+	pool->max_threads_per_block = 1024;
+	if (cu->cuCtxGetDevice != NULL && cu->cuCtxGetDevice(&dev) == CUDA_SUCCESS)
+		cu->cuDeviceGetAttribute(&pool->max_threads_per_block,
+					 CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK, dev);
+	for (unsigned i = 0; i < MARKER_VARIANTS; i++) {
+		char name[64];
+		CUfunction fn;
+		int regs = 0;
+
+		snprintf(name, sizeof(name), "paella_tail_marker_r%u", marker_live[i]);
+		rc = cu->cuModuleGetFunction(&fn, pool->marker_module, name);
+		if (rc == CUDA_SUCCESS)
+			rc = cu->cuFuncGetAttribute(&regs, CU_FUNC_ATTRIBUTE_NUM_REGS, fn);
+		if (rc != CUDA_SUCCESS || regs <= 0) {
+			paella__log_warn("tail marker %s: %s", name, paella__cu_error_name(cu, rc));
+			continue;
+		}
+		/* Taken as measured: the JIT decides, not the name. */
+		pool->marker_fn[pool->nmarkers] = fn;
+		pool->marker_regs[pool->nmarkers] = (unsigned)regs;
+		pool->nmarkers++;
+	}
+	paella__log_debug("tail markers: %u variants loaded", pool->nmarkers);
+}
+
+enum paella_status
+paella__notify_marker_plan(struct paella__notify_pool *pool, unsigned kthreads, unsigned kregs,
+			   unsigned ksmem, struct paella__marker_launch *out)
+{
+	const struct paella__cu *cu = pool->cu;
+	struct paella__marker_shape shape;
+	enum paella_status st = PAELLA_STATUS_OK;
+	CUresult rc;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&pool->lock);
+	if (pool->marker_state == COMPLETION_UNDECIDED)
+		load_markers(pool);
+	if (pool->nmarkers == 0) {
+		st = paella__error_set(PAELLA_STATUS_UNSUPPORTED,
+				       "tail markers are not available on this device");
+		goto out;
+	}
+	if (!paella__notify_marker_shape(kthreads, kregs, pool->marker_regs, pool->nmarkers,
+					 (unsigned)pool->max_threads_per_block, &shape)) {
+		st = paella__error_set(PAELLA_STATUS_UNSUPPORTED,
+			"no tail marker covers a block of %u threads of %u registers", kthreads,
+			kregs);
+		goto out;
+	}
+	out->fn = pool->marker_fn[shape.variant];
+	out->threads = shape.threads;
+	out->smem = ksmem;
+	/* Above 48 KiB a kernel must opt in; the attribute only raises a
+	 * limit, so setting it for each plan is harmless. */
+	if (ksmem > 48u * 1024u && cu->cuFuncSetAttribute != NULL) {
+		rc = cu->cuFuncSetAttribute(out->fn,
+					    CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+					    (int)ksmem);
+		if (rc != CUDA_SUCCESS)
+			st = paella__error_set(PAELLA_STATUS_UNSUPPORTED,
+				"tail marker with %u bytes of shared memory: %s", ksmem,
+				paella__cu_error_name(cu, rc));
+	}
+out:
+	pthread_mutex_unlock(&pool->lock);
+	return st;
+}
+
+enum paella_status
+paella__notify_enqueue_marker(struct paella__notify_record *rec, CUstream stream,
+			      const struct paella__marker_launch *m)
+{
+	const struct paella__cu *cu = rec->pool->cu;
+	CUdeviceptr word = rec->done_word_dev - HOST_DONE_OFFSET;
+	uint32_t seq = rec->seq;
+	CUdeviceptr never = 0;
+	void *params[3] = { &word, &seq, &never };
+	enum paella_status status = PAELLA_STATUS_OK;
+
+	PAELLA__ASSERT(rec->in_use && rec->mode == PAELLA__NOTIFY_MARKER);
+	PAELLA_CU_CHECK_GOTO(cu, cuLaunchKernel(m->fn, 1, 1, 1, m->threads, 1, 1, m->smem,
+			     stream, params, NULL), status, out);
+out:
+	return status;
+}
+
+bool
+paella__notify_marker_seen(struct paella__notify_record *rec)
+{
+	return rec->mode == PAELLA__NOTIFY_MARKER &&
+	       __atomic_load_n(&rec->slots[0], __ATOMIC_RELAXED) == rec->seq;
+}
+
 enum paella_status
 paella__notify_enqueue_completion(struct paella__notify_record *rec,
 				  CUstream stream)
@@ -656,6 +900,13 @@ paella__notify_poll(struct paella__notify_record *rec, uint64_t *progress)
 
 			if (v <= rec->nblocks && done > rec->track.progress)
 				rec->track.progress = done;
+		} else if (rec->mode == PAELLA__NOTIFY_MARKER) {
+			/* The marker started: every block has started, at
+			 * most a wave is left. */
+			uint32_t v = __atomic_load_n(&rec->slots[0], __ATOMIC_RELAXED);
+
+			if (v == rec->seq && rec->nblocks > rec->wave)
+				rec->track.progress = rec->nblocks - rec->wave;
 		}
 	}
 	if (progress != NULL) {
@@ -704,7 +955,7 @@ paella__notify_record_class(const struct paella__notify_record *rec)
 bool
 paella__notify_instrumented(const struct paella__notify_record *rec)
 {
-	return rec->mode != PAELLA__NOTIFY_NONE;
+	return rec->mode == PAELLA__NOTIFY_SAMPLE || rec->mode == PAELLA__NOTIFY_COUNT;
 }
 
 enum paella__notify_mode

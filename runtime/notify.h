@@ -69,6 +69,10 @@ enum paella__notify_mode {
 	PAELLA__NOTIFY_SAMPLE,
 	/* Exact per-block counts on sharded device counters. */
 	PAELLA__NOTIFY_COUNT,
+	/* The kernel's plain copy, no code in it; a one-block tail marker on
+	 * a lower-priority stream says when its last blocks have started
+	 * (paella__notify_enqueue_marker); completion from the stream. */
+	PAELLA__NOTIFY_MARKER,
 };
 
 static inline enum paella__notify_mode
@@ -103,6 +107,18 @@ paella__notify_use_plain_copy(uint64_t nblocks, uint64_t wave_blocks);
 /* False when the environment has PAELLA_PLAIN_COPIES=0. */
 bool
 paella__notify_plain_copies_enabled(void);
+
+/* False when the environment has PAELLA_TAIL_MARKERS=0 (read once). */
+bool
+paella__notify_tail_markers_enabled(void);
+
+/*
+ * Whether a launch of @nblocks blocks (a wave holding @wave_blocks, which
+ * must be known) should run its plain copy with a tail marker: a grid of
+ * more than one wave, plain copies and tail markers not turned off.
+ */
+bool
+paella__notify_use_tail_marker(uint64_t nblocks, uint64_t wave_blocks);
 
 /* How many blocks of a grid of @nblocks report with tag @tag (the
  * epilogue's rule, counted without a loop). */
@@ -173,6 +189,40 @@ paella__notify_track_update(struct paella__notify_track *t,
 /* After the launch completed: bases move past its blocks. */
 void
 paella__notify_track_finish(struct paella__notify_track *t);
+
+/* ---- tail markers: the shape ----------------------------------------- */
+
+/*
+ * A tail marker must start only where one of its kernel's blocks would also
+ * fit, so that the block scheduler, which prefers the kernel's pending
+ * blocks (higher-priority stream), starts it only once the kernel has none
+ * left.  So it needs at least the kernel block's threads (warps), shared
+ * memory (the kernel's static plus dynamic, as the marker's dynamic) and
+ * register file.  Markers come in variants built to use more or fewer
+ * registers; a variant with fewer registers than the kernel makes up with
+ * more warps.
+ */
+struct paella__marker_shape {
+	/* Index into the variants given. */
+	unsigned variant;
+	unsigned threads;
+};
+
+/* Registers are given to a warp in units of this many per thread. */
+#define PAELLA_MARKER_REG_UNIT 8u
+
+/*
+ * Picks the variant (registers per thread @variant_regs[i], i < @nvariants)
+ * and thread count for a kernel block of @kthreads threads using @kregs
+ * registers each: the fewest warps times register units at or above the
+ * kernel block's, warps at least the block's, threads at most
+ * @max_threads.  Returns false when no variant fits (a block of 1,024
+ * threads of more registers than any variant has, say).
+ */
+bool
+paella__notify_marker_shape(unsigned kthreads, unsigned kregs, const unsigned *variant_regs,
+			    unsigned nvariants, unsigned max_threads,
+			    struct paella__marker_shape *out);
 
 /* ---- records on the device ------------------------------------------- */
 
@@ -250,6 +300,45 @@ enum paella_status
 paella__notify_enqueue_kernel_completion(struct paella__notify_record *rec, CUstream stream,
 					 bool hint);
 
+/*
+ * A marker launch for kernels of one shape, as paella__notify_marker_plan()
+ * makes it: which compiled variant, how many threads, how much dynamic
+ * shared memory.
+ */
+struct paella__marker_launch {
+	CUfunction fn;
+	unsigned threads;
+	unsigned smem;
+};
+
+/*
+ * Plans the tail marker for a kernel whose blocks have @kthreads threads,
+ * @kregs registers each and @ksmem bytes of shared memory (static plus
+ * dynamic), loading the marker variants on first use (the current context
+ * must be the pool's).  PAELLA_STATUS_UNSUPPORTED when no marker fits or the
+ * markers do not load here; the kernel then reports by its instrumented
+ * copy instead.
+ */
+enum paella_status
+paella__notify_marker_plan(struct paella__notify_pool *pool, unsigned kthreads, unsigned kregs,
+			   unsigned ksmem, struct paella__marker_launch *out);
+
+/*
+ * Launches @rec's tail marker on @stream, a stream of lower priority than
+ * the kernel's.  Call only once the kernel heads its own stream (everything
+ * before it there has completed): a marker launched while the kernel still
+ * waits behind other work would start at once and say nothing true.  The
+ * marker stores the launch's number into the record's marker word; a late
+ * marker of an earlier launch stores an older number, which poll ignores.
+ */
+enum paella_status
+paella__notify_enqueue_marker(struct paella__notify_record *rec, CUstream stream,
+			      const struct paella__marker_launch *m);
+
+/* Whether @rec's marker has been seen (marker mode). */
+bool
+paella__notify_marker_seen(struct paella__notify_record *rec);
+
 /* Enqueues, on @stream after the kernel, the write of this launch's sequence
  * number to the record's host-mapped completion word. */
 enum paella_status
@@ -262,7 +351,8 @@ bool
 paella__notify_poll(struct paella__notify_record *rec, uint64_t *progress);
 
 /* Blocks known finished: monotone, at most the grid, the grid once done.
- * Completion-only records know 0 or the grid; sample mode the last sampled
+ * Completion-only records know 0 or the grid; marker mode the grid less a
+ * wave once the marker is seen; sample mode the last sampled
  * block seen started, less a wave (a hint, short of the grid until the
  * stream says it is done). */
 uint64_t

@@ -829,6 +829,14 @@ run_zoo(struct opts *o, enum paella_backend backend)
 			z->rm = NULL;
 		}
 		zoo_stats(all_lat, nall, all);
+		struct paella_runtime_stats rstat;
+		if (paella_runtime_stats(rt, &rstat) == PAELLA_STATUS_OK)
+			fprintf(stderr, "[%s] %s: %llu kernel launches (%llu early), %llu with progress "
+				"seen before completion; dispatcher busy %.1f ms\n", sim ? "sim" : "cuda",
+				pol[pi], (unsigned long long)rstat.kernels_launched,
+				(unsigned long long)rstat.early_launches,
+				(unsigned long long)rstat.kernels_progress_seen,
+				(double)rstat.dispatcher_busy_ns / 1e6);
 		if (!sim)
 			for (unsigned i = 0; i < PAELLA__ZOO_NIMAGES; i++)
 				TRY(paella_module_unload(mods[i]));

@@ -294,6 +294,23 @@ cuStreamCreate(CUstream *s, unsigned int flags)
 	return *s ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
 }
 
+/* Stream priorities: a range (0 least, -5 greatest) with
+ * FAKE_CUDA_PRIORITIES=1, else none (both 0), as on a card without them. */
+FAKE_EXPORT CUresult CUDAAPI
+cuCtxGetStreamPriorityRange(int *least, int *greatest)
+{
+	*least = 0;
+	*greatest = env_int("FAKE_CUDA_PRIORITIES", 0) ? -5 : 0;
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuStreamCreateWithPriority(CUstream *s, unsigned int flags, int priority)
+{
+	(void)priority;
+	return cuStreamCreate(s, flags);
+}
+
 FAKE_EXPORT CUresult CUDAAPI
 cuStreamDestroy(CUstream s)
 {
@@ -416,6 +433,46 @@ fake_cuda_completion_hint_launches(void)
 	return completion_hint_launches;
 }
 
+/* The runtime's tail markers, when FAKE_CUDA_PTX_MARKER lets their PTX
+ * load: one fake function per variant, its registers the live values its
+ * name gives plus 8 (as ptxas on sm_90).  A launch stores the launch's
+ * number into the word at once (deferred with FAKE_CUDA_DEFER_WRITES). */
+#define FAKE_MARKERS 16
+static char marker_module;
+static struct fake_marker {
+	unsigned live;
+} markers[FAKE_MARKERS];
+static unsigned nmarkers, marker_launches, marker_last_threads, marker_last_smem;
+
+static struct fake_marker *
+marker_of(CUfunction f)
+{
+	struct fake_marker *m = (struct fake_marker *)(void *)f;
+
+	return m >= markers && m < markers + FAKE_MARKERS ? m : NULL;
+}
+
+FAKE_EXPORT unsigned fake_cuda_marker_launches(void);
+FAKE_EXPORT unsigned
+fake_cuda_marker_launches(void)
+{
+	return marker_launches;
+}
+
+FAKE_EXPORT unsigned fake_cuda_marker_last_threads(void);
+FAKE_EXPORT unsigned
+fake_cuda_marker_last_threads(void)
+{
+	return marker_last_threads;
+}
+
+FAKE_EXPORT unsigned fake_cuda_marker_last_smem(void);
+FAKE_EXPORT unsigned
+fake_cuda_marker_last_smem(void)
+{
+	return marker_last_smem;
+}
+
 FAKE_EXPORT CUresult CUDAAPI
 cuModuleLoadData(CUmodule *out, const void *image)
 {
@@ -428,6 +485,12 @@ cuModuleLoadData(CUmodule *out, const void *image)
 		if (!env_int("FAKE_CUDA_PTX_COMPLETION", 0))
 			return CUDA_ERROR_INVALID_PTX;
 		*out = (CUmodule)(void *)&completion_module;
+		return CUDA_SUCCESS;
+	}
+	if (strstr(text, ".entry paella_tail_marker_r") != NULL) {
+		if (!env_int("FAKE_CUDA_PTX_MARKER", 0))
+			return CUDA_ERROR_INVALID_PTX;
+		*out = (CUmodule)(void *)&marker_module;
 		return CUDA_SUCCESS;
 	}
 	if (strncmp(text, "FAKE-IMAGE\n", 11) != 0)
@@ -479,7 +542,7 @@ cuModuleUnload(CUmodule mod)
 {
 	struct fake_module *m = (struct fake_module *)mod;
 
-	if ((void *)mod == (void *)&completion_module)
+	if ((void *)mod == (void *)&completion_module || (void *)mod == (void *)&marker_module)
 		return CUDA_SUCCESS;
 	free(m->manifest);
 	free(m);
@@ -518,6 +581,15 @@ cuModuleGetFunction(CUfunction *fn, CUmodule mod, const char *name)
 			return CUDA_ERROR_NOT_FOUND;
 		return CUDA_SUCCESS;
 	}
+	if ((void *)mod == (void *)&marker_module) {
+		unsigned live;
+
+		if (sscanf(name, "paella_tail_marker_r%u", &live) != 1 || nmarkers == FAKE_MARKERS)
+			return CUDA_ERROR_NOT_FOUND;
+		markers[nmarkers].live = live;
+		*fn = (CUfunction)(void *)&markers[nmarkers++];
+		return CUDA_SUCCESS;
+	}
 	for (int i = 0; i < m->nkernels; i++) {
 		if (strcmp(m->kernels[i].name, name) == 0) {
 			*fn = (CUfunction)&m->kernels[i];
@@ -531,7 +603,10 @@ FAKE_EXPORT CUresult CUDAAPI
 cuFuncGetAttribute(int *v, CUfunction_attribute attr, CUfunction fn)
 {
 	switch (attr) {
-	case CU_FUNC_ATTRIBUTE_NUM_REGS: *v = 32; break;
+	case CU_FUNC_ATTRIBUTE_NUM_REGS:
+		*v = marker_of(fn) != NULL ? (int)marker_of(fn)->live + 8
+					   : env_int("FAKE_CUDA_NUM_REGS", 32);
+		break;
 	case CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES: *v = 0; break;
 	case CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK: *v = 1024; break;
 	default: return CUDA_ERROR_INVALID_VALUE;
@@ -733,6 +808,14 @@ cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz,
 
 	if (env_lists("FAKE_CUDA_FAIL", "cuLaunchKernel"))
 		return CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES;
+	if (marker_of(f) != NULL) {
+		marker_launches++;
+		marker_last_threads = bx * by * bz;
+		marker_last_smem = smem;
+		__atomic_store_n((uint32_t *)(uintptr_t)*(CUdeviceptr *)params[0],
+				 *(uint32_t *)params[1], __ATOMIC_RELAXED);
+		return CUDA_SUCCESS;
+	}
 	if (capturing != NULL && stream == capturing) {
 		struct fake_launch *l;
 		int n = k->nparams + (k->instrumented != 0);
@@ -931,6 +1014,8 @@ cuGetProcAddress(const char *symbol, void **pfn, int cuda_version,
 		FN(cuModuleGetGlobal)
 		FN(cuModuleGetFunction)
 		FN(cuFuncGetAttribute)
+		FN(cuCtxGetStreamPriorityRange)
+		FN(cuStreamCreateWithPriority)
 		FN(cuFuncSetAttribute)
 		FN(cuOccupancyMaxActiveBlocksPerMultiprocessor)
 		FN(cuLaunchKernel)

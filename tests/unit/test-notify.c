@@ -700,6 +700,149 @@ START_TEST(notify_sample_record)
 }
 END_TEST
 
+/* The marker variants as ptxas builds them for sm_90. */
+static const unsigned variant_regs[] = { 32, 48, 64, 96, 128, 168, 254 };
+#define NVARIANTS (sizeof(variant_regs) / sizeof(variant_regs[0]))
+
+START_TEST(notify_marker_shape_rule)
+{
+	struct paella__marker_shape m;
+
+	/* Exactly a variant: same threads, that variant. */
+	ck_assert(paella__notify_marker_shape(256, 32, variant_regs, NVARIANTS, 1024, &m));
+	ck_assert_uint_eq(variant_regs[m.variant], 32);
+	ck_assert_uint_eq(m.threads, 256);
+	ck_assert(paella__notify_marker_shape(128, 128, variant_regs, NVARIANTS, 1024, &m));
+	ck_assert_uint_eq(m.threads * variant_regs[m.variant], 128 * 128);
+	/* Few registers: the smallest variant, never fewer warps. */
+	ck_assert(paella__notify_marker_shape(64, 10, variant_regs, NVARIANTS, 1024, &m));
+	ck_assert_uint_eq(m.threads, 64);
+	/* A partial warp counts whole. */
+	ck_assert(paella__notify_marker_shape(33, 32, variant_regs, NVARIANTS, 1024, &m));
+	ck_assert_uint_eq(m.threads, 64);
+	/* 1,024 threads of 255 registers: only the largest variant fits. */
+	ck_assert(paella__notify_marker_shape(1024, 255, variant_regs, NVARIANTS, 1024, &m));
+	ck_assert_uint_eq(variant_regs[m.variant], 254);
+	ck_assert_uint_eq(m.threads, 1024);
+	/* Without it, none does. */
+	ck_assert(!paella__notify_marker_shape(1024, 255, variant_regs, NVARIANTS - 1, 1024, &m));
+	ck_assert(!paella__notify_marker_shape(0, 32, variant_regs, NVARIANTS, 1024, &m));
+	/* Every shape: warps and register units at least the block's, threads
+	 * within the limit, and the footprint the least any variant gives. */
+	for (unsigned t = 32; t <= 1024; t += 32) {
+		for (unsigned r = 1; r <= 255; r++) {
+			unsigned kw = (t + 31) / 32, ku = (r + 7) / 8, mw, mu;
+
+			if (!paella__notify_marker_shape(t, r, variant_regs, NVARIANTS, 1024, &m)) {
+				/* Only when even the largest variant needs too many warps. */
+				ck_assert_uint_gt((kw * ku + 31) / 32 * 32, 1024);
+				continue;
+			}
+			mw = m.threads / 32;
+			mu = (variant_regs[m.variant] + 7) / 8;
+			ck_assert_uint_eq(m.threads % 32, 0);
+			ck_assert_uint_le(m.threads, 1024);
+			ck_assert_uint_ge(mw, kw);
+			ck_assert_uint_ge(mw * mu, kw * ku);
+			for (unsigned v = 0; v < NVARIANTS; v++) {
+				unsigned u = (variant_regs[v] + 7) / 8;
+				unsigned w = (kw * ku + u - 1) / u;
+
+				if (w < kw)
+					w = kw;
+				if (w * 32 <= 1024)
+					ck_assert_uint_le(mw * mu, w * u);
+			}
+		}
+	}
+}
+END_TEST
+
+/* Marker mode: progress is 0 until this launch's marker stores its number,
+ * then the grid less a wave; done only from the stream; a marker of an
+ * earlier launch of the record counts for nothing. */
+START_TEST(notify_marker_record)
+{
+	const uint64_t n = 65536, wave = 1056;
+	struct paella__notify_record *rec, *again;
+	struct paella__marker_launch m;
+	unsigned (*launches)(void), (*threads)(void), (*smem)(void);
+
+	*(void **)&launches = dlsym(fake_handle, "fake_cuda_marker_launches");
+	*(void **)&threads = dlsym(fake_handle, "fake_cuda_marker_last_threads");
+	*(void **)&smem = dlsym(fake_handle, "fake_cuda_marker_last_smem");
+	ck_assert_ptr_nonnull(launches);
+	ck_assert_ptr_nonnull(threads);
+	ck_assert_ptr_nonnull(smem);
+
+	/* Where the PTX does not load: unsupported, with a message. */
+	ck_assert_int_eq(paella__notify_marker_plan(pool, 256, 32, 0, &m),
+			 PAELLA_STATUS_UNSUPPORTED);
+	paella__notify_pool_destroy(pool);
+	ck_assert_int_eq(paella__notify_pool_create(cu, &pool), PAELLA_STATUS_OK);
+	setenv("FAKE_CUDA_PTX_MARKER", "1", 1);
+	ck_assert_int_eq(paella__notify_marker_plan(pool, 256, 40, 4096, &m), PAELLA_STATUS_OK);
+	unsetenv("FAKE_CUDA_PTX_MARKER");
+	ck_assert_uint_eq(m.smem, 4096);
+	ck_assert_uint_ge(m.threads, 256);
+
+	ck_assert_int_eq(paella__notify_acquire(pool, n, PAELLA__NOTIFY_MARKER, wave, &rec),
+			 PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella__notify_record_mode(rec), PAELLA__NOTIFY_MARKER);
+	ck_assert(!paella__notify_instrumented(rec));
+	ck_assert_int_eq(paella__notify_enqueue_completion(rec, NULL), PAELLA_STATUS_OK);
+	ck_assert_uint_eq(paella__notify_progress(rec), 0);
+	ck_assert(!paella__notify_marker_seen(rec));
+	ck_assert_int_eq(paella__notify_enqueue_marker(rec, NULL, &m), PAELLA_STATUS_OK);
+	ck_assert_uint_eq(launches(), 1);
+	ck_assert_uint_eq(threads(), m.threads);
+	ck_assert_uint_eq(smem(), 4096);
+	ck_assert(paella__notify_marker_seen(rec));
+	ck_assert_uint_eq(paella__notify_progress(rec), n - wave);
+	ck_assert(!paella__notify_done(rec));
+	fake_flush();
+	ck_assert(paella__notify_done(rec));
+	ck_assert_uint_eq(paella__notify_progress(rec), n);
+	paella__notify_release(rec);
+
+	/* The same record again: the last launch's marker word says nothing. */
+	ck_assert_int_eq(paella__notify_acquire(pool, n, PAELLA__NOTIFY_MARKER, wave, &again),
+			 PAELLA_STATUS_OK);
+	ck_assert_ptr_eq(again, rec);
+	ck_assert_uint_eq(paella__notify_progress(again), 0);
+	ck_assert(!paella__notify_marker_seen(again));
+	ck_assert_int_eq(paella__notify_enqueue_completion(again, NULL), PAELLA_STATUS_OK);
+	fake_flush();
+	ck_assert(paella__notify_done(again));
+	paella__notify_release(again);
+
+	/* Blocks no marker can cover. */
+	ck_assert_int_eq(paella__notify_marker_plan(pool, 1024, 255, 0, &m), PAELLA_STATUS_OK);
+	ck_assert_uint_eq(m.threads, 1024);
+	ck_assert_int_eq(paella__notify_marker_plan(pool, 2048, 32, 0, &m),
+			 PAELLA_STATUS_UNSUPPORTED);
+}
+END_TEST
+
+START_TEST(notify_marker_env)
+{
+	/* Read once per process: each test runs in its own (fork mode). */
+	setenv("PAELLA_TAIL_MARKERS", "0", 1);
+	ck_assert(!paella__notify_tail_markers_enabled());
+	ck_assert(!paella__notify_use_tail_marker(65536, 1056));
+	unsetenv("PAELLA_TAIL_MARKERS");
+}
+END_TEST
+
+START_TEST(notify_marker_grids)
+{
+	/* More than a wave, wave known: a marker; else not. */
+	ck_assert(paella__notify_use_tail_marker(1057, 1056));
+	ck_assert(!paella__notify_use_tail_marker(1056, 1056));
+	ck_assert(!paella__notify_use_tail_marker(65536, 0));
+}
+END_TEST
+
 static Suite *
 notify_suite(void)
 {
@@ -716,12 +859,16 @@ notify_suite(void)
 	tcase_add_test(tc, notify_progress_ignores_previous_launch);
 	tcase_add_test(tc, notify_sample_tag_rule);
 	tcase_add_test(tc, notify_sample_reports_brute_force);
+	tcase_add_test(tc, notify_marker_shape_rule);
+	tcase_add_test(tc, notify_marker_grids);
+	tcase_add_test(tc, notify_marker_env);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(rec, fake_setup, fake_teardown);
 	tcase_add_test(rec, notify_record_header);
 	tcase_add_test(rec, notify_sample_record);
+	tcase_add_test(rec, notify_marker_record);
 	tcase_add_test(rec, notify_kernel_completion_falls_back);
 	tcase_add_test(rec, notify_completion_env_write_value);
 	tcase_add_test(rec, notify_kernel_completion_by_kernel);

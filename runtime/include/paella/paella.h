@@ -280,6 +280,9 @@ struct paella_runtime_stats {
 	/* The most waves the kernels in flight still needed, as the
 	 * dispatcher saw it, when it decided to launch another. */
 	double max_load_at_launch;
+	/* Kernels (launched alone) whose progress the dispatcher saw before
+	 * their completion: from their reports or their tail markers. */
+	uint64_t kernels_progress_seen;
 };
 
 /**
