@@ -604,6 +604,21 @@ struct zoo_result {
 	double p50, p99, mean;
 };
 
+/* One line on stderr: what the dispatcher did in a run. */
+static void
+print_dispatch_stats(struct paella_runtime *rt, const char *policy)
+{
+	struct paella_runtime_stats st;
+
+	if (paella_runtime_stats(rt, &st) != PAELLA_STATUS_OK)
+		return;
+	fprintf(stderr, "[%s] %s: %llu kernel launches (%llu early), %llu with progress seen "
+		"before completion; dispatcher busy %.1f ms\n", paella_runtime_backend_name(rt),
+		policy, (unsigned long long)st.kernels_launched,
+		(unsigned long long)st.early_launches,
+		(unsigned long long)st.kernels_progress_seen, (double)st.dispatcher_busy_ns / 1e6);
+}
+
 static void
 zoo_stats(uint64_t *lat, unsigned n, struct zoo_result *r)
 {
@@ -829,14 +844,7 @@ run_zoo(struct opts *o, enum paella_backend backend)
 			z->rm = NULL;
 		}
 		zoo_stats(all_lat, nall, all);
-		struct paella_runtime_stats rstat;
-		if (paella_runtime_stats(rt, &rstat) == PAELLA_STATUS_OK)
-			fprintf(stderr, "[%s] %s: %llu kernel launches (%llu early), %llu with progress "
-				"seen before completion; dispatcher busy %.1f ms\n", sim ? "sim" : "cuda",
-				pol[pi], (unsigned long long)rstat.kernels_launched,
-				(unsigned long long)rstat.early_launches,
-				(unsigned long long)rstat.kernels_progress_seen,
-				(double)rstat.dispatcher_busy_ns / 1e6);
+		print_dispatch_stats(rt, pol[pi]);
 		if (!sim)
 			for (unsigned i = 0; i < PAELLA__ZOO_NIMAGES; i++)
 				TRY(paella_module_unload(mods[i]));
@@ -1033,6 +1041,7 @@ run_chains(struct opts *po, enum paella_backend backend)
 			bad |= s->wrong || s->failed;
 			TRY(paella_model_destroy(s->model));
 		}
+		print_dispatch_stats(rt, p);
 		TRY(paella_module_unload(mod));
 		paella_runtime_destroy(rt);
 	}
