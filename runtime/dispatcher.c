@@ -750,6 +750,8 @@ paella__dispatcher_stats(struct paella__dispatcher *d, struct paella_runtime_sta
 		__atomic_load_n(&d->stats.dispatcher_iterations, __ATOMIC_RELAXED);
 	out->dispatcher_busy_ns = __atomic_load_n(&d->stats.dispatcher_busy_ns, __ATOMIC_RELAXED);
 	__atomic_load(&d->stats.max_load_at_launch, &out->max_load_at_launch, __ATOMIC_RELAXED);
+	out->kernels_progress_seen =
+		__atomic_load_n(&d->stats.kernels_progress_seen, __ATOMIC_RELAXED);
 }
 
 void

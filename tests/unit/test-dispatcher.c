@@ -292,6 +292,11 @@ worst_true_load(double window, double *seen_by_dispatcher)
 	ck_assert_uint_eq(rs.jobs_completed, 30);
 	ck_assert_uint_eq(ss.kernels_launched, 10 * 5 + 10 * 4 + 10 * 3);
 	ck_assert_uint_eq(ss.kernels_completed, ss.kernels_launched);
+	/* The simulator reports progress as blocks finish: kernels of more
+	 * than a wave are seen moving before they complete, never more than
+	 * were launched. */
+	ck_assert_uint_gt(rs.kernels_progress_seen, 0);
+	ck_assert_uint_le(rs.kernels_progress_seen, rs.kernels_launched);
 	*seen_by_dispatcher = rs.max_load_at_launch;
 	paella_runtime_destroy(rt);
 	return ss.max_true_load_at_launch;
