@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Plot instrumentation overhead against block count from overhead CSV files.
 
-usage: plot_overhead.py OUT.png LABEL=FILE.csv [LABEL=FILE.csv ...]
+usage: plot_overhead.py [--card NAME] OUT.png LABEL=FILE.csv [LABEL=FILE.csv ...]
+
+--card names the GPU in the title (default H200, where the first files were made).
 """
 import csv
 import sys
@@ -13,6 +15,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 
 def main(argv):
+    card = "H200"
+    if len(argv) > 2 and argv[1] == "--card":
+        card = argv[2]
+        argv = argv[:1] + argv[3:]
     if len(argv) < 3 or any("=" not in a for a in argv[2:]):
         sys.stderr.write(__doc__)
         return 2
@@ -37,7 +43,7 @@ def main(argv):
     ax.set_xscale("log", base=2)
     ax.set_xlabel("blocks in the grid")
     ax.set_ylabel("overhead, % (median of paired runs)")
-    ax.set_title("paella-instrument overhead on one H200")
+    ax.set_title(f"paella-instrument overhead on one {card}")
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     fig.tight_layout()
