@@ -513,6 +513,42 @@ START_TEST(cuda_backend_plain_copies)
 }
 END_TEST
 
+/* With stream priorities and the markers' PTX, a grid of more than a wave
+ * runs the plain copy and gets a tail marker (or none, when its kernel was
+ * seen done before its turn came); a grid of a wave or less never does. */
+START_TEST(cuda_backend_tail_markers)
+{
+	struct paella_runtime *rt;
+	struct paella_module *mod;
+	struct paella_model *small, *large;
+	unsigned inst, plain, markers;
+
+	use_fake();
+	setenv("FAKE_CUDA_PRIORITIES", "1", 1);
+	setenv("FAKE_CUDA_PTX_MARKER", "1", 1);
+	rt = cuda_runtime_graphs(PAELLA_DISPATCH_THREAD, 0);
+	mod = load(rt, image_plain, PAELLA_STATUS_OK);
+	small = chain_blocks(rt, mod, "inc", 3, 300);
+	large = chain_blocks(rt, mod, "inc", 2, 1000000);
+	inst = fake_kernel_launches("inc");
+	plain = fake_kernel_launches("inc__paella_plain");
+	markers = fake_counter("fake_cuda_marker_launches");
+	ck_assert_uint_eq(run_jobs(small, 4, 3), 0);
+	ck_assert_uint_eq(fake_counter("fake_cuda_marker_launches"), markers);
+	ck_assert_uint_eq(run_jobs(large, 3, 2), 0);
+	ck_assert_uint_eq(fake_kernel_launches("inc") - inst, 0);
+	ck_assert_uint_eq(fake_kernel_launches("inc__paella_plain") - plain, 4 * 3 + 3 * 2);
+	ck_assert_uint_gt(fake_counter("fake_cuda_marker_launches") - markers, 0);
+	ck_assert_uint_le(fake_counter("fake_cuda_marker_launches") - markers, 3 * 2);
+	/* Shaped like the kernel's block: the fake's kernels have 32
+	 * registers, the chain's blocks 128 threads. */
+	ck_assert_uint_eq(fake_counter("fake_cuda_marker_last_threads"), 128);
+	paella_runtime_destroy(rt);
+	unsetenv("FAKE_CUDA_PTX_MARKER");
+	unsetenv("FAKE_CUDA_PRIORITIES");
+}
+END_TEST
+
 START_TEST(cuda_backend_abi_checks)
 {
 	struct paella_runtime *rt;
@@ -959,6 +995,7 @@ cuda_backend_suite(void)
 	tcase_add_test(tc, cuda_backend_graph_runs);
 	tcase_add_test(tc, cuda_backend_completion_kernel);
 	tcase_add_test(tc, cuda_backend_plain_copies);
+	tcase_add_test(tc, cuda_backend_tail_markers);
 	tcase_add_test(tc, transparent_runs_plain_copies);
 	tcase_add_test(tc, cuda_backend_bad_input);
 	tcase_add_test(tc, cuda_backend_launch_failure_loses_nothing);
