@@ -64,20 +64,27 @@ paella__notify_sample_tag(uint64_t nblocks, uint64_t wave_blocks)
 	return paella__log2_u64(interval);
 }
 
+/* An on/off switch from the environment, on unless it reads "0". */
+static bool
+env_switch_on(const char *name, const char *what)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL || *v == '\0' || strcmp(v, "1") == 0)
+		return true;
+	if (strcmp(v, "0") == 0)
+		return false;
+	paella__log_warn("%s=%s: expected 0 or 1; %s stay on", name, v, what);
+	return true;
+}
+
 static bool plain_copies = true;
 static pthread_once_t plain_copies_once = PTHREAD_ONCE_INIT;
 
 static void
 read_plain_copies_env(void)
 {
-	const char *v = getenv("PAELLA_PLAIN_COPIES");
-
-	if (v == NULL || *v == '\0' || strcmp(v, "1") == 0)
-		return;
-	if (strcmp(v, "0") != 0)
-		paella__log_warn("PAELLA_PLAIN_COPIES=%s: expected 0 or 1; plain copies stay on", v);
-	else
-		plain_copies = false;
+	plain_copies = env_switch_on("PAELLA_PLAIN_COPIES", "plain copies");
 }
 
 bool
@@ -101,14 +108,7 @@ static pthread_once_t tail_markers_once = PTHREAD_ONCE_INIT;
 static void
 read_tail_markers_env(void)
 {
-	const char *v = getenv("PAELLA_TAIL_MARKERS");
-
-	if (v == NULL || *v == '\0' || strcmp(v, "1") == 0)
-		return;
-	if (strcmp(v, "0") != 0)
-		paella__log_warn("PAELLA_TAIL_MARKERS=%s: expected 0 or 1; tail markers stay on", v);
-	else
-		tail_markers = false;
+	tail_markers = env_switch_on("PAELLA_TAIL_MARKERS", "tail markers");
 }
 
 bool
