@@ -127,7 +127,7 @@ paella__notify_use_tail_marker(uint64_t nblocks, uint64_t wave_blocks)
 
 bool
 paella__notify_marker_shape(unsigned kthreads, unsigned kregs, const unsigned *variant_regs,
-			    unsigned nvariants, unsigned max_threads,
+			    const unsigned *variant_max_threads, unsigned nvariants,
 			    struct paella__marker_shape *out)
 {
 	uint64_t kwarps = ((uint64_t)kthreads + 31) / 32;
@@ -149,7 +149,7 @@ paella__notify_marker_shape(unsigned kthreads, unsigned kregs, const unsigned *v
 		warps = (need + units - 1) / units;
 		if (warps < kwarps)
 			warps = kwarps;
-		if (warps * 32 > max_threads)
+		if (warps * 32 > variant_max_threads[i])
 			continue;
 		cost = warps * units;
 		if (!found || cost < best_cost || (cost == best_cost && warps < best_warps)) {
@@ -342,8 +342,8 @@ struct paella__notify_pool {
 	CUmodule marker_module;
 	CUfunction marker_fn[MARKER_VARIANTS];
 	unsigned marker_regs[MARKER_VARIANTS];
+	unsigned marker_max_threads[MARKER_VARIANTS];
 	unsigned nmarkers;
-	int max_threads_per_block;
 	/* Guards the lists and the count, not the records in use: a record
 	 * belongs to the thread that acquired it. */
 	pthread_mutex_t lock;
@@ -745,7 +745,6 @@ load_markers(struct paella__notify_pool *pool)
 	char *ptx = malloc(MARKER_PTX_BYTES);
 	size_t at;
 	CUresult rc;
-	CUdevice dev;
 
 	pool->marker_state = COMPLETION_DECIDED;
 	if (ptx == NULL)
@@ -767,26 +766,27 @@ load_markers(struct paella__notify_pool *pool)
 		pool->marker_module = NULL;
 		return;
 	}
-	pool->max_threads_per_block = 1024;
-	if (cu->cuCtxGetDevice != NULL && cu->cuCtxGetDevice(&dev) == CUDA_SUCCESS)
-		cu->cuDeviceGetAttribute(&pool->max_threads_per_block,
-					 CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK, dev);
 	for (unsigned i = 0; i < MARKER_VARIANTS; i++) {
 		char name[64];
 		CUfunction fn;
-		int regs = 0;
+		int regs = 0, max_threads = 0;
 
 		snprintf(name, sizeof(name), "paella_tail_marker_r%u", marker_live[i]);
 		rc = cu->cuModuleGetFunction(&fn, pool->marker_module, name);
 		if (rc == CUDA_SUCCESS)
 			rc = cu->cuFuncGetAttribute(&regs, CU_FUNC_ATTRIBUTE_NUM_REGS, fn);
-		if (rc != CUDA_SUCCESS || regs <= 0) {
+		/* The registers bound the block: 254 of them allow 256 threads. */
+		if (rc == CUDA_SUCCESS)
+			rc = cu->cuFuncGetAttribute(&max_threads,
+						    CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK, fn);
+		if (rc != CUDA_SUCCESS || regs <= 0 || max_threads <= 0) {
 			paella__log_warn("tail marker %s: %s", name, paella__cu_error_name(cu, rc));
 			continue;
 		}
 		/* Taken as measured: the JIT decides, not the name. */
 		pool->marker_fn[pool->nmarkers] = fn;
 		pool->marker_regs[pool->nmarkers] = (unsigned)regs;
+		pool->marker_max_threads[pool->nmarkers] = (unsigned)max_threads;
 		pool->nmarkers++;
 	}
 	paella__log_debug("tail markers: %u variants loaded", pool->nmarkers);
@@ -810,8 +810,8 @@ paella__notify_marker_plan(struct paella__notify_pool *pool, unsigned kthreads, 
 				       "tail markers are not available on this device");
 		goto out;
 	}
-	if (!paella__notify_marker_shape(kthreads, kregs, pool->marker_regs, pool->nmarkers,
-					 (unsigned)pool->max_threads_per_block, &shape)) {
+	if (!paella__notify_marker_shape(kthreads, kregs, pool->marker_regs,
+					 pool->marker_max_threads, pool->nmarkers, &shape)) {
 		st = paella__error_set(PAELLA_STATUS_UNSUPPORTED,
 			"no tail marker covers a block of %u threads of %u registers", kthreads,
 			kregs);

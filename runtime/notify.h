@@ -212,16 +212,15 @@ struct paella__marker_shape {
 #define PAELLA_MARKER_REG_UNIT 8u
 
 /*
- * Picks the variant (registers per thread @variant_regs[i], i < @nvariants)
- * and thread count for a kernel block of @kthreads threads using @kregs
- * registers each: the fewest warps times register units at or above the
- * kernel block's, warps at least the block's, threads at most
- * @max_threads.  Returns false when no variant fits (a block of 1,024
- * threads of more registers than any variant has, say).
+ * Picks the variant (registers per thread @variant_regs[i], at most
+ * @variant_max_threads[i] threads a block, i < @nvariants) and thread
+ * count for a kernel block of @kthreads threads using @kregs registers
+ * each: the fewest warps times register units at or above the kernel
+ * block's, warps at least the block's.  Returns false when no variant fits.
  */
 bool
 paella__notify_marker_shape(unsigned kthreads, unsigned kregs, const unsigned *variant_regs,
-			    unsigned nvariants, unsigned max_threads,
+			    const unsigned *variant_max_threads, unsigned nvariants,
 			    struct paella__marker_shape *out);
 
 /* ---- records on the device ------------------------------------------- */

@@ -703,45 +703,57 @@ END_TEST
 /* The marker variants as ptxas builds them for sm_90. */
 static const unsigned variant_regs[] = { 32, 48, 64, 96, 128, 168, 254 };
 #define NVARIANTS (sizeof(variant_regs) / sizeof(variant_regs[0]))
+/* What a block of each may have: 64 Ki registers an SM, in warps. */
+static const unsigned variant_max[] = { 1024, 1024, 1024, 640, 512, 384, 256 };
+static const unsigned any_max[] = { 1024, 1024, 1024, 1024, 1024, 1024, 1024 };
 
 START_TEST(notify_marker_shape_rule)
 {
 	struct paella__marker_shape m;
 
 	/* Exactly a variant: same threads, that variant. */
-	ck_assert(paella__notify_marker_shape(256, 32, variant_regs, NVARIANTS, 1024, &m));
+	ck_assert(paella__notify_marker_shape(256, 32, variant_regs, variant_max, NVARIANTS, &m));
 	ck_assert_uint_eq(variant_regs[m.variant], 32);
 	ck_assert_uint_eq(m.threads, 256);
-	ck_assert(paella__notify_marker_shape(128, 128, variant_regs, NVARIANTS, 1024, &m));
+	ck_assert(paella__notify_marker_shape(128, 128, variant_regs, variant_max, NVARIANTS, &m));
 	ck_assert_uint_eq(m.threads * variant_regs[m.variant], 128 * 128);
 	/* Few registers: the smallest variant, never fewer warps. */
-	ck_assert(paella__notify_marker_shape(64, 10, variant_regs, NVARIANTS, 1024, &m));
+	ck_assert(paella__notify_marker_shape(64, 10, variant_regs, variant_max, NVARIANTS, &m));
 	ck_assert_uint_eq(m.threads, 64);
 	/* A partial warp counts whole. */
-	ck_assert(paella__notify_marker_shape(33, 32, variant_regs, NVARIANTS, 1024, &m));
+	ck_assert(paella__notify_marker_shape(33, 32, variant_regs, variant_max, NVARIANTS, &m));
 	ck_assert_uint_eq(m.threads, 64);
-	/* 1,024 threads of 255 registers: only the largest variant fits. */
-	ck_assert(paella__notify_marker_shape(1024, 255, variant_regs, NVARIANTS, 1024, &m));
+	/* 256 threads of 255 registers (the whole register file): only the
+	 * largest variant fits. */
+	ck_assert(paella__notify_marker_shape(256, 255, variant_regs, variant_max, NVARIANTS, &m));
 	ck_assert_uint_eq(variant_regs[m.variant], 254);
+	ck_assert_uint_eq(m.threads, 256);
+	/* 1,024 threads of 64: the 64-register variant, not the 254 one,
+	 * whose blocks hold 256 threads at most. */
+	ck_assert(paella__notify_marker_shape(1024, 64, variant_regs, variant_max, NVARIANTS, &m));
+	ck_assert_uint_eq(variant_regs[m.variant], 64);
 	ck_assert_uint_eq(m.threads, 1024);
-	/* Without it, none does. */
-	ck_assert(!paella__notify_marker_shape(1024, 255, variant_regs, NVARIANTS - 1, 1024, &m));
-	ck_assert(!paella__notify_marker_shape(0, 32, variant_regs, NVARIANTS, 1024, &m));
+	/* More than any block can hold: none fits. */
+	ck_assert(!paella__notify_marker_shape(1024, 255, variant_regs, variant_max, NVARIANTS, &m));
+	/* Without the largest variant, even with no thread limit, none covers
+	 * it: 32 warps of 32 register units need 49 warps of the 168 one. */
+	ck_assert(!paella__notify_marker_shape(1024, 255, variant_regs, any_max, NVARIANTS - 1, &m));
+	ck_assert(!paella__notify_marker_shape(0, 32, variant_regs, variant_max, NVARIANTS, &m));
 	/* Every shape: warps and register units at least the block's, threads
 	 * within the limit, and the footprint the least any variant gives. */
 	for (unsigned t = 32; t <= 1024; t += 32) {
 		for (unsigned r = 1; r <= 255; r++) {
 			unsigned kw = (t + 31) / 32, ku = (r + 7) / 8, mw, mu;
 
-			if (!paella__notify_marker_shape(t, r, variant_regs, NVARIANTS, 1024, &m)) {
-				/* Only when even the largest variant needs too many warps. */
-				ck_assert_uint_gt((kw * ku + 31) / 32 * 32, 1024);
+			if (!paella__notify_marker_shape(t, r, variant_regs, variant_max, NVARIANTS, &m)) {
+				/* Only for a block more than an SM's registers. */
+				ck_assert_uint_gt(kw * ku, 65536 / 256);
 				continue;
 			}
 			mw = m.threads / 32;
 			mu = (variant_regs[m.variant] + 7) / 8;
 			ck_assert_uint_eq(m.threads % 32, 0);
-			ck_assert_uint_le(m.threads, 1024);
+			ck_assert_uint_le(m.threads, variant_max[m.variant]);
 			ck_assert_uint_ge(mw, kw);
 			ck_assert_uint_ge(mw * mu, kw * ku);
 			for (unsigned v = 0; v < NVARIANTS; v++) {
@@ -750,7 +762,7 @@ START_TEST(notify_marker_shape_rule)
 
 				if (w < kw)
 					w = kw;
-				if (w * 32 <= 1024)
+				if (w * 32 <= variant_max[v])
 					ck_assert_uint_le(mw * mu, w * u);
 			}
 		}
@@ -816,7 +828,7 @@ START_TEST(notify_marker_record)
 	ck_assert(paella__notify_done(again));
 	paella__notify_release(again);
 
-	/* Blocks no marker can cover. */
+	/* The fake's variants all allow 1,024 threads; a block of 2,048 none. */
 	ck_assert_int_eq(paella__notify_marker_plan(pool, 1024, 255, 0, &m), PAELLA_STATUS_OK);
 	ck_assert_uint_eq(m.threads, 1024);
 	ck_assert_int_eq(paella__notify_marker_plan(pool, 2048, 32, 0, &m),
