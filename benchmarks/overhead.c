@@ -229,15 +229,11 @@ static bool
 marker_for(const struct bcase *c, CUfunction f, uint64_t wave, struct paella__notify_pool *pool,
 	   struct paella__marker_launch *m)
 {
-	int regs = 0, smem = 0;
-
 	if (marker_stream == NULL ||
 	    !paella__notify_use_tail_marker((uint64_t)c->grid[0] * c->grid[1] * c->grid[2], wave))
 		return false;
-	CHECK(cuFuncGetAttribute(&regs, CU_FUNC_ATTRIBUTE_NUM_REGS, f));
-	CHECK(cuFuncGetAttribute(&smem, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, f));
-	if (paella__notify_marker_plan(pool, c->block[0] * c->block[1] * c->block[2],
-				       (unsigned)regs, (unsigned)smem, m) != PAELLA_STATUS_OK) {
+	if (paella__notify_marker_plan_function(pool, f, c->block[0] * c->block[1] * c->block[2],
+						0, m) != PAELLA_STATUS_OK) {
 		fprintf(stderr, "overhead: %s: %s; instrumented code instead\n", c->label,
 			paella__error_last());
 		return false;

@@ -454,14 +454,9 @@ marker_for(struct cuda *c, struct cuda_kernel *k, unsigned threads, unsigned dsm
 
 	pthread_mutex_lock(&k->marker_lock);
 	if (!k->marker_valid || k->marker_threads != threads || k->marker_dsmem != dsmem) {
-		unsigned regs = 0, ssmem = 0;
-		enum paella_status st = func_attr(c, k->fn, CU_FUNC_ATTRIBUTE_NUM_REGS, &regs);
+		enum paella_status st = paella__notify_marker_plan_function(c->pool, k->fn, threads,
+									     dsmem, &k->marker);
 
-		if (st == PAELLA_STATUS_OK)
-			st = func_attr(c, k->fn, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, &ssmem);
-		if (st == PAELLA_STATUS_OK)
-			st = paella__notify_marker_plan(c->pool, threads, regs, ssmem + dsmem,
-							&k->marker);
 		if (st != PAELLA_STATUS_OK)
 			paella__log_info("kernel %s, blocks of %u threads: no tail marker (%s); "
 					 "it reports through its instrumented code", k->name,

@@ -322,8 +322,6 @@ struct paella__notify_record {
 	struct paella__notify_track track;
 };
 
-enum completion_state { COMPLETION_UNDECIDED, COMPLETION_DECIDED };
-
 /* Tail-marker variants: the live values each keeps (ptxas adds about 8
  * registers of its own: 32, 48, 64, 96, 128, 168 and 254 on sm_90). */
 static const unsigned marker_live[] = { 24, 40, 56, 88, 120, 160, 246 };
@@ -332,13 +330,13 @@ static const unsigned marker_live[] = { 24, 40, 56, 88, 120, 160, 246 };
 struct paella__notify_pool {
 	const struct paella__cu *cu;
 	/* The completion kernel, loaded on first use (under lock). */
-	enum completion_state completion_state;
+	bool completion_decided;
 	enum paella__completion completion;
 	CUmodule done_module;
 	CUfunction done_fn;
 	CUfunction hint_fn;
 	/* The tail-marker variants, loaded on first use (under lock). */
-	enum completion_state marker_state;
+	bool markers_tried;
 	CUmodule marker_module;
 	CUfunction marker_fn[MARKER_VARIANTS];
 	unsigned marker_regs[MARKER_VARIANTS];
@@ -625,7 +623,7 @@ decide_completion(struct paella__notify_pool *pool)
 	const char *env = getenv("PAELLA_COMPLETION");
 	CUresult rc;
 
-	pool->completion_state = COMPLETION_DECIDED;
+	pool->completion_decided = true;
 	pool->completion = PAELLA__COMPLETION_WRITE_VALUE;
 	if (env != NULL && *env != '\0' && strcmp(env, "kernel") != 0) {
 		if (strcmp(env, "write-value") != 0)
@@ -664,7 +662,7 @@ paella__notify_kernel_completion(struct paella__notify_pool *pool)
 	enum paella__completion c;
 
 	pthread_mutex_lock(&pool->lock);
-	if (pool->completion_state == COMPLETION_UNDECIDED)
+	if (!pool->completion_decided)
 		decide_completion(pool);
 	c = pool->completion;
 	pthread_mutex_unlock(&pool->lock);
@@ -746,7 +744,7 @@ load_markers(struct paella__notify_pool *pool)
 	size_t at;
 	CUresult rc;
 
-	pool->marker_state = COMPLETION_DECIDED;
+	pool->markers_tried = true;
 	if (ptx == NULL)
 		return;
 	at = (size_t)snprintf(ptx, MARKER_PTX_BYTES,
@@ -803,7 +801,7 @@ paella__notify_marker_plan(struct paella__notify_pool *pool, unsigned kthreads, 
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&pool->lock);
-	if (pool->marker_state == COMPLETION_UNDECIDED)
+	if (!pool->markers_tried)
 		load_markers(pool);
 	if (pool->nmarkers == 0) {
 		st = paella__error_set(PAELLA_STATUS_UNSUPPORTED,
@@ -833,6 +831,25 @@ paella__notify_marker_plan(struct paella__notify_pool *pool, unsigned kthreads, 
 	}
 out:
 	pthread_mutex_unlock(&pool->lock);
+	return st;
+}
+
+enum paella_status
+paella__notify_marker_plan_function(struct paella__notify_pool *pool, CUfunction f,
+				    unsigned kthreads, unsigned dsmem,
+				    struct paella__marker_launch *out)
+{
+	const struct paella__cu *cu = pool->cu;
+	enum paella_status st = PAELLA_STATUS_OK;
+	int regs = 0, ssmem = 0;
+
+	memset(out, 0, sizeof(*out));
+	PAELLA_CU_CHECK_GOTO(cu, cuFuncGetAttribute(&regs, CU_FUNC_ATTRIBUTE_NUM_REGS, f), st, out);
+	PAELLA_CU_CHECK_GOTO(cu, cuFuncGetAttribute(&ssmem, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, f),
+			     st, out);
+	st = paella__notify_marker_plan(pool, kthreads, regs > 0 ? (unsigned)regs : 0,
+					(ssmem > 0 ? (unsigned)ssmem : 0) + dsmem, out);
+out:
 	return st;
 }
 

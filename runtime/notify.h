@@ -322,6 +322,14 @@ enum paella_status
 paella__notify_marker_plan(struct paella__notify_pool *pool, unsigned kthreads, unsigned kregs,
 			   unsigned ksmem, struct paella__marker_launch *out);
 
+/* As paella__notify_marker_plan(), for blocks of kernel @f of @kthreads
+ * threads and @dsmem bytes of dynamic shared memory: its registers and
+ * static shared memory from the driver. */
+enum paella_status
+paella__notify_marker_plan_function(struct paella__notify_pool *pool, CUfunction f,
+				    unsigned kthreads, unsigned dsmem,
+				    struct paella__marker_launch *out);
+
 /*
  * Launches @rec's tail marker on @stream, a stream of lower priority than
  * the kernel's.  Call only once the kernel heads its own stream (everything
