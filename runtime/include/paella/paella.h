@@ -682,6 +682,65 @@ paella_job_user_data(struct paella_job *job);
 PAELLA_EXPORT void
 paella_job_release(struct paella_job *job);
 
+/* ---- direct mode ---------------------------------------------------------
+ *
+ * The way a careful user runs models without Paella's dispatcher, on the
+ * very same model objects, so that a benchmark compares schedulers and
+ * nothing else: a job's steps go straight onto a stream the caller owns
+ * (its input copy, every kernel as its plain, uninstrumented copy, its
+ * output copy), all enqueued before the call returns, back to back or as
+ * one CUDA graph; no policy, no dispatcher thread, and the GPU's own block
+ * scheduler decides among streams.  On sim, the caller's streams feed the
+ * simulated block scheduler the same way.
+ *
+ * Direct jobs need a runtime in PAELLA_DISPATCH_MANUAL mode, driven by one
+ * thread at a time (the dispatcher would otherwise share the backend with
+ * the caller): paella_runtime_run_until() lets time pass and notes each
+ * direct job's completion as soon as it is seen (exactly, on sim), and
+ * paella_job_poll()/_wait()/_times()/_release() work on direct jobs as on
+ * any other.  Jobs submitted with paella_job_submit() may share such a
+ * runtime.
+ */
+
+struct paella_stream;
+
+/**
+ * paella_stream_create - a stream for direct jobs with @priority: 0 is the
+ * default, a greater number runs first where the GPU has priorities (the
+ * block scheduler takes a ready kernel of a higher-priority stream first);
+ * clamped to the device's range.  PAELLA_STATUS_UNSUPPORTED in thread mode.
+ */
+PAELLA_EXPORT enum paella_status
+paella_stream_create(struct paella_runtime *rt, int priority, struct paella_stream **out);
+
+/**
+ * paella_stream_destroy - waits for what @stream holds, then frees it.
+ * NULL does nothing.
+ */
+PAELLA_EXPORT void
+paella_stream_destroy(struct paella_stream *stream);
+
+enum paella_direct_flags {
+	/* The job's kernels as one CUDA graph replay (captured once per buffer
+	 * set, at the first such job); on sim, as one launch. */
+	PAELLA_DIRECT_GRAPH = 1u << 0,
+};
+
+/**
+ * paella_job_submit_direct - enqueues a whole job of @model on @stream and
+ * returns at once (see "direct mode" above).
+ *
+ * The job takes one of the model's buffer sets (paella_model_finalize()'s
+ * @concurrent_jobs) until it completes: PAELLA_STATUS_BUSY when none is
+ * free.  @desc is checked as paella_job_submit() checks it; its callback
+ * and deadline must be 0 (a direct job has nobody to run a callback).
+ * @flags: paella_direct_flags or'd.
+ */
+PAELLA_EXPORT enum paella_status
+paella_job_submit_direct(struct paella_model *model, struct paella_stream *stream,
+			 const struct paella_job_desc *desc, unsigned flags,
+			 struct paella_job **out);
+
 /* ---- transparent mode ----------------------------------------------------
  *
  * paella-cc rewrites `kernel<<<grid, block, shmem, stream>>>(args)` in host
