@@ -728,6 +728,19 @@ paella_model_estimate_ns(const struct paella_model *m, uint64_t *ns)
 	return PAELLA_STATUS_OK;
 }
 
+enum paella_status
+paella_model_io_bytes(const struct paella_model *m, size_t *input_bytes, size_t *output_bytes)
+{
+	if (m == NULL)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+					 "paella_model_io_bytes: model is NULL");
+	if (input_bytes != NULL)
+		*input_bytes = m->input_bytes;
+	if (output_bytes != NULL)
+		*output_bytes = m->output_bytes;
+	return PAELLA_STATUS_OK;
+}
+
 void
 paella__model_free(struct paella_model *m)
 {

@@ -518,6 +518,15 @@ PAELLA_EXPORT enum paella_status
 paella_model_estimate_ns(const struct paella_model *model, uint64_t *ns);
 
 /**
+ * paella_model_io_bytes - the sizes a job of @model must give exactly:
+ * @input_bytes (the end of its furthest input copy) and @output_bytes
+ * (likewise for output copies).  Either pointer may be NULL.
+ */
+PAELLA_EXPORT enum paella_status
+paella_model_io_bytes(const struct paella_model *model, size_t *input_bytes,
+		      size_t *output_bytes);
+
+/**
  * paella_model_destroy - frees @model and its device memory.
  *
  * Returns PAELLA_STATUS_BUSY, and frees nothing, while jobs of the model
