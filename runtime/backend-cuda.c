@@ -1016,13 +1016,11 @@ out:
  * when no block of our kernels is waiting for room.
  */
 static enum paella_status
-create_streams(struct cuda *c, unsigned n)
+create_streams(struct cuda *c, unsigned n, bool want_markers)
 {
 	enum paella_status st = PAELLA_STATUS_OK;
 	int least = 0, greatest = 0;
-	bool markers = paella__notify_tail_markers_enabled() &&
-		       paella__notify_plain_copies_enabled() &&
-		       c->cu->cuCtxGetStreamPriorityRange != NULL &&
+	bool markers = want_markers && c->cu->cuCtxGetStreamPriorityRange != NULL &&
 		       c->cu->cuStreamCreateWithPriority != NULL &&
 		       c->cu->cuCtxGetStreamPriorityRange(&least, &greatest) == CUDA_SUCCESS &&
 		       least != greatest;
@@ -1092,7 +1090,7 @@ paella__backend_cuda_create(const struct paella__backend_params *p, struct paell
 		st = paella__error_set(PAELLA_STATUS_NO_MEMORY, "cuda backend: out of memory");
 		goto err;
 	}
-	st = create_streams(c, p->nstreams);
+	st = create_streams(c, p->nstreams, p->tail_markers);
 	if (st != PAELLA_STATUS_OK)
 		goto err;
 	PAELLA_CU_CHECK_GOTO(c->cu, cuStreamCreate(&c->profile_stream, CU_STREAM_NON_BLOCKING),

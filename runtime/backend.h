@@ -189,6 +189,9 @@ struct paella__backend_params {
 	const char *sim_card;
 	uint64_t sim_seed;
 	double sim_jitter;
+	/* cuda: make the streams tail markers need (paella_config.progress
+	 * is PAELLA_PROGRESS_MARKERS and plain copies are on). */
+	bool tail_markers;
 };
 
 enum paella_status
