@@ -525,15 +525,18 @@ graphs_free(struct paella_model *m)
 	struct paella__backend *b = m->rt->backend;
 
 	for (unsigned s = 0; s < m->nsets; s++) {
-		void **graphs = m->sets[s].graphs;
+		void **lists[2] = { m->sets[s].graphs, m->sets[s].direct_graphs };
 
-		if (graphs == NULL)
-			continue;
-		for (unsigned i = 0; i < m->nsteps; i++)
-			if (graphs[i] != NULL)
-				b->ops->graph_destroy(b, graphs[i]);
-		free(graphs);
+		for (unsigned l = 0; l < 2; l++) {
+			if (lists[l] == NULL)
+				continue;
+			for (unsigned i = 0; i < m->nsteps; i++)
+				if (lists[l][i] != NULL)
+					b->ops->graph_destroy(b, lists[l][i]);
+			free(lists[l]);
+		}
 		m->sets[s].graphs = NULL;
+		m->sets[s].direct_graphs = NULL;
 	}
 	free(m->run_len);
 	m->run_len = NULL;

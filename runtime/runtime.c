@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "direct.h"
 #include "dispatcher.h"
 #include "log.h"
 #include "model.h"
@@ -209,6 +210,8 @@ paella_runtime_create(const struct paella_config *config, struct paella_runtime 
 	pthread_mutex_init(&rt->run_lock, NULL);
 	pthread_mutex_init(&rt->registry_lock, NULL);
 	paella__list_init(&rt->incoming);
+	paella__list_init(&rt->direct_jobs);
+	paella__list_init(&rt->direct_streams);
 	paella__list_init(&rt->modules);
 	paella__list_init(&rt->models);
 
@@ -268,6 +271,7 @@ free_runtime(struct paella_runtime *rt)
 {
 	struct paella__list *node, *tmp;
 
+	paella__direct_free_streams(rt);
 	PAELLA__LIST_FOREACH_SAFE(node, tmp, &rt->models) {
 		paella__list_unlink(node);
 		paella__model_free(PAELLA__CONTAINER_OF(node, struct paella_model, link));
