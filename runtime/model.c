@@ -314,7 +314,7 @@ paella__model_add_kernel_ref(struct paella_model *m, const struct paella_kernel_
 	/* A grid of more than a wave runs its plain copy too, with a tail
 	 * marker for progress, where the backend has one that fits its
 	 * blocks: the marker costs the kernel nothing measurable, the sampled
-	 * reports 1 to 6% (benchmarks/results/kernels.md). */
+	 * reports 1 to 6% (benchmarks/results/overhead.md). */
 	step.tail_marker = has_plain_copy(m, &step) &&
 			   m->rt->config.progress == PAELLA_PROGRESS_MARKERS &&
 			   paella__notify_use_tail_marker(step.nblocks, step.wave_blocks) &&

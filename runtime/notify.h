@@ -38,7 +38,7 @@
 /* Most shards (separate counters) a launch uses.  More spread the blocks'
  * atomics over more lines; each is one more slot the CPU reads per poll.
  * 64 cost +6% on the 262,144-block vector add with fire-and-forget
- * reductions (DESIGN.md).  A power of two, at most PAELLA_MAX_SHARDS. */
+ * reductions (DESIGN.md, hardware costs).  A power of two, at most PAELLA_MAX_SHARDS. */
 #ifndef PAELLA_NOTIFY_SHARDS_MAX
 #define PAELLA_NOTIFY_SHARDS_MAX 64u
 #endif

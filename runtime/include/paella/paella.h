@@ -3,7 +3,7 @@
  *
  * Paella serves many models on one GPU by scheduling their kernels itself:
  * kernels compiled with paella-cc report their progress, and the runtime's
- * dispatcher launches the next kernel just in time.  See DESIGN.md.
+ * dispatcher launches the next kernel just in time.  See DESIGN.md, "How the parts fit".
  *
  * This header is C99 and C++.  Every fallible call returns an
  * enum paella_status; PAELLA_STATUS_OK is zero.
