@@ -687,7 +687,8 @@ paella__dispatcher_run(struct paella__dispatcher *d, uint64_t until_ns,
 enum paella_status
 paella__dispatcher_create(struct paella_runtime *rt, struct paella__dispatcher **out)
 {
-	struct paella__policy_params pp = { rt->config.fair_threshold_ns };
+	struct paella__policy_params pp = { rt->config.fair_threshold_ns,
+					    rt->config.fair_deficit_threshold };
 	struct paella__dispatcher *d;
 	enum paella_status st;
 

@@ -11,6 +11,13 @@
  * the original's deficit counters were: counted per job, every job of an
  * overloaded short model would soon count as starved too, and the knob would
  * turn into round-robin over the whole backlog.
+ *
+ * With a deficit threshold (paella_config.fair_deficit_threshold) the knob
+ * is the original's instead, counted in kernels: each kernel dispatched
+ * adds 1/(models with candidates) to each such model's counter and takes 1
+ * from its own model's; once the largest counter reaches the threshold,
+ * that model's shortest job goes first.  A small threshold approaches
+ * round-robin among models, a large one plain SRPT.
  */
 #include <stdlib.h>
 
@@ -21,6 +28,7 @@
 struct fair {
 	struct paella__policy base;
 	uint64_t threshold_ns;
+	double deficit_threshold;
 	/* Every candidate by remaining time. */
 	struct paella__heap by_remaining;
 	/* Groups with candidates, the longest waiting first. */
@@ -133,6 +141,28 @@ fair_served(struct paella__policy *p, struct paella__sched_entity *e,
 	paella__heap_update(&g->members, &e->aux_node);
 	g->served_mark_ns = clock->gpu_ns;
 	paella__heap_update(&f->groups, &g->node);
+	if (f->deficit_threshold > 0.0 && f->groups.size > 0) {
+		double share = 1.0 / (double)f->groups.size;
+
+		for (unsigned i = 0; i < f->groups.size; i++)
+			group_of(f->groups.nodes[i])->deficit += share;
+		g->deficit -= 1.0;
+	}
+}
+
+/* The model owed the most kernels, if it is owed the threshold. */
+static struct paella__sched_group *
+most_owed(const struct fair *f)
+{
+	struct paella__sched_group *best = NULL;
+
+	for (unsigned i = 0; i < f->groups.size; i++) {
+		struct paella__sched_group *g = group_of(f->groups.nodes[i]);
+
+		if (best == NULL || g->deficit > best->deficit)
+			best = g;
+	}
+	return best != NULL && best->deficit >= f->deficit_threshold ? best : NULL;
 }
 
 static void
@@ -154,6 +184,12 @@ fair_peek(struct paella__policy *p, const struct paella__sched_clock *clock)
 
 	if (oldest == NULL)
 		return NULL;
+	if (f->deficit_threshold > 0.0) {
+		g = most_owed(f);
+		if (g != NULL)
+			return PAELLA__ENTITY_OF(paella__heap_top(&g->members), aux_node);
+		return PAELLA__ENTITY_OF(paella__heap_top(&f->by_remaining), node);
+	}
 	g = group_of(oldest);
 	if (clock->gpu_ns - g->served_mark_ns > f->threshold_ns)
 		return PAELLA__ENTITY_OF(paella__heap_top(&g->members), aux_node);
@@ -181,6 +217,7 @@ paella__policy_fair_create(const struct paella__policy_params *params,
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "policy: out of memory");
 	f->base.ops = &fair_ops;
 	f->threshold_ns = params->fair_threshold_ns;
+	f->deficit_threshold = params->fair_deficit_threshold;
 	paella__heap_init(&f->by_remaining, paella__srpt_less);
 	paella__heap_init(&f->groups, group_less);
 	*out = &f->base;

@@ -30,6 +30,9 @@ struct paella__sched_group {
 	/* The dispatcher's GPU-time clock when a job of the group last
 	 * launched a kernel, or when the group last started waiting. */
 	uint64_t served_mark_ns;
+	/* The deficit knob's counter (policy-fair.c): kernels owed to the
+	 * group's model; kept while the model has no job. */
+	double deficit;
 	/* The policy's own: its candidates, and its place among groups. */
 	struct paella__heap members;
 	struct paella__heap_node node;
@@ -64,6 +67,8 @@ struct paella__sched_clock {
 
 struct paella__policy_params {
 	uint64_t fair_threshold_ns;
+	/* > 0: FAIR uses the deficit knob instead of fair_threshold_ns. */
+	double fair_deficit_threshold;
 };
 
 struct paella__policy;

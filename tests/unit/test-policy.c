@@ -244,6 +244,52 @@ START_TEST(policy_fair_serves_a_waiting_model)
 }
 END_TEST
 
+/* The original's knob: kernels owed per model, in share of dispatches. */
+static unsigned
+long_served_in(double threshold, unsigned dispatches)
+{
+	struct paella__policy_params pp = { 0, threshold };
+	struct paella__policy *p = NULL;
+	struct paella__sched_clock clock = { 0, 0 };
+	struct paella__sched_entity lng, shrt;
+	unsigned served = 0;
+
+	memset(groups, 0, sizeof(groups));
+	paella__heap_node_init(&groups[0].node);
+	paella__heap_node_init(&groups[1].node);
+	ck_assert_int_eq(paella__policy_create(PAELLA_POLICY_FAIR, &pp, &p), PAELLA_STATUS_OK);
+	entity(&lng, 0, 100000, UINT64_MAX, 1);
+	entity(&shrt, 1, 100, UINT64_MAX, 0);
+	p->ops->insert(p, &lng);
+	p->ops->insert(p, &shrt);
+	for (unsigned i = 0; i < dispatches; i++) {
+		struct paella__sched_entity *e = p->ops->peek(p, &clock);
+
+		served += e == &lng;
+		clock.gpu_ns += 100;
+		p->ops->served(p, e, &clock);
+	}
+	p->ops->remove(p, &lng);
+	p->ops->remove(p, &shrt);
+	p->ops->destroy(p);
+	drop_groups();
+	return served;
+}
+
+START_TEST(policy_fair_deficit_knob)
+{
+	/* Two models: each dispatch of the short one owes the long one 1/2,
+	 * each of its own takes 1/2 back.  Threshold 1: from the third
+	 * dispatch on, every other; 10: after 20 dispatches of the short
+	 * model, every other; huge: never. */
+	ck_assert_uint_eq(long_served_in(1.0, 100), 49);
+	ck_assert_uint_eq(long_served_in(10.0, 110), 45);
+	ck_assert_uint_eq(long_served_in(1e9, 1000), 0);
+	/* Monotonic in between. */
+	ck_assert_uint_ge(long_served_in(3.0, 200), long_served_in(30.0, 200));
+}
+END_TEST
+
 START_TEST(policy_unknown_kind)
 {
 	struct paella__policy_params pp = { 0 };
@@ -266,6 +312,7 @@ policy_suite(void)
 	tcase_add_test(tc, policy_srpt_served_and_rekey);
 	tcase_add_test_raise_signal(tc, policy_srpt_refuses_unknown_estimate, SIGABRT);
 	tcase_add_test(tc, policy_fair_serves_a_waiting_model);
+	tcase_add_test(tc, policy_fair_deficit_knob);
 	tcase_add_test(tc, policy_unknown_kind);
 	suite_add_tcase(s, tc);
 	return s;
