@@ -460,7 +460,7 @@ marker_for(struct cuda *c, struct cuda_kernel *k, unsigned threads, unsigned dsm
 		if (st != PAELLA_STATUS_OK)
 			paella__log_info("kernel %s, blocks of %u threads: no tail marker (%s); "
 					 "it reports through its instrumented code", k->name,
-					 threads, paella_last_error());
+					 threads, paella__error_last());
 		k->marker_valid = true;
 		k->marker_ok = st == PAELLA_STATUS_OK;
 		k->marker_threads = threads;
@@ -612,7 +612,7 @@ marker_try(struct cuda *c, struct cuda_op *op)
 	st = paella__notify_enqueue_marker(op->rec, c->marker_streams[op->stream], &op->marker);
 	if (st != PAELLA_STATUS_OK)
 		/* Only a hint is lost: completion still comes from the stream. */
-		paella__log_warn("tail marker not launched: %s", paella_last_error());
+		paella__log_warn("tail marker not launched: %s", paella__error_last());
 }
 
 static enum paella_status

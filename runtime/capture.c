@@ -63,6 +63,25 @@ get_func_by_symbol(void)
 	return fn;
 }
 
+int
+paella__cudart_error(enum paella_status st)
+{
+	switch (st) {
+	case PAELLA_STATUS_OK:
+		return CUDART_SUCCESS;
+	case PAELLA_STATUS_INVALID_ARGUMENT:
+		return CUDART_ERROR_INVALID_VALUE;
+	case PAELLA_STATUS_NO_MEMORY:
+		return CUDART_ERROR_MEMORY_ALLOCATION;
+	case PAELLA_STATUS_NO_DEVICE:
+		return CUDART_ERROR_NO_DEVICE;
+	case PAELLA_STATUS_UNSUPPORTED:
+		return CUDART_ERROR_INITIALIZATION;
+	default:
+		return CUDART_ERROR_UNKNOWN;
+	}
+}
+
 void
 paella__capture_free(struct paella_model *m)
 {
@@ -196,7 +215,7 @@ fail(struct paella__capture *c, enum paella_status st, int err)
 {
 	if (c->status == PAELLA_STATUS_OK) {
 		c->status = st;
-		snprintf(c->error, sizeof(c->error), "%s", paella_last_error());
+		snprintf(c->error, sizeof(c->error), "%s", paella__error_last());
 	}
 	return err != 0 ? err : paella__cudart_error(st);
 }

@@ -11,6 +11,14 @@
 
 #include "paella/paella.h"
 
+/* cudaError_t values returned where the driver gives none to pass on. */
+#define CUDART_SUCCESS 0
+#define CUDART_ERROR_INVALID_VALUE 1
+#define CUDART_ERROR_MEMORY_ALLOCATION 2
+#define CUDART_ERROR_INITIALIZATION 3
+#define CUDART_ERROR_NO_DEVICE 100
+#define CUDART_ERROR_UNKNOWN 999
+
 /* Whether the calling thread is capturing a model. */
 bool
 paella__capture_active(void);
@@ -21,8 +29,13 @@ int
 paella__capture_launch(const void *func, struct paella_dim3 grid, struct paella_dim3 block,
 		       void **args, size_t shmem, int nparams);
 
-/* The cudaError_t that stands for @status (transparent.c). */
+/* The cudaError_t that stands for @status (capture and transparent mode). */
 int
 paella__cudart_error(enum paella_status status);
+
+/* Frees the capture of @model, if any (and ends it for the thread that
+ * captures). */
+void
+paella__capture_free(struct paella_model *model);
 
 #endif /* PAELLA_CAPTURE_H */

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "direct.h"
+#include "dispatcher.h"
 #include "job.h"
 #include "log.h"
 #include "model.h"
@@ -263,7 +264,7 @@ paella_job_submit_direct(struct paella_model *model, struct paella_stream *strea
 	if ((flags & ~(unsigned)PAELLA_DIRECT_GRAPH) != 0)
 		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
 			"paella_job_submit_direct: unknown flags 0x%x", flags);
-	if (!rt->accepting)
+	if (!paella__dispatcher_accepting(rt->dispatcher))
 		return paella__error_set(PAELLA_STATUS_SHUT_DOWN,
 			"the runtime is shutting down: no job is accepted after "
 			"paella_runtime_shutdown() or paella_runtime_destroy()");

@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "direct.h"
 #include "dispatcher.h"
 #include "job.h"
 #include "log.h"
@@ -34,8 +33,29 @@
 #include "runtime.h"
 #include "util.h"
 
+/*
+ * The inbox: jobs submitted from any thread wait here until the dispatcher
+ * takes them.  `lock` guards the list and the flags; `wake` signals the
+ * sleeping dispatcher thread.
+ */
+struct inbox {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct paella__list jobs;
+	/* Read without the lock by the spinning dispatcher (atomic). */
+	unsigned has_jobs;
+	bool accepting;
+	bool stopping;
+	bool sleeping;
+	uint64_t next_seq;
+};
+
 struct paella__dispatcher {
 	struct paella_runtime *rt;
+	struct inbox inbox;
+	/* Manual mode: polled on every turn (direct mode's jobs); returns
+	 * whether any of its work is in flight. */
+	bool (*extra_poll)(struct paella_runtime *rt);
 	struct paella__backend *b;
 	const struct paella__backend_ops *bops;
 	struct paella__policy *policy;
@@ -553,6 +573,83 @@ launch_while_room(struct paella__dispatcher *d, uint64_t now)
 	}
 }
 
+/* ---- the inbox --------------------------------------------------------------- */
+
+static bool
+inbox_has_jobs(struct inbox *in)
+{
+	return __atomic_load_n(&in->has_jobs, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* Moves the submitted jobs to @into; whether there were any. */
+static bool
+take_incoming(struct inbox *in, struct paella__list *into)
+{
+	paella__list_init(into);
+	/* The spinning dispatcher checks without the lock first. */
+	if (!inbox_has_jobs(in))
+		return false;
+	pthread_mutex_lock(&in->lock);
+	paella__list_splice(into, &in->jobs);
+	__atomic_store_n(&in->has_jobs, 0, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&in->lock);
+	return !paella__list_empty(into);
+}
+
+enum paella_status
+paella__dispatcher_submit(struct paella__dispatcher *d, struct paella_job *job)
+{
+	struct inbox *in = &d->inbox;
+
+	pthread_mutex_lock(&in->lock);
+	if (!in->accepting) {
+		pthread_mutex_unlock(&in->lock);
+		return paella__error_set(PAELLA_STATUS_SHUT_DOWN,
+			"the runtime is shutting down: no job is accepted after "
+			"paella_runtime_shutdown() or paella_runtime_destroy()");
+	}
+	job->times.submitted_ns = d->bops->now_ns(d->b);
+	job->sched.seq = in->next_seq++;
+	job->sched.deadline_ns = job->sched.deadline_ns != 0
+					 ? job->times.submitted_ns + job->sched.deadline_ns
+					 : UINT64_MAX;
+	__atomic_add_fetch(&job->model->jobs_live, 1, __ATOMIC_ACQ_REL);
+	paella__list_append(&in->jobs, &job->link);
+	__atomic_store_n(&in->has_jobs, 1, __ATOMIC_RELEASE);
+	if (in->sleeping)
+		pthread_cond_signal(&in->wake);
+	pthread_mutex_unlock(&in->lock);
+	return PAELLA_STATUS_OK;
+}
+
+bool
+paella__dispatcher_accepting(struct paella__dispatcher *d)
+{
+	bool accepting;
+
+	pthread_mutex_lock(&d->inbox.lock);
+	accepting = d->inbox.accepting;
+	pthread_mutex_unlock(&d->inbox.lock);
+	return accepting;
+}
+
+void
+paella__dispatcher_stop(struct paella__dispatcher *d)
+{
+	pthread_mutex_lock(&d->inbox.lock);
+	d->inbox.accepting = false;
+	d->inbox.stopping = true;
+	pthread_cond_signal(&d->inbox.wake);
+	pthread_mutex_unlock(&d->inbox.lock);
+}
+
+void
+paella__dispatcher_set_extra_poll(struct paella__dispatcher *d,
+				  bool (*poll)(struct paella_runtime *rt))
+{
+	d->extra_poll = poll;
+}
+
 /* Returns whether ops are in flight after the turn. */
 static bool
 turn(struct paella__dispatcher *d)
@@ -562,7 +659,7 @@ turn(struct paella__dispatcher *d)
 	double load = 0.0;
 
 	STAT_ADD(d, dispatcher_iterations, 1);
-	if (paella__runtime_take_incoming(d->rt, &incoming)) {
+	if (take_incoming(&d->inbox, &incoming)) {
 		PAELLA__LIST_FOREACH_SAFE(node, tmp, &incoming) {
 			struct paella_job *job = PAELLA__CONTAINER_OF(node, struct paella_job, link);
 
@@ -617,16 +714,16 @@ timed_turn(struct paella__dispatcher *d)
  * two locks at once.  This thread owns, without a lock, every job once
  * taken from the incoming list (its ops, stream, buffer set, policy
  * entry), the models' free buffer sets and parked lists, the policy and
- * the backend's launch state.  It takes rt->submit_lock only to take
+ * the backend's launch state.  It takes the inbox's lock only to take
  * incoming jobs and to sleep; a job's lock only to wake its waiters, with
  * no other lock held; the backend's locks (the notify pool's) are leaves.
  * Callbacks run with no lock held, so they may submit.
  */
 void *
-paella__dispatcher_thread(void *runtime)
+paella__dispatcher_thread(void *dispatcher)
 {
-	struct paella_runtime *rt = runtime;
-	struct paella__dispatcher *d = rt->dispatcher;
+	struct paella__dispatcher *d = dispatcher;
+	struct inbox *in = &d->inbox;
 	enum paella_status st = d->bops->bind_thread(d->b);
 
 	if (st != PAELLA_STATUS_OK)
@@ -638,14 +735,14 @@ paella__dispatcher_thread(void *runtime)
 			d->bops->advance(d->b, UINT64_MAX);
 			continue;
 		}
-		pthread_mutex_lock(&rt->submit_lock);
-		while (!__atomic_load_n(&rt->has_incoming, __ATOMIC_RELAXED) && !rt->stopping) {
-			rt->sleeping = true;
-			pthread_cond_wait(&rt->wake, &rt->submit_lock);
-			rt->sleeping = false;
+		pthread_mutex_lock(&in->lock);
+		while (!__atomic_load_n(&in->has_jobs, __ATOMIC_RELAXED) && !in->stopping) {
+			in->sleeping = true;
+			pthread_cond_wait(&in->wake, &in->lock);
+			in->sleeping = false;
 		}
-		stop = rt->stopping && !__atomic_load_n(&rt->has_incoming, __ATOMIC_RELAXED);
-		pthread_mutex_unlock(&rt->submit_lock);
+		stop = in->stopping && !__atomic_load_n(&in->has_jobs, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&in->lock);
 		if (stop)
 			break;
 	}
@@ -664,17 +761,17 @@ paella__dispatcher_run(struct paella__dispatcher *d, uint64_t until_ns,
 		bool in_flight = timed_turn(d);
 
 		/* Manual mode drives direct jobs too (direct.c). */
-		if (paella__direct_poll(d->rt))
+		if (d->extra_poll != NULL && d->extra_poll(d->rt))
 			in_flight = true;
 
 		if (job != NULL && __atomic_load_n(&job->done, __ATOMIC_ACQUIRE))
 			return PAELLA_STATUS_OK;
 		if (!in_flight && until_idle &&
-		    !__atomic_load_n(&d->rt->has_incoming, __ATOMIC_ACQUIRE))
+		    !inbox_has_jobs(&d->inbox))
 			return PAELLA_STATUS_OK;
 		if (d->bops->now_ns(d->b) >= until_ns)
 			return job != NULL ? PAELLA_STATUS_TIMEOUT : PAELLA_STATUS_OK;
-		if (!in_flight && __atomic_load_n(&d->rt->has_incoming, __ATOMIC_ACQUIRE))
+		if (!in_flight && inbox_has_jobs(&d->inbox))
 			continue;
 		if (!in_flight && job != NULL)
 			PAELLA__BUG("waiting for a job that is neither done nor in flight");
@@ -697,6 +794,10 @@ paella__dispatcher_create(struct paella_runtime *rt, struct paella__dispatcher *
 	if (d == NULL)
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "dispatcher: out of memory");
 	d->rt = rt;
+	pthread_mutex_init(&d->inbox.lock, NULL);
+	pthread_cond_init(&d->inbox.wake, NULL);
+	paella__list_init(&d->inbox.jobs);
+	d->inbox.accepting = true;
 	d->b = rt->backend;
 	d->bops = rt->backend->ops;
 	d->window = rt->config.launch_window_waves;
@@ -742,6 +843,8 @@ paella__dispatcher_destroy(struct paella__dispatcher *d)
 	}
 	d->policy->ops->destroy(d->policy);
 	free(d->free_streams);
+	pthread_cond_destroy(&d->inbox.wake);
+	pthread_mutex_destroy(&d->inbox.lock);
 	free(d);
 }
 

@@ -26,10 +26,31 @@ paella__dispatcher_create(struct paella_runtime *rt, struct paella__dispatcher *
 void
 paella__dispatcher_destroy(struct paella__dispatcher *d);
 
-/* The body of the dispatcher thread: returns once the runtime is stopping
- * and every job has completed. */
+/* Queues @job (any thread): its submission time, order and absolute
+ * deadline (sched.deadline_ns holds the relative one, 0 for none) are set
+ * here; PAELLA_STATUS_SHUT_DOWN once the dispatcher stops accepting. */
+enum paella_status
+paella__dispatcher_submit(struct paella__dispatcher *d, struct paella_job *job);
+
+/* Whether jobs are still accepted. */
+bool
+paella__dispatcher_accepting(struct paella__dispatcher *d);
+
+/* Stops accepting jobs and tells the thread to exit once they are done. */
+void
+paella__dispatcher_stop(struct paella__dispatcher *d);
+
+/* Manual mode: @poll runs on every turn of the loop and says whether its
+ * own work is in flight (direct mode's jobs, which the dispatcher does not
+ * know). */
+void
+paella__dispatcher_set_extra_poll(struct paella__dispatcher *d,
+				  bool (*poll)(struct paella_runtime *rt));
+
+/* The body of the dispatcher thread (@dispatcher): returns once the
+ * dispatcher is stopped and every job has completed. */
 void *
-paella__dispatcher_thread(void *runtime);
+paella__dispatcher_thread(void *dispatcher);
 
 /*
  * Manual mode: runs the dispatcher in the calling thread (the caller holds

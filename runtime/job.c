@@ -11,14 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatcher.h"
 #include "job.h"
 #include "log.h"
-#include "runtime.h"
 #include "util.h"
-
-/* Polls of `done` before a waiter sleeps: a few microseconds. */
-#define WAIT_SPINS 2000
 
 static pthread_once_t condattr_once = PTHREAD_ONCE_INIT;
 static pthread_condattr_t monotonic_condattr;
@@ -113,134 +108,12 @@ paella__job_check_desc(const struct paella_model *model, const struct paella_job
 }
 
 PAELLA_EXPORT enum paella_status
-paella_job_submit(struct paella_model *model, const struct paella_job_desc *desc,
-		  struct paella_job **out)
-{
-	struct paella_runtime *rt;
-	struct paella_job *job;
-	enum paella_status st;
-	uint64_t now;
-
-	if (out != NULL)
-		*out = NULL;
-	st = paella__job_check_desc(model, desc, "paella_job_submit");
-	if (st != PAELLA_STATUS_OK)
-		return st;
-
-	rt = model->rt;
-	job = paella__job_new();
-	if (job == NULL)
-		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "paella_job_submit: out of memory");
-	job->rt = rt;
-	job->model = model;
-	job->input = desc->input;
-	job->output = desc->output;
-	job->callback = desc->callback;
-	job->user_data = desc->user_data;
-	job->manual = rt->config.dispatch_mode == PAELLA_DISPATCH_MANUAL;
-	if (out == NULL)
-		job->refs = 1;
-
-	pthread_mutex_lock(&rt->submit_lock);
-	if (!rt->accepting) {
-		pthread_mutex_unlock(&rt->submit_lock);
-		job->refs = 1;
-		paella__job_unref(job);
-		return paella__error_set(PAELLA_STATUS_SHUT_DOWN,
-			"the runtime is shutting down: no job is accepted after "
-			"paella_runtime_shutdown() or paella_runtime_destroy()");
-	}
-	now = rt->backend->ops->now_ns(rt->backend);
-	job->times.submitted_ns = now;
-	job->sched.seq = rt->next_seq++;
-	job->sched.deadline_ns = desc->deadline_ns != 0 ? now + desc->deadline_ns : UINT64_MAX;
-	__atomic_add_fetch(&model->jobs_live, 1, __ATOMIC_ACQ_REL);
-	__atomic_add_fetch(&rt->jobs_submitted, 1, __ATOMIC_RELAXED);
-	paella__list_append(&rt->incoming, &job->link);
-	__atomic_store_n(&rt->has_incoming, 1, __ATOMIC_RELEASE);
-	if (rt->sleeping)
-		pthread_cond_signal(&rt->wake);
-	pthread_mutex_unlock(&rt->submit_lock);
-
-	if (out != NULL)
-		*out = job;
-	return PAELLA_STATUS_OK;
-}
-
-PAELLA_EXPORT enum paella_status
 paella_job_poll(struct paella_job *job)
 {
 	if (job == NULL)
 		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT, "paella_job_poll: job is NULL");
 	if (!__atomic_load_n(&job->done, __ATOMIC_ACQUIRE))
 		return PAELLA_STATUS_BUSY;
-	return job->status;
-}
-
-static void
-deadline_after(struct timespec *ts, int64_t ns)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ns / 1000000000;
-	ts->tv_nsec += ns % 1000000000;
-	if (ts->tv_nsec >= 1000000000) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000;
-	}
-}
-
-static enum paella_status
-wait_manual(struct paella_job *job, int64_t timeout_ns)
-{
-	struct paella_runtime *rt = job->rt;
-	uint64_t until = UINT64_MAX;
-	enum paella_status st;
-
-	pthread_mutex_lock(&rt->run_lock);
-	if (timeout_ns >= 0)
-		until = rt->backend->ops->now_ns(rt->backend) + (uint64_t)timeout_ns;
-	st = paella__dispatcher_run(rt->dispatcher, until, job, false);
-	pthread_mutex_unlock(&rt->run_lock);
-	if (st != PAELLA_STATUS_OK)
-		return st;
-	return job->status;
-}
-
-PAELLA_EXPORT enum paella_status
-paella_job_wait(struct paella_job *job, int64_t timeout_ns)
-{
-	struct timespec ts;
-	bool done;
-
-	if (job == NULL)
-		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT, "paella_job_wait: job is NULL");
-	if (__atomic_load_n(&job->done, __ATOMIC_ACQUIRE))
-		return job->status;
-	if (timeout_ns == 0)
-		return PAELLA_STATUS_TIMEOUT;
-	/* Not done, so the runtime is alive; only manual mode touches it. */
-	if (job->manual)
-		return wait_manual(job, timeout_ns);
-
-	for (int i = 0; i < WAIT_SPINS; i++) {
-		if (__atomic_load_n(&job->done, __ATOMIC_ACQUIRE))
-			return job->status;
-		paella__cpu_relax();
-	}
-	if (timeout_ns > 0)
-		deadline_after(&ts, timeout_ns);
-	pthread_mutex_lock(&job->lock);
-	__atomic_add_fetch(&job->waiters, 1, __ATOMIC_SEQ_CST);
-	while (!(done = __atomic_load_n(&job->done, __ATOMIC_SEQ_CST))) {
-		if (timeout_ns < 0)
-			pthread_cond_wait(&job->cond, &job->lock);
-		else if (pthread_cond_timedwait(&job->cond, &job->lock, &ts) == ETIMEDOUT)
-			break;
-	}
-	__atomic_sub_fetch(&job->waiters, 1, __ATOMIC_SEQ_CST);
-	pthread_mutex_unlock(&job->lock);
-	if (!done && !__atomic_load_n(&job->done, __ATOMIC_ACQUIRE))
-		return PAELLA_STATUS_TIMEOUT;
 	return job->status;
 }
 

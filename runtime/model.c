@@ -751,7 +751,6 @@ paella__model_free(struct paella_model *m)
 {
 	struct paella__backend *b = m->rt->backend;
 
-	paella__capture_free(m);
 	free_capture_addresses(m);
 	graphs_free(m);
 	for (unsigned i = 0; i < m->nsets; i++)

@@ -186,11 +186,8 @@ void
 paella__model_truncate(struct paella_model *model, unsigned nsteps, unsigned nkernels,
 		       size_t input_bytes, size_t output_bytes);
 
-/* Frees the capture of @model (and ends it for the calling thread). */
-void
-paella__capture_free(struct paella_model *model);
-
-/* Frees everything of @model; no job may be live. */
+/* Frees everything of @model; no job may be live, nor a capture open
+ * (paella__capture_free() first). */
 void
 paella__model_free(struct paella_model *model);
 

@@ -89,21 +89,3 @@ paella__policy_heap_create(const char *name, paella__heap_less less,
 	return PAELLA_STATUS_OK;
 }
 
-enum paella_status
-paella__policy_create(enum paella_policy kind, const struct paella__policy_params *params,
-		      struct paella__policy **out)
-{
-	switch (kind) {
-	case PAELLA_POLICY_SRPT:
-		return paella__policy_srpt_create(params, out);
-	case PAELLA_POLICY_FIFO:
-		return paella__policy_fifo_create(params, out);
-	case PAELLA_POLICY_FAIR:
-		return paella__policy_fair_create(params, out);
-	case PAELLA_POLICY_EDF:
-		return paella__policy_edf_create(params, out);
-	}
-	*out = NULL;
-	return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
-		"policy %d is not one of PAELLA_POLICY_SRPT, _FIFO, _FAIR, _EDF", (int)kind);
-}

@@ -3,11 +3,10 @@
  * modules and models loaded into it.  Private.
  *
  * Locks (none is ever held while taking another):
- *	submit_lock	guards the incoming jobs, accepting/stopping/sleeping;
- *			`wake` signals the sleeping dispatcher thread.
  *	run_lock	manual mode: one thread at a time runs the dispatcher.
  *	registry_lock	guards the lists of modules and models.
- * See dispatcher.c for what the dispatcher owns without a lock.
+ * The dispatcher owns its inbox of submitted jobs and that inbox's lock;
+ * see dispatcher.c for what it owns without a lock.
  */
 #ifndef PAELLA_RUNTIME_H
 #define PAELLA_RUNTIME_H
@@ -28,15 +27,6 @@ struct paella_runtime {
 	struct paella__backend *backend;
 	struct paella__dispatcher *dispatcher;
 
-	pthread_mutex_t submit_lock;
-	pthread_cond_t wake;
-	struct paella__list incoming;
-	/* Read without the lock by the spinning dispatcher (atomic). */
-	unsigned has_incoming;
-	bool accepting;
-	bool stopping;
-	bool sleeping;
-	uint64_t next_seq;
 	/* Atomic. */
 	uint64_t jobs_submitted;
 
@@ -56,10 +46,5 @@ struct paella_runtime {
 	struct paella__list direct_jobs;
 	struct paella__list direct_streams;
 };
-
-/* The dispatcher thread, or a manual-mode caller, takes the incoming jobs:
- * moves them to @into and returns whether there were any. */
-bool
-paella__runtime_take_incoming(struct paella_runtime *rt, struct paella__list *into);
 
 #endif /* PAELLA_RUNTIME_H */

@@ -32,14 +32,6 @@
 #include "notify.h"
 #include "util.h"
 
-/* cudaError_t values returned where the driver gives none to pass on. */
-#define CUDART_SUCCESS 0
-#define CUDART_ERROR_INVALID_VALUE 1
-#define CUDART_ERROR_MEMORY_ALLOCATION 2
-#define CUDART_ERROR_INITIALIZATION 3
-#define CUDART_ERROR_NO_DEVICE 100
-#define CUDART_ERROR_UNKNOWN 999
-
 /* Most parameters a kernel can have (the driver's limit is 4 KiB of them,
  * so 1,024 pointers or ints at most). */
 #define MAX_PARAMS 1024
@@ -125,25 +117,6 @@ init_once(void)
 		return;
 	}
 	g.status = paella__notify_pool_create(g.cu, &g.pool);
-}
-
-int
-paella__cudart_error(enum paella_status st)
-{
-	switch (st) {
-	case PAELLA_STATUS_OK:
-		return CUDART_SUCCESS;
-	case PAELLA_STATUS_INVALID_ARGUMENT:
-		return CUDART_ERROR_INVALID_VALUE;
-	case PAELLA_STATUS_NO_MEMORY:
-		return CUDART_ERROR_MEMORY_ALLOCATION;
-	case PAELLA_STATUS_NO_DEVICE:
-		return CUDART_ERROR_NO_DEVICE;
-	case PAELLA_STATUS_UNSUPPORTED:
-		return CUDART_ERROR_INITIALIZATION;
-	default:
-		return CUDART_ERROR_UNKNOWN;
-	}
 }
 
 /* Returns the records of launches that completed; g.lock held. */
