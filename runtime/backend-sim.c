@@ -27,6 +27,10 @@
 #include "log.h"
 #include "util.h"
 
+/* The longest a simulated block may run: virtual time is 64-bit
+ * nanoseconds, and a run's events must never wrap it. */
+#define SIM_MAX_BLOCK_NS (UINT64_C(3600) * 1000000000)
+
 /* Groups of SMs whose blocks, placed together, finish at their own time. */
 #define SIM_GROUPS 4u
 
@@ -662,11 +666,13 @@ sim_module_load_sim(struct paella__backend *b, const struct paella_sim_module *d
 	for (unsigned i = 0; i < desc->nkernels; i++) {
 		const struct paella_sim_kernel *k = &desc->kernels[i];
 
-		if (k->name == NULL || k->block_ns == 0) {
+		if (k->name == NULL || k->block_ns == 0 || k->block_ns > SIM_MAX_BLOCK_NS) {
 			module_free(m);
 			return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
 				"sim module: kernel %u has %s: give each kernel a name and "
-				"a block duration", i, k->name == NULL ? "no name" : "block_ns 0");
+				"a block duration of 1 ns to 1 hour", i,
+				k->name == NULL ? "no name" : k->block_ns == 0 ? "block_ns 0"
+									  : "a block_ns over an hour");
 		}
 		m->kernels[i].name = strdup(k->name);
 		if (m->kernels[i].name == NULL)

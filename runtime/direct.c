@@ -294,6 +294,7 @@ paella_job_submit_direct(struct paella_model *model, struct paella_stream *strea
 	job->output = desc->output;
 	job->user_data = desc->user_data;
 	job->manual = true;
+	job->has_handle = true;
 	job->direct_stream = stream;
 	job->bufset = model->free_sets;
 	model->free_sets = job->bufset->next_free;

@@ -573,6 +573,17 @@ launch_while_room(struct paella__dispatcher *d, uint64_t now)
 	}
 }
 
+/* Set while this thread runs the dispatcher (its thread, or a manual-mode
+ * caller inside paella_runtime_run_until() and the like): callbacks run
+ * then, and must not wait for the dispatcher. */
+static __thread bool running_here;
+
+bool
+paella__dispatcher_on_this_thread(void)
+{
+	return running_here;
+}
+
 /* ---- the inbox --------------------------------------------------------------- */
 
 static bool
@@ -728,6 +739,7 @@ paella__dispatcher_thread(void *dispatcher)
 
 	if (st != PAELLA_STATUS_OK)
 		PAELLA__BUG("the dispatcher thread cannot use the GPU: %s", paella__error_last());
+	running_here = true;
 	for (;;) {
 		bool stop;
 
@@ -749,25 +761,19 @@ paella__dispatcher_thread(void *dispatcher)
 	return NULL;
 }
 
-enum paella_status
-paella__dispatcher_run(struct paella__dispatcher *d, uint64_t until_ns,
-		       struct paella_job *job, bool until_idle)
+static enum paella_status
+run_loop(struct paella__dispatcher *d, uint64_t until_ns, struct paella_job *job,
+	 bool until_idle)
 {
-	enum paella_status st = d->bops->bind_thread(d->b);
-
-	if (st != PAELLA_STATUS_OK)
-		return st;
 	for (;;) {
 		bool in_flight = timed_turn(d);
 
 		/* Manual mode drives direct jobs too (direct.c). */
 		if (d->extra_poll != NULL && d->extra_poll(d->rt))
 			in_flight = true;
-
 		if (job != NULL && __atomic_load_n(&job->done, __ATOMIC_ACQUIRE))
 			return PAELLA_STATUS_OK;
-		if (!in_flight && until_idle &&
-		    !inbox_has_jobs(&d->inbox))
+		if (!in_flight && until_idle && !inbox_has_jobs(&d->inbox))
 			return PAELLA_STATUS_OK;
 		if (d->bops->now_ns(d->b) >= until_ns)
 			return job != NULL ? PAELLA_STATUS_TIMEOUT : PAELLA_STATUS_OK;
@@ -777,6 +783,20 @@ paella__dispatcher_run(struct paella__dispatcher *d, uint64_t until_ns,
 			PAELLA__BUG("waiting for a job that is neither done nor in flight");
 		d->bops->advance(d->b, until_ns);
 	}
+}
+
+enum paella_status
+paella__dispatcher_run(struct paella__dispatcher *d, uint64_t until_ns,
+		       struct paella_job *job, bool until_idle)
+{
+	enum paella_status st = d->bops->bind_thread(d->b);
+
+	if (st != PAELLA_STATUS_OK)
+		return st;
+	running_here = true;
+	st = run_loop(d, until_ns, job, until_idle);
+	running_here = false;
+	return st;
 }
 
 /* ---- setup ----------------------------------------------------------------- */

@@ -36,6 +36,11 @@ paella__dispatcher_submit(struct paella__dispatcher *d, struct paella_job *job);
 bool
 paella__dispatcher_accepting(struct paella__dispatcher *d);
 
+/* Whether the calling thread is running a dispatcher now (its thread, or
+ * a manual-mode caller): a callback is, and must not wait for one. */
+bool
+paella__dispatcher_on_this_thread(void);
+
 /* Stops accepting jobs and tells the thread to exit once they are done. */
 void
 paella__dispatcher_stop(struct paella__dispatcher *d);

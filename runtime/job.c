@@ -138,6 +138,15 @@ paella_job_user_data(struct paella_job *job)
 PAELLA_EXPORT void
 paella_job_release(struct paella_job *job)
 {
-	if (job != NULL)
-		paella__job_unref(job);
+	if (job == NULL)
+		return;
+	/* Submitted without a handle, the job is the runtime's alone: only a
+	 * callback can see it, and releasing it there would free it under the
+	 * dispatcher. */
+	if (!job->has_handle) {
+		paella__log_error("paella_job_release: the job was submitted without a handle "
+				  "(out = NULL): nothing to release");
+		return;
+	}
+	paella__job_unref(job);
 }

@@ -45,6 +45,9 @@ struct paella_job {
 	void *user_data;
 	/* The runtime runs in manual mode: waiting runs the dispatcher. */
 	bool manual;
+	/* The submitter holds a handle (paella_job_submit()'s @out was not
+	 * NULL): paella_job_release() is theirs to call, once. */
+	bool has_handle;
 
 	/* Atomics. */
 	unsigned refs;

@@ -153,17 +153,32 @@ check_dims(const struct paella_model *m, const struct paella_kernel_step *s,
 	   const struct paella__kernel_ref *k, uint64_t *nblocks, unsigned *threads)
 {
 	const struct paella__device_info *dev = &m->rt->backend->device;
-	uint64_t blocks = (uint64_t)s->grid.x * s->grid.y * s->grid.z;
-	uint64_t t = (uint64_t)s->block.x * s->block.y * s->block.z;
+	uint64_t blocks, t;
 	unsigned max_threads = k->attrs.max_threads_per_block < dev->max_threads_per_block
 				       ? k->attrs.max_threads_per_block
 				       : dev->max_threads_per_block;
 
-	if (blocks == 0 || blocks > UINT32_MAX)
+	/* The GPU's own limits, on every backend (the simulator would take
+	 * what the GPU refuses), checked before any product can wrap. */
+	if (s->grid.x == 0 || s->grid.y == 0 || s->grid.z == 0 || s->grid.x > INT32_MAX ||
+	    s->grid.y > 65535 || s->grid.z > 65535)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"model %s, kernel %s: grid %u x %u x %u; a grid is 1 to 2147483647 "
+			"blocks in x and 1 to 65535 in y and z", m->name, s->kernel, s->grid.x,
+			s->grid.y, s->grid.z);
+	if (s->block.x == 0 || s->block.y == 0 || s->block.z == 0 || s->block.x > 1024 ||
+	    s->block.y > 1024 || s->block.z > 64)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"model %s, kernel %s: block %u x %u x %u; a block is 1 to 1024 threads "
+			"in x and y and 1 to 64 in z", m->name, s->kernel, s->block.x, s->block.y,
+			s->block.z);
+	blocks = (uint64_t)s->grid.x * s->grid.y * s->grid.z;
+	t = (uint64_t)s->block.x * s->block.y * s->block.z;
+	if (blocks > UINT32_MAX)
 		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
 			"model %s, kernel %s: a grid of %llu blocks; grids of 1 to %u blocks "
 			"are supported", m->name, s->kernel, (unsigned long long)blocks, UINT32_MAX);
-	if (t == 0 || t > max_threads)
+	if (t > max_threads)
 		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
 			"model %s, kernel %s: blocks of %llu threads; this kernel takes 1 to %u",
 			m->name, s->kernel, (unsigned long long)t, max_threads);
@@ -667,10 +682,22 @@ paella_model_finalize(struct paella_model *m, unsigned concurrent_jobs)
 	for (unsigned i = 0; i < m->nbuffers; i++) {
 		if (m->buffers[i].scope != PAELLA_BUFFER_JOB)
 			continue;
+		/* Sizes are the caller's: a sum that wraps would allocate a
+		 * set too small for the copies into it. */
+		if (offset > SIZE_MAX - (BUFFER_ALIGN - 1) ||
+		    m->buffers[i].bytes > SIZE_MAX - ((offset + BUFFER_ALIGN - 1) &
+						      ~(size_t)(BUFFER_ALIGN - 1)))
+			return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+				"model %s: its job buffers add up to more than %zu bytes", m->name,
+				SIZE_MAX);
 		offset = (offset + BUFFER_ALIGN - 1) & ~(size_t)(BUFFER_ALIGN - 1);
 		m->buffers[i].set_offset = offset;
 		offset += m->buffers[i].bytes;
 	}
+	if ((uint64_t)offset > UINT64_MAX / concurrent_jobs)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"model %s: %u sets of %zu bytes of job buffers do not fit in memory",
+			m->name, concurrent_jobs, offset);
 	m->set_bytes = offset;
 	m->sets = calloc(concurrent_jobs, sizeof(*m->sets));
 	m->suffix_ns = calloc(m->nsteps + 1, sizeof(*m->suffix_ns));

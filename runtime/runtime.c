@@ -151,6 +151,10 @@ paella_runtime_shutdown(struct paella_runtime *rt)
 	if (rt == NULL)
 		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
 					 "paella_runtime_shutdown: rt is NULL");
+	if (paella__dispatcher_on_this_thread())
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"paella_runtime_shutdown: called from a job's callback: the dispatcher "
+			"would wait for itself");
 	paella__dispatcher_stop(rt->dispatcher);
 
 	if (rt->config.dispatch_mode == PAELLA_DISPATCH_THREAD) {
@@ -197,7 +201,12 @@ paella_runtime_destroy(struct paella_runtime *rt)
 {
 	if (rt == NULL)
 		return;
-	paella_runtime_shutdown(rt);
+	if (paella_runtime_shutdown(rt) != PAELLA_STATUS_OK) {
+		/* From a callback: freeing would pull the runtime from under
+		 * the dispatcher running it; better a leak than a crash. */
+		paella__log_error("paella_runtime_destroy: %s; nothing freed", paella__error_last());
+		return;
+	}
 	free_runtime(rt);
 }
 
@@ -224,6 +233,13 @@ run_manual(struct paella_runtime *rt, const char *fn, uint64_t until_ns, bool un
 		return paella__error_set(PAELLA_STATUS_UNSUPPORTED,
 			"%s: the runtime has its own dispatcher thread; create it with "
 			"dispatch_mode PAELLA_DISPATCH_MANUAL to run the dispatcher yourself", fn);
+	if (paella__dispatcher_on_this_thread())
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"%s: called from a job's callback, while the dispatcher runs", fn);
+	if (!until_idle && until_ns == UINT64_MAX)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"%s: UINT64_MAX never comes: run until a time, or until idle with "
+			"paella_runtime_run_until_idle()", fn);
 	pthread_mutex_lock(&rt->run_lock);
 	st = paella__dispatcher_run(rt->dispatcher, until_ns, NULL, until_idle);
 	pthread_mutex_unlock(&rt->run_lock);

@@ -43,6 +43,7 @@ paella_job_submit(struct paella_model *model, const struct paella_job_desc *desc
 	job->callback = desc->callback;
 	job->user_data = desc->user_data;
 	job->manual = rt->config.dispatch_mode == PAELLA_DISPATCH_MANUAL;
+	job->has_handle = out != NULL;
 	if (out == NULL)
 		job->refs = 1;
 
@@ -102,6 +103,10 @@ paella_job_wait(struct paella_job *job, int64_t timeout_ns)
 		return job->status;
 	if (timeout_ns == 0)
 		return PAELLA_STATUS_TIMEOUT;
+	if (paella__dispatcher_on_this_thread())
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"paella_job_wait: called from a job's callback, on the dispatcher's "
+			"thread, for a job not done: it would wait for itself (poll instead)");
 	/* Not done, so the runtime is alive; only manual mode touches it. */
 	if (job->manual)
 		return wait_manual(job, timeout_ns);
