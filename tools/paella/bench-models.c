@@ -9,6 +9,7 @@
 
 #include "bench.h"
 #include "cuda-driver.h"
+#include "exec.h"
 #include "log.h"
 #include "runtime-model.h"
 #include "zoo.h"
@@ -278,4 +279,80 @@ bench_gpu_num_sms(int device)
 		n = 0;
 	paella__cu_close(cu);
 	return n;
+}
+
+#define CU_OR_FAIL(call) \
+	do { \
+		CUresult rc_ = cu->call; \
+		if (rc_ != CUDA_SUCCESS) { \
+			snprintf(err, errlen, "%s: %s", #call, paella__cu_error_name(cu, rc_)); \
+			goto out; \
+		} \
+	} while (0)
+
+int
+bench_models_reference(struct bench_models *bm, const char *images, int device, char *err,
+		       size_t errlen)
+{
+	struct paella__cu *cu = NULL;
+	struct paella__zoo_exec *ex = NULL;
+	CUdevice dev;
+	CUcontext ctx = NULL;
+	CUstream stream = NULL;
+	int rc = -1;
+
+	if (paella__cu_open(&cu) != PAELLA_STATUS_OK) {
+		snprintf(err, errlen, "%s", paella_last_error());
+		return -1;
+	}
+	CU_OR_FAIL(cuDeviceGet(&dev, device));
+	CU_OR_FAIL(cuDevicePrimaryCtxRetain(&ctx, dev));
+	CU_OR_FAIL(cuCtxSetCurrent(ctx));
+	CU_OR_FAIL(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
+	if (paella__zoo_exec_create(cu, images, true, &ex) != PAELLA_STATUS_OK) {
+		snprintf(err, errlen, "the zoo's executor: %s", paella_last_error());
+		goto out;
+	}
+	for (unsigned m = 0; m < bm->n; m++) {
+		struct paella__zoo_instance *inst;
+		void *out;
+
+		if (bm->m[m].plan == NULL)
+			continue;
+		out = malloc(bm->m[m].out_bytes);
+		if (out == NULL ||
+		    paella__zoo_instance_create(ex, bm->m[m].plan, bm->m[m].blob, &inst) !=
+			    PAELLA_STATUS_OK) {
+			snprintf(err, errlen, "%s: %s", bm->m[m].plan->model,
+				 out ? paella_last_error() : "out of memory");
+			free(out);
+			goto out;
+		}
+		/* On the launches' stream (exec.h). */
+		if (cu->cuMemcpyHtoDAsync(paella__zoo_instance_input(inst), bm->m[m].input,
+					  bm->m[m].in_bytes, stream) != CUDA_SUCCESS ||
+		    paella__zoo_instance_run(inst, stream) != PAELLA_STATUS_OK ||
+		    paella__zoo_instance_wait(inst, stream) != PAELLA_STATUS_OK ||
+		    cu->cuMemcpyDtoH(out, paella__zoo_instance_output(inst), bm->m[m].out_bytes) !=
+			    CUDA_SUCCESS) {
+			snprintf(err, errlen, "%s: the zoo's executor failed", bm->m[m].plan->model);
+			paella__zoo_instance_destroy(inst);
+			free(out);
+			goto out;
+		}
+		paella__zoo_instance_destroy(inst);
+		free(bm->refs[m]);
+		bm->refs[m] = out;
+	}
+	rc = 0;
+out:
+	paella__zoo_exec_destroy(ex);
+	if (stream)
+		cu->cuStreamDestroy(stream);
+	if (ctx) {
+		cu->cuCtxSetCurrent(NULL);
+		cu->cuDevicePrimaryCtxRelease(dev);
+	}
+	paella__cu_close(cu);
+	return rc;
 }

@@ -996,6 +996,11 @@ bench_mps_child_main(int argc, char **argv)
 		fprintf(stderr, "paella bench --mps-child: %s\n", err);
 		goto out;
 	}
+	if (bench_models_reference(bm, o.images, 0, err, sizeof(err)) != 0) {
+		fprintf(stderr, "paella bench: mps: %s: reference logits: %s\n",
+			mix.models[model].name, err);
+		goto out;
+	}
 	bench_system_parse("cuda-ms", &sys);
 	env = bench_env_open(&sys, &mix, bm, &o, err, sizeof(err));
 	if (env == NULL) {

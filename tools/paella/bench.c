@@ -81,7 +81,8 @@ usage(FILE *fp)
 "  --backend auto|cuda|sim  the GPU if there is one, else the simulator (default auto)\n"
 "  --mix LIST               mixes, built-in (%s) or files (tools/paella/mixes/\n"
 "                           README.md: lines of MODEL SHARE CAP); default fig11,fig12\n"
-"  --systems LIST           default: %s\n"
+"  --systems LIST           default: all of these but paella-markers (the default's\n"
+"                           progress, named)\n"
 "                           cuda-ss: one stream, requests one at a time in arrival\n"
 "                             order; cuda-ms: a stream per request in flight, each\n"
 "                             request enqueued whole, the hardware decides; cuda-graph:\n"
@@ -117,11 +118,12 @@ usage(FILE *fp)
 "\n"
 "Per load point, per model and all: achieved throughput (completed / (last completion\n"
 "- start)), mean, p50, p90, p95, p99 (sorted[n*0.99]), max.  On cuda every response's\n"
-"logits are compared bit for bit with its model's first response (one fixed input per\n"
-"model), across systems.  Exits 1 on a mismatch, a failed request or a broken run, 2 on\n"
-"bad options; a system that cannot run here is reported and skipped.\n"
+"logits are compared bit for bit with those the zoo's own executor (exec.c) computes\n"
+"for the same input (one fixed input per model), for every system.  Exits 1 on a\n"
+"mismatch, a failed request or a broken run, 2 on bad options; a system that cannot\n"
+"run here is reported and skipped.\n"
 "Plots: benchmarks/plot_serving.py CSV OUTDIR.\n",
-		bench_mix_builtin_names(), bench_default_systems(), default_loads);
+		bench_mix_builtin_names(), default_loads);
 }
 
 static int __attribute__((format(printf, 1, 2)))
@@ -460,7 +462,7 @@ run_mix(struct cmd *c, unsigned mi)
 {
 	struct bench_mix mix;
 	struct bench_models *bm;
-	struct bench_request *req;
+	struct bench_request *req = NULL;
 	char err[512];
 	double sat = c->saturation;
 	bool sim = c->o.backend == PAELLA_BACKEND_SIM;
@@ -477,6 +479,11 @@ run_mix(struct cmd *c, unsigned mi)
 		fprintf(stderr, "paella bench: %s\n", err);
 		c->bad = true;
 		return;
+	}
+	if (!sim && bench_models_reference(bm, c->o.images, 0, err, sizeof(err)) != 0) {
+		fprintf(stderr, "paella bench: %s: reference logits: %s\n", mix.name, err);
+		c->bad = true;
+		goto out;
 	}
 	c->o.mix_arg = c->mixes[mi];
 	req = calloc(c->o.requests, sizeof(*req));
@@ -626,6 +633,12 @@ run_fairness(struct cmd *c)
 	req = calloc(c->o.requests, sizeof(*req));
 	if (bm == NULL || req == NULL) {
 		fprintf(stderr, "paella bench: fairness: %s\n", bm ? "out of memory" : err);
+		c->bad = true;
+		goto out;
+	}
+	if (c->o.backend == PAELLA_BACKEND_CUDA &&
+	    bench_models_reference(bm, c->o.images, 0, err, sizeof(err)) != 0) {
+		fprintf(stderr, "paella bench: fairness: reference logits: %s\n", err);
 		c->bad = true;
 		goto out;
 	}
@@ -804,7 +817,8 @@ paella_bench_main(int argc, char **argv)
 		       c.csv_path);
 	}
 	if (c.o.backend == PAELLA_BACKEND_CUDA && !c.bad)
-		printf("every response's logits equal their model's first response, bit for bit\n");
+		printf("every response's logits equal the zoo executor's for the same input, bit for "
+		       "bit\n");
 	free(cells);
 	cells = NULL;
 	ncells = cells_cap = 0;

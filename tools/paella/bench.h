@@ -144,11 +144,19 @@ bench_models_known(const char *name);
 const char *
 bench_models_names(void);
 
-/* Each model's first response (cuda), against which every later one is
+/* Each model's reference logits (cuda), against which every response is
  * compared bit for bit: BENCH_MAX_MODELS pointers owned by @bm, NULL until
- * set (malloc'd by the caller, freed with @bm). */
+ * set (by bench_models_reference(), else from the first response:
+ * malloc'd by the caller, freed with @bm). */
 void **
 bench_models_refs(struct bench_models *bm);
+
+/* cuda: sets each model's reference to the logits the zoo's own executor
+ * (exec.c, instrumented images) computes for its input, so that every
+ * response is checked against them.  -1 with a message in @err. */
+int
+bench_models_reference(struct bench_models *bm, const char *images, int device, char *err,
+		       size_t errlen);
 
 /* Model @m's input, its size, and its output's. */
 const void *
