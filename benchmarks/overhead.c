@@ -55,6 +55,9 @@ static enum paella__notify_mode notify_mode = PAELLA__NOTIFY_SAMPLE;
 /* --no-plain: run the instrumented code even where the runtime would run the
  * kernel's plain copy (grids in which the sampling rule picks no block). */
 static bool no_plain;
+/* The runtime's switches as the environment sets them (PAELLA_PROGRESS,
+ * PAELLA_PLAIN_COPIES): launches follow them as the runtime's would. */
+static struct paella_config bench_config;
 /* --control: the "instrumented" side is a second load of the plain build,
  * so every ratio is the method's own error. */
 static bool control;
@@ -263,7 +266,8 @@ inst_function(const struct bcase *c, CUmodule minst, uint64_t wave,
 	snprintf(name, sizeof(name), "%s%s", c->func, PAELLA_PLAIN_CLONE_SUFFIX);
 	if (!no_plain && notify_mode == PAELLA__NOTIFY_SAMPLE &&
 	    cu->cuModuleGetFunction(&f, minst, name) == CUDA_SUCCESS) {
-		*marked = marker_for(c, f, wave, pool, m);
+		*marked = bench_config.progress == PAELLA_PROGRESS_MARKERS &&
+			  marker_for(c, f, wave, pool, m);
 		*plain = *marked || paella__notify_use_plain_copy(nblocks, wave);
 		if (*plain)
 			return f;
@@ -464,7 +468,7 @@ usage(FILE *f)
 		"                 method's own error, case by case\n"
 		"\n"
 		"As launched, a grid of more than a wave runs the plain copy with the runtime's\n"
-		"tail marker (PAELLA_TAIL_MARKERS=0: the sampled reports instead).\n");
+		"tail marker (PAELLA_PROGRESS=reports: the sampled reports instead).\n");
 }
 
 static void
@@ -542,6 +546,10 @@ main(int argc, char **argv)
 		{"control", no_argument, NULL, 'C'},
 		{NULL, 0, NULL, 0}};
 	int ch;
+
+	paella_config_init(&bench_config);
+	if (!bench_config.plain_copies)
+		no_plain = true;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'i': o.images = optarg; break;
@@ -591,7 +599,7 @@ main(int argc, char **argv)
 	int least = 0, greatest = 0;
 	CHECK(cuCtxGetStreamPriorityRange(&least, &greatest));
 	if (!control && !no_plain && notify_mode == PAELLA__NOTIFY_SAMPLE &&
-	    paella__notify_tail_markers_enabled() && paella__notify_plain_copies_enabled() &&
+	    bench_config.progress == PAELLA_PROGRESS_MARKERS && bench_config.plain_copies &&
 	    least != greatest) {
 		CHECK(cuStreamCreateWithPriority(&stream, CU_STREAM_NON_BLOCKING, greatest));
 		CHECK(cuStreamCreateWithPriority(&marker_stream, CU_STREAM_NON_BLOCKING, least));

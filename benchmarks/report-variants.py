@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """report-variants: PTX variants of the sample report, to measure what each
-part of it costs (benchmarks/results/kernels.md, "What the report costs").
+part of it costs (benchmarks/results/overhead.md, "Tried and rejected").
 
     report-variants.py KERNEL.ptx ENTRY VARIANT OUT.ptx [MOVE_BEFORE]
 

@@ -3,7 +3,7 @@
  * kernel has dispatched its last block, with no code in the kernel?
  *
  * The question behind it: a per-block report costs every block a test
- * (kernels.md measures about 1% on a memory-bound vector add even when the
+ * (overhead.md measures about 1% on a memory-bound vector add even when the
  * test does nothing but diverge), while what the dispatcher needs from a
  * kernel of many waves is one moment: when its remaining blocks fit in
  * less than a wave, which is when its last block has been dispatched.  A

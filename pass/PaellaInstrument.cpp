@@ -32,7 +32,7 @@
 //    signal) or makes a block wait on an atomic it does not need.
 //    -paella-exit-barrier=handshake (count mode) instead reconverges each
 //    warp and lets only warp 0 wait for the others' arrivals (measured
-//    slower on the H200: see benchmarks/results/kernels.md).
+//    slower on the H200: see benchmarks/results/overhead.md).
 //    The module also gets `__paella_abi_version` and `__paella_manifest`
 //    (see runtime/include/paella/instrument-abi.h).
 //
@@ -417,7 +417,7 @@ Function *DeviceInstrumenter::addRecordParameter(Function &F) {
 // STEP 2b, sample mode: a copy of the kernel as written, for the launches
 // in which the sampling rule picks no block (grids of little more than a
 // wave, the usual case at batch 1): there the report can tell the runtime
-// nothing, and thread 0's test still costs every block (kernels.md).  The
+// nothing, and thread 0's test still costs every block (overhead.md).  The
 // runtime launches the copy for those, the instrumented kernel for the rest.
 // Returns the copy's name, or "" when there is none.
 std::string DeviceInstrumenter::makePlainClone(Function &F) {
@@ -600,7 +600,7 @@ Instruction *DeviceInstrumenter::findLoadShadow(Function &F) {
     // Not into the "then" of an if without else: ptxas turns a run of
     // those (reduce_sum's guarded loads) into predicated loads issued back
     // to back, and a report inside the first one stops that (+26% there,
-    // kernels.md).
+    // overhead.md).
     BasicBlock *S0 = Br->getSuccessor(0), *S1 = Br->getSuccessor(1);
     if (onlyReturns(S1))
       BB = S0;
@@ -647,7 +647,7 @@ void DeviceInstrumenter::emitSampleReport(Function &F, Value *Record, BasicBlock
 
   // Cheapest tests first: every instruction on the reporting thread's path
   // holds up its warp, and with it the block.  Measured on
-  // the H200 (kernels.md): testing the block first, in every thread, cost
+  // the H200 (overhead.md): testing the block first, in every thread, cost
   // 3x more; letting every thread with tid.x == 0 test the block delays a
   // lane of every warp of a 2D or 3D block (the stencil +12% against +4%).
   // So: one test of tid.x, which the kernel usually reads anyway; then

@@ -628,7 +628,24 @@ cuda_launch(struct paella__backend *b, const struct paella__launch_desc *l,
 	*out = NULL;
 	if (op == NULL)
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "launch: out of memory");
-	PAELLA__ASSERT(l->stream < c->base.nstreams);
+	PAELLA__ASSERT(c->streams[l->stream] != NULL);
+	if (l->untracked) {
+		struct cuda_kernel *k = (struct cuda_kernel *)l->kernel;
+
+		PAELLA__ASSERT(!l->instrumented && !l->tail_marker);
+		op->rec = NULL;
+		PAELLA_CU_CHECK_GOTO(c->cu, cuLaunchKernel(k->fn, l->grid[0], l->grid[1],
+				     l->grid[2], l->block[0], l->block[1], l->block[2],
+				     l->dynamic_smem, c->streams[l->stream], l->params, NULL),
+				     st, err_untracked);
+		op_issued(c, op, l->stream);
+		*out = (struct paella__bop *)op;
+		return PAELLA_STATUS_OK;
+err_untracked:
+		op->next_free = c->free_ops;
+		c->free_ops = op;
+		return st;
+	}
 	if (l->tail_marker) {
 		PAELLA__ASSERT(!l->instrumented);
 		marked = c->marker_streams != NULL &&
@@ -790,7 +807,7 @@ cuda_graph_launch(struct paella__backend *b, void *graph, unsigned stream,
 	*out = NULL;
 	if (op == NULL)
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "graph launch: out of memory");
-	PAELLA__ASSERT(stream < c->base.nstreams);
+	PAELLA__ASSERT(c->streams[stream] != NULL);
 	s = c->streams[stream];
 	/* One completion for the run: stream order covers its kernels. */
 	st = paella__notify_acquire(c->pool, 1, PAELLA__NOTIFY_NONE, 0, &op->rec);
@@ -825,7 +842,7 @@ cuda_copy(struct paella__backend *b, unsigned stream, enum paella__copy_dir dir,
 	*out = NULL;
 	if (op == NULL)
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "copy: out of memory");
-	PAELLA__ASSERT(stream < c->base.nstreams);
+	PAELLA__ASSERT(c->streams[stream] != NULL);
 	s = c->streams[stream];
 	op->rec = NULL;
 	if (dir == PAELLA__COPY_TO_DEVICE)
@@ -860,6 +877,7 @@ cuda_poll(struct paella__backend *b, struct paella__bop *bop, uint64_t *progress
 	struct cuda_op *op = (struct cuda_op *)bop;
 	bool done;
 
+	PAELLA__ASSERT(op->rec != NULL);
 	done = paella__notify_poll(op->rec, progress);
 	if (done) {
 		/* Done before its turn came: no marker needed. */
@@ -878,10 +896,58 @@ cuda_release(struct paella__backend *b, struct paella__bop *bop)
 	struct cuda *c = to_cuda(b);
 	struct cuda_op *op = (struct cuda_op *)bop;
 
-	paella__notify_release(op->rec);
+	if (op->rec != NULL)
+		paella__notify_release(op->rec);
 	op->rec = NULL;
 	op->next_free = c->free_ops;
 	c->free_ops = op;
+}
+
+static enum paella_status
+cuda_stream_create(struct paella__backend *b, int priority, unsigned *id)
+{
+	struct cuda *c = to_cuda(b);
+	enum paella_status st;
+	int least = 0, greatest = 0, prio;
+	unsigned i;
+
+	for (i = b->nstreams; i < b->nstreams + PAELLA__MAX_DIRECT_STREAMS; i++)
+		if (c->streams[i] == NULL)
+			break;
+	if (i == b->nstreams + PAELLA__MAX_DIRECT_STREAMS)
+		return paella__error_set(PAELLA_STATUS_BUSY,
+			"paella_stream_create: a runtime holds at most %u direct streams",
+			PAELLA__MAX_DIRECT_STREAMS);
+	/* CUDA's priorities count down: greatest (e.g. -5) runs first. */
+	if (c->cu->cuCtxGetStreamPriorityRange == NULL ||
+	    c->cu->cuStreamCreateWithPriority == NULL ||
+	    c->cu->cuCtxGetStreamPriorityRange(&least, &greatest) != CUDA_SUCCESS) {
+		PAELLA_CU_CHECK_GOTO(c->cu, cuStreamCreate(&c->streams[i], CU_STREAM_NON_BLOCKING),
+				     st, out);
+	} else {
+		prio = least - priority;
+		prio = prio < greatest ? greatest : prio > least ? least : prio;
+		PAELLA_CU_CHECK_GOTO(c->cu, cuStreamCreateWithPriority(&c->streams[i],
+				     CU_STREAM_NON_BLOCKING, prio), st, out);
+	}
+	c->stream_issued[i] = 0;
+	c->stream_seen[i] = 0;
+	*id = i;
+	return PAELLA_STATUS_OK;
+out:
+	c->streams[i] = NULL;
+	return st;
+}
+
+static void
+cuda_stream_destroy(struct paella__backend *b, unsigned id)
+{
+	struct cuda *c = to_cuda(b);
+
+	PAELLA__ASSERT(id >= b->nstreams && c->streams[id] != NULL);
+	c->cu->cuStreamSynchronize(c->streams[id]);
+	c->cu->cuStreamDestroy(c->streams[id]);
+	c->streams[id] = NULL;
 }
 
 static void
@@ -910,7 +976,7 @@ cuda_destroy(struct paella__backend *b)
 		free(op);
 	}
 	if (c->streams != NULL)
-		for (unsigned i = 0; i < c->base.nstreams; i++)
+		for (unsigned i = 0; i < c->base.nstreams + PAELLA__MAX_DIRECT_STREAMS; i++)
 			if (c->streams[i] != NULL)
 				c->cu->cuStreamDestroy(c->streams[i]);
 	free(c->streams);
@@ -942,6 +1008,8 @@ static const struct paella__backend_ops cuda_ops = {
 	.module_external = cuda_module_external,
 	.kernel_wrap = cuda_kernel_wrap,
 	.tail_marker_ok = cuda_tail_marker_ok,
+	.stream_create = cuda_stream_create,
+	.stream_destroy = cuda_stream_destroy,
 	.occupancy = cuda_occupancy,
 	.mem_alloc = cuda_mem_alloc,
 	.mem_free = cuda_mem_free,
@@ -1016,13 +1084,11 @@ out:
  * when no block of our kernels is waiting for room.
  */
 static enum paella_status
-create_streams(struct cuda *c, unsigned n)
+create_streams(struct cuda *c, unsigned n, bool want_markers)
 {
 	enum paella_status st = PAELLA_STATUS_OK;
 	int least = 0, greatest = 0;
-	bool markers = paella__notify_tail_markers_enabled() &&
-		       paella__notify_plain_copies_enabled() &&
-		       c->cu->cuCtxGetStreamPriorityRange != NULL &&
+	bool markers = want_markers && c->cu->cuCtxGetStreamPriorityRange != NULL &&
 		       c->cu->cuStreamCreateWithPriority != NULL &&
 		       c->cu->cuCtxGetStreamPriorityRange(&least, &greatest) == CUDA_SUCCESS &&
 		       least != greatest;
@@ -1081,18 +1147,19 @@ paella__backend_cuda_create(const struct paella__backend_params *p, struct paell
 	PAELLA_CU_CHECK_GOTO(c->cu, cuDevicePrimaryCtxRetain(&c->ctx, c->dev), st, err);
 	c->ctx_retained = true;
 	PAELLA_CU_CHECK_GOTO(c->cu, cuCtxSetCurrent(c->ctx), st, err);
-	c->streams = calloc(p->nstreams, sizeof(*c->streams));
+	c->streams = calloc(p->nstreams + PAELLA__MAX_DIRECT_STREAMS, sizeof(*c->streams));
 	if (c->streams == NULL) {
 		st = paella__error_set(PAELLA_STATUS_NO_MEMORY, "cuda backend: out of memory");
 		goto err;
 	}
-	c->stream_issued = calloc(p->nstreams, sizeof(*c->stream_issued));
-	c->stream_seen = calloc(p->nstreams, sizeof(*c->stream_seen));
+	c->stream_issued = calloc(p->nstreams + PAELLA__MAX_DIRECT_STREAMS,
+				  sizeof(*c->stream_issued));
+	c->stream_seen = calloc(p->nstreams + PAELLA__MAX_DIRECT_STREAMS, sizeof(*c->stream_seen));
 	if (c->stream_issued == NULL || c->stream_seen == NULL) {
 		st = paella__error_set(PAELLA_STATUS_NO_MEMORY, "cuda backend: out of memory");
 		goto err;
 	}
-	st = create_streams(c, p->nstreams);
+	st = create_streams(c, p->nstreams, p->tail_markers);
 	if (st != PAELLA_STATUS_OK)
 		goto err;
 	PAELLA_CU_CHECK_GOTO(c->cu, cuStreamCreate(&c->profile_stream, CU_STREAM_NON_BLOCKING),

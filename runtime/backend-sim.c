@@ -114,6 +114,9 @@ struct sim_event {
 struct sim_stream {
 	struct sim_op *head;
 	struct sim_op *tail;
+	/* Direct mode's streams: made by stream_create, their priority. */
+	bool in_use;
+	int priority;
 };
 
 struct sim {
@@ -445,6 +448,21 @@ static void
 op_ready(struct sim *s, struct sim_op *op)
 {
 	if (op->kind == OP_KERNEL) {
+		/* Behind every ready kernel of a stream of at least its
+		 * priority: the hardware's stream priorities, which decide
+		 * whose blocks go first but preempt none. */
+		int prio = s->streams[op->stream].priority;
+		struct paella__list *node, *tmp;
+
+		PAELLA__LIST_FOREACH_SAFE(node, tmp, &s->ready) {
+			struct sim_op *o = PAELLA__CONTAINER_OF(node, struct sim_op, ready_link);
+
+			if (s->streams[o->stream].priority < prio) {
+				/* Appending to a node puts it before that node. */
+				paella__list_append(node, &op->ready_link);
+				return;
+			}
+		}
 		paella__list_append(&s->ready, &op->ready_link);
 		return;
 	}
@@ -816,7 +834,7 @@ launch_op(struct sim *s, const struct paella__launch_desc *l, bool call, struct 
 	double load;
 
 	*out = NULL;
-	PAELLA__ASSERT(l->stream < s->base.nstreams);
+	PAELLA__ASSERT(l->stream < s->base.nstreams + PAELLA__MAX_DIRECT_STREAMS);
 	op = op_get(s);
 	if (op == NULL)
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "sim: out of memory for a launch");
@@ -927,7 +945,7 @@ sim_copy(struct paella__backend *b, unsigned stream, enum paella__copy_dir dir,
 	struct sim_op *op;
 
 	*out = NULL;
-	PAELLA__ASSERT(stream < s->base.nstreams);
+	PAELLA__ASSERT(stream < s->base.nstreams + PAELLA__MAX_DIRECT_STREAMS);
 	op = op_get(s);
 	if (op == NULL)
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "sim: out of memory for a copy");
@@ -963,6 +981,35 @@ sim_release(struct paella__backend *b, struct paella__bop *bop)
 		PAELLA__BUG("sim: op released before the host saw it complete");
 	op->next_free = s->free_ops;
 	s->free_ops = op;
+}
+
+static enum paella_status
+sim_stream_create(struct paella__backend *b, int priority, unsigned *id)
+{
+	struct sim *s = to_sim(b);
+
+	for (unsigned i = b->nstreams; i < b->nstreams + PAELLA__MAX_DIRECT_STREAMS; i++) {
+		if (s->streams[i].in_use)
+			continue;
+		memset(&s->streams[i], 0, sizeof(s->streams[i]));
+		s->streams[i].in_use = true;
+		s->streams[i].priority = priority;
+		*id = i;
+		return PAELLA_STATUS_OK;
+	}
+	return paella__error_set(PAELLA_STATUS_BUSY,
+		"paella_stream_create: a runtime holds at most %u direct streams",
+		PAELLA__MAX_DIRECT_STREAMS);
+}
+
+static void
+sim_stream_destroy(struct paella__backend *b, unsigned id)
+{
+	struct sim *s = to_sim(b);
+
+	/* The caller waited for its ops: nothing on it is left to run. */
+	PAELLA__ASSERT(s->streams[id].in_use && s->streams[id].head == NULL);
+	s->streams[id].in_use = false;
 }
 
 static void
@@ -1035,6 +1082,8 @@ static const struct paella__backend_ops sim_ops = {
 	.poll = sim_poll,
 	.release = sim_release,
 	.advance = sim_advance,
+	.stream_create = sim_stream_create,
+	.stream_destroy = sim_stream_destroy,
 };
 
 enum paella_status
@@ -1061,7 +1110,7 @@ paella__backend_sim_create(const struct paella__backend_params *p,
 	s->rng = (p->sim_seed ^ UINT64_C(0x9e3779b97f4a7c15)) | 1;
 	paella__list_init(&s->ready);
 	paella__list_init(&s->busy);
-	s->streams = calloc(p->nstreams, sizeof(*s->streams));
+	s->streams = calloc(p->nstreams + PAELLA__MAX_DIRECT_STREAMS, sizeof(*s->streams));
 	s->sm_free = calloc(card->sm_count, sizeof(*s->sm_free));
 	s->fit = calloc(card->sm_count, sizeof(*s->fit));
 	s->placed = calloc(card->sm_count, sizeof(*s->placed));

@@ -13,10 +13,10 @@
 
 #include "backend.h"
 
-/* Host time of one cuLaunchKernel (DESIGN.md: 4.7 to 5.1 us): launches and
+/* Host time of one cuLaunchKernel (DESIGN.md, hardware costs: 4.7 to 5.1 us): launches and
  * copies issued back to back reach the GPU this far apart. */
 #define PAELLA_SIM_LAUNCH_NS 4800u
-/* A progress post seen by the polling CPU (DESIGN.md: 1.07 us). */
+/* A progress post seen by the polling CPU (DESIGN.md, hardware costs: 1.07 us). */
 #define PAELLA_SIM_PROGRESS_LATENCY_NS 1100u
 /* Completion through a stream write-value after the op (1.07 + 1.3 us). */
 #define PAELLA_SIM_COMPLETION_LATENCY_NS 2400u

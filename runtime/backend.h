@@ -73,6 +73,11 @@ struct paella__launch_desc {
 	 * its completion is a scheduling hint and need not make its writes
 	 * visible to the CPU first (the completion kernel's relaxed store). */
 	bool completion_hint;
+	/* Direct mode: no record and no completion signal of its own (a later
+	 * op on the stream says when the stream got past it); the op must not
+	 * be polled, only released once a later op was seen done.  Only for
+	 * uninstrumented launches. */
+	bool untracked;
 };
 
 enum paella__copy_dir {
@@ -167,6 +172,12 @@ struct paella__backend_ops {
 	bool (*poll)(struct paella__backend *b, struct paella__bop *op,
 		     uint64_t *progress);
 	void (*release)(struct paella__backend *b, struct paella__bop *op);
+	/* Direct mode's streams, beyond the pool's: *@id from nstreams up;
+	 * @priority as paella_stream_create().  stream_destroy waits for what
+	 * the stream holds.  From the thread running the dispatcher. */
+	enum paella_status (*stream_create)(struct paella__backend *b, int priority,
+					    unsigned *id);
+	void (*stream_destroy)(struct paella__backend *b, unsigned id);
 	/* The dispatcher has nothing to do until something changes: let time
 	 * pass, but never past @until_ns (UINT64_MAX: no limit).  The
 	 * simulator runs its next event, or moves its clock to @until_ns when
@@ -178,9 +189,14 @@ struct paella__backend_ops {
 struct paella__backend {
 	const struct paella__backend_ops *ops;
 	struct paella__device_info device;
-	/* Streams the backend made at creation: ids 0 .. nstreams - 1. */
+	/* Streams the backend made at creation: ids 0 .. nstreams - 1; direct
+	 * mode's come after, up to nstreams + PAELLA__MAX_DIRECT_STREAMS. */
 	unsigned nstreams;
 };
+
+/* Direct-mode streams a runtime may hold at once (a cap of requests in
+ * flight per stream, as the serving benchmark's baselines use them). */
+#define PAELLA__MAX_DIRECT_STREAMS 512u
 
 /* Parameters of the backends' constructors. */
 struct paella__backend_params {
@@ -189,6 +205,9 @@ struct paella__backend_params {
 	const char *sim_card;
 	uint64_t sim_seed;
 	double sim_jitter;
+	/* cuda: make the streams tail markers need (paella_config.progress
+	 * is PAELLA_PROGRESS_MARKERS and plain copies are on). */
+	bool tail_markers;
 };
 
 enum paella_status

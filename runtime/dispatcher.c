@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "direct.h"
 #include "dispatcher.h"
 #include "job.h"
 #include "log.h"
@@ -661,6 +662,10 @@ paella__dispatcher_run(struct paella__dispatcher *d, uint64_t until_ns,
 		return st;
 	for (;;) {
 		bool in_flight = timed_turn(d);
+
+		/* Manual mode drives direct jobs too (direct.c). */
+		if (paella__direct_poll(d->rt))
+			in_flight = true;
 
 		if (job != NULL && __atomic_load_n(&job->done, __ATOMIC_ACQUIRE))
 			return PAELLA_STATUS_OK;

@@ -92,6 +92,26 @@ check_size(const struct paella_model *m, const char *what, const void *ptr,
 	return PAELLA_STATUS_OK;
 }
 
+enum paella_status
+paella__job_check_desc(const struct paella_model *model, const struct paella_job_desc *desc,
+		       const char *what)
+{
+	enum paella_status st;
+
+	if (model == NULL || desc == NULL)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"%s: %s is NULL", what, model == NULL ? "the model" : "the desc");
+	if (!model->finalized)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"model %s is not finalized: call paella_model_finalize() before "
+			"submitting jobs", model->name);
+	st = check_size(model, "input", desc->input, desc->input_bytes, model->input_bytes);
+	if (st == PAELLA_STATUS_OK)
+		st = check_size(model, "output", desc->output, desc->output_bytes,
+				model->output_bytes);
+	return st;
+}
+
 PAELLA_EXPORT enum paella_status
 paella_job_submit(struct paella_model *model, const struct paella_job_desc *desc,
 		  struct paella_job **out)
@@ -103,17 +123,7 @@ paella_job_submit(struct paella_model *model, const struct paella_job_desc *desc
 
 	if (out != NULL)
 		*out = NULL;
-	if (model == NULL || desc == NULL)
-		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
-			"paella_job_submit: %s is NULL", model == NULL ? "the model" : "the desc");
-	if (!model->finalized)
-		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
-			"model %s is not finalized: call paella_model_finalize() before "
-			"submitting jobs", model->name);
-	st = check_size(model, "input", desc->input, desc->input_bytes, model->input_bytes);
-	if (st == PAELLA_STATUS_OK)
-		st = check_size(model, "output", desc->output, desc->output_bytes,
-				model->output_bytes);
+	st = paella__job_check_desc(model, desc, "paella_job_submit");
 	if (st != PAELLA_STATUS_OK)
 		return st;
 

@@ -80,6 +80,15 @@ struct paella_job {
 	/* When the job's previous op was seen complete: the earliest a later
 	 * op on its stream can have started. */
 	uint64_t last_done_ns;
+
+	/* ---- direct mode's (direct.c): non-NULL stream for a direct job,
+	 * which is in the runtime's direct_jobs list (by `link`) while its
+	 * ops run; the last op says when all are done. */
+	struct paella_stream *direct_stream;
+	struct paella__bop **direct_ops;
+	/* direct_untracked[i]: op i has no completion of its own. */
+	bool *direct_untracked;
+	unsigned ndirect_ops;
 };
 
 /* Allocates a job with both references; free with paella__job_unref(). */
@@ -88,6 +97,12 @@ paella__job_new(void);
 
 void
 paella__job_unref(struct paella_job *job);
+
+/* @desc's pointers and sizes against @model's (and the model finalized);
+ * @what names the caller in messages. */
+enum paella_status
+paella__job_check_desc(const struct paella_model *model, const struct paella_job_desc *desc,
+		       const char *what);
 
 /* Publishes @status and wakes waiters: the dispatcher's last word on it. */
 void

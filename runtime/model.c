@@ -140,12 +140,12 @@ paella_model_write_buffer(struct paella_model *m, unsigned index, size_t offset,
 }
 
 /* A sample-mode kernel with a plain copy in its module (manifest 3), and
- * plain copies not turned off (PAELLA_PLAIN_COPIES=0). */
+ * plain copies not turned off (paella_config.plain_copies). */
 static bool
-has_plain_copy(const struct paella__step *step)
+has_plain_copy(const struct paella_model *m, const struct paella__step *step)
 {
 	return step->kernel.plain != NULL && step->kernel.instrumented && !step->kernel.counted &&
-	       paella__notify_plain_copies_enabled();
+	       m->rt->config.plain_copies;
 }
 
 static enum paella_status
@@ -308,13 +308,15 @@ paella__model_add_kernel_ref(struct paella_model *m, const struct paella_kernel_
 	/* A grid in which the rule picks no block (little more than a wave)
 	 * reports nothing: its plain copy runs instead and completes the same
 	 * way; progress reads 0 until completion either way. */
-	step.plain_alone = has_plain_copy(&step) &&
-			   paella__notify_use_plain_copy(step.nblocks, step.wave_blocks);
+	step.plain_alone = has_plain_copy(m, &step) &&
+			   (m->rt->config.progress == PAELLA_PROGRESS_NONE ||
+			    paella__notify_use_plain_copy(step.nblocks, step.wave_blocks));
 	/* A grid of more than a wave runs its plain copy too, with a tail
 	 * marker for progress, where the backend has one that fits its
 	 * blocks: the marker costs the kernel nothing measurable, the sampled
-	 * reports 1 to 6% (benchmarks/results/kernels.md). */
-	step.tail_marker = has_plain_copy(&step) &&
+	 * reports 1 to 6% (benchmarks/results/overhead.md). */
+	step.tail_marker = has_plain_copy(m, &step) &&
+			   m->rt->config.progress == PAELLA_PROGRESS_MARKERS &&
 			   paella__notify_use_tail_marker(step.nblocks, step.wave_blocks) &&
 			   b->ops->tail_marker_ok != NULL &&
 			   b->ops->tail_marker_ok(b, step.kernel.plain, threads, s->dynamic_smem_bytes);
@@ -523,15 +525,18 @@ graphs_free(struct paella_model *m)
 	struct paella__backend *b = m->rt->backend;
 
 	for (unsigned s = 0; s < m->nsets; s++) {
-		void **graphs = m->sets[s].graphs;
+		void **lists[2] = { m->sets[s].graphs, m->sets[s].direct_graphs };
 
-		if (graphs == NULL)
-			continue;
-		for (unsigned i = 0; i < m->nsteps; i++)
-			if (graphs[i] != NULL)
-				b->ops->graph_destroy(b, graphs[i]);
-		free(graphs);
+		for (unsigned l = 0; l < 2; l++) {
+			if (lists[l] == NULL)
+				continue;
+			for (unsigned i = 0; i < m->nsteps; i++)
+				if (lists[l][i] != NULL)
+					b->ops->graph_destroy(b, lists[l][i]);
+			free(lists[l]);
+		}
 		m->sets[s].graphs = NULL;
+		m->sets[s].direct_graphs = NULL;
 	}
 	free(m->run_len);
 	m->run_len = NULL;
@@ -591,7 +596,7 @@ make_graphs(struct paella_model *m)
 				/* The dispatcher reads a graph run's completion only,
 				 * never its kernels' progress: their reports would tell
 				 * nobody anything, so the plain copies go in. */
-				if (has_plain_copy(step)) {
+				if (has_plain_copy(m, step)) {
 					descs[j].kernel = step->kernel.plain;
 					descs[j].instrumented = false;
 				}

@@ -113,6 +113,10 @@ struct paella__bufset {
 	/* graphs[step]: the backend's graph of the run of kernels that starts
 	 * at that step (model->run_len[step] > 1), else NULL. */
 	void **graphs;
+	/* Direct mode's graphs (direct.c): direct_graphs[step], the run of
+	 * kernel steps from that step on as one graph, made at the first
+	 * direct job that asks for graphs; NULL until then. */
+	void **direct_graphs;
 	struct paella__bufset *next_free;
 };
 

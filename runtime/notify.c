@@ -64,65 +64,17 @@ paella__notify_sample_tag(uint64_t nblocks, uint64_t wave_blocks)
 	return paella__log2_u64(interval);
 }
 
-/* An on/off switch from the environment, on unless it reads "0". */
-static bool
-env_switch_on(const char *name, const char *what)
-{
-	const char *v = getenv(name);
-
-	if (v == NULL || *v == '\0' || strcmp(v, "1") == 0)
-		return true;
-	if (strcmp(v, "0") == 0)
-		return false;
-	paella__log_warn("%s=%s: expected 0 or 1; %s stay on", name, v, what);
-	return true;
-}
-
-static bool plain_copies = true;
-static pthread_once_t plain_copies_once = PTHREAD_ONCE_INIT;
-
-static void
-read_plain_copies_env(void)
-{
-	plain_copies = env_switch_on("PAELLA_PLAIN_COPIES", "plain copies");
-}
-
-bool
-paella__notify_plain_copies_enabled(void)
-{
-	pthread_once(&plain_copies_once, read_plain_copies_env);
-	return plain_copies;
-}
-
 bool
 paella__notify_use_plain_copy(uint64_t nblocks, uint64_t wave_blocks)
 {
-	return paella__notify_plain_copies_enabled() &&
-	       paella__notify_sample_reports(nblocks, paella__notify_sample_tag(nblocks, wave_blocks)) ==
+	return paella__notify_sample_reports(nblocks, paella__notify_sample_tag(nblocks, wave_blocks)) ==
 		       0;
-}
-
-static bool tail_markers = true;
-static pthread_once_t tail_markers_once = PTHREAD_ONCE_INIT;
-
-static void
-read_tail_markers_env(void)
-{
-	tail_markers = env_switch_on("PAELLA_TAIL_MARKERS", "tail markers");
-}
-
-bool
-paella__notify_tail_markers_enabled(void)
-{
-	pthread_once(&tail_markers_once, read_tail_markers_env);
-	return tail_markers;
 }
 
 bool
 paella__notify_use_tail_marker(uint64_t nblocks, uint64_t wave_blocks)
 {
-	return wave_blocks > 0 && nblocks > wave_blocks && paella__notify_plain_copies_enabled() &&
-	       paella__notify_tail_markers_enabled();
+	return wave_blocks > 0 && nblocks > wave_blocks;
 }
 
 bool
@@ -620,17 +572,10 @@ static void
 decide_completion(struct paella__notify_pool *pool)
 {
 	const struct paella__cu *cu = pool->cu;
-	const char *env = getenv("PAELLA_COMPLETION");
 	CUresult rc;
 
 	pool->completion_decided = true;
 	pool->completion = PAELLA__COMPLETION_WRITE_VALUE;
-	if (env != NULL && *env != '\0' && strcmp(env, "kernel") != 0) {
-		if (strcmp(env, "write-value") != 0)
-			paella__log_warn("PAELLA_COMPLETION=%s: expected kernel or write-value; "
-					 "using write-value", env);
-		return;
-	}
 	if (cu->cuLaunchKernelEx == NULL) {
 		paella__log_info("completion by write-value: the driver lacks cuLaunchKernelEx");
 		return;

@@ -38,7 +38,7 @@
 /* Most shards (separate counters) a launch uses.  More spread the blocks'
  * atomics over more lines; each is one more slot the CPU reads per poll.
  * 64 cost +6% on the 262,144-block vector add with fire-and-forget
- * reductions (DESIGN.md).  A power of two, at most PAELLA_MAX_SHARDS. */
+ * reductions (DESIGN.md, hardware costs).  A power of two, at most PAELLA_MAX_SHARDS. */
 #ifndef PAELLA_NOTIFY_SHARDS_MAX
 #define PAELLA_NOTIFY_SHARDS_MAX 64u
 #endif
@@ -98,24 +98,16 @@ paella__notify_sample_tag(uint64_t nblocks, uint64_t wave_blocks);
 /*
  * Whether a sample-mode launch of @nblocks blocks (a wave holding
  * @wave_blocks) should run the kernel's plain copy: the sampling rule picks
- * none of its blocks, so the instrumented code could only cost.  False for
- * every grid when the environment has PAELLA_PLAIN_COPIES=0 (read once).
+ * none of its blocks, so the instrumented code could only cost.  Whether
+ * plain copies run at all is paella_config.plain_copies.
  */
 bool
 paella__notify_use_plain_copy(uint64_t nblocks, uint64_t wave_blocks);
 
-/* False when the environment has PAELLA_PLAIN_COPIES=0. */
-bool
-paella__notify_plain_copies_enabled(void);
-
-/* False when the environment has PAELLA_TAIL_MARKERS=0 (read once). */
-bool
-paella__notify_tail_markers_enabled(void);
-
 /*
  * Whether a launch of @nblocks blocks (a wave holding @wave_blocks, which
  * must be known) should run its plain copy with a tail marker: a grid of
- * more than one wave, plain copies and tail markers not turned off.
+ * more than one wave (whether markers run at all is paella_config.progress).
  */
 bool
 paella__notify_use_tail_marker(uint64_t nblocks, uint64_t wave_blocks);
@@ -275,8 +267,8 @@ paella__notify_kernel_param(const struct paella__notify_record *rec);
  * in griddepcontrol.wait for the kernel before it (and its memory) and
  * stores the word: the CPU sees it about 0.3 us sooner than the stream
  * write-value (benchmarks/results/notify-latency.md).  Needs sm_90 and
- * cuLaunchKernelEx; where either is missing, or PAELLA_COMPLETION=write-value,
- * the pool uses WRITE_VALUE.
+ * cuLaunchKernelEx; where either is missing the pool uses WRITE_VALUE (the
+ * runtime asks for it only for kernels of paella_config.completion_kernel_ns).
  */
 enum paella__completion {
 	PAELLA__COMPLETION_WRITE_VALUE,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "direct.h"
 #include "dispatcher.h"
 #include "log.h"
 #include "model.h"
@@ -24,6 +25,44 @@ PAELLA_EXPORT const char *
 paella_last_error(void)
 {
 	return paella__error_last();
+}
+
+/*
+ * The environment's switches, read here and nowhere else, so that a whole
+ * program (transparent mode included) can be run another way without a
+ * rebuild; paella.h documents them.  A value not understood is warned
+ * about and leaves the default.
+ */
+static void
+apply_environment(struct paella_config *c)
+{
+	const char *v;
+
+	v = getenv("PAELLA_PROGRESS");
+	if (v != NULL && *v != '\0') {
+		if (strcmp(v, "markers") == 0)
+			c->progress = PAELLA_PROGRESS_MARKERS;
+		else if (strcmp(v, "reports") == 0)
+			c->progress = PAELLA_PROGRESS_REPORTS;
+		else if (strcmp(v, "none") == 0)
+			c->progress = PAELLA_PROGRESS_NONE;
+		else
+			paella__log_warn("PAELLA_PROGRESS=%s: expected markers, reports or none", v);
+	}
+	v = getenv("PAELLA_PLAIN_COPIES");
+	if (v != NULL && *v != '\0') {
+		if (strcmp(v, "0") == 0)
+			c->plain_copies = false;
+		else if (strcmp(v, "1") != 0)
+			paella__log_warn("PAELLA_PLAIN_COPIES=%s: expected 0 or 1", v);
+	}
+	v = getenv("PAELLA_COMPLETION");
+	if (v != NULL && *v != '\0') {
+		if (strcmp(v, "write-value") == 0)
+			c->completion_kernel_ns = UINT64_MAX;
+		else if (strcmp(v, "kernel") != 0)
+			paella__log_warn("PAELLA_COMPLETION=%s: expected kernel or write-value", v);
+	}
 }
 
 PAELLA_EXPORT void
@@ -43,6 +82,9 @@ paella_config_init(struct paella_config *config)
 	config->dispatch_mode = PAELLA_DISPATCH_THREAD;
 	config->dispatcher_cpu = -1;
 	config->sim_jitter = 0.05;
+	config->progress = PAELLA_PROGRESS_MARKERS;
+	config->plain_copies = true;
+	apply_environment(config);
 }
 
 static enum paella_status
@@ -65,6 +107,10 @@ check_config(const struct paella_config *c)
 		bad = "dispatch_mode is not PAELLA_DISPATCH_THREAD or _MANUAL";
 	else if (c->dispatcher_cpu < -1 || c->dispatcher_cpu >= CPU_SETSIZE)
 		bad = "dispatcher_cpu must be -1 (no pinning) or a CPU number";
+	else if ((unsigned)c->progress > PAELLA_PROGRESS_NONE)
+		bad = "progress is not PAELLA_PROGRESS_MARKERS, _REPORTS or _NONE";
+	else if (!(c->fair_deficit_threshold >= 0.0) || !isfinite(c->fair_deficit_threshold))
+		bad = "fair_deficit_threshold must be 0 (off) or a positive number of kernels";
 	else if (!(c->sim_jitter >= 0.0 && c->sim_jitter < 1.0))
 		bad = "sim_jitter must be at least 0 and below 1";
 	if (bad != NULL)
@@ -77,8 +123,10 @@ static enum paella_status
 make_backend(struct paella_runtime *rt)
 {
 	const struct paella_config *c = &rt->config;
-	struct paella__backend_params p = { c->device, c->streams, rt->sim_card,
-					    c->sim_seed, c->sim_jitter };
+	struct paella__backend_params p = {
+		c->device, c->streams, rt->sim_card, c->sim_seed, c->sim_jitter,
+		c->progress == PAELLA_PROGRESS_MARKERS && c->plain_copies,
+	};
 	enum paella_status st;
 
 	switch (c->backend) {
@@ -162,6 +210,8 @@ paella_runtime_create(const struct paella_config *config, struct paella_runtime 
 	pthread_mutex_init(&rt->run_lock, NULL);
 	pthread_mutex_init(&rt->registry_lock, NULL);
 	paella__list_init(&rt->incoming);
+	paella__list_init(&rt->direct_jobs);
+	paella__list_init(&rt->direct_streams);
 	paella__list_init(&rt->modules);
 	paella__list_init(&rt->models);
 
@@ -221,6 +271,7 @@ free_runtime(struct paella_runtime *rt)
 {
 	struct paella__list *node, *tmp;
 
+	paella__direct_free_streams(rt);
 	PAELLA__LIST_FOREACH_SAFE(node, tmp, &rt->models) {
 		paella__list_unlink(node);
 		paella__model_free(PAELLA__CONTAINER_OF(node, struct paella_model, link));

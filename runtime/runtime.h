@@ -50,6 +50,11 @@ struct paella_runtime {
 	/* Model capture's module of the program's own kernels (module.c);
 	 * NULL until the first capture.  Guarded by registry_lock. */
 	struct paella_module *external_module;
+
+	/* Direct mode (direct.c), manual mode's thread only: jobs whose ops
+	 * run, and the streams made for them. */
+	struct paella__list direct_jobs;
+	struct paella__list direct_streams;
 };
 
 /* The dispatcher thread, or a manual-mode caller, takes the incoming jobs:

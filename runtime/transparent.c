@@ -69,8 +69,10 @@ static struct {
 	struct outstanding *in_flight;
 	struct plain_entry *plains;
 	uint64_t launches;
+	/* paella_config.plain_copies as the environment sets it. */
+	bool plain_copies;
 } g = { PTHREAD_ONCE_INIT, PAELLA_STATUS_OK, NULL, NULL, PTHREAD_MUTEX_INITIALIZER,
-	NULL, NULL, NULL, 0 };
+	NULL, NULL, NULL, 0, true };
 
 /* @fn's plain copy, or NULL; g.lock held.  A failed look-up (an old driver,
  * no copy) is remembered as NULL: the kernel then runs instrumented. */
@@ -86,7 +88,7 @@ plain_copy(CUfunction fn)
 	for (e = g.plains; e != NULL; e = e->next)
 		if (e->fn == fn)
 			return e->plain;
-	if (paella__notify_plain_copies_enabled() && g.cu->cuFuncGetName != NULL &&
+	if (g.plain_copies && g.cu->cuFuncGetName != NULL &&
 	    g.cu->cuFuncGetModule != NULL && g.cu->cuFuncGetName(&name, fn) == CUDA_SUCCESS &&
 	    g.cu->cuFuncGetModule(&mod, fn) == CUDA_SUCCESS && name != NULL &&
 	    (size_t)snprintf(copy, sizeof(copy), "%s%s", name, PAELLA_PLAIN_CLONE_SUFFIX) <
@@ -106,6 +108,10 @@ plain_copy(CUfunction fn)
 static void
 init_once(void)
 {
+	struct paella_config config;
+
+	paella_config_init(&config);
+	g.plain_copies = config.plain_copies;
 	g.status = paella__cu_open(&g.cu);
 	if (g.status != PAELLA_STATUS_OK)
 		return;

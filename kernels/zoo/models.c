@@ -578,7 +578,7 @@ struct model {
 	void (*build)(struct paella__zb *b);
 };
 
-/* In the original evaluation's order of request share (DESIGN.md). */
+/* In the original evaluation's order of request share (DESIGN.md, serving workload). */
 static const struct model models[] = {
 	{ { "resnet18", "ResNet-18 (basic blocks 2-2-2-2)", 224, 224 }, build_resnet18 },
 	{ { "mobilenet_v2", "MobileNetV2 (inverted residuals, depthwise)", 224, 224 },

@@ -621,20 +621,29 @@ START_TEST(notify_kernel_completion_by_kernel)
 }
 END_TEST
 
-START_TEST(notify_completion_env_write_value)
+START_TEST(notify_config_environment)
 {
-	struct paella__notify_record *rec;
+	struct paella_config c;
 
-	/* Asked for the write-value: no module is even tried. */
+	/* The environment is read by paella_config_init() alone. */
 	setenv("PAELLA_COMPLETION", "write-value", 1);
-	ck_assert_int_eq(paella__notify_kernel_completion(pool), PAELLA__COMPLETION_WRITE_VALUE);
+	setenv("PAELLA_PLAIN_COPIES", "0", 1);
+	setenv("PAELLA_PROGRESS", "reports", 1);
+	paella_config_init(&c);
+	ck_assert_uint_eq(c.completion_kernel_ns, UINT64_MAX);
+	ck_assert(!c.plain_copies);
+	ck_assert_int_eq(c.progress, PAELLA_PROGRESS_REPORTS);
+	setenv("PAELLA_PROGRESS", "none", 1);
+	setenv("PAELLA_PLAIN_COPIES", "yes", 1);
+	paella_config_init(&c);
+	ck_assert_int_eq(c.progress, PAELLA_PROGRESS_NONE);
+	ck_assert(c.plain_copies);
 	unsetenv("PAELLA_COMPLETION");
-	ck_assert_int_eq(paella__notify_acquire(pool, 1, PAELLA__NOTIFY_NONE, 0, &rec),
-			 PAELLA_STATUS_OK);
-	ck_assert_int_eq(paella__notify_enqueue_kernel_completion(rec, NULL, false), PAELLA_STATUS_OK);
-	fake_flush();
-	ck_assert(paella__notify_done(rec));
-	paella__notify_release(rec);
+	unsetenv("PAELLA_PLAIN_COPIES");
+	unsetenv("PAELLA_PROGRESS");
+	paella_config_init(&c);
+	ck_assert_uint_eq(c.completion_kernel_ns, 20000);
+	ck_assert_int_eq(c.progress, PAELLA_PROGRESS_MARKERS);
 }
 END_TEST
 
@@ -836,13 +845,12 @@ START_TEST(notify_marker_record)
 }
 END_TEST
 
-START_TEST(notify_marker_env)
+START_TEST(notify_marker_rule)
 {
-	/* Read once per process: each test runs in its own (fork mode). */
-	setenv("PAELLA_TAIL_MARKERS", "0", 1);
-	ck_assert(!paella__notify_tail_markers_enabled());
-	ck_assert(!paella__notify_use_tail_marker(65536, 1056));
-	unsetenv("PAELLA_TAIL_MARKERS");
+	/* More than a wave, and the wave known. */
+	ck_assert(paella__notify_use_tail_marker(65536, 1056));
+	ck_assert(!paella__notify_use_tail_marker(1056, 1056));
+	ck_assert(!paella__notify_use_tail_marker(65536, 0));
 }
 END_TEST
 
@@ -873,7 +881,7 @@ notify_suite(void)
 	tcase_add_test(tc, notify_sample_reports_brute_force);
 	tcase_add_test(tc, notify_marker_shape_rule);
 	tcase_add_test(tc, notify_marker_grids);
-	tcase_add_test(tc, notify_marker_env);
+	tcase_add_test(tc, notify_marker_rule);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 
@@ -882,7 +890,7 @@ notify_suite(void)
 	tcase_add_test(rec, notify_sample_record);
 	tcase_add_test(rec, notify_marker_record);
 	tcase_add_test(rec, notify_kernel_completion_falls_back);
-	tcase_add_test(rec, notify_completion_env_write_value);
+	tcase_add_test(rec, notify_config_environment);
 	tcase_add_test(rec, notify_kernel_completion_by_kernel);
 	tcase_add_test(rec, notify_record_launches);
 	tcase_add_test(rec, notify_record_done_from_posts);

@@ -20,7 +20,7 @@
  * b + 1 - wave blocks done, a hint.  The other blocks touch no
  * memory, and nothing waits: a block lives no longer than it did (a store
  * after a main loop costs registers, hence entry for kernels with loops;
- * see benchmarks/results/kernels.md).  The runtime picks k so that a grid stores a few dozen
+ * see benchmarks/results/overhead.md).  The runtime picks k so that a grid stores a few dozen
  * times at most, and so that the last intervals, which it makes at least a
  * wave, store nothing: reports there could only delay the grid's end.  The
  * exact completion of the grid comes from the stream after the kernel (a
@@ -32,7 +32,7 @@
  * blocks.  A sampled block ("poster") instead waits for the counter's new
  * value and stores it into host_counts[shard].  The parameter is untagged.
  * Exact, but on kernels of many short blocks the barrier and the one memory
- * operation per block cost about 10% (benchmarks/results/kernels.md).
+ * operation per block cost about 10% (benchmarks/results/overhead.md).
  * Counters are never reset on the device: the runtime knows how many blocks
  * each shard received in earlier launches that used the record, and counts
  * from there (uint32 arithmetic, so wrap-around is harmless).  The grid is

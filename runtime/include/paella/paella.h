@@ -3,7 +3,7 @@
  *
  * Paella serves many models on one GPU by scheduling their kernels itself:
  * kernels compiled with paella-cc report their progress, and the runtime's
- * dispatcher launches the next kernel just in time.  See DESIGN.md.
+ * dispatcher launches the next kernel just in time.  See DESIGN.md, "How the parts fit".
  *
  * This header is C99 and C++.  Every fallible call returns an
  * enum paella_status; PAELLA_STATUS_OK is zero.
@@ -11,6 +11,7 @@
 #ifndef PAELLA_PAELLA_H
 #define PAELLA_PAELLA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -123,6 +124,22 @@ enum paella_policy {
 	PAELLA_POLICY_EDF,
 };
 
+/* How the dispatcher learns that a running kernel's last wave has begun
+ * (its progress), before the kernel completes. */
+enum paella_progress {
+	/* Grids of more than a wave run their plain copy with a tail marker
+	 * beside them (a one-block kernel on a lower-priority stream that
+	 * starts once the grid's last blocks have); where no marker fits, the
+	 * instrumented code's sampled reports. */
+	PAELLA_PROGRESS_MARKERS = 0,
+	/* The instrumented code's sampled reports (or counts, for count-mode
+	 * images) for every grid in which the sampling rule picks a block. */
+	PAELLA_PROGRESS_REPORTS,
+	/* None: every kernel runs its plain copy; the dispatcher learns only
+	 * completions. */
+	PAELLA_PROGRESS_NONE,
+};
+
 enum paella_dispatch_mode {
 	/* A dispatcher thread: spins while work is in flight, sleeps when
 	 * idle, wakes on submission. */
@@ -166,10 +183,28 @@ struct paella_config {
 	 * one-warp completion kernel (programmatic dependent launch, sm_90 and
 	 * later) rather than a stream write-value: seen about 0.3 us sooner,
 	 * for about 1.5 us more of the dispatcher's CPU per launch.  0: every
-	 * kernel launched alone; UINT64_MAX: never.  Default 20 us.  The
-	 * environment variable PAELLA_COMPLETION=write-value turns it off. */
+	 * kernel launched alone; UINT64_MAX: never.  Default 20 us;
+	 * PAELLA_COMPLETION=write-value in the environment sets UINT64_MAX at
+	 * paella_config_init(). */
 	uint64_t completion_kernel_ns;
 	enum paella_dispatch_mode dispatch_mode;
+	/* Progress signal; default PAELLA_PROGRESS_MARKERS.  The environment
+	 * variable PAELLA_PROGRESS (markers, reports, none) overrides it, read
+	 * once by paella_config_init(). */
+	enum paella_progress progress;
+	/* Grids in which the sampling rule picks no block (and graph runs, and
+	 * transparent mode) run the kernel's plain copy.  false runs the
+	 * instrumented code everywhere (to test it).  Default true;
+	 * PAELLA_PLAIN_COPIES=0 in the environment sets false at
+	 * paella_config_init(). */
+	bool plain_copies;
+	/* PAELLA_POLICY_FAIR, the original Paella's knob: a deficit counter
+	 * per model; each kernel dispatched adds 1/(models with jobs) to every
+	 * such model's counter and subtracts 1 from its own model's; when the
+	 * largest counter reaches this threshold, that model's best job goes
+	 * first instead of the SRPT pick.  0 (default) uses fair_threshold_ns
+	 * instead. */
+	double fair_deficit_threshold;
 	/* Pin the dispatcher thread to this CPU; -1 (default) leaves it. */
 	int dispatcher_cpu;
 	/* sim backend: the card to simulate ("H100", "H200", "A100", "L4");
@@ -190,6 +225,20 @@ struct paella_config {
  *
  * Start from this and change what you need: a zeroed struct is not the
  * default config (dispatcher_cpu 0 would pin to CPU 0).
+ *
+ * The scheduling switches of the environment are read here, and nowhere
+ * else, so that a program can be run another way without a rebuild (a
+ * value not understood is warned about and leaves the default; transparent
+ * mode reads them the same way):
+ *	PAELLA_PROGRESS=markers|reports|none	progress
+ *	PAELLA_PLAIN_COPIES=0			plain_copies false
+ *	PAELLA_COMPLETION=write-value		completion_kernel_ns UINT64_MAX
+ * Two more variables are read where they act:
+ *	PAELLA_LOG=debug|info|warn|error|none	the library's log on stderr,
+ *						from that level on (default
+ *						none: errors come back as
+ *						statuses and paella_last_error())
+ *	PAELLA_LIBCUDA=path			the driver library to dlopen
  */
 PAELLA_EXPORT void
 paella_config_init(struct paella_config *config);
