@@ -43,7 +43,7 @@ def num(s):
 def style(system, i):
     if system in STYLE:
         return STYLE[system]
-    return (plt.cm.tab20(i % 20), "-.")
+    return (plt.cm.Dark2(i % 8), "-.")
 
 
 def plot_load(rows, outdir):
@@ -92,9 +92,12 @@ def plot_load(rows, outdir):
                     if ll not in labels:
                         handles.append(hh)
                         labels.append(ll)
-        fig.legend(handles, labels, loc="upper center", ncol=min(6, len(labels)), frameon=False)
-        fig.suptitle(f"{mix}, sigma {sigma} ({backend})", y=0.995, fontsize=10)
-        fig.tight_layout(rect=(0, 0, 1, 0.93))
+        height = 3.4 * nrows
+        top = 1 - (0.2 + 0.22 * math.ceil(len(labels) / 6)) / height
+        fig.suptitle(f"{mix}, sigma {sigma} ({backend})", y=1 - 0.05 / height, fontsize=10)
+        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 1 - 0.3 / height),
+                   ncol=min(6, len(labels)), frameon=False)
+        fig.tight_layout(rect=(0, 0, 1, top))
         path = os.path.join(outdir, f"serving-{mix}-sigma{sigma}.png")
         fig.savefig(path, dpi=120)
         plt.close(fig)
@@ -116,7 +119,7 @@ def plot_fairness(rows, outdir):
                 models.append(r["model"])
         for model in models:
             pts = sorted((num(r["threshold"]), num(r["mean_us"])) for r in rs if r["model"] == model)
-            ax.plot([p[0] for p in pts], [p[1] / 1e3 for p in pts], "-o", markersize=3,
+            ax.plot([p[0] for p in pts], [p[1] / 1e3 for p in pts], marker="o", markersize=3,
                     label=model, linestyle="--" if model == "all" else "-")
         ax.set_xscale("log")
         ax.set_xlabel("fairness threshold (deficit)")

@@ -22,26 +22,11 @@
 
 #include "bench.h"
 
-/*
- * Direct mode (paella_stream_create, paella_job_submit_direct) is declared
- * in paella.h before the runtime implements it: until it does, the cuda-*
- * systems and MPS say they cannot run instead of failing to link.
- * -DBENCH_HAVE_DIRECT (meson, once the runtime has it) drops the weak
- * references.
- */
-#ifndef BENCH_HAVE_DIRECT
-#pragma weak paella_stream_create
-#pragma weak paella_stream_destroy
-#pragma weak paella_job_submit_direct
-#define DIRECT_AVAILABLE() (paella_job_submit_direct != NULL && paella_stream_create != NULL)
-#else
-#define DIRECT_AVAILABLE() true
-#endif
 
 /* How far the manual-mode loop lets time pass while requests are in
  * flight before it looks for completions (a request waiting for its
  * model's cap is submitted at most this late). */
-#define STEP_SIM_NS 2000ull
+#define STEP_SIM_NS 5000ull
 #define STEP_CUDA_NS 2000ull
 /* A load point that has not finished after this is broken. */
 #define POINT_TIMEOUT_S 600.0
@@ -169,9 +154,9 @@ why_set(char *why, size_t len, const char *fmt, ...)
 	return -1;
 }
 
-/* The config of @sys, or -1 with the reason it cannot run. */
+/* The config of @sys. */
 static int
-make_config(const struct bench_env *env, struct paella_config *cfg, char *why, size_t whylen)
+make_config(const struct bench_env *env, struct paella_config *cfg)
 {
 	const struct bench_system *sys = &env->sys;
 
@@ -187,7 +172,6 @@ make_config(const struct bench_env *env, struct paella_config *cfg, char *why, s
 	cfg->policy = sys->policy;
 	if (sys->no_graph)
 		cfg->graph_chunk_ns = 0;
-#ifdef BENCH_HAVE_CONFIG_SWITCHES
 	if (sys->progress == PROGRESS_MARKERS)
 		cfg->progress = PAELLA_PROGRESS_MARKERS;
 	else if (sys->progress == PROGRESS_REPORTS)
@@ -196,14 +180,6 @@ make_config(const struct bench_env *env, struct paella_config *cfg, char *why, s
 		cfg->progress = PAELLA_PROGRESS_NONE;
 	if (sys->policy == PAELLA_POLICY_FAIR)
 		cfg->fair_deficit_threshold = sys->fair_threshold;
-#else
-	if (sys->progress != PROGRESS_DEFAULT && !sys->count_mode)
-		return why_set(why, whylen, "this runtime has no progress switch "
-			       "(paella_config.progress) yet");
-	if (sys->policy == PAELLA_POLICY_FAIR)
-		return why_set(why, whylen, "this runtime has no deficit knob "
-			       "(paella_config.fair_deficit_threshold) yet");
-#endif
 	return 0;
 }
 
@@ -248,17 +224,11 @@ bench_env_open(const struct bench_system *sys, const struct bench_mix *mix,
 			goto err;
 		return env;
 	}
-	if (sys->kind == BENCH_DIRECT && !DIRECT_AVAILABLE()) {
-		why_set(why, whylen, "this runtime has no direct mode (paella_job_submit_direct) "
-			"yet");
-		goto err;
-	}
 	if (sys->count_mode && env->sim) {
 		why_set(why, whylen, "the zoo has no count-mode models for the simulator yet");
 		goto err;
 	}
-	if (make_config(env, &cfg, why, whylen) != 0)
-		goto err;
+	make_config(env, &cfg);
 	st = paella_runtime_create(&cfg, &env->rt);
 	if (st != PAELLA_STATUS_OK) {
 		why_set(why, whylen, "runtime: %s", paella_last_error());
@@ -558,8 +528,17 @@ bench_env_run(struct bench_env *env, const struct bench_request *req, unsigned n
 			    t0 + req[idx[off[m] + head[m]]].at_ns < wake)
 				wake = t0 + req[idx[off[m] + head[m]]].at_ns;
 		if (env->manual) {
-			if (total > 0 && now + step < wake)
+			/* Completion times come from the jobs, exact: the loop
+			 * need only look for completions while a request waits
+			 * for its model's cap, or at the end. */
+			bool blocked = false;
+
+			for (unsigned m = 0; m < nm && !blocked; m++)
+				blocked = head[m] < cnt[m] && req[idx[off[m] + head[m]]].at_ns <= rel;
+			if (blocked && now + step < wake)
 				wake = now + step;
+			else if (total > 0 && wake == UINT64_MAX)
+				wake = now + 10 * step;
 			if (wake == UINT64_MAX) {
 				fprintf(stderr, "\npaella bench: %s: nothing in flight and nothing to "
 					"come, with %u of %u requests done\n", env->sys.name, done, n);
@@ -628,7 +607,7 @@ out:
 static char mps_pipe_dir[64], mps_log_dir[64];
 static char mps_env_pipe[128], mps_env_log[128];
 static const char *mps_control;
-static bool mps_running;
+static bool mps_running, mps_atexit;
 static pid_t mps_children[BENCH_MAX_MODELS];
 
 static char **
@@ -704,6 +683,9 @@ bench_mps_stop(void)
 	mps_running = false;
 	run_with_mps_env(argv, "quit\n", true);
 	rmdir(mps_pipe_dir);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 }
 
 static void
@@ -756,7 +738,10 @@ bench_mps_start(char *why, size_t whylen)
 		return why_set(why, whylen, "nvidia-cuda-mps-control -d exited with %d (its log: %s)",
 			       rc, mps_log_dir);
 	mps_running = true;
-	atexit(bench_mps_stop);
+	if (!mps_atexit) {
+		atexit(bench_mps_stop);
+		mps_atexit = true;
+	}
 	signal(SIGINT, mps_on_signal);
 	signal(SIGTERM, mps_on_signal);
 	signal(SIGHUP, mps_on_signal);
@@ -783,9 +768,6 @@ mps_open(struct bench_env *env, char *why, size_t whylen)
 
 	if (o->backend != PAELLA_BACKEND_CUDA)
 		return why_set(why, whylen, "MPS needs a GPU (the backend is sim)");
-	if (!DIRECT_AVAILABLE())
-		return why_set(why, whylen, "this runtime has no direct mode "
-			       "(paella_job_submit_direct) yet, which each process runs");
 	if (bench_mps_start(why, whylen) != 0)
 		return -1;
 	for (unsigned m = 0; m < env->mix->nmodels; m++) {
@@ -867,6 +849,9 @@ mps_close(struct bench_env *env)
 			mps_children[i] = 0;
 		}
 	}
+	/* The daemon goes with its clients: the systems that follow run
+	 * outside MPS, as they would on a machine without it. */
+	bench_mps_stop();
 }
 
 static int
@@ -879,7 +864,8 @@ static int
 mps_run(struct bench_env *env, const struct bench_request *req, unsigned n,
 	struct bench_result *res)
 {
-	uint64_t start = mono_ns() + 50000000ull; /* 50 ms for the commands to arrive */
+	/* 200 ms for every child to have its requests. */
+	uint64_t start = mono_ns() + 200000000ull;
 	double wall0 = wall_s();
 	void **refs = bench_models_refs(env->bm);
 	char *line = NULL;

@@ -100,9 +100,10 @@ usage(FILE *fp)
 "                           %s)\n"
 "  --rates LIST             offered loads in requests/s instead (no saturation run)\n"
 "  --saturation R           take R requests/s as the saturation throughput\n"
-"  --requests N             requests per load point (default 1000; the original ran\n"
-"                           3000: fewer keep a whole default run within about 8\n"
-"                           minutes on an H100)\n"
+"  --requests N             requests per load point (default 1000 on the GPU, 300 on\n"
+"                           the simulator; the original ran 3000: fewer keep a whole\n"
+"                           default run within about 8 minutes on an H100, and a few\n"
+"                           on the simulator)\n"
 "  --fairness LIST|none     Fig. 13: deficit thresholds of paella-fair, all requests of\n"
 "                           --fair-mix released at once (default 0.01, 0.1, 1, 10 to\n"
 "                           100 by 10, 200 to 1000 by 100, 1e4, 1e5)\n"
@@ -536,7 +537,11 @@ run_mix(struct cmd *c, unsigned mi)
 					c->bad = true;
 					bench_result_free(&res);
 					add_cell(&cell);
-					continue;
+					printf("%s: broken at %s, sigma %g, %.0f requests/s (see "
+					       "stderr): its other points skipped\n", sys->name,
+					       mix.name, c->sigmas[g], rates[l]);
+					g = c->nsigmas;
+					break;
 				}
 				report_point(c, "load", sys->name, &mix, c->sigmas[g],
 					     c->absolute ? 0 : c->loads[l], rates[l], 0,
@@ -736,7 +741,7 @@ paella_bench_main(int argc, char **argv)
 		if (strcmp(argv[i], "--mps-child") == 0)
 			return bench_mps_child_main(argc - 1, argv + 1);
 	memset(&c, 0, sizeof(c));
-	c.o.requests = 1000;
+	c.o.requests = 0; /* 1000 on cuda, 300 on sim: after the backend is known */
 	c.o.seed = 1;
 	c.o.sim_card = "H200";
 	c.o.progress = true;
@@ -767,6 +772,8 @@ paella_bench_main(int argc, char **argv)
 	}
 	if ((rc = resolve_backend(&c)) >= 0)
 		return rc;
+	if (c.o.requests == 0)
+		c.o.requests = c.o.backend == PAELLA_BACKEND_SIM ? 300 : 1000;
 	k = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	self[k > 0 ? k : 0] = '\0';
 	c.o.self = self;
