@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine, from a build made elsewhere: the runtime's GPU
-# checks (transparent mode, serving two models under several policies) and
+# checks (transparent mode, the 8-model mix served under several policies) and
 # the model zoo's check.  Logs and CSV under $OUT; short tables last.
 #   benchmarks/gpu-check-runtime.sh [BUILD_DIR]      (default: build)
 set -uo pipefail
@@ -17,13 +17,10 @@ LD_LIBRARY_PATH="$b/runtime" timeout 60 "$b/tests/gpu/transparent" 2>&1 | tee "$
 echo "== dispatch: a 100-kernel model through libpaellart against direct launches and a graph"
 timeout 120 "$b/benchmarks/dispatch" --images "$b/kernels" --csv "$out/dispatch.csv" >"$out/dispatch.log" 2>&1 || rc=1
 
-echo "== serving: short and long models, policies side by side"
-timeout 240 "$b/tools/paella-serve" --backend cuda --mix chains --images "$b/kernels" --duration 3 \
-	--policies fifo,srpt,fair --csv "$out/serve.csv" >"$out/serve.log" 2>&1 || rc=1
-
-echo "== serving: the 8-model mix"
-timeout 300 "$b/tools/paella-serve" --backend cuda --mix zoo --images "$b/kernels/zoo" --rate 500 \
-	--duration 4 --policies fifo,srpt,fair --csv "$out/serve-zoo.csv" >"$out/serve-zoo.log" 2>&1 || rc=1
+echo "== serving: the 8-model mix through paella bench (every response's logits checked)"
+timeout 300 "$b/tools/paella/paella" bench --backend cuda --images "$b/kernels/zoo" --mix fig11 \
+	--systems paella,paella-fifo,paella-fair-10,cuda-ms --sigmas 1.5 --loads 0.5,0.9 \
+	--requests 500 --fairness none -q --csv "$out/serve-zoo.csv" >"$out/serve-zoo.log" 2>&1 || rc=1
 
 echo "== model zoo"
 PAELLA_COMMIT=${PAELLA_COMMIT:-unknown} timeout 300 kernels/zoo/gpu-check.sh "$b" /tmp/zoo >"$out/zoo.log" 2>&1 || rc=1
@@ -31,6 +28,5 @@ tar czf "$out/zoo.tgz" -C /tmp/zoo --exclude=data . 2>/dev/null
 
 tail -n 25 "$out/zoo.log"
 cat "$out/dispatch.log"
-cat "$out/serve.log"
 cat "$out/serve-zoo.log"
 exit $rc

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench.h"
 #include "log.h"
 #include "safetensors.h"
 #include "zoo.h"
@@ -31,6 +32,7 @@ usage(FILE *fp)
 	      "  check-weights MODEL FILE    check that the safetensors FILE holds MODEL's\n"
 	      "                              weights (torchvision's state-dict names); prints\n"
 	      "                              what is wrong, exits 1 if anything is\n"
+	      "  bench [--help]              the serving benchmark (Figs. 11-13 of Paella)\n"
 	      "\n"
 	      "Options:\n"
 	      "  --batch N    images per run (default 1)\n"
@@ -214,6 +216,8 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	cmd = argv[optind++];
+	if (strcmp(cmd, "bench") == 0)
+		return paella_bench_main(argc - optind + 1, argv + optind - 1);
 	/* Options may follow the command too. */
 	if ((rc = parse_options(argc, argv, "h", &batch)) >= 0)
 		return rc;
