@@ -884,11 +884,12 @@ sim_launch(struct paella__backend *b, const struct paella__launch_desc *l,
 
 /* ---- graphs: a run of kernels issued in one host call ------------------- */
 
-#define SIM_GRAPH_MAX 64u
+/* A whole model's kernels fit (the zoo's largest has 126). */
+#define SIM_GRAPH_MAX 4096u
 
 struct sim_graph {
 	unsigned n;
-	struct paella__launch_desc descs[SIM_GRAPH_MAX];
+	struct paella__launch_desc descs[];
 };
 
 static enum paella_status
@@ -901,7 +902,7 @@ sim_graph_create(struct paella__backend *b, const struct paella__launch_desc *de
 	if (n == 0 || n > SIM_GRAPH_MAX)
 		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
 					 "sim: a graph of %u kernels (1 to %u)", n, SIM_GRAPH_MAX);
-	g = calloc(1, sizeof(*g));
+	g = calloc(1, sizeof(*g) + n * sizeof(g->descs[0]));
 	if (g == NULL)
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "sim: out of memory for a graph");
 	g->n = n;

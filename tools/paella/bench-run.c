@@ -82,14 +82,42 @@ mono_ns(void)
 
 enum { PROGRESS_DEFAULT = -1, PROGRESS_MARKERS, PROGRESS_REPORTS, PROGRESS_NONE };
 
+static int
+parse_base(const char *name, struct bench_system *sys);
+
 int
 bench_system_parse(const char *name, struct bench_system *sys)
+{
+	const char *w = strstr(name, "-w");
+	char base[BENCH_NAME_MAX], *end;
+	double window;
+
+	if (strlen(name) >= sizeof(sys->name))
+		return -1;
+	/* paella...-wW: the launch window, on any paella system. */
+	if (strncmp(name, "paella", 6) == 0 && w != NULL && strstr(w + 2, "-w") == NULL) {
+		errno = 0;
+		window = strtod(w + 2, &end);
+		if (errno || end == w + 2 || *end || !(window > 0) || !isfinite(window) ||
+		    (size_t)(w - name) >= sizeof(base))
+			return -1;
+		memcpy(base, name, (size_t)(w - name));
+		base[w - name] = '\0';
+		if (parse_base(base, sys) != 0 || sys->kind != BENCH_PAELLA)
+			return -1;
+		sys->window = window;
+		snprintf(sys->name, sizeof(sys->name), "%s", name);
+		return 0;
+	}
+	return parse_base(name, sys);
+}
+
+static int
+parse_base(const char *name, struct bench_system *sys)
 {
 	char *end;
 
 	memset(sys, 0, sizeof(*sys));
-	if (strlen(name) >= sizeof(sys->name))
-		return -1;
 	snprintf(sys->name, sizeof(sys->name), "%s", name);
 	sys->progress = PROGRESS_DEFAULT;
 	sys->policy = PAELLA_POLICY_SRPT;
@@ -172,6 +200,8 @@ make_config(const struct bench_env *env, struct paella_config *cfg)
 	cfg->policy = sys->policy;
 	if (sys->no_graph)
 		cfg->graph_chunk_ns = 0;
+	if (sys->window > 0)
+		cfg->launch_window_waves = sys->window;
 	if (sys->progress == PROGRESS_MARKERS)
 		cfg->progress = PAELLA_PROGRESS_MARKERS;
 	else if (sys->progress == PROGRESS_REPORTS)

@@ -211,6 +211,8 @@ struct bench_system {
 	int progress;
 	bool no_graph;
 	bool count_mode;
+	/* > 0: the launch window in waves (a name's "-wW" suffix). */
+	double window;
 	/* BENCH_DIRECT */
 	unsigned direct_flags;
 	bool priority;
@@ -219,7 +221,8 @@ struct bench_system {
 
 /* Fills @sys from a system's name (cuda-ss, cuda-ms, cuda-graph, priority,
  * mps, paella, paella-fifo, paella-fair-T, paella-reports, paella-count,
- * paella-noprogress, paella-nograph); -1 for an unknown name. */
+ * paella-noprogress, paella-nograph; any paella system with a "-wW" suffix:
+ * a launch window of W waves); -1 for an unknown name. */
 int
 bench_system_parse(const char *name, struct bench_system *sys);
 
