@@ -521,6 +521,7 @@ paella__step_launch_desc(const struct paella__step *step, void **params, unsigne
 	desc->wave_blocks = step->wave_blocks;
 	desc->completion_kernel = false;
 	desc->completion_hint = false;
+	desc->untracked = false;
 }
 
 /* Most kernels in one graph, whatever their estimates. */
