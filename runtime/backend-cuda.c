@@ -225,6 +225,19 @@ out:
 	return st;
 }
 
+static enum paella_status
+kernel_attrs(struct cuda *c, CUfunction fn, struct paella__kernel_attrs *attrs)
+{
+	enum paella_status st;
+
+	st = func_attr(c, fn, CU_FUNC_ATTRIBUTE_NUM_REGS, &attrs->regs_per_thread);
+	if (st == PAELLA_STATUS_OK)
+		st = func_attr(c, fn, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, &attrs->static_smem);
+	if (st == PAELLA_STATUS_OK)
+		st = func_attr(c, fn, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
+			       &attrs->max_threads_per_block);
+	return st;
+}
 
 /* The module's entry for @fn, made on first use; NULL when out of memory. */
 static struct cuda_kernel *
@@ -271,12 +284,7 @@ cuda_kernel_get(struct paella__backend *b, void *module, const char *name,
 		return PAELLA_STATUS_NOT_FOUND;
 	if (rc != CUDA_SUCCESS)
 		return paella__cu_fail(c->cu, rc, "cuModuleGetFunction", __FILE__, __LINE__);
-	st = func_attr(c, fn, CU_FUNC_ATTRIBUTE_NUM_REGS, &attrs->regs_per_thread);
-	if (st == PAELLA_STATUS_OK)
-		st = func_attr(c, fn, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, &attrs->static_smem);
-	if (st == PAELLA_STATUS_OK)
-		st = func_attr(c, fn, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
-			       &attrs->max_threads_per_block);
+	st = kernel_attrs(c, fn, attrs);
 	if (st != PAELLA_STATUS_OK)
 		return st;
 
@@ -325,12 +333,7 @@ cuda_kernel_wrap(struct paella__backend *b, void *module, void *function, const 
 	st = cuda_bind_thread(b);
 	if (st != PAELLA_STATUS_OK)
 		return st;
-	st = func_attr(c, fn, CU_FUNC_ATTRIBUTE_NUM_REGS, &attrs->regs_per_thread);
-	if (st == PAELLA_STATUS_OK)
-		st = func_attr(c, fn, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, &attrs->static_smem);
-	if (st == PAELLA_STATUS_OK)
-		st = func_attr(c, fn, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
-			       &attrs->max_threads_per_block);
+	st = kernel_attrs(c, fn, attrs);
 	if (st != PAELLA_STATUS_OK)
 		return st;
 	/* The driver answers for each parameter the kernel has, and fails
