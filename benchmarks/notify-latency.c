@@ -51,6 +51,7 @@
 #include <time.h>
 
 #include "bench-util.h"
+#include "launch.h"
 #include "notify.h"
 
 #define MAX_BLOCKS 4096
@@ -115,7 +116,7 @@ event_waiter(void *arg)
  * seen, in microseconds. */
 static double
 measure_once(enum signal sig, const struct probes *pr, unsigned nblocks,
-	     unsigned long long spin_ns, unsigned seq, struct paella__notify_pool *pool,
+	     unsigned long long spin_ns, unsigned seq, struct paella__launcher *launcher,
 	     CUcontext ctx)
 {
 	struct paella__notify_record *rec = NULL;
@@ -140,20 +141,24 @@ measure_once(enum signal sig, const struct probes *pr, unsigned nblocks,
 			probe_wave = paella__notify_wave_blocks(cu, f, 128, 0);
 		wave = probe_wave;
 	}
-	if (sig != SIG_QUERY && sig != SIG_EVENT) {
-		if (paella__notify_acquire(pool, nblocks, mode, wave, &rec) != PAELLA_STATUS_OK) {
-			fprintf(stderr, "notify-latency: %s\n", paella__error_last());
-			exit(1);
-		}
-		if (mode != PAELLA__NOTIFY_NONE)
-			params[6] = (void *)paella__notify_kernel_param(rec);
-	}
-	CHECK(cuLaunchKernel(f, nblocks, 1, 1, 128, 1, 1, 0, stream, params, NULL));
+	struct paella__launch l = {
+		.fn = f, .mode = mode, .code = PAELLA__CODE_BUILT,
+		.grid = {nblocks, 1, 1}, .block = {128, 1, 1},
+		.params = params, .nparams = 6, .wave_blocks = wave,
+		/* The stream or an event says when it ends: no record. */
+		.untracked = sig == SIG_QUERY || sig == SIG_EVENT,
+		/* Posts alone, or the write below. */
+		.signal = PAELLA__SIGNAL_NONE,
+	};
 	if (sig == SIG_COUNT_WV || sig == SIG_WRITE_VALUE)
-		paella__notify_enqueue_completion(rec, stream);
+		l.signal = PAELLA__SIGNAL_WRITE_VALUE;
 	/* The runtime's completion kernel (main() checked that it runs here). */
 	if (sig == SIG_PAELLA || sig == SIG_PAELLA_END || sig == SIG_PDL || sig == SIG_PDL_TRIGGER)
-		paella__notify_enqueue_kernel_completion(rec, stream, sig == SIG_PAELLA);
+		l.signal = sig == SIG_PAELLA ? PAELLA__SIGNAL_KERNEL_HINT : PAELLA__SIGNAL_KERNEL;
+	if (paella__launch(launcher, &l, stream, &rec) != PAELLA_STATUS_OK) {
+		fprintf(stderr, "notify-latency: %s\n", paella__error_last());
+		exit(1);
+	}
 	if (sig == SIG_WV_NOBARRIER) {
 		CUresult rc = cu->cuStreamWriteValue32(stream, paella__notify_done_word_dev(rec),
 						       paella__notify_seq(rec),
@@ -336,8 +341,8 @@ main(int argc, char **argv)
 	CHECK(cuMemAlloc(&ends_d, MAX_BLOCKS * sizeof(ends_h[0])));
 	CHECK(cuMemHostGetDevicePointer(&done_d, done_mem, 0));
 
-	struct paella__notify_pool *pool;
-	if (paella__notify_pool_create(cu, &pool) != PAELLA_STATUS_OK) {
+	struct paella__launcher *launcher;
+	if (paella__launcher_create(cu, &launcher) != PAELLA_STATUS_OK) {
 		fprintf(stderr, "notify-latency: %s\n", paella__error_last());
 		return 1;
 	}
@@ -348,7 +353,8 @@ main(int argc, char **argv)
 	       ow, ow99);
 	/* The pdl rows and the paella row measure the runtime's completion
 	 * kernel: without it they would measure the write-value under its name. */
-	if (paella__notify_kernel_completion(pool) != PAELLA__COMPLETION_KERNEL) {
+	if (paella__completion_kind(paella__launcher_completion(launcher)) !=
+	    PAELLA__COMPLETION_KERNEL) {
 		fprintf(stderr, "notify-latency: the runtime's completion kernel does not run here "
 			"(sm_90 and cuLaunchKernelEx needed, PAELLA_COMPLETION not write-value)\n");
 		return 1;
@@ -374,11 +380,11 @@ main(int argc, char **argv)
 		for (int s = 0; s < SIG_COUNT; s++) {
 			fprintf(stderr, "[%s, %u blocks] ...\n", signal_names[s], grids[g]);
 			for (int i = 0; i < 5; i++) /* warm-up */
-				measure_once(s, &pr, grids[g], spin_ns, ++seq, pool, ctx);
+				measure_once(s, &pr, grids[g], spin_ns, ++seq, launcher, ctx);
 			int n = 0, missed = 0;
 			late_blocks = 0;
 			for (int i = 0; i < runs; i++) {
-				double x = measure_once(s, &pr, grids[g], spin_ns, ++seq, pool, ctx);
+				double x = measure_once(s, &pr, grids[g], spin_ns, ++seq, launcher, ctx);
 				if (isnan(x))
 					missed++;
 				else
@@ -401,7 +407,7 @@ main(int argc, char **argv)
 	if (csv)
 		fclose(csv);
 	free(d);
-	paella__notify_pool_destroy(pool);
+	paella__launcher_destroy(launcher);
 	cu->cuMemFreeHost(done_mem);
 	cu->cuStreamDestroy(stream);
 	cu->cuDevicePrimaryCtxRelease(dev);

@@ -34,6 +34,8 @@
 #include <time.h>
 
 #include "bench-util.h"
+#include "launch.h"
+#include "notify-test.h"
 #include "notify.h"
 
 #define MAX_PARAMS 16
@@ -214,29 +216,43 @@ wave_blocks(const struct bcase *c, CUfunction f)
 	return paella__notify_wave_blocks(cu, f, c->block[0] * c->block[1] * c->block[2], 0);
 }
 
-/* The instrumented launch's record, as the runtime takes it: a
- * completion-only one when the plain copy runs, a marker one with a tail
- * marker. */
-static enum paella_status
-acquire_inst(struct paella__notify_pool *pool, const struct bcase *c, uint64_t wave, bool plain,
-	     bool marked, struct paella__notify_record **rec)
+/* The launch of @f at @c's shape on set @set (params[] filled, the record's
+ * slot last), the instrumented build's as the runtime makes it: its code as
+ * built, or a plain copy (completion only), or a plain copy with a tail
+ * marker; the control build's plain.  @inst: the instrumented build. */
+static struct paella__launch
+launch_of(struct bcase *c, CUfunction f, int set, void **params, CUdeviceptr *ptrs, bool inst,
+	  uint64_t wave, bool plain, bool marked)
 {
-	return paella__notify_acquire(pool, (uint64_t)c->grid[0] * c->grid[1] * c->grid[2],
-				      marked ? PAELLA__NOTIFY_MARKER
-				      : plain ? PAELLA__NOTIFY_NONE : notify_mode, wave, rec);
+	struct paella__launch l = { 0 };
+
+	l.fn = f;
+	l.plain = f;
+	l.mode = inst ? notify_mode : PAELLA__NOTIFY_NONE;
+	l.code = !inst || !plain ? PAELLA__CODE_BUILT
+		 : marked	 ? PAELLA__CODE_MARKED
+				 : PAELLA__CODE_PLAIN;
+	memcpy(l.grid, c->grid, sizeof(l.grid));
+	memcpy(l.block, c->block, sizeof(l.block));
+	l.nparams = (unsigned)set_params(c, set, params, ptrs);
+	l.params = params;
+	l.wave_blocks = inst ? wave : 0;
+	l.signal = PAELLA__SIGNAL_WRITE_VALUE;
+	return l;
 }
 
 /* Whether the runtime would give a launch of plain copy @f at @c's shape a
  * tail marker (a grid of more than a wave), and which. */
 static bool
-marker_for(const struct bcase *c, CUfunction f, uint64_t wave, struct paella__notify_pool *pool,
+marker_for(const struct bcase *c, CUfunction f, uint64_t wave, struct paella__launcher *lc,
 	   struct paella__marker_launch *m)
 {
 	if (marker_stream == NULL ||
 	    !paella__notify_use_tail_marker((uint64_t)c->grid[0] * c->grid[1] * c->grid[2], wave))
 		return false;
-	if (paella__notify_marker_plan_function(pool, f, c->block[0] * c->block[1] * c->block[2],
-						0, m) != PAELLA_STATUS_OK) {
+	if (paella__marker_plan_function(paella__launcher_markers(lc), f,
+					 c->block[0] * c->block[1] * c->block[2], 0, m) !=
+	    PAELLA_STATUS_OK) {
 		fprintf(stderr, "overhead: %s: %s; instrumented code instead\n", c->label,
 			paella__error_last());
 		return false;
@@ -249,7 +265,7 @@ marker_for(const struct bcase *c, CUfunction f, uint64_t wave, struct paella__no
  * plain copy and a tail marker for a grid of more than a wave. */
 static CUfunction
 inst_function(const struct bcase *c, CUmodule minst, uint64_t wave,
-	      struct paella__notify_pool *pool, bool *plain, bool *marked,
+	      struct paella__launcher *lc, bool *plain, bool *marked,
 	      struct paella__marker_launch *m)
 {
 	char name[128];
@@ -267,7 +283,7 @@ inst_function(const struct bcase *c, CUmodule minst, uint64_t wave,
 	if (!no_plain && notify_mode == PAELLA__NOTIFY_SAMPLE &&
 	    cu->cuModuleGetFunction(&f, minst, name) == CUDA_SUCCESS) {
 		*marked = bench_config.progress == PAELLA_PROGRESS_MARKERS &&
-			  marker_for(c, f, wave, pool, m);
+			  marker_for(c, f, wave, lc, m);
 		*plain = *marked || paella__notify_use_plain_copy(nblocks, wave);
 		if (*plain)
 			return f;
@@ -280,7 +296,7 @@ inst_function(const struct bcase *c, CUmodule minst, uint64_t wave,
  * and compares every output buffer byte for byte. */
 static bool
 outputs_identical(struct bcase *c, CUfunction base, CUfunction inst, bool plain,
-		  struct paella__notify_pool *pool)
+		  struct paella__launcher *lc)
 {
 	bool same = true;
 	for (int b = 0; b < c->nbufs && same; b++) {
@@ -298,13 +314,14 @@ outputs_identical(struct bcase *c, CUfunction base, CUfunction inst, bool plain,
 		CHECK(cuMemcpyHtoD(c->bufs[b].d[0], keep, bytes));
 		CHECK(cuCtxSynchronize());
 		struct paella__notify_record *rec;
-		if (acquire_inst(pool, c, wave_blocks(c, inst), plain, false, &rec) !=
-		    PAELLA_STATUS_OK) {
+		void *params[MAX_PARAMS];
+		CUdeviceptr ptrs[4];
+		struct paella__launch l = launch_of(c, inst, 0, params, ptrs, true,
+						    wave_blocks(c, inst), plain, false);
+		if (paella__launch(lc, &l, stream, &rec) != PAELLA_STATUS_OK) {
 			fprintf(stderr, "overhead: %s\n", paella__error_last());
 			exit(1);
 		}
-		launch(c, inst, 0, plain ? NULL : rec);
-		paella__notify_enqueue_completion(rec, stream);
 		CHECK(cuStreamSynchronize(stream));
 		while (!paella__notify_done(rec))
 			;
@@ -325,7 +342,7 @@ outputs_identical(struct bcase *c, CUfunction base, CUfunction inst, bool plain,
 }
 
 static void
-run_case(struct bcase *c, CUmodule mbase, CUmodule minst, struct paella__notify_pool *pool,
+run_case(struct bcase *c, CUmodule mbase, CUmodule minst, struct paella__launcher *lc,
 	 int runs, struct result *r)
 {
 	CUfunction fb, fi;
@@ -336,7 +353,7 @@ run_case(struct bcase *c, CUmodule mbase, CUmodule minst, struct paella__notify_
 	uint64_t nblocks = (uint64_t)c->grid[0] * c->grid[1] * c->grid[2];
 	/* The wave of the instrumented kernel, as the runtime plans with. */
 	uint64_t wave = wave_blocks(c, fi);
-	fi = inst_function(c, minst, wave, pool, &plain, &marked, &marker);
+	fi = inst_function(c, minst, wave, lc, &plain, &marked, &marker);
 
 	double *tb = calloc(runs, sizeof(double)), *ti = calloc(runs, sizeof(double));
 	double *ratio = calloc(runs, sizeof(double));
@@ -357,14 +374,21 @@ run_case(struct bcase *c, CUmodule mbase, CUmodule minst, struct paella__notify_
 	int done = 0;
 	while (done < runs) {
 		int n = runs - done < ROUND ? runs - done : ROUND;
-		for (int i = 0; i < n; i++)
-			if (acquire_inst(pool, c, wave, plain, marked, &recs[2 * i]) !=
-				    PAELLA_STATUS_OK ||
-			    paella__notify_acquire(pool, 1, PAELLA__NOTIFY_NONE, 0, &recs[2 * i + 1]) !=
-				    PAELLA_STATUS_OK) {
+		/* Taken before the timed launches, as a model's are warm. */
+		for (int i = 0; i < n; i++) {
+			void *params[MAX_PARAMS];
+			CUdeviceptr ptrs[4];
+			struct paella__launch li = launch_of(c, fi, 0, params, ptrs, true, wave, plain,
+							     marked);
+			struct paella__launch lb = launch_of(c, fb, 0, params, ptrs, false, 0, false,
+							     false);
+
+			if (paella__launch_record(lc, &li, &recs[2 * i]) != PAELLA_STATUS_OK ||
+			    paella__launch_record(lc, &lb, &recs[2 * i + 1]) != PAELLA_STATUS_OK) {
 				fprintf(stderr, "overhead: %s\n", paella__error_last());
 				exit(1);
 			}
+		}
 		spin(300.0 + 40.0 * n);
 		for (int i = 0; i < n; i++) {
 			bool inst_first = (done + i) & 1;
@@ -372,16 +396,19 @@ run_case(struct bcase *c, CUmodule mbase, CUmodule minst, struct paella__notify_
 				bool inst = (k == 0) == inst_first;
 				int set = (2 * (done + i) + k) % c->nsets;
 				CUevent *e = &ev[4 * i + (inst ? 2 : 0)];
-				struct paella__notify_record *rec = recs[2 * i + (inst ? 0 : 1)];
+				void *params[MAX_PARAMS];
+				CUdeviceptr ptrs[4];
+				struct paella__launch l = launch_of(c, inst ? fi : fb, set, params, ptrs,
+								    inst, wave, plain, marked);
 				/* Every timed launch follows the same separator, not
 				 * the other build or itself: a kernel launched right
 				 * after itself runs faster than after another one
 				 * (the control showed up to 5% on 4,096 blocks). */
 				spin(0.0);
 				CHECK(cuEventRecord(e[0], stream));
-				launch(c, inst ? fi : fb, set, inst && !plain ? rec : NULL);
-				CHECK(cuEventRecord(e[1], stream));
-				if (paella__notify_enqueue_completion(rec, stream) != PAELLA_STATUS_OK) {
+				l.record = recs[2 * i + (inst ? 0 : 1)];
+				l.after_kernel = e[1];
+				if (paella__launch(lc, &l, stream, NULL) != PAELLA_STATUS_OK) {
 					fprintf(stderr, "overhead: %s\n", paella__error_last());
 					exit(1);
 				}
@@ -395,8 +422,8 @@ run_case(struct bcase *c, CUmodule mbase, CUmodule minst, struct paella__notify_
 			while (cu->cuEventQuery(ev[4 * i + 2]) == CUDA_ERROR_NOT_READY)
 				;
 			CHECK(cuEventQuery(ev[4 * i + 2]));
-			if (paella__notify_enqueue_marker(recs[2 * i], marker_stream, &marker) !=
-			    PAELLA_STATUS_OK) {
+			if (paella__marker_enqueue(paella__launcher_markers(lc), recs[2 * i],
+						   marker_stream, &marker) != PAELLA_STATUS_OK) {
 				fprintf(stderr, "overhead: %s\n", paella__error_last());
 				exit(1);
 			}
@@ -431,7 +458,7 @@ run_case(struct bcase *c, CUmodule mbase, CUmodule minst, struct paella__notify_
 	r->ratio = sqrt(r->ratio_inst_first * r->ratio_inst_second);
 	r->ratio_lo = bench_quantile(ratio, runs, 0.25);
 	r->ratio_hi = bench_quantile(ratio, runs, 0.75);
-	r->identical = outputs_identical(c, fb, fi, plain, pool);
+	r->identical = outputs_identical(c, fb, fi, plain, lc);
 	r->plain_copy = plain;
 	r->marked = marked;
 	for (int i = 0; i < 4 * ROUND; i++)
@@ -609,8 +636,8 @@ main(int argc, char **argv)
 	CUmodule mspin = bench_load_image(o.spin_dir, "spin.noinst");
 	CHECK(cuModuleGetFunction(&spin_fn, mspin, "spin_ns"));
 
-	struct paella__notify_pool *pool;
-	if (paella__notify_pool_create(cu, &pool) != PAELLA_STATUS_OK) {
+	struct paella__launcher *lc;
+	if (paella__launcher_create(cu, &lc) != PAELLA_STATUS_OK) {
 		fprintf(stderr, "overhead: %s\n", paella__error_last());
 		return 1;
 	}
@@ -648,7 +675,7 @@ main(int argc, char **argv)
 		snprintf(inst_name, sizeof(inst_name), "%s%s", c->image,
 			 control ? ".noinst" : notify_mode == PAELLA__NOTIFY_COUNT ? ".count" : "");
 		CUmodule minst = bench_load_image(o.images, inst_name);
-		run_case(c, mbase, minst, pool, o.runs, &res[nres++]);
+		run_case(c, mbase, minst, lc, o.runs, &res[nres++]);
 		cu->cuModuleUnload(mbase);
 		cu->cuModuleUnload(minst);
 		free_case(c);
@@ -690,7 +717,7 @@ main(int argc, char **argv)
 	       geo, (geo - 1) * 100);
 	if (csv)
 		fclose(csv);
-	paella__notify_pool_destroy(pool);
+	paella__launcher_destroy(lc);
 	cu->cuStreamDestroy(stream);
 	if (marker_stream != NULL)
 		cu->cuStreamDestroy(marker_stream);

@@ -14,6 +14,7 @@
 
 #include "backend.h"
 #include "cuda-driver.h"
+#include "launch.h"
 #include "log.h"
 #include "notify.h"
 #include "paella/instrument-abi.h"
@@ -75,7 +76,7 @@ struct cuda {
 	/* One profile at a time: they share the stream and would time each
 	 * other. */
 	pthread_mutex_t profile_lock;
-	struct paella__notify_pool *pool;
+	struct paella__launcher *launcher;
 	/* The dispatcher's thread only. */
 	struct cuda_op *free_ops;
 };
@@ -224,6 +225,19 @@ out:
 	return st;
 }
 
+static enum paella_status
+kernel_attrs(struct cuda *c, CUfunction fn, struct paella__kernel_attrs *attrs)
+{
+	enum paella_status st;
+
+	st = func_attr(c, fn, CU_FUNC_ATTRIBUTE_NUM_REGS, &attrs->regs_per_thread);
+	if (st == PAELLA_STATUS_OK)
+		st = func_attr(c, fn, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, &attrs->static_smem);
+	if (st == PAELLA_STATUS_OK)
+		st = func_attr(c, fn, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
+			       &attrs->max_threads_per_block);
+	return st;
+}
 
 /* The module's entry for @fn, made on first use; NULL when out of memory. */
 static struct cuda_kernel *
@@ -270,12 +284,7 @@ cuda_kernel_get(struct paella__backend *b, void *module, const char *name,
 		return PAELLA_STATUS_NOT_FOUND;
 	if (rc != CUDA_SUCCESS)
 		return paella__cu_fail(c->cu, rc, "cuModuleGetFunction", __FILE__, __LINE__);
-	st = func_attr(c, fn, CU_FUNC_ATTRIBUTE_NUM_REGS, &attrs->regs_per_thread);
-	if (st == PAELLA_STATUS_OK)
-		st = func_attr(c, fn, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, &attrs->static_smem);
-	if (st == PAELLA_STATUS_OK)
-		st = func_attr(c, fn, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
-			       &attrs->max_threads_per_block);
+	st = kernel_attrs(c, fn, attrs);
 	if (st != PAELLA_STATUS_OK)
 		return st;
 
@@ -324,12 +333,7 @@ cuda_kernel_wrap(struct paella__backend *b, void *module, void *function, const 
 	st = cuda_bind_thread(b);
 	if (st != PAELLA_STATUS_OK)
 		return st;
-	st = func_attr(c, fn, CU_FUNC_ATTRIBUTE_NUM_REGS, &attrs->regs_per_thread);
-	if (st == PAELLA_STATUS_OK)
-		st = func_attr(c, fn, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, &attrs->static_smem);
-	if (st == PAELLA_STATUS_OK)
-		st = func_attr(c, fn, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
-			       &attrs->max_threads_per_block);
+	st = kernel_attrs(c, fn, attrs);
 	if (st != PAELLA_STATUS_OK)
 		return st;
 	/* The driver answers for each parameter the kernel has, and fails
@@ -454,8 +458,8 @@ marker_for(struct cuda *c, struct cuda_kernel *k, unsigned threads, unsigned dsm
 
 	pthread_mutex_lock(&k->marker_lock);
 	if (!k->marker_valid || k->marker_threads != threads || k->marker_dsmem != dsmem) {
-		enum paella_status st = paella__notify_marker_plan_function(c->pool, k->fn, threads,
-									     dsmem, &k->marker);
+		enum paella_status st = paella__marker_plan_function(paella__launcher_markers(c->launcher),
+								      k->fn, threads, dsmem, &k->marker);
 
 		if (st != PAELLA_STATUS_OK)
 			paella__log_info("kernel %s, blocks of %u threads: no tail marker (%s); "
@@ -484,10 +488,28 @@ cuda_tail_marker_ok(struct paella__backend *b, struct paella__bkernel *kernel,
 	return marker_for(c, (struct cuda_kernel *)kernel, block_threads, dynamic_smem, &m);
 }
 
-static uint64_t
-grid_blocks(const struct paella__launch_desc *l)
+/* @l as the launch path takes it (launch.h): the kernel @l names runs as
+ * it is, with a record of its mode, signalled as @l asks. */
+static void
+to_launch(const struct paella__launch_desc *l, struct paella__launch *out)
 {
-	return (uint64_t)l->grid[0] * l->grid[1] * l->grid[2];
+	struct cuda_kernel *k = (struct cuda_kernel *)l->kernel;
+
+	memset(out, 0, sizeof(*out));
+	out->fn = k->fn;
+	out->plain = k->fn;
+	out->mode = paella__notify_mode_of(l->instrumented, l->counted);
+	out->code = l->tail_marker ? PAELLA__CODE_MARKED : PAELLA__CODE_BUILT;
+	memcpy(out->grid, l->grid, sizeof(out->grid));
+	memcpy(out->block, l->block, sizeof(out->block));
+	out->smem = l->dynamic_smem;
+	out->params = l->params;
+	out->nparams = l->nparams;
+	out->wave_blocks = l->wave_blocks;
+	out->untracked = l->untracked;
+	out->signal = !l->completion_kernel ? PAELLA__SIGNAL_WRITE_VALUE
+		      : l->completion_hint ? PAELLA__SIGNAL_KERNEL_HINT
+					   : PAELLA__SIGNAL_KERNEL;
 }
 
 /* Launches @l on @stream with a record; on success the caller owns *@rec. */
@@ -495,38 +517,10 @@ static enum paella_status
 launch_with_record(struct cuda *c, const struct paella__launch_desc *l, CUstream stream,
 		   struct paella__notify_record **rec_out)
 {
-	struct cuda_kernel *k = (struct cuda_kernel *)l->kernel;
-	struct paella__notify_record *rec = NULL;
-	enum paella_status st;
+	struct paella__launch launch;
 
-	*rec_out = NULL;
-	st = paella__notify_acquire(c->pool, grid_blocks(l),
-				    l->tail_marker ? PAELLA__NOTIFY_MARKER
-						   : paella__notify_mode_of(l->instrumented, l->counted),
-				    l->wave_blocks, &rec);
-	if (st != PAELLA_STATUS_OK)
-		return st;
-	if (l->instrumented)
-		l->params[l->nparams] = (void *)paella__notify_kernel_param(rec);
-	PAELLA_CU_CHECK_GOTO(c->cu, cuLaunchKernel(k->fn, l->grid[0], l->grid[1], l->grid[2],
-			     l->block[0], l->block[1], l->block[2], l->dynamic_smem, stream,
-			     l->params, NULL), st, err_cancel);
-	st = l->completion_kernel
-		     ? paella__notify_enqueue_kernel_completion(rec, stream, l->completion_hint)
-		     : paella__notify_enqueue_completion(rec, stream);
-	if (st != PAELLA_STATUS_OK) {
-		/* The kernel runs but nothing will say when it ends: wait for
-		 * it so that the record can be reused safely. */
-		c->cu->cuStreamSynchronize(stream);
-		paella__notify_set_done(rec);
-		paella__notify_release(rec);
-		return st;
-	}
-	*rec_out = rec;
-	return PAELLA_STATUS_OK;
-err_cancel:
-	paella__notify_cancel(rec);
-	return st;
+	to_launch(l, &launch);
+	return paella__launch(c->launcher, &launch, stream, rec_out);
 }
 
 static enum paella_status
@@ -609,7 +603,8 @@ marker_try(struct cuda *c, struct cuda_op *op)
 	if (c->stream_seen[op->stream] + 1 < op->stream_seq)
 		return;
 	op->marker_pending = false;
-	st = paella__notify_enqueue_marker(op->rec, c->marker_streams[op->stream], &op->marker);
+	st = paella__marker_enqueue(paella__launcher_markers(c->launcher), op->rec,
+				    c->marker_streams[op->stream], &op->marker);
 	if (st != PAELLA_STATUS_OK)
 		/* Only a hint is lost: completion still comes from the stream. */
 		paella__log_warn("tail marker not launched: %s", paella__error_last());
@@ -630,21 +625,17 @@ cuda_launch(struct paella__backend *b, const struct paella__launch_desc *l,
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "launch: out of memory");
 	PAELLA__ASSERT(c->streams[l->stream] != NULL);
 	if (l->untracked) {
-		struct cuda_kernel *k = (struct cuda_kernel *)l->kernel;
-
 		PAELLA__ASSERT(!l->instrumented && !l->tail_marker);
 		op->rec = NULL;
-		PAELLA_CU_CHECK_GOTO(c->cu, cuLaunchKernel(k->fn, l->grid[0], l->grid[1],
-				     l->grid[2], l->block[0], l->block[1], l->block[2],
-				     l->dynamic_smem, c->streams[l->stream], l->params, NULL),
-				     st, err_untracked);
+		st = launch_with_record(c, l, c->streams[l->stream], NULL);
+		if (st != PAELLA_STATUS_OK) {
+			op->next_free = c->free_ops;
+			c->free_ops = op;
+			return st;
+		}
 		op_issued(c, op, l->stream);
 		*out = (struct paella__bop *)op;
 		return PAELLA_STATUS_OK;
-err_untracked:
-		op->next_free = c->free_ops;
-		c->free_ops = op;
-		return st;
 	}
 	if (l->tail_marker) {
 		PAELLA__ASSERT(!l->instrumented);
@@ -734,6 +725,7 @@ cuda_graph_create(struct paella__backend *b, const struct paella__launch_desc *d
 	 * thread may not. */
 	for (unsigned i = 0; i < n; i++) {
 		const struct paella__launch_desc *l = &descs[i];
+		struct paella__launch launch;
 
 		if (!l->instrumented)
 			continue;
@@ -743,12 +735,10 @@ cuda_graph_create(struct paella__backend *b, const struct paella__launch_desc *d
 				"per-launch bases");
 			goto err;
 		}
-		st = paella__notify_acquire(c->pool, grid_blocks(l),
-					    paella__notify_mode_of(true, l->counted), l->wave_blocks,
-					    &g->recs[g->nrecs]);
+		to_launch(l, &launch);
+		st = paella__launch_record(c->launcher, &launch, &g->recs[g->nrecs]);
 		if (st != PAELLA_STATUS_OK)
 			goto err;
-		l->params[l->nparams] = (void *)paella__notify_kernel_param(g->recs[g->nrecs]);
 		g->nrecs++;
 	}
 	/* The profile stream: nothing else uses it outside a profile. */
@@ -759,15 +749,17 @@ cuda_graph_create(struct paella__backend *b, const struct paella__launch_desc *d
 		pthread_mutex_unlock(&c->profile_lock);
 		goto err;
 	}
-	for (unsigned i = 0; i < n && st == PAELLA_STATUS_OK; i++) {
-		const struct paella__launch_desc *l = &descs[i];
-		struct cuda_kernel *k = (struct cuda_kernel *)l->kernel;
+	for (unsigned i = 0, r = 0; i < n && st == PAELLA_STATUS_OK; i++) {
+		struct paella__launch launch;
 
-		rc = cu->cuLaunchKernel(k->fn, l->grid[0], l->grid[1], l->grid[2], l->block[0],
-					l->block[1], l->block[2], l->dynamic_smem,
-					c->profile_stream, l->params, NULL);
-		if (rc != CUDA_SUCCESS)
-			st = paella__cu_fail(cu, rc, "cuLaunchKernel (captured)", __FILE__, __LINE__);
+		/* Each kernel keeps its record for the graph's life; the run's
+		 * completion is signalled at each graph launch. */
+		to_launch(&descs[i], &launch);
+		launch.signal = PAELLA__SIGNAL_NONE;
+		launch.untracked = !paella__launch_instrumented(&launch);
+		if (!launch.untracked)
+			launch.record = g->recs[r++];
+		st = paella__launch(c->launcher, &launch, c->profile_stream, NULL);
 	}
 	/* Ended whatever happened, so the stream is usable again. */
 	rc = cu->cuStreamEndCapture(c->profile_stream, &graph);
@@ -810,7 +802,7 @@ cuda_graph_launch(struct paella__backend *b, void *graph, unsigned stream,
 	PAELLA__ASSERT(c->streams[stream] != NULL);
 	s = c->streams[stream];
 	/* One completion for the run: stream order covers its kernels. */
-	st = paella__notify_acquire(c->pool, 1, PAELLA__NOTIFY_NONE, 0, &op->rec);
+	st = paella__notify_acquire(paella__launcher_pool(c->launcher), 1, PAELLA__NOTIFY_NONE, 0, &op->rec);
 	if (st != PAELLA_STATUS_OK)
 		goto err;
 	PAELLA_CU_CHECK_GOTO(c->cu, cuGraphLaunch(g->exec, s), st, err_cancel);
@@ -849,7 +841,7 @@ cuda_copy(struct paella__backend *b, unsigned stream, enum paella__copy_dir dir,
 		PAELLA_CU_CHECK_GOTO(c->cu, cuMemcpyHtoDAsync(dptr, host, bytes, s), st, err);
 	else
 		PAELLA_CU_CHECK_GOTO(c->cu, cuMemcpyDtoHAsync(host, dptr, bytes, s), st, err);
-	st = paella__notify_acquire(c->pool, 1, PAELLA__NOTIFY_NONE, 0, &op->rec);
+	st = paella__notify_acquire(paella__launcher_pool(c->launcher), 1, PAELLA__NOTIFY_NONE, 0, &op->rec);
 	if (st != PAELLA_STATUS_OK)
 		goto err_sync;
 	st = paella__notify_enqueue_completion(op->rec, s);
@@ -968,7 +960,7 @@ cuda_destroy(struct paella__backend *b)
 		return;
 	if (c->ctx != NULL)
 		c->cu->cuCtxSetCurrent(c->ctx);
-	paella__notify_pool_destroy(c->pool);
+	paella__launcher_destroy(c->launcher);
 	while (c->free_ops != NULL) {
 		struct cuda_op *op = c->free_ops;
 
@@ -1164,7 +1156,7 @@ paella__backend_cuda_create(const struct paella__backend_params *p, struct paell
 		goto err;
 	PAELLA_CU_CHECK_GOTO(c->cu, cuStreamCreate(&c->profile_stream, CU_STREAM_NON_BLOCKING),
 			     st, err);
-	st = paella__notify_pool_create(c->cu, &c->pool);
+	st = paella__launcher_create(c->cu, &c->launcher);
 	if (st != PAELLA_STATUS_OK)
 		goto err;
 	paella__log_info("cuda: %s, %u SMs, driver %d", c->base.device.name,

@@ -130,16 +130,7 @@ static void
 direct_desc(const struct paella_model *m, unsigned i, void **params, unsigned stream,
 	    struct paella__launch_desc *desc)
 {
-	const struct paella__step *step = &m->steps[i];
-
-	paella__step_launch_desc(step, params, stream, desc);
-	if (step->kernel.plain != NULL) {
-		desc->kernel = step->kernel.plain;
-		desc->instrumented = false;
-	}
-	desc->tail_marker = false;
-	desc->completion_kernel = false;
-	desc->completion_hint = false;
+	paella__step_launch_desc(&m->steps[i], params, stream, PAELLA__WANT_NOTHING, desc);
 }
 
 /* Kernel steps from @i on, up to the next copy or the end. */

@@ -365,7 +365,8 @@ launch(struct paella__dispatcher *d, struct paella_job *job, uint64_t now)
 	} else {
 		struct paella__launch_desc desc;
 
-		paella__step_launch_desc(step, job->bufset->params[index], job->stream, &desc);
+		paella__step_launch_desc(step, job->bufset->params[index], job->stream,
+					 PAELLA__WANT_PROGRESS, &desc);
 		desc.completion_kernel = step->estimate_ns >= d->completion_kernel_ns;
 		/* A later step (a kernel or an output copy, each signalled in
 		 * its turn) ends the job, not this one. */

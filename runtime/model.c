@@ -10,7 +10,6 @@
 
 #include "log.h"
 #include "model.h"
-#include "notify.h"
 #include "runtime.h"
 #include "util.h"
 
@@ -139,13 +138,21 @@ paella_model_write_buffer(struct paella_model *m, unsigned index, size_t offset,
 	return b->ops->mem_write(b, buf->dptr + offset, data, bytes);
 }
 
-/* A sample-mode kernel with a plain copy in its module (manifest 3), and
- * plain copies not turned off (paella_config.plain_copies). */
+/* What the rule asks of the backend: a tail marker for the step's blocks. */
+struct marker_ask {
+	struct paella__backend *b;
+	struct paella__bkernel *plain;
+	unsigned threads;
+	unsigned dynamic_smem;
+};
+
 static bool
-has_plain_copy(const struct paella_model *m, const struct paella__step *step)
+marker_fits(void *ctx)
 {
-	return step->kernel.plain != NULL && step->kernel.instrumented && !step->kernel.counted &&
-	       m->rt->config.plain_copies;
+	struct marker_ask *a = ctx;
+
+	return a->b->ops->tail_marker_ok != NULL &&
+	       a->b->ops->tail_marker_ok(a->b, a->plain, a->threads, a->dynamic_smem);
 }
 
 static enum paella_status
@@ -286,6 +293,8 @@ paella__model_add_kernel_ref(struct paella_model *m, const struct paella_kernel_
 			     const struct paella__kernel_ref *k)
 {
 	struct paella__backend *b = m->rt->backend;
+	struct paella__launch_rule_in rule;
+	struct marker_ask ask;
 	struct paella__step step;
 	unsigned threads = 0, bps = 0;
 	enum paella_status st;
@@ -320,21 +329,18 @@ paella__model_add_kernel_ref(struct paella_model *m, const struct paella_kernel_
 	step.blocks_per_sm = bps;
 	step.wave_blocks = (uint64_t)bps * b->device.sm_count;
 	step.wave_per_block = 1.0 / (double)step.wave_blocks;
-	/* A grid in which the rule picks no block (little more than a wave)
-	 * reports nothing: its plain copy runs instead and completes the same
-	 * way; progress reads 0 until completion either way. */
-	step.plain_alone = has_plain_copy(m, &step) &&
-			   (m->rt->config.progress == PAELLA_PROGRESS_NONE ||
-			    paella__notify_use_plain_copy(step.nblocks, step.wave_blocks));
-	/* A grid of more than a wave runs its plain copy too, with a tail
-	 * marker for progress, where the backend has one that fits its
-	 * blocks: the marker costs the kernel nothing measurable, the sampled
-	 * reports 1 to 6% (benchmarks/results/overhead.md). */
-	step.tail_marker = has_plain_copy(m, &step) &&
-			   m->rt->config.progress == PAELLA_PROGRESS_MARKERS &&
-			   paella__notify_use_tail_marker(step.nblocks, step.wave_blocks) &&
-			   b->ops->tail_marker_ok != NULL &&
-			   b->ops->tail_marker_ok(b, step.kernel.plain, threads, s->dynamic_smem_bytes);
+	rule.instrumented = step.kernel.instrumented;
+	rule.counted = step.kernel.counted;
+	rule.has_plain = step.kernel.plain != NULL;
+	rule.nblocks = step.nblocks;
+	rule.wave_blocks = step.wave_blocks;
+	rule.progress = m->rt->config.progress;
+	rule.plain_copies = m->rt->config.plain_copies;
+	ask.b = b;
+	ask.plain = step.kernel.plain;
+	ask.threads = threads;
+	ask.dynamic_smem = s->dynamic_smem_bytes;
+	paella__launch_rule(&rule, marker_fits, &ask, &step.codes);
 	st = bind_args(m, s, &step);
 	if (st != PAELLA_STATUS_OK)
 		goto err;
@@ -503,14 +509,16 @@ paella__model_update_suffix(struct paella_model *m)
 
 void
 paella__step_launch_desc(const struct paella__step *step, void **params, unsigned stream,
-			 struct paella__launch_desc *desc)
+			 enum paella__launch_want want, struct paella__launch_desc *desc)
 {
 	PAELLA__ASSERT(step->kind == PAELLA__STEP_KERNEL);
-	bool plain = step->plain_alone || step->tail_marker;
+	enum paella__launch_code code = step->codes.code[want];
+	bool plain = code != PAELLA__CODE_BUILT;
 
+	memset(desc, 0, sizeof(*desc));
 	desc->kernel = plain ? step->kernel.plain : step->kernel.bkernel;
 	desc->instrumented = step->kernel.instrumented && !plain;
-	desc->tail_marker = step->tail_marker;
+	desc->tail_marker = code == PAELLA__CODE_MARKED;
 	desc->stream = stream;
 	memcpy(desc->grid, step->grid, sizeof(desc->grid));
 	memcpy(desc->block, step->block, sizeof(desc->block));
@@ -608,15 +616,9 @@ make_graphs(struct paella_model *m)
 			for (unsigned j = 0; j < m->run_len[i]; j++) {
 				const struct paella__step *step = &m->steps[i + j];
 
-				paella__step_launch_desc(step, set->params[i + j], 0, &descs[j]);
-				/* The dispatcher reads a graph run's completion only,
-				 * never its kernels' progress: their reports would tell
-				 * nobody anything, so the plain copies go in. */
-				if (has_plain_copy(m, step)) {
-					descs[j].kernel = step->kernel.plain;
-					descs[j].instrumented = false;
-				}
-				descs[j].tail_marker = false;
+				/* The dispatcher reads a graph run's completion only. */
+				paella__step_launch_desc(step, set->params[i + j], 0,
+							 PAELLA__WANT_COMPLETION, &descs[j]);
 			}
 			st = b->ops->graph_create(b, descs, m->run_len[i], &set->graphs[i]);
 			if (st != PAELLA_STATUS_OK) {
@@ -649,7 +651,7 @@ profile_kernels(struct paella_model *m)
 
 		if (step->kind != PAELLA__STEP_KERNEL)
 			continue;
-		paella__step_launch_desc(step, m->sets[0].params[i], 0, &desc);
+		paella__step_launch_desc(step, m->sets[0].params[i], 0, PAELLA__WANT_PROGRESS, &desc);
 		st = b->ops->profile(b, &desc, &ns);
 		if (st != PAELLA_STATUS_OK)
 			return st;

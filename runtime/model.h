@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "launch-rule.h"
 #include "list.h"
 #include "module.h"
 #include "policy.h"
@@ -52,11 +53,9 @@ struct paella__step {
 	/* 1 / wave_blocks: a block's share of a wave, for the dispatcher's
 	 * load sums, which multiply on every poll. */
 	double wave_per_block;
-	/* Launched alone, it runs its kernel's plain copy: the sampling rule
-	 * picks no block of its grid (decided once, when the step is added). */
-	bool plain_alone;
-	/* Its plain copy runs, with a tail marker (a grid of more waves). */
-	bool tail_marker;
+	/* The code its launches run, by what their caller wants (decided
+	 * once, when the step is added). */
+	struct paella__launch_codes codes;
 	unsigned nargs;
 	struct paella__arg_binding *args;
 	unsigned char *values;
@@ -164,10 +163,10 @@ struct paella_model {
 };
 
 /* The backend's description of kernel step @step launched with @params on
- * @stream. */
+ * @stream, for a caller that wants @want of it; signalled by write-value. */
 void
 paella__step_launch_desc(const struct paella__step *step, void **params, unsigned stream,
-			 struct paella__launch_desc *desc);
+			 enum paella__launch_want want, struct paella__launch_desc *desc);
 
 /* Recomputes suffix_ns from the steps' current estimates. */
 void

@@ -1,5 +1,6 @@
 /*
- * notify.c - launch records: planning, progress, and their device memory.
+ * notify.c - launch records: planning, progress, and their device memory;
+ * the completion word's stream write-value.
  */
 #include <pthread.h>
 #include <stddef.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "notify-test.h"
 #include "notify.h"
 
 _Static_assert(PAELLA_NOTIFY_SHARDS_MAX <= PAELLA_MAX_SHARDS,
@@ -75,44 +77,6 @@ bool
 paella__notify_use_tail_marker(uint64_t nblocks, uint64_t wave_blocks)
 {
 	return wave_blocks > 0 && nblocks > wave_blocks;
-}
-
-bool
-paella__notify_marker_shape(unsigned kthreads, unsigned kregs, const unsigned *variant_regs,
-			    const unsigned *variant_max_threads, unsigned nvariants,
-			    struct paella__marker_shape *out)
-{
-	uint64_t kwarps = ((uint64_t)kthreads + 31) / 32;
-	uint64_t kunits = ((uint64_t)kregs + PAELLA_MARKER_REG_UNIT - 1) / PAELLA_MARKER_REG_UNIT;
-	uint64_t need = kwarps * (kunits ? kunits : 1);
-	uint64_t best_cost = UINT64_MAX, best_warps = 0;
-	bool found = false;
-
-	if (kthreads == 0)
-		return false;
-	for (unsigned i = 0; i < nvariants; i++) {
-		uint64_t units = (variant_regs[i] + PAELLA_MARKER_REG_UNIT - 1) /
-				 PAELLA_MARKER_REG_UNIT;
-		uint64_t warps, cost;
-
-		if (units == 0)
-			continue;
-		/* Enough warps for the block's threads and register file. */
-		warps = (need + units - 1) / units;
-		if (warps < kwarps)
-			warps = kwarps;
-		if (warps * 32 > variant_max_threads[i])
-			continue;
-		cost = warps * units;
-		if (!found || cost < best_cost || (cost == best_cost && warps < best_warps)) {
-			found = true;
-			best_cost = cost;
-			best_warps = warps;
-			out->variant = i;
-			out->threads = (unsigned)(warps * 32);
-		}
-	}
-	return found;
 }
 
 uint64_t
@@ -273,27 +237,8 @@ struct paella__notify_record {
 	uint64_t nblocks;
 	struct paella__notify_track track;
 };
-
-/* Tail-marker variants: the live values each keeps (ptxas adds about 8
- * registers of its own: 32, 48, 64, 96, 128, 168 and 254 on sm_90). */
-static const unsigned marker_live[] = { 24, 40, 56, 88, 120, 160, 246 };
-#define MARKER_VARIANTS (sizeof(marker_live) / sizeof(marker_live[0]))
-
 struct paella__notify_pool {
 	const struct paella__cu *cu;
-	/* The completion kernel, loaded on first use (under lock). */
-	bool completion_decided;
-	enum paella__completion completion;
-	CUmodule done_module;
-	CUfunction done_fn;
-	CUfunction hint_fn;
-	/* The tail-marker variants, loaded on first use (under lock). */
-	bool markers_tried;
-	CUmodule marker_module;
-	CUfunction marker_fn[MARKER_VARIANTS];
-	unsigned marker_regs[MARKER_VARIANTS];
-	unsigned marker_max_threads[MARKER_VARIANTS];
-	unsigned nmarkers;
 	/* Guards the lists and the count, not the records in use: a record
 	 * belongs to the thread that acquired it. */
 	pthread_mutex_t lock;
@@ -360,10 +305,6 @@ paella__notify_pool_destroy(struct paella__notify_pool *pool)
 		next = rec->next_all;
 		record_free(pool->cu, rec);
 	}
-	if (pool->done_module != NULL)
-		pool->cu->cuModuleUnload(pool->done_module);
-	if (pool->marker_module != NULL)
-		pool->cu->cuModuleUnload(pool->marker_module);
 	pthread_mutex_destroy(&pool->lock);
 	free(pool);
 }
@@ -533,289 +474,6 @@ paella__notify_kernel_param(const struct paella__notify_record *rec)
 	return &rec->param;
 }
 
-/*
- * The completion kernels: launched after a kernel with programmatic stream
- * serialization, they may start as the kernel's last blocks exit, wait in
- * griddepcontrol.wait until the kernel has completed and its memory is
- * visible to them, and store the launch's number into the host-mapped word.
- * PTX, compiled by the driver when the pool first needs it.
- *  - paella_completion: a release store at system scope, so that a CPU
- *    that sees the word also sees everything the kernel wrote, host-mapped
- *    memory included: for the kernel that ends a job.
- *  - paella_completion_hint: a relaxed store, for a kernel that something
- *    else in its stream follows (stream order keeps the data dependencies;
- *    the word only tells the dispatcher the GPU has room).  The release's
- *    system-scope fence costs about 0.5 us of completion latency on the H200
- *    (benchmarks/results/notify-latency.md).
- */
-#define COMPLETION_ENTRY(name, store)                                              \
-	".visible .entry " name "(.param .u64 p, .param .u32 v)\n"                 \
-	"{\n"                                                                     \
-	"	.reg .b64 %rd<2>;\n"                                                 \
-	"	.reg .b32 %r<2>;\n"                                                  \
-	"	griddepcontrol.wait;\n"                                              \
-	"	ld.param.u64 %rd1, [p];\n"                                           \
-	"	ld.param.u32 %r1, [v];\n"                                            \
-	"	" store ".sys.global.u32 [%rd1], %r1;\n"                             \
-	"	ret;\n"                                                              \
-	"}\n"
-
-static const char done_ptx[] =
-	".version 8.0\n"
-	".target sm_90\n"
-	".address_size 64\n"
-	COMPLETION_ENTRY("paella_completion", "st.release")
-	COMPLETION_ENTRY("paella_completion_hint", "st.relaxed");
-
-/* Decides how completions after kernels are signalled; pool->lock held. */
-static void
-decide_completion(struct paella__notify_pool *pool)
-{
-	const struct paella__cu *cu = pool->cu;
-	CUresult rc;
-
-	pool->completion_decided = true;
-	pool->completion = PAELLA__COMPLETION_WRITE_VALUE;
-	if (cu->cuLaunchKernelEx == NULL) {
-		paella__log_info("completion by write-value: the driver lacks cuLaunchKernelEx");
-		return;
-	}
-	rc = cu->cuModuleLoadData(&pool->done_module, done_ptx);
-	if (rc != CUDA_SUCCESS) {
-		/* Before sm_90, or a fake driver: the write-value serves. */
-		paella__log_info("completion by write-value: the completion kernel does not "
-				 "load here (%s)", paella__cu_error_name(cu, rc));
-		pool->done_module = NULL;
-		return;
-	}
-	rc = cu->cuModuleGetFunction(&pool->done_fn, pool->done_module, "paella_completion");
-	if (rc == CUDA_SUCCESS)
-		rc = cu->cuModuleGetFunction(&pool->hint_fn, pool->done_module,
-					     "paella_completion_hint");
-	if (rc != CUDA_SUCCESS) {
-		paella__log_warn("completion by write-value: %s", paella__cu_error_name(cu, rc));
-		cu->cuModuleUnload(pool->done_module);
-		pool->done_module = NULL;
-		return;
-	}
-	pool->completion = PAELLA__COMPLETION_KERNEL;
-}
-
-enum paella__completion
-paella__notify_kernel_completion(struct paella__notify_pool *pool)
-{
-	enum paella__completion c;
-
-	pthread_mutex_lock(&pool->lock);
-	if (!pool->completion_decided)
-		decide_completion(pool);
-	c = pool->completion;
-	pthread_mutex_unlock(&pool->lock);
-	return c;
-}
-
-enum paella_status
-paella__notify_enqueue_kernel_completion(struct paella__notify_record *rec, CUstream stream,
-					 bool hint)
-{
-	struct paella__notify_pool *pool = rec->pool;
-	const struct paella__cu *cu = pool->cu;
-	CUlaunchAttribute attr;
-	CUlaunchConfig cfg;
-	CUdeviceptr word = rec->done_word_dev;
-	uint32_t seq = rec->seq;
-	void *params[2] = { &word, &seq };
-	CUresult rc;
-
-	PAELLA__ASSERT(rec->in_use);
-	if (paella__notify_kernel_completion(pool) != PAELLA__COMPLETION_KERNEL)
-		return paella__notify_enqueue_completion(rec, stream);
-	memset(&attr, 0, sizeof(attr));
-	memset(&cfg, 0, sizeof(cfg));
-	attr.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
-	attr.value.programmaticStreamSerializationAllowed = 1;
-	cfg.gridDimX = cfg.gridDimY = cfg.gridDimZ = 1;
-	cfg.blockDimX = 32;
-	cfg.blockDimY = cfg.blockDimZ = 1;
-	cfg.hStream = stream;
-	cfg.attrs = &attr;
-	cfg.numAttrs = 1;
-	rc = cu->cuLaunchKernelEx(&cfg, hint ? pool->hint_fn : pool->done_fn, params, NULL);
-	if (rc == CUDA_SUCCESS)
-		return PAELLA_STATUS_OK;
-	/* Whatever refused it (a stream being captured, say), the write-value
-	 * still signals this launch. */
-	paella__log_info("completion kernel refused (%s): write-value instead",
-			 paella__cu_error_name(cu, rc));
-	return paella__notify_enqueue_completion(rec, stream);
-}
-
-/*
- * The tail markers, PTX made here: thread 0 stores the launch's number
- * (relaxed, system scope: a hint, no fence) into the record's marker word.
- * Behind a branch never taken (the last parameter is always 0), each variant
- * loads N values with volatile loads and stores them back in reverse, which
- * keeps N registers live, so that ptxas gives the marker at least N + a few
- * registers per thread: that is its register-file footprint.
- */
-#define MARKER_PTX_BYTES 65536
-
-static size_t
-marker_ptx_entry(char *buf, size_t cap, size_t at, unsigned live)
-{
-#define PUT(...) at += (size_t)snprintf(buf + at, at < cap ? cap - at : 0, __VA_ARGS__)
-	PUT(".visible .entry paella_tail_marker_r%u(.param .u64 word, .param .u32 seq, "
-	    ".param .u64 never)\n{\n", live);
-	PUT("\t.reg .pred %%p<3>;\n\t.reg .b32 %%r<%u>;\n\t.reg .b64 %%rd<3>;\n", live + 3);
-	PUT("\tmov.u32 %%r1, %%tid.x;\n\tsetp.ne.u32 %%p1, %%r1, 0;\n\t@%%p1 bra SKIP;\n");
-	PUT("\tld.param.u64 %%rd1, [word];\n\tld.param.u32 %%r2, [seq];\n");
-	PUT("\tst.relaxed.sys.global.u32 [%%rd1], %%r2;\nSKIP:\n");
-	PUT("\tld.param.u64 %%rd2, [never];\n\tsetp.eq.u64 %%p2, %%rd2, 0;\n\t@%%p2 bra END;\n");
-	for (unsigned i = 0; i < live; i++)
-		PUT("\tld.volatile.global.u32 %%r%u, [%%rd2+%u];\n", i + 3, 4 * i);
-	for (unsigned i = 0; i < live; i++)
-		PUT("\tst.volatile.global.u32 [%%rd2+%u], %%r%u;\n", 4 * i, live + 2 - i);
-	PUT("END:\n\tret;\n}\n");
-#undef PUT
-	return at;
-}
-
-/* Loads the marker variants; pool->lock held. */
-static void
-load_markers(struct paella__notify_pool *pool)
-{
-	const struct paella__cu *cu = pool->cu;
-	char *ptx = malloc(MARKER_PTX_BYTES);
-	size_t at;
-	CUresult rc;
-
-	pool->markers_tried = true;
-	if (ptx == NULL)
-		return;
-	at = (size_t)snprintf(ptx, MARKER_PTX_BYTES,
-			      ".version 8.0\n.target sm_90\n.address_size 64\n");
-	for (unsigned i = 0; i < MARKER_VARIANTS; i++)
-		at = marker_ptx_entry(ptx, MARKER_PTX_BYTES, at, marker_live[i]);
-	if (at >= MARKER_PTX_BYTES) {
-		paella__log_warn("tail markers: PTX too long (%zu bytes)", at);
-		free(ptx);
-		return;
-	}
-	rc = cu->cuModuleLoadData(&pool->marker_module, ptx);
-	free(ptx);
-	if (rc != CUDA_SUCCESS) {
-		paella__log_info("no tail markers: they do not load here (%s)",
-				 paella__cu_error_name(cu, rc));
-		pool->marker_module = NULL;
-		return;
-	}
-	for (unsigned i = 0; i < MARKER_VARIANTS; i++) {
-		char name[64];
-		CUfunction fn;
-		int regs = 0, max_threads = 0;
-
-		snprintf(name, sizeof(name), "paella_tail_marker_r%u", marker_live[i]);
-		rc = cu->cuModuleGetFunction(&fn, pool->marker_module, name);
-		if (rc == CUDA_SUCCESS)
-			rc = cu->cuFuncGetAttribute(&regs, CU_FUNC_ATTRIBUTE_NUM_REGS, fn);
-		/* The registers bound the block: 254 of them allow 256 threads. */
-		if (rc == CUDA_SUCCESS)
-			rc = cu->cuFuncGetAttribute(&max_threads,
-						    CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK, fn);
-		if (rc != CUDA_SUCCESS || regs <= 0 || max_threads <= 0) {
-			paella__log_warn("tail marker %s: %s", name, paella__cu_error_name(cu, rc));
-			continue;
-		}
-		/* Taken as measured: the JIT decides, not the name. */
-		pool->marker_fn[pool->nmarkers] = fn;
-		pool->marker_regs[pool->nmarkers] = (unsigned)regs;
-		pool->marker_max_threads[pool->nmarkers] = (unsigned)max_threads;
-		pool->nmarkers++;
-	}
-	paella__log_debug("tail markers: %u variants loaded", pool->nmarkers);
-}
-
-enum paella_status
-paella__notify_marker_plan(struct paella__notify_pool *pool, unsigned kthreads, unsigned kregs,
-			   unsigned ksmem, struct paella__marker_launch *out)
-{
-	const struct paella__cu *cu = pool->cu;
-	struct paella__marker_shape shape;
-	enum paella_status st = PAELLA_STATUS_OK;
-	CUresult rc;
-
-	memset(out, 0, sizeof(*out));
-	pthread_mutex_lock(&pool->lock);
-	if (!pool->markers_tried)
-		load_markers(pool);
-	if (pool->nmarkers == 0) {
-		st = paella__error_set(PAELLA_STATUS_UNSUPPORTED,
-				       "tail markers are not available on this device");
-		goto out;
-	}
-	if (!paella__notify_marker_shape(kthreads, kregs, pool->marker_regs,
-					 pool->marker_max_threads, pool->nmarkers, &shape)) {
-		st = paella__error_set(PAELLA_STATUS_UNSUPPORTED,
-			"no tail marker covers a block of %u threads of %u registers", kthreads,
-			kregs);
-		goto out;
-	}
-	out->fn = pool->marker_fn[shape.variant];
-	out->threads = shape.threads;
-	out->smem = ksmem;
-	/* Above 48 KiB a kernel must opt in; the attribute only raises a
-	 * limit, so setting it for each plan is harmless. */
-	if (ksmem > 48u * 1024u && cu->cuFuncSetAttribute != NULL) {
-		rc = cu->cuFuncSetAttribute(out->fn,
-					    CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-					    (int)ksmem);
-		if (rc != CUDA_SUCCESS)
-			st = paella__error_set(PAELLA_STATUS_UNSUPPORTED,
-				"tail marker with %u bytes of shared memory: %s", ksmem,
-				paella__cu_error_name(cu, rc));
-	}
-out:
-	pthread_mutex_unlock(&pool->lock);
-	return st;
-}
-
-enum paella_status
-paella__notify_marker_plan_function(struct paella__notify_pool *pool, CUfunction f,
-				    unsigned kthreads, unsigned dsmem,
-				    struct paella__marker_launch *out)
-{
-	const struct paella__cu *cu = pool->cu;
-	enum paella_status st = PAELLA_STATUS_OK;
-	int regs = 0, ssmem = 0;
-
-	memset(out, 0, sizeof(*out));
-	PAELLA_CU_CHECK_GOTO(cu, cuFuncGetAttribute(&regs, CU_FUNC_ATTRIBUTE_NUM_REGS, f), st, out);
-	PAELLA_CU_CHECK_GOTO(cu, cuFuncGetAttribute(&ssmem, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, f),
-			     st, out);
-	st = paella__notify_marker_plan(pool, kthreads, regs > 0 ? (unsigned)regs : 0,
-					(ssmem > 0 ? (unsigned)ssmem : 0) + dsmem, out);
-out:
-	return st;
-}
-
-enum paella_status
-paella__notify_enqueue_marker(struct paella__notify_record *rec, CUstream stream,
-			      const struct paella__marker_launch *m)
-{
-	const struct paella__cu *cu = rec->pool->cu;
-	CUdeviceptr word = rec->done_word_dev - HOST_DONE_OFFSET;
-	uint32_t seq = rec->seq;
-	CUdeviceptr never = 0;
-	void *params[3] = { &word, &seq, &never };
-	enum paella_status status = PAELLA_STATUS_OK;
-
-	PAELLA__ASSERT(rec->in_use && rec->mode == PAELLA__NOTIFY_MARKER);
-	PAELLA_CU_CHECK_GOTO(cu, cuLaunchKernel(m->fn, 1, 1, 1, m->threads, 1, 1, m->smem,
-			     stream, params, NULL), status, out);
-out:
-	return status;
-}
-
 bool
 paella__notify_marker_seen(struct paella__notify_record *rec)
 {
@@ -929,7 +587,16 @@ paella__notify_record_mode(const struct paella__notify_record *rec)
 CUdeviceptr
 paella__notify_done_word_dev(const struct paella__notify_record *rec)
 {
+	PAELLA__ASSERT(rec->in_use);
 	return rec->done_word_dev;
+}
+
+CUdeviceptr
+paella__notify_marker_word_dev(const struct paella__notify_record *rec)
+{
+	PAELLA__ASSERT(rec->in_use && rec->mode == PAELLA__NOTIFY_MARKER);
+	/* The first host slot: a marker-mode record counts nothing. */
+	return rec->done_word_dev - HOST_DONE_OFFSET;
 }
 
 uint32_t

@@ -7,11 +7,9 @@
  * record is made, so records come in classes and a launch takes a free record
  * of the class that paella__notify_plan() picks for its grid.
  *
- * A launch, from one thread:
- *	paella__notify_acquire(pool, nblocks, PAELLA__NOTIFY_SAMPLE, wave, &rec);
- *	params[nparams] = (void *)paella__notify_kernel_param(rec);
- *	cu->cuLaunchKernel(..., params, NULL);
- *	paella__notify_enqueue_kernel_completion(rec, stream, false);
+ * A launch goes out through paella__launch() (launch.h), which takes the
+ * record, passes it to the kernel and arranges its completion signal; then,
+ * from one thread:
  *	while (!paella__notify_done(rec))
  *		p = paella__notify_progress(rec);
  *	paella__notify_release(rec);
@@ -71,7 +69,7 @@ enum paella__notify_mode {
 	PAELLA__NOTIFY_COUNT,
 	/* The kernel's plain copy, no code in it; a one-block tail marker on
 	 * a lower-priority stream says when its last blocks have started
-	 * (paella__notify_enqueue_marker); completion from the stream. */
+	 * (marker.h); completion from the stream. */
 	PAELLA__NOTIFY_MARKER,
 };
 
@@ -182,39 +180,6 @@ paella__notify_track_update(struct paella__notify_track *t,
 void
 paella__notify_track_finish(struct paella__notify_track *t);
 
-/* ---- tail markers: the shape ----------------------------------------- */
-
-/*
- * A tail marker must start only where one of its kernel's blocks would also
- * fit, so that the block scheduler, which prefers the kernel's pending
- * blocks (higher-priority stream), starts it only once the kernel has none
- * left.  So it needs at least the kernel block's threads (warps), shared
- * memory (the kernel's static plus dynamic, as the marker's dynamic) and
- * register file.  Markers come in variants built to use more or fewer
- * registers; a variant with fewer registers than the kernel makes up with
- * more warps.
- */
-struct paella__marker_shape {
-	/* Index into the variants given. */
-	unsigned variant;
-	unsigned threads;
-};
-
-/* Registers are given to a warp in units of this many per thread. */
-#define PAELLA_MARKER_REG_UNIT 8u
-
-/*
- * Picks the variant (registers per thread @variant_regs[i], at most
- * @variant_max_threads[i] threads a block, i < @nvariants) and thread
- * count for a kernel block of @kthreads threads using @kregs registers
- * each: the fewest warps times register units at or above the kernel
- * block's, warps at least the block's.  Returns false when no variant fits.
- */
-bool
-paella__notify_marker_shape(unsigned kthreads, unsigned kregs, const unsigned *variant_regs,
-			    const unsigned *variant_max_threads, unsigned nvariants,
-			    struct paella__marker_shape *out);
-
 /* ---- records on the device ------------------------------------------- */
 
 /* Blocks of @f, @threads threads and @smem bytes of dynamic shared memory
@@ -238,10 +203,6 @@ paella__notify_pool_create(const struct paella__cu *cu,
 void
 paella__notify_pool_destroy(struct paella__notify_pool *pool);
 
-/* How many records the pool has made (for tests and statistics). */
-unsigned
-paella__notify_pool_records(struct paella__notify_pool *pool);
-
 /*
  * Takes a record for one launch of @nblocks blocks of a kernel that reports
  * in @mode, making one if none of its class is free; PAELLA__NOTIFY_NONE
@@ -260,83 +221,6 @@ paella__notify_acquire(struct paella__notify_pool *pool, uint64_t nblocks,
  * in sample mode to the record's address plus the launch's tag. */
 const CUdeviceptr *
 paella__notify_kernel_param(const struct paella__notify_record *rec);
-
-/*
- * How a completion is signalled after a kernel.  KERNEL: a one-warp
- * completion kernel launched with programmatic stream serialization waits
- * in griddepcontrol.wait for the kernel before it (and its memory) and
- * stores the word: the CPU sees it about 0.3 us sooner than the stream
- * write-value (benchmarks/results/notify-latency.md).  Needs sm_90 and
- * cuLaunchKernelEx; where either is missing the pool uses WRITE_VALUE (the
- * runtime asks for it only for kernels of paella_config.completion_kernel_ns).
- */
-enum paella__completion {
-	PAELLA__COMPLETION_WRITE_VALUE,
-	PAELLA__COMPLETION_KERNEL,
-};
-
-/* The way the pool signals completions after kernels, deciding it on the
- * first call (loads the completion kernel in the current context). */
-enum paella__completion
-paella__notify_kernel_completion(struct paella__notify_pool *pool);
-
-/* As paella__notify_enqueue_completion(), for a record whose stream's last
- * operation is a kernel launch: by the pool's completion kernel when it has
- * one, else by the write-value.  @hint: the completion only tells that the
- * GPU has room (something stream-ordered follows the kernel), so the
- * completion kernel may skip the system-scope fence that makes the
- * kernel's writes visible to the CPU before the word; false for a kernel
- * whose completion ends a job.  The write-value always fences. */
-enum paella_status
-paella__notify_enqueue_kernel_completion(struct paella__notify_record *rec, CUstream stream,
-					 bool hint);
-
-/*
- * A marker launch for kernels of one shape, as paella__notify_marker_plan()
- * makes it: which compiled variant, how many threads, how much dynamic
- * shared memory.
- */
-struct paella__marker_launch {
-	CUfunction fn;
-	unsigned threads;
-	unsigned smem;
-};
-
-/*
- * Plans the tail marker for a kernel whose blocks have @kthreads threads,
- * @kregs registers each and @ksmem bytes of shared memory (static plus
- * dynamic), loading the marker variants on first use (the current context
- * must be the pool's).  PAELLA_STATUS_UNSUPPORTED when no marker fits or the
- * markers do not load here; the kernel then reports by its instrumented
- * copy instead.
- */
-enum paella_status
-paella__notify_marker_plan(struct paella__notify_pool *pool, unsigned kthreads, unsigned kregs,
-			   unsigned ksmem, struct paella__marker_launch *out);
-
-/* As paella__notify_marker_plan(), for blocks of kernel @f of @kthreads
- * threads and @dsmem bytes of dynamic shared memory: its registers and
- * static shared memory from the driver. */
-enum paella_status
-paella__notify_marker_plan_function(struct paella__notify_pool *pool, CUfunction f,
-				    unsigned kthreads, unsigned dsmem,
-				    struct paella__marker_launch *out);
-
-/*
- * Launches @rec's tail marker on @stream, a stream of lower priority than
- * the kernel's.  Call only once the kernel heads its own stream (everything
- * before it there has completed): a marker launched while the kernel still
- * waits behind other work would start at once and say nothing true.  The
- * marker stores the launch's number into the record's marker word; a late
- * marker of an earlier launch stores an older number, which poll ignores.
- */
-enum paella_status
-paella__notify_enqueue_marker(struct paella__notify_record *rec, CUstream stream,
-			      const struct paella__marker_launch *m);
-
-/* Whether @rec's marker has been seen (marker mode). */
-bool
-paella__notify_marker_seen(struct paella__notify_record *rec);
 
 /* Enqueues, on @stream after the kernel, the write of this launch's sequence
  * number to the record's host-mapped completion word. */
@@ -367,38 +251,16 @@ paella__notify_done(struct paella__notify_record *rec);
 void
 paella__notify_set_done(struct paella__notify_record *rec);
 
-/* The grid and class of the record's current launch. */
-uint64_t
-paella__notify_nblocks(const struct paella__notify_record *rec);
-struct paella__notify_class
-paella__notify_record_class(const struct paella__notify_record *rec);
-bool
-paella__notify_instrumented(const struct paella__notify_record *rec);
-enum paella__notify_mode
-paella__notify_record_mode(const struct paella__notify_record *rec);
 /* The completion word's device address, and the value this launch's
  * completion writes there (for a caller that enqueues its own write). */
 CUdeviceptr
 paella__notify_done_word_dev(const struct paella__notify_record *rec);
 uint32_t
 paella__notify_seq(const struct paella__notify_record *rec);
-
-/* Sample mode: the host word as it stands (0, or a sampled block's id + 1). */
-uint32_t
-paella__notify_sample_word(const struct paella__notify_record *rec);
-/* Sample mode: the current launch's tag. */
-uint32_t
-paella__notify_record_tag(const struct paella__notify_record *rec);
-
-/*
- * Copies the record's device counters back (synchronous cuMemcpyDtoH) and
- * stores in @total the blocks they counted in this launch, and in
- * @per_shard (may be NULL; shards entries) each shard's.  For tests: call
- * after the kernel finished (synchronize its stream) and before release.
- */
-enum paella_status
-paella__notify_read_counters(struct paella__notify_record *rec,
-			     uint64_t *total, uint32_t *per_shard);
+/* Marker mode: the device address of the word the tail marker stores the
+ * launch's number into (marker.h). */
+CUdeviceptr
+paella__notify_marker_word_dev(const struct paella__notify_record *rec);
 
 /* Returns a completed record to the pool; its bases move past the launch.
  * Aborts if the record is not done: reusing it while its kernel runs would

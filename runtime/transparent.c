@@ -28,6 +28,7 @@
 
 #include "capture.h"
 #include "cuda-driver.h"
+#include "launch.h"
 #include "log.h"
 #include "notify.h"
 #include "util.h"
@@ -57,7 +58,7 @@ static struct {
 	get_func_by_symbol_fn get_func;
 	/* Guards the pool's records in flight (polling a record changes it). */
 	pthread_mutex_t lock;
-	struct paella__notify_pool *pool;
+	struct paella__launcher *launcher;
 	struct outstanding *in_flight;
 	struct plain_entry *plains;
 	uint64_t launches;
@@ -116,7 +117,7 @@ init_once(void)
 			"as paella-cc does");
 		return;
 	}
-	g.status = paella__notify_pool_create(g.cu, &g.pool);
+	g.status = paella__launcher_create(g.cu, &g.launcher);
 }
 
 /* Returns the records of launches that completed; g.lock held. */
@@ -143,13 +144,13 @@ launch(const void *func, struct paella_dim3 grid, struct paella_dim3 block, void
        size_t shmem, CUstream stream, int nparams)
 {
 	struct paella__notify_record *rec = NULL;
+	struct paella__launch l = { 0 };
 	struct outstanding *o = NULL;
 	void *params[MAX_PARAMS + 1];
-	uint64_t nblocks = (uint64_t)grid.x * grid.y * grid.z;
 	enum paella_status st;
 	CUfunction fn = NULL;
 	enum paella__notify_mode mode;
-	CUresult rc;
+	CUresult rc = CUDA_SUCCESS;
 	int err;
 
 	/* Between paella_model_capture_begin() and _end() this thread's
@@ -179,44 +180,37 @@ launch(const void *func, struct paella_dim3 grid, struct paella_dim3 block, void
 
 	pthread_mutex_lock(&g.lock);
 	reap();
-	if (mode == PAELLA__NOTIFY_SAMPLE) {
-		CUfunction plain = plain_copy(fn);
-
-		if (plain != NULL) {
-			rc = g.cu->cuLaunchKernel(plain, grid.x, grid.y, grid.z, block.x, block.y,
-						  block.z, (unsigned)shmem, stream, params, NULL);
-			if (rc == CUDA_SUCCESS)
-				g.launches++;
-			else
-				paella__cu_fail(g.cu, rc, "cuLaunchKernel", __FILE__, __LINE__);
-			pthread_mutex_unlock(&g.lock);
-			free(o);
-			return rc == CUDA_SUCCESS ? CUDART_SUCCESS : (int)rc;
-		}
-	}
+	l.fn = fn;
+	l.mode = mode;
+	l.plain = mode == PAELLA__NOTIFY_SAMPLE ? plain_copy(fn) : NULL;
+	/* Nothing here reads a launch's progress: the plain copy where there
+	 * is one, with no record and no signal. */
+	l.code = l.plain != NULL ? PAELLA__CODE_PLAIN : PAELLA__CODE_BUILT;
+	l.untracked = l.plain != NULL;
+	l.grid[0] = grid.x;
+	l.grid[1] = grid.y;
+	l.grid[2] = grid.z;
+	l.block[0] = block.x;
+	l.block[1] = block.y;
+	l.block[2] = block.z;
+	l.smem = (unsigned)shmem;
+	l.params = params;
+	l.nparams = (unsigned)nparams;
 	/* The wave is not asked of the driver here (a call per launch): the
 	 * progress of these launches only recycles their records. */
-	st = paella__notify_acquire(g.pool, nblocks, mode, 0, &rec);
-	if (st != PAELLA_STATUS_OK) {
-		pthread_mutex_unlock(&g.lock);
-		free(o);
-		return paella__cudart_error(st);
-	}
-	params[nparams] = (void *)paella__notify_kernel_param(rec);
-	rc = g.cu->cuLaunchKernel(fn, grid.x, grid.y, grid.z, block.x, block.y, block.z,
-				  (unsigned)shmem, stream, params, NULL);
-	if (rc != CUDA_SUCCESS) {
-		paella__cu_fail(g.cu, rc, "cuLaunchKernel", __FILE__, __LINE__);
-		paella__notify_cancel(rec);
+	l.wave_blocks = 0;
+	l.signal = PAELLA__SIGNAL_WRITE_VALUE;
+	l.launch_error = &rc;
+	st = paella__launch(g.launcher, &l, stream, &rec);
+	if (st != PAELLA_STATUS_OK || rec == NULL) {
+		if (st == PAELLA_STATUS_OK)
+			g.launches++;
 		pthread_mutex_unlock(&g.lock);
 		free(o);
 		/* Driver and runtime codes coincide for launch errors. */
-		return (int)rc;
-	}
-	st = paella__notify_enqueue_completion(rec, stream);
-	if (st != PAELLA_STATUS_OK) {
-		g.cu->cuStreamSynchronize(stream);
-		paella__notify_set_done(rec);
+		if (rc != CUDA_SUCCESS)
+			return (int)rc;
+		return paella__cudart_error(st);
 	}
 	o->rec = rec;
 	o->next = g.in_flight;

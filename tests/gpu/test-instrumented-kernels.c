@@ -34,6 +34,8 @@
 #include <unistd.h>
 
 #include "cuda-driver.h"
+#include "launch.h"
+#include "notify-test.h"
 #include "notify.h"
 #include "paella/instrument-abi.h"
 
@@ -45,7 +47,7 @@
 
 static struct paella__cu *cu;
 static CUstream stream;
-static struct paella__notify_pool *pool;
+static struct paella__launcher *launcher;
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -546,6 +548,31 @@ launch(CUfunction f, const struct kcase *c, void **params)
 				 c->block.x, c->block.y, c->block.z, 0, stream, params, NULL));
 }
 
+/* Case @c's launch of @f, built to report in @mode, as the runtime makes
+ * it: the code as built, its record in params[@nparams], completion by the
+ * completion kernel. */
+static struct paella__launch
+launch_of(CUfunction f, enum paella__notify_mode mode, const struct kcase *c, void **params,
+	  unsigned nparams, enum paella__signal signal)
+{
+	struct paella__launch l = { 0 };
+
+	l.fn = f;
+	l.mode = mode;
+	l.code = PAELLA__CODE_BUILT;
+	l.grid[0] = c->grid.x;
+	l.grid[1] = c->grid.y;
+	l.grid[2] = c->grid.z;
+	l.block[0] = c->block.x;
+	l.block[1] = c->block.y;
+	l.block[2] = c->block.z;
+	l.params = params;
+	l.nparams = nparams;
+	l.wave_blocks = mode == PAELLA__NOTIFY_NONE ? 0 : wave_blocks(f, c);
+	l.signal = signal;
+	return l;
+}
+
 /* Counts the probe's markers: blocks whose marker the CPU sees. */
 static uint64_t
 count_markers(const volatile unsigned *markers, uint64_t n)
@@ -569,14 +596,17 @@ run_instrumented(const struct kcase *c, enum paella__notify_mode mode, void **pa
 	uint64_t n = nblocks_of(c->grid), last = 0, total = 0;
 	bool count = mode == PAELLA__NOTIFY_COUNT;
 	struct paella__notify_record *rec;
+	struct paella__launch l;
 	enum paella_status st;
 	uint32_t tag = 0;
 	double t0;
 	bool done;
 
 	r->mode = count ? PAELLA_NOTIFY_COUNT_NAME : PAELLA_NOTIFY_SAMPLE_NAME;
-	st = paella__notify_acquire(pool, n, mode, wave_blocks(count ? c->k->count : c->k->inst, c),
-				    &rec);
+	l = launch_of(count ? c->k->count : c->k->inst, mode, c, params, nparams,
+		      PAELLA__SIGNAL_KERNEL_HINT);
+	/* Taken first, to read its class before the launch. */
+	st = paella__launch_record(launcher, &l, &rec);
 	if (st != PAELLA_STATUS_OK)
 		die_status(st);
 	if (count) {
@@ -587,11 +617,10 @@ run_instrumented(const struct kcase *c, enum paella__notify_mode mode, void **pa
 		tag = paella__notify_record_tag(rec);
 		snprintf(r->cls, sizeof(r->cls), "1/%llu", 1ull << tag);
 	}
-	params[nparams] = (void *)paella__notify_kernel_param(rec);
+	l.record = rec;
 
 	t0 = now_s();
-	launch(count ? c->k->count : c->k->inst, c, params);
-	st = paella__notify_enqueue_kernel_completion(rec, stream, true);
+	st = paella__launch(launcher, &l, stream, NULL);
 	if (st != PAELLA_STATUS_OK)
 		die_status(st);
 
@@ -664,11 +693,10 @@ run_uninstrumented(const struct kcase *c, void **params, struct result *r)
 	double t0 = now_s();
 	uint64_t polls = 0;
 
-	st = paella__notify_acquire(pool, n, PAELLA__NOTIFY_NONE, 0, &rec);
-	if (st != PAELLA_STATUS_OK)
-		die_status(st);
-	launch(c->k->noinst, c, params);
-	st = paella__notify_enqueue_kernel_completion(rec, stream, false);
+	struct paella__launch l = launch_of(c->k->noinst, PAELLA__NOTIFY_NONE, c, params, 0,
+					    PAELLA__SIGNAL_KERNEL);
+
+	st = paella__launch(launcher, &l, stream, &rec);
 	if (st != PAELLA_STATUS_OK)
 		die_status(st);
 	while (!paella__notify_done(rec)) {
@@ -895,7 +923,7 @@ main(int argc, char **argv)
 	CU_OR_DIE(cuDevicePrimaryCtxRetain(&ctx, dev));
 	CU_OR_DIE(cuCtxSetCurrent(ctx));
 	CU_OR_DIE(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
-	st = paella__notify_pool_create(cu, &pool);
+	st = paella__launcher_create(cu, &launcher);
 	if (st != PAELLA_STATUS_OK)
 		die_status(st);
 	printf("device 0: %s, %d SMs, driver %d; images from %s\n", name, sms,
@@ -940,7 +968,7 @@ main(int argc, char **argv)
 		ok = false;
 	printf("%s: %u cases, %.1f s\n", ok ? "PASS" : "FAIL", nresults, now_s() - t0);
 
-	paella__notify_pool_destroy(pool);
+	paella__launcher_destroy(launcher);
 	cu->cuStreamDestroy(stream);
 	for (size_t i = 0; i < PAELLA__ARRAY_SIZE(kernels); i++) {
 		cu->cuModuleUnload(kernels[i].inst_mod);

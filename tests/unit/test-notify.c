@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "completion.h"
+#include "marker.h"
+#include "notify-test.h"
 #include "notify.h"
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -579,16 +582,19 @@ END_TEST
  * completions after kernels go by the write-value, and still arrive. */
 START_TEST(notify_kernel_completion_falls_back)
 {
+	struct paella__completion_kernels *ck;
 	struct paella__notify_record *rec;
 
+	ck_assert_int_eq(paella__completion_create(cu, &ck), PAELLA_STATUS_OK);
 	ck_assert_int_eq(paella__notify_acquire(pool, 64, PAELLA__NOTIFY_SAMPLE, 0, &rec),
 			 PAELLA_STATUS_OK);
-	ck_assert_int_eq(paella__notify_enqueue_kernel_completion(rec, NULL, false), PAELLA_STATUS_OK);
-	ck_assert_int_eq(paella__notify_kernel_completion(pool), PAELLA__COMPLETION_WRITE_VALUE);
+	ck_assert_int_eq(paella__completion_enqueue(ck, rec, NULL, false), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella__completion_kind(ck), PAELLA__COMPLETION_WRITE_VALUE);
 	ck_assert(!paella__notify_done(rec));
 	fake_flush();
 	ck_assert(paella__notify_done(rec));
 	paella__notify_release(rec);
+	paella__completion_destroy(ck);
 }
 END_TEST
 
@@ -596,20 +602,22 @@ END_TEST
  * write-value would: not before the stream gets there. */
 START_TEST(notify_kernel_completion_by_kernel)
 {
+	struct paella__completion_kernels *ck;
 	struct paella__notify_record *rec;
 	unsigned (*launches)(void);
 
 	*(void **)&launches = dlsym(fake_handle, "fake_cuda_completion_launches");
 	ck_assert_ptr_nonnull(launches);
+	ck_assert_int_eq(paella__completion_create(cu, &ck), PAELLA_STATUS_OK);
 	setenv("FAKE_CUDA_PTX_COMPLETION", "1", 1);
-	ck_assert_int_eq(paella__notify_kernel_completion(pool), PAELLA__COMPLETION_KERNEL);
+	ck_assert_int_eq(paella__completion_kind(ck), PAELLA__COMPLETION_KERNEL);
 	unsetenv("FAKE_CUDA_PTX_COMPLETION");
 	for (int i = 0; i < 3; i++) {
 		unsigned before = launches();
 
 		ck_assert_int_eq(paella__notify_acquire(pool, 4096, PAELLA__NOTIFY_SAMPLE, 1056, &rec),
 				 PAELLA_STATUS_OK);
-		ck_assert_int_eq(paella__notify_enqueue_kernel_completion(rec, NULL, i == 1),
+		ck_assert_int_eq(paella__completion_enqueue(ck, rec, NULL, i == 1),
 				 PAELLA_STATUS_OK);
 		ck_assert_uint_eq(launches() - before, 1);
 		ck_assert(!paella__notify_done(rec));
@@ -618,6 +626,7 @@ START_TEST(notify_kernel_completion_by_kernel)
 		ck_assert_uint_eq(paella__notify_progress(rec), 4096);
 		paella__notify_release(rec);
 	}
+	paella__completion_destroy(ck);
 }
 END_TEST
 
@@ -721,40 +730,40 @@ START_TEST(notify_marker_shape_rule)
 	struct paella__marker_shape m;
 
 	/* Exactly a variant: same threads, that variant. */
-	ck_assert(paella__notify_marker_shape(256, 32, variant_regs, variant_max, NVARIANTS, &m));
+	ck_assert(paella__marker_choose_shape(256, 32, variant_regs, variant_max, NVARIANTS, &m));
 	ck_assert_uint_eq(variant_regs[m.variant], 32);
 	ck_assert_uint_eq(m.threads, 256);
-	ck_assert(paella__notify_marker_shape(128, 128, variant_regs, variant_max, NVARIANTS, &m));
+	ck_assert(paella__marker_choose_shape(128, 128, variant_regs, variant_max, NVARIANTS, &m));
 	ck_assert_uint_eq(m.threads * variant_regs[m.variant], 128 * 128);
 	/* Few registers: the smallest variant, never fewer warps. */
-	ck_assert(paella__notify_marker_shape(64, 10, variant_regs, variant_max, NVARIANTS, &m));
+	ck_assert(paella__marker_choose_shape(64, 10, variant_regs, variant_max, NVARIANTS, &m));
 	ck_assert_uint_eq(m.threads, 64);
 	/* A partial warp counts whole. */
-	ck_assert(paella__notify_marker_shape(33, 32, variant_regs, variant_max, NVARIANTS, &m));
+	ck_assert(paella__marker_choose_shape(33, 32, variant_regs, variant_max, NVARIANTS, &m));
 	ck_assert_uint_eq(m.threads, 64);
 	/* 256 threads of 255 registers (the whole register file): only the
 	 * largest variant fits. */
-	ck_assert(paella__notify_marker_shape(256, 255, variant_regs, variant_max, NVARIANTS, &m));
+	ck_assert(paella__marker_choose_shape(256, 255, variant_regs, variant_max, NVARIANTS, &m));
 	ck_assert_uint_eq(variant_regs[m.variant], 254);
 	ck_assert_uint_eq(m.threads, 256);
 	/* 1,024 threads of 64: the 64-register variant, not the 254 one,
 	 * whose blocks hold 256 threads at most. */
-	ck_assert(paella__notify_marker_shape(1024, 64, variant_regs, variant_max, NVARIANTS, &m));
+	ck_assert(paella__marker_choose_shape(1024, 64, variant_regs, variant_max, NVARIANTS, &m));
 	ck_assert_uint_eq(variant_regs[m.variant], 64);
 	ck_assert_uint_eq(m.threads, 1024);
 	/* More than any block can hold: none fits. */
-	ck_assert(!paella__notify_marker_shape(1024, 255, variant_regs, variant_max, NVARIANTS, &m));
+	ck_assert(!paella__marker_choose_shape(1024, 255, variant_regs, variant_max, NVARIANTS, &m));
 	/* Without the largest variant, even with no thread limit, none covers
 	 * it: 32 warps of 32 register units need 49 warps of the 168 one. */
-	ck_assert(!paella__notify_marker_shape(1024, 255, variant_regs, any_max, NVARIANTS - 1, &m));
-	ck_assert(!paella__notify_marker_shape(0, 32, variant_regs, variant_max, NVARIANTS, &m));
+	ck_assert(!paella__marker_choose_shape(1024, 255, variant_regs, any_max, NVARIANTS - 1, &m));
+	ck_assert(!paella__marker_choose_shape(0, 32, variant_regs, variant_max, NVARIANTS, &m));
 	/* Every shape: warps and register units at least the block's, threads
 	 * within the limit, and the footprint the least any variant gives. */
 	for (unsigned t = 32; t <= 1024; t += 32) {
 		for (unsigned r = 1; r <= 255; r++) {
 			unsigned kw = (t + 31) / 32, ku = (r + 7) / 8, mw, mu;
 
-			if (!paella__notify_marker_shape(t, r, variant_regs, variant_max, NVARIANTS, &m)) {
+			if (!paella__marker_choose_shape(t, r, variant_regs, variant_max, NVARIANTS, &m)) {
 				/* Only for a block more than an SM's registers. */
 				ck_assert_uint_gt(kw * ku, 65536 / 256);
 				continue;
@@ -787,6 +796,7 @@ START_TEST(notify_marker_record)
 	const uint64_t n = 65536, wave = 1056;
 	struct paella__notify_record *rec, *again;
 	struct paella__marker_launch m;
+	struct paella__markers *mk;
 	unsigned (*launches)(void), (*threads)(void), (*smem)(void);
 
 	*(void **)&launches = dlsym(fake_handle, "fake_cuda_marker_launches");
@@ -797,12 +807,12 @@ START_TEST(notify_marker_record)
 	ck_assert_ptr_nonnull(smem);
 
 	/* Where the PTX does not load: unsupported, with a message. */
-	ck_assert_int_eq(paella__notify_marker_plan(pool, 256, 32, 0, &m),
-			 PAELLA_STATUS_UNSUPPORTED);
-	paella__notify_pool_destroy(pool);
-	ck_assert_int_eq(paella__notify_pool_create(cu, &pool), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella__markers_create(cu, &mk), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella__marker_plan(mk, 256, 32, 0, &m), PAELLA_STATUS_UNSUPPORTED);
+	paella__markers_destroy(mk);
+	ck_assert_int_eq(paella__markers_create(cu, &mk), PAELLA_STATUS_OK);
 	setenv("FAKE_CUDA_PTX_MARKER", "1", 1);
-	ck_assert_int_eq(paella__notify_marker_plan(pool, 256, 40, 4096, &m), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella__marker_plan(mk, 256, 40, 4096, &m), PAELLA_STATUS_OK);
 	unsetenv("FAKE_CUDA_PTX_MARKER");
 	ck_assert_uint_eq(m.smem, 4096);
 	ck_assert_uint_ge(m.threads, 256);
@@ -814,7 +824,7 @@ START_TEST(notify_marker_record)
 	ck_assert_int_eq(paella__notify_enqueue_completion(rec, NULL), PAELLA_STATUS_OK);
 	ck_assert_uint_eq(paella__notify_progress(rec), 0);
 	ck_assert(!paella__notify_marker_seen(rec));
-	ck_assert_int_eq(paella__notify_enqueue_marker(rec, NULL, &m), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella__marker_enqueue(mk, rec, NULL, &m), PAELLA_STATUS_OK);
 	ck_assert_uint_eq(launches(), 1);
 	ck_assert_uint_eq(threads(), m.threads);
 	ck_assert_uint_eq(smem(), 4096);
@@ -838,10 +848,10 @@ START_TEST(notify_marker_record)
 	paella__notify_release(again);
 
 	/* The fake's variants all allow 1,024 threads; a block of 2,048 none. */
-	ck_assert_int_eq(paella__notify_marker_plan(pool, 1024, 255, 0, &m), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella__marker_plan(mk, 1024, 255, 0, &m), PAELLA_STATUS_OK);
 	ck_assert_uint_eq(m.threads, 1024);
-	ck_assert_int_eq(paella__notify_marker_plan(pool, 2048, 32, 0, &m),
-			 PAELLA_STATUS_UNSUPPORTED);
+	ck_assert_int_eq(paella__marker_plan(mk, 2048, 32, 0, &m), PAELLA_STATUS_UNSUPPORTED);
+	paella__markers_destroy(mk);
 }
 END_TEST
 
