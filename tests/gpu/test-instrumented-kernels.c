@@ -541,13 +541,6 @@ wave_blocks(CUfunction f, const struct kcase *c)
 	return paella__notify_wave_blocks(cu, f, c->block.x * c->block.y * c->block.z, 0);
 }
 
-static void
-launch(CUfunction f, const struct kcase *c, void **params)
-{
-	CU_OR_DIE(cuLaunchKernel(f, c->grid.x, c->grid.y, c->grid.z,
-				 c->block.x, c->block.y, c->block.z, 0, stream, params, NULL));
-}
-
 /* Case @c's launch of @f, built to report in @mode, as the runtime makes
  * it: the code as built, its record in params[@nparams], completion by the
  * completion kernel. */
