@@ -63,7 +63,7 @@ paella_config_init(struct paella_config *config)
 	config->streams = DEFAULT_STREAMS;
 	config->policy = PAELLA_POLICY_SRPT;
 	config->fair_threshold_ns = DEFAULT_FAIR_THRESHOLD_NS;
-	config->launch_window_waves = 1.0;
+	config->launch_window_waves = 2.0;
 	config->max_kernels_in_flight_per_job = 2;
 	config->graph_chunk_ns = 20000;
 	config->completion_kernel_ns = 20000;

@@ -524,6 +524,8 @@ START_TEST(dispatcher_uninstrumented_kernels_complete)
 	/* Kernel by kernel: the completion signals, not graph runs, are what
 	 * this compares. */
 	c.graph_chunk_ns = 0;
+	/* One wave: each next kernel waits for the last one's completion. */
+	c.launch_window_waves = 1.0;
 	rt = fixture_runtime(&c);
 	mod = fixture_module(rt);
 	raw = fixture_chain(rt, mod, "raw", "kraw", 3, WAVE_BLOCKS, 1);

@@ -164,7 +164,11 @@ struct paella_config {
 	uint64_t fair_threshold_ns;
 	/* A kernel is launched only while the kernels in flight need fewer
 	 * than this many full waves of the GPU for their remaining blocks,
-	 * so the hardware queue stays short.  Default 1.0. */
+	 * so the hardware queue stays short.  Default 2.0: on the serving
+	 * benchmark's 8-model mix (batch-1 kernels, most under a wave) one
+	 * wave left the GPU short of work between decisions (H100: 5 to 15%
+	 * less throughput, 30 to 50% more p99 at 80% load;
+	 * benchmarks/results/serving.md). */
 	double launch_window_waves;
 	/* Kernels of one job in flight at once: 2 (default) lets the
 	 * dispatcher launch a job's next kernel on its stream before the
