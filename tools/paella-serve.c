@@ -42,8 +42,7 @@
 #include "exec.h"
 #include "paella/instrument-abi.h"
 #include "paella/paella.h"
-#include "runtime-model.h"
-#include "zoo.h"
+#include "paella/zoo.h"
 
 #define MAX_CLIENTS 64
 #define MAX_SAMPLES (1u << 20)
@@ -107,6 +106,14 @@ die(const char *fmt, ...)
 		enum paella_status st_ = (call); \
 		if (st_ != PAELLA_STATUS_OK) \
 			die("%s: %s (%s)", #call, paella_status_name(st_), paella_last_error()); \
+	} while (0)
+
+/* The same for the zoo's calls, which keep their own message. */
+#define ZTRY(call) \
+	do { \
+		enum paella_status st_ = (call); \
+		if (st_ != PAELLA_STATUS_OK) \
+			die("%s: %s (%s)", #call, paella_status_name(st_), paella_zoo_last_error()); \
 	} while (0)
 
 static uint64_t
@@ -424,12 +431,12 @@ static const struct zoo_mix_entry zoo_mix[] = {
 struct zoo_served {
 	const char *name;
 	double share;
-	struct paella__zoo_plan *plan;
+	struct paella_zoo_plan *plan;
 	float *blob;     /* NULL on sim */
 	float *input;
 	float *expected; /* exec.c's logits, cuda only */
 	size_t in_bytes, out_bytes;
-	struct paella__zoo_rt_model *rm;
+	struct paella_zoo_model *rm;
 	uint64_t estimate_ns;
 	/* Per policy run: */
 	uint64_t *lat;
@@ -516,7 +523,7 @@ zoo_submit(struct zoo_run *run, struct zoo_request *r)
 	pthread_mutex_lock(&run->lock);
 	run->outstanding++;
 	pthread_mutex_unlock(&run->lock);
-	TRY(paella_job_submit(z->rm->model, &d, NULL));
+	TRY(paella_job_submit(paella_zoo_model_runtime(z->rm), &d, NULL));
 }
 
 #define CU(cu, call) \
@@ -549,7 +556,7 @@ static void
 zoo_reference(struct zoo_served *zs, unsigned n, const char *images, int device)
 {
 	struct paella__cu *cu;
-	struct paella__zoo_exec *ex;
+	struct pzoo__exec *ex;
 	CUdevice dev;
 	CUcontext ctx;
 	CUstream stream;
@@ -559,19 +566,19 @@ zoo_reference(struct zoo_served *zs, unsigned n, const char *images, int device)
 	CU(cu, cuDevicePrimaryCtxRetain(&ctx, dev));
 	CU(cu, cuCtxSetCurrent(ctx));
 	CU(cu, cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
-	TRY(paella__zoo_exec_create(cu, images, true, &ex));
+	TRY(pzoo__exec_create(cu, images, true, &ex));
 	for (unsigned m = 0; m < n; m++) {
-		struct paella__zoo_instance *inst;
+		struct pzoo__instance *inst;
 
-		TRY(paella__zoo_instance_create(ex, zs[m].plan, zs[m].blob, &inst));
+		TRY(pzoo__instance_create(ex, zs[m].plan, zs[m].blob, &inst));
 		/* On the launches' stream (see exec.h). */
-		CU(cu, cuMemcpyHtoDAsync(paella__zoo_instance_input(inst), zs[m].input,
+		CU(cu, cuMemcpyHtoDAsync(pzoo__instance_input(inst), zs[m].input,
 					 zs[m].in_bytes, stream));
-		TRY(paella__zoo_instance_run(inst, stream));
-		TRY(paella__zoo_instance_wait(inst, stream));
-		CU(cu, cuMemcpyDtoH(zs[m].expected, paella__zoo_instance_output(inst),
+		TRY(pzoo__instance_run(inst, stream));
+		TRY(pzoo__instance_wait(inst, stream));
+		CU(cu, cuMemcpyDtoH(zs[m].expected, pzoo__instance_output(inst),
 				    zs[m].out_bytes));
-		paella__zoo_instance_destroy(inst);
+		pzoo__instance_destroy(inst);
 		bool finite = true;
 		for (size_t i = 0; i < zs[m].out_bytes / 4; i++)
 			finite &= isfinite(zs[m].expected[i]);
@@ -579,7 +586,7 @@ zoo_reference(struct zoo_served *zs, unsigned n, const char *images, int device)
 			fprintf(stderr, "paella-serve: warning: %s's reference logits are not all "
 					"finite\n", zs[m].name);
 	}
-	paella__zoo_exec_destroy(ex);
+	pzoo__exec_destroy(ex);
 	CU(cu, cuStreamDestroy(stream));
 	CU(cu, cuCtxSetCurrent(NULL));
 	CU(cu, cuDevicePrimaryCtxRelease(dev));
@@ -678,14 +685,14 @@ run_zoo(struct opts *o, enum paella_backend backend)
 	}
 
 	/* Plans, weights, inputs, and on cuda the reference logits. */
-	struct paella__zoo_options zopt = {.batch = 1, .num_sms = sim ? 132 : cuda_num_sms(cfg.device)};
+	struct paella_zoo_options zopt = {.batch = 1, .num_sms = sim ? 132 : cuda_num_sms(cfg.device)};
 	double total_share = 0;
 	uint64_t rs = 0x2545F4914F6CDD1Dull * (o->seed + 11);
 	fprintf(stderr, "[%s] building %u models%s ...\n", sim ? "sim" : "cuda", nzs,
 		sim ? "" : (o->weights_dir ? ", loading weights" : ", random weights"));
 	for (unsigned m = 0; m < nzs; m++) {
 		struct zoo_served *z = &zs[m];
-		TRY(paella__zoo_build(z->name, &zopt, &z->plan));
+		ZTRY(paella_zoo_build(z->name, &zopt, &z->plan));
 		z->in_bytes = (size_t)z->plan->storages[z->plan->input].floats * 4;
 		z->out_bytes = (size_t)z->plan->storages[z->plan->output].floats * 4;
 		z->input = malloc(z->in_bytes);
@@ -698,9 +705,9 @@ run_zoo(struct opts *o, enum paella_backend backend)
 		if (o->weights_dir) {
 			char path[4096];
 			snprintf(path, sizeof(path), "%s/%s.safetensors", o->weights_dir, z->name);
-			TRY(paella__zoo_load_weights(z->plan, path, &z->blob));
+			ZTRY(paella_zoo_load_weights(z->plan, path, &z->blob));
 		} else if (!sim) {
-			TRY(paella__zoo_random_blob(z->plan, o->seed * 1000003ull + m, &z->blob));
+			ZTRY(paella_zoo_random_blob(z->plan, o->seed * 1000003ull + m, &z->blob));
 		}
 		total_share += z->share;
 	}
@@ -766,7 +773,7 @@ run_zoo(struct opts *o, enum paella_backend backend)
 	uint64_t *all_lat = malloc((nreq + 1) * sizeof(uint64_t));
 	if (!res || !all_lat)
 		die("out of host memory");
-	struct paella_module *mods[PAELLA__ZOO_NIMAGES];
+	struct paella_module *mods[PAELLA_ZOO_NIMAGES];
 	struct zoo_run run = {.zs = zs, .nzs = nzs, .req = req, .nreq = nreq, .check = !sim};
 	pthread_mutex_init(&run.lock, NULL);
 	bool bad = false;
@@ -782,11 +789,12 @@ run_zoo(struct opts *o, enum paella_backend backend)
 		cfg.dispatch_mode = sim ? PAELLA_DISPATCH_MANUAL : PAELLA_DISPATCH_THREAD;
 		TRY(paella_runtime_create(&cfg, &rt));
 		if (!sim)
-			TRY(paella__zoo_rt_load_modules(rt, images, mods));
+			ZTRY(paella_zoo_modules_load(rt, images, PAELLA_ZOO_VARIANT_SAMPLE, mods));
 		for (unsigned m = 0; m < nzs; m++) {
-			TRY(paella__zoo_rt_model_create(rt, zs[m].plan, zs[m].blob, sim ? NULL : mods,
-							o->concurrent, &zs[m].rm));
-			TRY(paella_model_estimate_ns(zs[m].rm->model, &est_ns[m]));
+			ZTRY(paella_zoo_model_create(rt, zs[m].plan, zs[m].blob,
+						     PAELLA_ZOO_VARIANT_SAMPLE, sim ? NULL : mods,
+						     o->concurrent, &zs[m].rm));
+			TRY(paella_model_estimate_ns(paella_zoo_model_runtime(zs[m].rm), &est_ns[m]));
 			zs[m].nlat = zs[m].in_window = zs[m].wrong = zs[m].failed = 0;
 		}
 		fprintf(stderr, "[%s] %s: %u requests over %.1f s ...\n", sim ? "sim" : "cuda",
@@ -840,14 +848,13 @@ run_zoo(struct opts *o, enum paella_backend backend)
 			all->wrong += r->wrong;
 			all->failed += r->failed;
 			bad |= z->wrong || z->failed || z->nlat != per_model[m];
-			TRY(paella__zoo_rt_model_destroy(z->rm));
+			ZTRY(paella_zoo_model_destroy(z->rm));
 			z->rm = NULL;
 		}
 		zoo_stats(all_lat, nall, all);
 		print_dispatch_stats(rt, pol[pi]);
 		if (!sim)
-			for (unsigned i = 0; i < PAELLA__ZOO_NIMAGES; i++)
-				TRY(paella_module_unload(mods[i]));
+			ZTRY(paella_zoo_modules_unload(mods));
 		paella_runtime_destroy(rt);
 	}
 
@@ -883,7 +890,7 @@ run_zoo(struct opts *o, enum paella_backend backend)
 	}
 	printf("(\"alone us\": the runtime's estimate of one job alone on the GPU%s; jobs/s:\n"
 	       " jobs completed within the %.1f s of arrivals)\n",
-	       sim ? ", from the simulator's block durations (runtime-model.h)" : ", profiled at finalize",
+	       sim ? ", from the simulator's block durations (libpaellazoo)" : ", profiled at finalize",
 	       o->duration_s);
 	if (sim)
 		printf("(simulated GPU: latencies in virtual time; outputs not checked, the simulator "
@@ -920,7 +927,7 @@ run_zoo(struct opts *o, enum paella_backend backend)
 	free(res);
 	free(all_lat);
 	for (unsigned m = 0; m < nzs; m++) {
-		paella__zoo_plan_free(zs[m].plan);
+		paella_zoo_plan_free(zs[m].plan);
 		free(zs[m].blob);
 		free(zs[m].input);
 		free(zs[m].expected);
