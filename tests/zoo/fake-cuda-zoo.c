@@ -56,21 +56,21 @@ struct fake_fn {
 };
 
 static const struct fake_fn fns[] = {
-	{ "conv2d_igemm_64x64", "conv2d", F_CONV, PAELLA__CONV_NARGS },
-	{ "conv2d_igemm_128x64", "conv2d", F_CONV, PAELLA__CONV_NARGS },
-	{ "conv2d_igemm_128x32", "conv2d", F_CONV, PAELLA__CONV_NARGS },
-	{ "conv2d_igemm_32x128", "conv2d", F_CONV, PAELLA__CONV_NARGS },
-	{ "conv2d_igemm_64x64_1x1", "conv2d", F_CONV, PAELLA__CONV_NARGS },
-	{ "conv2d_igemm_128x64_1x1", "conv2d", F_CONV, PAELLA__CONV_NARGS },
-	{ "conv2d_igemm_128x32_1x1", "conv2d", F_CONV, PAELLA__CONV_NARGS },
-	{ "conv2d_igemm_32x128_1x1", "conv2d", F_CONV, PAELLA__CONV_NARGS },
-	{ "dwconv2d", "conv2d", F_CONV, PAELLA__CONV_NARGS },
-	{ "maxpool2d", "pool", F_MAXPOOL, PAELLA__POOL_NARGS },
-	{ "avgpool2d", "pool", F_AVGPOOL, PAELLA__POOL_NARGS },
-	{ "adaptive_avgpool2d", "pool", F_APOOL, PAELLA__APOOL_NARGS },
-	{ "linear", "linear", F_LINEAR, PAELLA__LINEAR_NARGS },
-	{ "softmax", "linear", F_SOFTMAX, PAELLA__SOFTMAX_NARGS },
-	{ "add", "linear", F_ADD, PAELLA__ADD_NARGS },
+	{ "conv2d_igemm_64x64", "conv2d", F_CONV, PZOO__CONV_NARGS },
+	{ "conv2d_igemm_128x64", "conv2d", F_CONV, PZOO__CONV_NARGS },
+	{ "conv2d_igemm_128x32", "conv2d", F_CONV, PZOO__CONV_NARGS },
+	{ "conv2d_igemm_32x128", "conv2d", F_CONV, PZOO__CONV_NARGS },
+	{ "conv2d_igemm_64x64_1x1", "conv2d", F_CONV, PZOO__CONV_NARGS },
+	{ "conv2d_igemm_128x64_1x1", "conv2d", F_CONV, PZOO__CONV_NARGS },
+	{ "conv2d_igemm_128x32_1x1", "conv2d", F_CONV, PZOO__CONV_NARGS },
+	{ "conv2d_igemm_32x128_1x1", "conv2d", F_CONV, PZOO__CONV_NARGS },
+	{ "dwconv2d", "conv2d", F_CONV, PZOO__CONV_NARGS },
+	{ "maxpool2d", "pool", F_MAXPOOL, PZOO__POOL_NARGS },
+	{ "avgpool2d", "pool", F_AVGPOOL, PZOO__POOL_NARGS },
+	{ "adaptive_avgpool2d", "pool", F_APOOL, PZOO__APOOL_NARGS },
+	{ "linear", "linear", F_LINEAR, PZOO__LINEAR_NARGS },
+	{ "softmax", "linear", F_SOFTMAX, PZOO__SOFTMAX_NARGS },
+	{ "add", "linear", F_ADD, PZOO__ADD_NARGS },
 	{ "spin_wait", "linear", F_SPIN, 1 },
 };
 
@@ -88,51 +88,51 @@ run_kernel(const struct fake_fn *f, void **params)
 {
 	switch (f->op) {
 	case F_CONV:
-		paella__ref_conv2d(PF(PAELLA__CONV_X), PI(PAELLA__CONV_X_CTOT),
-			PF(PAELLA__CONV_IN_SCALE), PF(PAELLA__CONV_IN_SHIFT), PF(PAELLA__CONV_W),
-			PF(PAELLA__CONV_BIAS), PF(PAELLA__CONV_RES), PI(PAELLA__CONV_RES_CTOT),
-			PF(PAELLA__CONV_Y), PI(PAELLA__CONV_Y_CTOT), PI(PAELLA__CONV_N),
-			PI(PAELLA__CONV_C), PI(PAELLA__CONV_H), PI(PAELLA__CONV_W_IN),
-			PI(PAELLA__CONV_M), PI(PAELLA__CONV_P), PI(PAELLA__CONV_Q),
-			PI(PAELLA__CONV_R), PI(PAELLA__CONV_S), PI(PAELLA__CONV_SH),
-			PI(PAELLA__CONV_SW), PI(PAELLA__CONV_PH), PI(PAELLA__CONV_PW),
-			PI(PAELLA__CONV_GROUPS), PI(PAELLA__CONV_ACT));
+		pzoo__ref_conv2d(PF(PZOO__CONV_X), PI(PZOO__CONV_X_CTOT),
+			PF(PZOO__CONV_IN_SCALE), PF(PZOO__CONV_IN_SHIFT), PF(PZOO__CONV_W),
+			PF(PZOO__CONV_BIAS), PF(PZOO__CONV_RES), PI(PZOO__CONV_RES_CTOT),
+			PF(PZOO__CONV_Y), PI(PZOO__CONV_Y_CTOT), PI(PZOO__CONV_N),
+			PI(PZOO__CONV_C), PI(PZOO__CONV_H), PI(PZOO__CONV_W_IN),
+			PI(PZOO__CONV_M), PI(PZOO__CONV_P), PI(PZOO__CONV_Q),
+			PI(PZOO__CONV_R), PI(PZOO__CONV_S), PI(PZOO__CONV_SH),
+			PI(PZOO__CONV_SW), PI(PZOO__CONV_PH), PI(PZOO__CONV_PW),
+			PI(PZOO__CONV_GROUPS), PI(PZOO__CONV_ACT));
 		break;
 	case F_MAXPOOL:
-		paella__ref_maxpool2d(PF(PAELLA__POOL_X), PI(PAELLA__POOL_X_CTOT), PF(PAELLA__POOL_Y),
-			PI(PAELLA__POOL_Y_CTOT), PI(PAELLA__POOL_N), PI(PAELLA__POOL_C),
-			PI(PAELLA__POOL_H), PI(PAELLA__POOL_W), PI(PAELLA__POOL_P),
-			PI(PAELLA__POOL_Q), PI(PAELLA__POOL_R), PI(PAELLA__POOL_S),
-			PI(PAELLA__POOL_SH), PI(PAELLA__POOL_SW), PI(PAELLA__POOL_PH),
-			PI(PAELLA__POOL_PW));
+		pzoo__ref_maxpool2d(PF(PZOO__POOL_X), PI(PZOO__POOL_X_CTOT), PF(PZOO__POOL_Y),
+			PI(PZOO__POOL_Y_CTOT), PI(PZOO__POOL_N), PI(PZOO__POOL_C),
+			PI(PZOO__POOL_H), PI(PZOO__POOL_W), PI(PZOO__POOL_P),
+			PI(PZOO__POOL_Q), PI(PZOO__POOL_R), PI(PZOO__POOL_S),
+			PI(PZOO__POOL_SH), PI(PZOO__POOL_SW), PI(PZOO__POOL_PH),
+			PI(PZOO__POOL_PW));
 		break;
 	case F_AVGPOOL:
-		paella__ref_avgpool2d(PF(PAELLA__POOL_X), PI(PAELLA__POOL_X_CTOT), PF(PAELLA__POOL_Y),
-			PI(PAELLA__POOL_Y_CTOT), PI(PAELLA__POOL_N), PI(PAELLA__POOL_C),
-			PI(PAELLA__POOL_H), PI(PAELLA__POOL_W), PI(PAELLA__POOL_P),
-			PI(PAELLA__POOL_Q), PI(PAELLA__POOL_R), PI(PAELLA__POOL_S),
-			PI(PAELLA__POOL_SH), PI(PAELLA__POOL_SW), PI(PAELLA__POOL_PH),
-			PI(PAELLA__POOL_PW), PI(PAELLA__POOL_COUNT_INCLUDE_PAD));
+		pzoo__ref_avgpool2d(PF(PZOO__POOL_X), PI(PZOO__POOL_X_CTOT), PF(PZOO__POOL_Y),
+			PI(PZOO__POOL_Y_CTOT), PI(PZOO__POOL_N), PI(PZOO__POOL_C),
+			PI(PZOO__POOL_H), PI(PZOO__POOL_W), PI(PZOO__POOL_P),
+			PI(PZOO__POOL_Q), PI(PZOO__POOL_R), PI(PZOO__POOL_S),
+			PI(PZOO__POOL_SH), PI(PZOO__POOL_SW), PI(PZOO__POOL_PH),
+			PI(PZOO__POOL_PW), PI(PZOO__POOL_COUNT_INCLUDE_PAD));
 		break;
 	case F_APOOL:
-		paella__ref_adaptive_avgpool2d(PF(PAELLA__APOOL_X), PI(PAELLA__APOOL_X_CTOT),
-			PF(PAELLA__APOOL_IN_SCALE), PF(PAELLA__APOOL_IN_SHIFT), PF(PAELLA__APOOL_Y),
-			PI(PAELLA__APOOL_Y_CTOT), PI(PAELLA__APOOL_N), PI(PAELLA__APOOL_C),
-			PI(PAELLA__APOOL_H), PI(PAELLA__APOOL_W), PI(PAELLA__APOOL_P),
-			PI(PAELLA__APOOL_Q));
+		pzoo__ref_adaptive_avgpool2d(PF(PZOO__APOOL_X), PI(PZOO__APOOL_X_CTOT),
+			PF(PZOO__APOOL_IN_SCALE), PF(PZOO__APOOL_IN_SHIFT), PF(PZOO__APOOL_Y),
+			PI(PZOO__APOOL_Y_CTOT), PI(PZOO__APOOL_N), PI(PZOO__APOOL_C),
+			PI(PZOO__APOOL_H), PI(PZOO__APOOL_W), PI(PZOO__APOOL_P),
+			PI(PZOO__APOOL_Q));
 		break;
 	case F_LINEAR:
-		paella__ref_linear(PF(PAELLA__LINEAR_X), PF(PAELLA__LINEAR_W), PF(PAELLA__LINEAR_B),
-			PF(PAELLA__LINEAR_Y), PI(PAELLA__LINEAR_N), PI(PAELLA__LINEAR_I),
-			PI(PAELLA__LINEAR_O), PI(PAELLA__LINEAR_ACT));
+		pzoo__ref_linear(PF(PZOO__LINEAR_X), PF(PZOO__LINEAR_W), PF(PZOO__LINEAR_B),
+			PF(PZOO__LINEAR_Y), PI(PZOO__LINEAR_N), PI(PZOO__LINEAR_I),
+			PI(PZOO__LINEAR_O), PI(PZOO__LINEAR_ACT));
 		break;
 	case F_SOFTMAX:
-		paella__ref_softmax(PF(PAELLA__SOFTMAX_X), PF(PAELLA__SOFTMAX_Y),
-			PI(PAELLA__SOFTMAX_ROWS), PI(PAELLA__SOFTMAX_COLS));
+		pzoo__ref_softmax(PF(PZOO__SOFTMAX_X), PF(PZOO__SOFTMAX_Y),
+			PI(PZOO__SOFTMAX_ROWS), PI(PZOO__SOFTMAX_COLS));
 		break;
 	case F_ADD:
-		paella__ref_add(PF(PAELLA__ADD_A), PF(PAELLA__ADD_B), PF(PAELLA__ADD_Y),
-			PI(PAELLA__ADD_N), PI(PAELLA__ADD_ACT));
+		pzoo__ref_add(PF(PZOO__ADD_A), PF(PZOO__ADD_B), PF(PZOO__ADD_Y),
+			PI(PZOO__ADD_N), PI(PZOO__ADD_ACT));
 		break;
 	case F_SPIN:
 		break;

@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "builder.h"
-#include "log.h"
-#include "zoo.h"
+#include "zoo-private.h"
+#include "paella/zoo.h"
 
 static const struct {
 	const char *name;
@@ -34,8 +34,8 @@ static const struct {
 	  { 384, 384, 3, 1 } },
 };
 
-static const struct paella__zoo_tensor *
-find_tensor(const struct paella__zoo_plan *p, const char *name)
+static const struct paella_zoo_tensor *
+find_tensor(const struct paella_zoo_plan *p, const char *name)
 {
 	for (unsigned i = 0; i < p->ntensors; i++)
 		if (strcmp(p->tensors[i].name, name) == 0)
@@ -46,12 +46,12 @@ find_tensor(const struct paella__zoo_plan *p, const char *name)
 START_TEST(models_match_torchvision)
 {
 	const unsigned i = (unsigned)_i;
-	struct paella__zoo_plan *p;
-	const struct paella__zoo_tensor *t;
+	struct paella_zoo_plan *p;
+	const struct paella_zoo_tensor *t;
 	uint64_t params = 0;
 
-	ck_assert_uint_eq(paella__zoo_model_count(), 8);
-	ck_assert_int_eq(paella__zoo_build(expected[i].name, NULL, &p), PAELLA_STATUS_OK);
+	ck_assert_uint_eq(paella_zoo_model_count(), 8);
+	ck_assert_int_eq(paella_zoo_build(expected[i].name, NULL, &p), PAELLA_STATUS_OK);
 	ck_assert_str_eq(p->model, expected[i].name);
 	ck_assert_uint_eq(p->parameters, expected[i].parameters);
 	ck_assert_uint_eq(p->nlaunches, expected[i].launches);
@@ -71,7 +71,7 @@ START_TEST(models_match_torchvision)
 			params += p->tensors[k].numel;
 	ck_assert_uint_eq(params, expected[i].parameters);
 	ck_assert_msg(p->flops > 1e8, "%s: %g FLOPs", p->model, p->flops);
-	paella__zoo_plan_free(p);
+	paella_zoo_plan_free(p);
 }
 END_TEST
 
@@ -80,64 +80,64 @@ END_TEST
 START_TEST(models_launches_are_bound)
 {
 	const unsigned i = (unsigned)_i;
-	struct paella__zoo_plan *p;
+	struct paella_zoo_plan *p;
 
-	ck_assert_int_eq(paella__zoo_build(expected[i].name, NULL, &p), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_zoo_build(expected[i].name, NULL, &p), PAELLA_STATUS_OK);
 	for (unsigned l = 0; l < p->nlaunches; l++) {
-		const struct paella__zoo_launch *L = &p->launches[l];
+		const struct paella_zoo_launch *L = &p->launches[l];
 		unsigned want = 0;
 
 		switch (L->op) {
-		case PAELLA__ZOO_OP_CONV:
-			want = PAELLA__CONV_NARGS;
+		case PAELLA_ZOO_OP_CONV:
+			want = PZOO__CONV_NARGS;
 			break;
-		case PAELLA__ZOO_OP_MAXPOOL:
-		case PAELLA__ZOO_OP_AVGPOOL:
-			want = PAELLA__POOL_NARGS;
+		case PAELLA_ZOO_OP_MAXPOOL:
+		case PAELLA_ZOO_OP_AVGPOOL:
+			want = PZOO__POOL_NARGS;
 			break;
-		case PAELLA__ZOO_OP_ADAPTIVE_AVGPOOL:
-			want = PAELLA__APOOL_NARGS;
+		case PAELLA_ZOO_OP_ADAPTIVE_AVGPOOL:
+			want = PZOO__APOOL_NARGS;
 			break;
-		case PAELLA__ZOO_OP_LINEAR:
-			want = PAELLA__LINEAR_NARGS;
+		case PAELLA_ZOO_OP_LINEAR:
+			want = PZOO__LINEAR_NARGS;
 			break;
-		case PAELLA__ZOO_OP_SOFTMAX:
-			want = PAELLA__SOFTMAX_NARGS;
+		case PAELLA_ZOO_OP_SOFTMAX:
+			want = PZOO__SOFTMAX_NARGS;
 			break;
-		case PAELLA__ZOO_OP_ADD:
-			want = PAELLA__ADD_NARGS;
+		case PAELLA_ZOO_OP_ADD:
+			want = PZOO__ADD_NARGS;
 			break;
 		}
 		ck_assert_uint_eq(L->nargs, want);
 		ck_assert_ptr_nonnull(L->kernel);
-		ck_assert_uint_eq(L->block[0] * L->block[1] * L->block[2], PAELLA__LAYER_THREADS);
+		ck_assert_uint_eq(L->block[0] * L->block[1] * L->block[2], PZOO__LAYER_THREADS);
 		ck_assert(L->grid[0] >= 1 && L->grid[1] >= 1 && L->grid[2] >= 1);
 		ck_assert(L->grid[1] <= 65535 && L->grid[2] <= 65535);
 		for (unsigned a = 0; a < L->nargs; a++) {
-			const struct paella__zoo_arg *A = &L->args[a];
+			const struct paella_zoo_arg *A = &L->args[a];
 
-			if (A->kind == PAELLA__ZOO_ARG_ACT) {
+			if (A->kind == PAELLA_ZOO_ARG_ACT) {
 				ck_assert(A->ref >= 0 && (unsigned)A->ref < p->nstorages);
 				ck_assert_uint_le(A->offset, p->storages[A->ref].floats);
-			} else if (A->kind == PAELLA__ZOO_ARG_PARAM) {
+			} else if (A->kind == PAELLA_ZOO_ARG_PARAM) {
 				ck_assert(A->ref >= 0 && (unsigned)A->ref < p->nparams);
 			}
 		}
-		if (L->op == PAELLA__ZOO_OP_CONV) {
-			int splits = L->args[PAELLA__CONV_SPLITS].i32;
+		if (L->op == PAELLA_ZOO_OP_CONV) {
+			int splits = L->args[PZOO__CONV_SPLITS].i32;
 
 			ck_assert_int_ge(splits, 1);
-			ck_assert_int_eq(L->args[PAELLA__CONV_WS].kind == PAELLA__ZOO_ARG_ACT,
+			ck_assert_int_eq(L->args[PZOO__CONV_WS].kind == PAELLA_ZOO_ARG_ACT,
 					 splits > 1);
-			ck_assert_int_eq(L->args[PAELLA__CONV_K_PER_SPLIT].i32 % 16 == 0 || splits == 1,
+			ck_assert_int_eq(L->args[PZOO__CONV_K_PER_SPLIT].i32 % 16 == 0 || splits == 1,
 					 1);
 		}
 	}
 	for (unsigned k = 0; k < p->nparams; k++) {
-		ck_assert_uint_eq(p->params[k].offset % PAELLA__ZOO_PARAM_ALIGN, 0);
+		ck_assert_uint_eq(p->params[k].offset % PAELLA_ZOO_PARAM_ALIGN, 0);
 		ck_assert_uint_le(p->params[k].offset + p->params[k].count, p->param_floats);
 	}
-	paella__zoo_plan_free(p);
+	paella_zoo_plan_free(p);
 }
 END_TEST
 
@@ -146,21 +146,21 @@ END_TEST
 START_TEST(models_placement_is_safe)
 {
 	const unsigned i = (unsigned)_i;
-	struct paella__zoo_plan *p;
+	struct paella_zoo_plan *p;
 
-	ck_assert_int_eq(paella__zoo_build(expected[i].name, NULL, &p), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_zoo_build(expected[i].name, NULL, &p), PAELLA_STATUS_OK);
 	ck_assert_uint_le(p->arena_bytes, p->storage_bytes);
 	for (unsigned a = 0; a < p->nstorages; a++) {
-		const struct paella__zoo_storage *s = &p->storages[a];
+		const struct paella_zoo_storage *s = &p->storages[a];
 
-		ck_assert_uint_eq(s->offset % PAELLA__ZOO_ARENA_ALIGN, 0);
+		ck_assert_uint_eq(s->offset % PAELLA_ZOO_ARENA_ALIGN, 0);
 		ck_assert_uint_le(s->offset + s->floats * 4, p->arena_bytes);
 		if (s->pinned) {
 			ck_assert_int_eq(s->first, 0);
 			ck_assert_int_eq(s->last, (int)p->nlaunches - 1);
 		}
 		for (unsigned b = a + 1; b < p->nstorages; b++) {
-			const struct paella__zoo_storage *t = &p->storages[b];
+			const struct paella_zoo_storage *t = &p->storages[b];
 			bool live = !(s->last < t->first || t->last < s->first);
 			bool overlap = s->offset < t->offset + t->floats * 4 &&
 				       t->offset < s->offset + s->floats * 4;
@@ -172,44 +172,44 @@ START_TEST(models_placement_is_safe)
 	/* Every launch names storages within their live range. */
 	for (unsigned l = 0; l < p->nlaunches; l++)
 		for (unsigned k = 0; k < p->launches[l].nargs; k++) {
-			const struct paella__zoo_arg *A = &p->launches[l].args[k];
+			const struct paella_zoo_arg *A = &p->launches[l].args[k];
 
-			if (A->kind != PAELLA__ZOO_ARG_ACT)
+			if (A->kind != PAELLA_ZOO_ARG_ACT)
 				continue;
 			ck_assert_int_le(p->storages[A->ref].first, (int)l);
 			ck_assert_int_ge(p->storages[A->ref].last, (int)l);
 		}
 	ck_assert(p->storages[p->input].pinned);
 	ck_assert(p->storages[p->output].pinned);
-	paella__zoo_plan_free(p);
+	paella_zoo_plan_free(p);
 }
 END_TEST
 
 START_TEST(models_batch)
 {
-	struct paella__zoo_options o1 = { .batch = 1 }, o3 = { .batch = 3 };
-	struct paella__zoo_plan *a, *b;
+	struct paella_zoo_options o1 = { .batch = 1 }, o3 = { .batch = 3 };
+	struct paella_zoo_plan *a, *b;
 
-	ck_assert_int_eq(paella__zoo_build("resnet50", &o1, &a), PAELLA_STATUS_OK);
-	ck_assert_int_eq(paella__zoo_build("resnet50", &o3, &b), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_zoo_build("resnet50", &o1, &a), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_zoo_build("resnet50", &o3, &b), PAELLA_STATUS_OK);
 	ck_assert_int_eq(b->batch, 3);
 	ck_assert_uint_eq(b->parameters, a->parameters);
 	ck_assert_uint_eq(b->param_floats, a->param_floats);
 	ck_assert_uint_eq(b->storages[b->output].floats, 3000);
 	ck_assert_uint_eq(b->nlaunches, a->nlaunches);
 	ck_assert_double_eq_tol(b->flops / a->flops, 3.0, 1e-9);
-	paella__zoo_plan_free(a);
-	paella__zoo_plan_free(b);
+	paella_zoo_plan_free(a);
+	paella_zoo_plan_free(b);
 }
 END_TEST
 
 START_TEST(models_unknown)
 {
-	struct paella__zoo_plan *p = (struct paella__zoo_plan *)1;
+	struct paella_zoo_plan *p = (struct paella_zoo_plan *)1;
 
-	ck_assert_int_eq(paella__zoo_build("alexnet", NULL, &p), PAELLA_STATUS_NOT_FOUND);
+	ck_assert_int_eq(paella_zoo_build("alexnet", NULL, &p), PAELLA_STATUS_NOT_FOUND);
 	ck_assert_ptr_null(p);
-	ck_assert_ptr_nonnull(strstr(paella__error_last(), "alexnet"));
+	ck_assert_ptr_nonnull(strstr(paella_zoo_last_error(), "alexnet"));
 }
 END_TEST
 
@@ -224,7 +224,7 @@ START_TEST(models_pool_out_like_pytorch)
 	};
 
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		ck_assert_msg(paella__zb_pool_out(cases[i][0], cases[i][1], cases[i][2],
+		ck_assert_msg(pzoo__zb_pool_out(cases[i][0], cases[i][1], cases[i][2],
 						  cases[i][3], cases[i][4]) == cases[i][5],
 			      "case %u", i);
 }
@@ -233,10 +233,10 @@ END_TEST
 /* A whole model through the CPU interpreter: finite, deterministic. */
 START_TEST(models_cpu_run)
 {
-	struct paella__zoo_plan *p;
+	struct paella_zoo_plan *p;
 	float *blob, *in, *o1, *o2;
 
-	ck_assert_int_eq(paella__zoo_build("squeezenet1_1", NULL, &p), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_zoo_build("squeezenet1_1", NULL, &p), PAELLA_STATUS_OK);
 	blob = malloc(p->param_floats * sizeof(float));
 	in = malloc(p->storages[p->input].floats * sizeof(float));
 	o1 = malloc(1000 * sizeof(float));
@@ -245,8 +245,8 @@ START_TEST(models_cpu_run)
 		blob[k] = (float)((k * 2654435761u) % 1000) / 10000.0f - 0.04f;
 	for (uint64_t k = 0; k < p->storages[p->input].floats; k++)
 		in[k] = (float)((k * 40503u) % 997) / 500.0f - 1.0f;
-	ck_assert_int_eq(paella__zoo_run_cpu(p, blob, in, o1), PAELLA_STATUS_OK);
-	ck_assert_int_eq(paella__zoo_run_cpu(p, blob, in, o2), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_zoo_run_cpu(p, blob, in, o1), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_zoo_run_cpu(p, blob, in, o2), PAELLA_STATUS_OK);
 	for (int k = 0; k < 1000; k++) {
 		ck_assert(isfinite(o1[k]));
 		ck_assert(o1[k] >= 0.0f); /* ReLU before the pooling */
@@ -256,7 +256,7 @@ START_TEST(models_cpu_run)
 	free(in);
 	free(o1);
 	free(o2);
-	paella__zoo_plan_free(p);
+	paella_zoo_plan_free(p);
 }
 END_TEST
 

@@ -10,7 +10,8 @@
 #include <string.h>
 
 #include "ref.h"
-#include "zoo.h"
+#include "zoo-private.h"
+#include "paella/zoo.h"
 
 static float x25[25];
 
@@ -35,7 +36,7 @@ START_TEST(ref_maxpool_ceil_mode)
 	static const float want[9] = { 7, 9, 10, 17, 19, 20, 22, 24, 25 };
 	float y[9];
 
-	paella__ref_maxpool2d(x25, 1, y, 1, 1, 1, 5, 5, 3, 3, 3, 3, 2, 2, 1, 1);
+	pzoo__ref_maxpool2d(x25, 1, y, 1, 1, 1, 5, 5, 3, 3, 3, 3, 2, 2, 1, 1);
 	expect(y, want, 9, 0.0);
 }
 END_TEST
@@ -51,11 +52,11 @@ START_TEST(ref_avgpool_count_include_pad)
 	static const float k2[9] = { 4.0f, 6.0f, 7.5f, 14.0f, 16.0f, 17.5f, 21.5f, 23.5f, 25.0f };
 	float y[9];
 
-	paella__ref_avgpool2d(x25, 1, y, 1, 1, 1, 5, 5, 3, 3, 3, 3, 2, 2, 1, 1, 1);
+	pzoo__ref_avgpool2d(x25, 1, y, 1, 1, 1, 5, 5, 3, 3, 3, 3, 2, 2, 1, 1, 1);
 	expect(y, cip, 9, 1e-6);
-	paella__ref_avgpool2d(x25, 1, y, 1, 1, 1, 5, 5, 3, 3, 3, 3, 2, 2, 1, 1, 0);
+	pzoo__ref_avgpool2d(x25, 1, y, 1, 1, 1, 5, 5, 3, 3, 3, 3, 2, 2, 1, 1, 0);
 	expect(y, nocip, 9, 1e-6);
-	paella__ref_avgpool2d(x25, 1, y, 1, 1, 1, 5, 5, 3, 3, 2, 2, 2, 2, 0, 0, 1);
+	pzoo__ref_avgpool2d(x25, 1, y, 1, 1, 1, 5, 5, 3, 3, 2, 2, 2, 2, 0, 0, 1);
 	expect(y, k2, 9, 1e-6);
 }
 END_TEST
@@ -67,10 +68,10 @@ START_TEST(ref_adaptive_avgpool)
 	const float scale[1] = { 2.0f }, shift[1] = { -10.0f };
 	float y[6], y1[1];
 
-	paella__ref_adaptive_avgpool2d(x25, 1, NULL, NULL, y, 1, 1, 1, 5, 5, 3, 2);
+	pzoo__ref_adaptive_avgpool2d(x25, 1, NULL, NULL, y, 1, 1, 1, 5, 5, 3, 2);
 	expect(y, want, 6, 1e-6);
 	/* With the BN-ReLU prologue: mean of max(2x - 10, 0) over 1..25. */
-	paella__ref_adaptive_avgpool2d(x25, 1, scale, shift, y1, 1, 1, 1, 5, 5, 1, 1);
+	pzoo__ref_adaptive_avgpool2d(x25, 1, scale, shift, y1, 1, 1, 1, 5, 5, 1, 1);
 	{
 		double s = 0.0;
 
@@ -91,7 +92,7 @@ START_TEST(ref_pool_views)
 		x[i] = (float)i;
 	for (int i = 0; i < 4; i++)
 		y[i] = -1.0f;
-	paella__ref_maxpool2d(x + 4, 3, y + 2, 4, 1, 1, 2, 2, 1, 1, 2, 2, 2, 2, 0, 0);
+	pzoo__ref_maxpool2d(x + 4, 3, y + 2, 4, 1, 1, 2, 2, 1, 1, 2, 2, 2, 2, 0, 0);
 	ck_assert_float_eq(y[2], 7.0f);
 	ck_assert_float_eq(y[0], -1.0f);
 	ck_assert_float_eq(y[1], -1.0f);
@@ -169,7 +170,7 @@ START_TEST(ref_conv_against_direct)
 		for (int act = 0; act < 3; act++) {
 			for (int i = 0; i < N * yct * P * Q; i++)
 				y[i] = 99.0f;
-			paella__ref_conv2d(x, xct, NULL, NULL, wt, b, res, M, y + P * Q, yct, N, C,
+			pzoo__ref_conv2d(x, xct, NULL, NULL, wt, b, res, M, y + P * Q, yct, N, C,
 					   H, W, M, P, Q, R, S, sh, sw, ph, pw, g, act);
 			for (int n = 0; n < N; n++)
 				for (int o = 0; o < M; o++)
@@ -180,7 +181,7 @@ START_TEST(ref_conv_against_direct)
 								   b[o] + res[((n * M + o) * P + p) * Q + q];
 							float got = y[((n * yct) + 1 + o) * P * Q + p * Q + q];
 
-							v = paella__ref_act(v, act);
+							v = pzoo__ref_act(v, act);
 							ck_assert_msg(fabs(got - v) <= 1e-5 * (1 + fabs(v)),
 								      "shape %u act %d: %g != %g", t, act,
 								      (double)got, v);
@@ -209,7 +210,7 @@ START_TEST(ref_conv_prologue)
 	const float x[4] = { 1, 2, 3, 4 }, w[1] = { 1.0f }, sc[1] = { 2.0f }, sf[1] = { 1.0f };
 	float y[16];
 
-	paella__ref_conv2d(x, 1, sc, sf, w, NULL, NULL, 0, y, 1, 1, 1, 2, 2, 1, 4, 4, 1, 1, 1, 1, 1,
+	pzoo__ref_conv2d(x, 1, sc, sf, w, NULL, NULL, 0, y, 1, 1, 1, 2, 2, 1, 4, 4, 1, 1, 1, 1, 1,
 			   1, 1, 0);
 	ck_assert_float_eq(y[0], 0.0f);
 	ck_assert_float_eq(y[5], 3.0f);
@@ -225,22 +226,22 @@ START_TEST(ref_linear_softmax_add)
 	const float x[6] = { 1, 2, 3, 4, 5, 6 }, w[6] = { 1, 0, -1, 2, 2, 2 }, b[2] = { 0.5f, -20 };
 	float y[4], big[3] = { 1000.0f, 1001.0f, 1002.0f }, p[3], s[3];
 
-	paella__ref_linear(x, w, b, y, 2, 3, 2, PAELLA__ACT_NONE);
+	pzoo__ref_linear(x, w, b, y, 2, 3, 2, PZOO__ACT_NONE);
 	ck_assert_float_eq(y[0], -1.5f);
 	ck_assert_float_eq(y[1], -8.0f);
 	ck_assert_float_eq(y[2], -1.5f);
 	ck_assert_float_eq(y[3], 10.0f);
-	paella__ref_linear(x, w, b, y, 2, 3, 2, PAELLA__ACT_RELU);
+	pzoo__ref_linear(x, w, b, y, 2, 3, 2, PZOO__ACT_RELU);
 	ck_assert_float_eq(y[1], 0.0f);
 	/* Softmax stays finite for large logits. */
-	paella__ref_softmax(big, p, 1, 3);
+	pzoo__ref_softmax(big, p, 1, 3);
 	ck_assert_double_eq_tol(p[0] + p[1] + p[2], 1.0, 1e-6);
 	ck_assert_double_eq_tol(p[2], 1.0 / (1.0 + exp(-1.0) + exp(-2.0)), 1e-6);
-	paella__ref_add(x, w, s, 3, PAELLA__ACT_RELU6);
+	pzoo__ref_add(x, w, s, 3, PZOO__ACT_RELU6);
 	ck_assert_float_eq(s[0], 2.0f);
 	ck_assert_float_eq(s[1], 2.0f);
 	ck_assert_float_eq(s[2], 2.0f);
-	paella__ref_add(x + 3, x + 3, s, 3, PAELLA__ACT_RELU6);
+	pzoo__ref_add(x + 3, x + 3, s, 3, PZOO__ACT_RELU6);
 	ck_assert_float_eq(s[0], 6.0f);
 }
 END_TEST

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "paella/paella.h"
-#include "runtime-model.h"
-#include "zoo.h"
+#include "paella/zoo.h"
+#include "zoo-private.h"
 
 static struct paella_runtime *
 sim_runtime(enum paella_policy policy)
@@ -30,12 +30,30 @@ sim_runtime(enum paella_policy policy)
 	return rt;
 }
 
-static struct paella__zoo_plan *
+static size_t
+io_input(const struct paella_zoo_model *m)
+{
+	size_t n;
+
+	paella_zoo_model_io_bytes(m, &n, NULL);
+	return n;
+}
+
+static size_t
+io_output(const struct paella_zoo_model *m)
+{
+	size_t n;
+
+	paella_zoo_model_io_bytes(m, NULL, &n);
+	return n;
+}
+
+static struct paella_zoo_plan *
 plan_of(const char *name)
 {
-	struct paella__zoo_plan *p = NULL;
+	struct paella_zoo_plan *p = NULL;
 
-	ck_assert_int_eq(paella__zoo_build(name, NULL, &p), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_zoo_build(name, NULL, &p), PAELLA_STATUS_OK);
 	return p;
 }
 
@@ -43,8 +61,8 @@ START_TEST(rtmodel_serve_resnet18_mobilenet)
 {
 	struct paella_runtime *rt = sim_runtime(PAELLA_POLICY_SRPT);
 	const char *names[2] = { "resnet18", "mobilenet_v2" };
-	struct paella__zoo_plan *plans[2];
-	struct paella__zoo_rt_model *ms[2];
+	struct paella_zoo_plan *plans[2];
+	struct paella_zoo_model *ms[2];
 	enum { JOBS = 4 };
 	struct paella_job *jobs[2][JOBS];
 	float *in[2], *out[2][JOBS];
@@ -56,19 +74,20 @@ START_TEST(rtmodel_serve_resnet18_mobilenet)
 		plans[m] = plan_of(names[m]);
 		blob = NULL;
 		if (m == 0)
-			ck_assert_int_eq(paella__zoo_random_blob(plans[m], 1, &blob),
+			ck_assert_int_eq(paella_zoo_random_blob(plans[m], 1, &blob),
 					 PAELLA_STATUS_OK);
-		ck_assert_int_eq(paella__zoo_rt_model_create(rt, plans[m], blob, NULL, 2, &ms[m]),
+		ck_assert_int_eq(paella_zoo_model_create(rt, plans[m], blob, PAELLA_ZOO_VARIANT_SAMPLE,
+							 NULL, 2, &ms[m]),
 				 PAELLA_STATUS_OK);
 		free(blob);
-		ck_assert_uint_eq(ms[m]->nsim_modules, plans[m]->nlaunches);
-		ck_assert_uint_eq(ms[m]->input_bytes, (size_t)3 * 224 * 224 * 4);
-		ck_assert_uint_eq(ms[m]->output_bytes, (size_t)1000 * 4);
-		ck_assert_int_eq(paella_model_estimate_ns(ms[m]->model, &est), PAELLA_STATUS_OK);
+		ck_assert_uint_eq(paella_zoo_model_sim_modules(ms[m]), plans[m]->nlaunches);
+		ck_assert_uint_eq(io_input(ms[m]), (size_t)3 * 224 * 224 * 4);
+		ck_assert_uint_eq(io_output(ms[m]), (size_t)1000 * 4);
+		ck_assert_int_eq(paella_model_estimate_ns(paella_zoo_model_runtime(ms[m]), &est), PAELLA_STATUS_OK);
 		/* Hundreds of microseconds, not nothing and not seconds. */
 		ck_assert_uint_gt(est, 100000);
 		ck_assert_uint_lt(est, 5000000);
-		in[m] = calloc(ms[m]->input_bytes, 1);
+		in[m] = calloc(io_input(ms[m]), 1);
 		ck_assert_ptr_nonnull(in[m]);
 	}
 	/* Interleaved, more jobs than job sets: some wait for a set. */
@@ -76,13 +95,13 @@ START_TEST(rtmodel_serve_resnet18_mobilenet)
 		for (int m = 0; m < 2; m++) {
 			struct paella_job_desc d = { 0 };
 
-			out[m][j] = malloc(ms[m]->output_bytes);
+			out[m][j] = malloc(io_output(ms[m]));
 			ck_assert_ptr_nonnull(out[m][j]);
 			d.input = in[m];
-			d.input_bytes = ms[m]->input_bytes;
+			d.input_bytes = io_input(ms[m]);
 			d.output = out[m][j];
-			d.output_bytes = ms[m]->output_bytes;
-			ck_assert_int_eq(paella_job_submit(ms[m]->model, &d, &jobs[m][j]),
+			d.output_bytes = io_output(ms[m]);
+			ck_assert_int_eq(paella_job_submit(paella_zoo_model_runtime(ms[m]), &d, &jobs[m][j]),
 					 PAELLA_STATUS_OK);
 		}
 	ck_assert_int_eq(paella_runtime_run_until_idle(rt), PAELLA_STATUS_OK);
@@ -102,8 +121,8 @@ START_TEST(rtmodel_serve_resnet18_mobilenet)
 	ck_assert_uint_eq(st.kernels_launched,
 			  (uint64_t)JOBS * (plans[0]->nlaunches + plans[1]->nlaunches));
 	for (int m = 0; m < 2; m++) {
-		ck_assert_int_eq(paella__zoo_rt_model_destroy(ms[m]), PAELLA_STATUS_OK);
-		paella__zoo_plan_free(plans[m]);
+		ck_assert_int_eq(paella_zoo_model_destroy(ms[m]), PAELLA_STATUS_OK);
+		paella_zoo_plan_free(plans[m]);
 		free(in[m]);
 	}
 	paella_runtime_destroy(rt);
@@ -114,9 +133,9 @@ START_TEST(rtmodel_every_model_one_job)
 {
 	struct paella_runtime *rt = sim_runtime(PAELLA_POLICY_FIFO);
 
-	for (unsigned i = 0; i < paella__zoo_model_count(); i++) {
-		struct paella__zoo_plan *p = plan_of(paella__zoo_model_at(i)->name);
-		struct paella__zoo_rt_model *m = NULL;
+	for (unsigned i = 0; i < paella_zoo_model_count(); i++) {
+		struct paella_zoo_plan *p = plan_of(paella_zoo_model_at(i)->name);
+		struct paella_zoo_model *m = NULL;
 		struct paella_job *job;
 		struct paella_job_desc d = { 0 };
 		void *in, *out;
@@ -124,24 +143,25 @@ START_TEST(rtmodel_every_model_one_job)
 		for (unsigned l = 0; l < p->nlaunches; l++) {
 			unsigned regs = 0, smem = 0;
 
-			ck_assert_uint_gt(paella__zoo_sim_block_ns(&p->launches[l], &regs, &smem), 0);
+			ck_assert_uint_gt(pzoo__sim_block_ns(&p->launches[l], &regs, &smem), 0);
 			ck_assert_uint_gt(regs, 0);
 		}
-		ck_assert_int_eq(paella__zoo_rt_model_create(rt, p, NULL, NULL, 1, &m),
+		ck_assert_int_eq(paella_zoo_model_create(rt, p, NULL, PAELLA_ZOO_VARIANT_SAMPLE, NULL, 1,
+						 &m),
 				 PAELLA_STATUS_OK);
-		in = calloc(m->input_bytes, 1);
-		out = calloc(m->output_bytes, 1);
+		in = calloc(io_input(m), 1);
+		out = calloc(io_output(m), 1);
 		d.input = in;
-		d.input_bytes = m->input_bytes;
+		d.input_bytes = io_input(m);
 		d.output = out;
-		d.output_bytes = m->output_bytes;
-		ck_assert_int_eq(paella_job_submit(m->model, &d, &job), PAELLA_STATUS_OK);
+		d.output_bytes = io_output(m);
+		ck_assert_int_eq(paella_job_submit(paella_zoo_model_runtime(m), &d, &job), PAELLA_STATUS_OK);
 		ck_assert_int_eq(paella_job_wait(job, -1), PAELLA_STATUS_OK);
 		paella_job_release(job);
-		ck_assert_int_eq(paella__zoo_rt_model_destroy(m), PAELLA_STATUS_OK);
+		ck_assert_int_eq(paella_zoo_model_destroy(m), PAELLA_STATUS_OK);
 		free(in);
 		free(out);
-		paella__zoo_plan_free(p);
+		paella_zoo_plan_free(p);
 	}
 	paella_runtime_destroy(rt);
 }
@@ -149,12 +169,12 @@ END_TEST
 
 START_TEST(rtmodel_random_blob)
 {
-	struct paella__zoo_plan *p = plan_of("squeezenet1_1");
+	struct paella_zoo_plan *p = plan_of("squeezenet1_1");
 	float *a = NULL, *b = NULL, *c = NULL;
 
-	ck_assert_int_eq(paella__zoo_random_blob(p, 5, &a), PAELLA_STATUS_OK);
-	ck_assert_int_eq(paella__zoo_random_blob(p, 5, &b), PAELLA_STATUS_OK);
-	ck_assert_int_eq(paella__zoo_random_blob(p, 6, &c), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_zoo_random_blob(p, 5, &a), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_zoo_random_blob(p, 5, &b), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_zoo_random_blob(p, 6, &c), PAELLA_STATUS_OK);
 	ck_assert_int_eq(memcmp(a, b, p->param_floats * 4), 0);
 	ck_assert_int_ne(memcmp(a, c, p->param_floats * 4), 0);
 	for (uint64_t i = 0; i < p->param_floats; i++)
@@ -162,7 +182,7 @@ START_TEST(rtmodel_random_blob)
 	free(a);
 	free(b);
 	free(c);
-	paella__zoo_plan_free(p);
+	paella_zoo_plan_free(p);
 }
 END_TEST
 
@@ -172,11 +192,98 @@ END_TEST
 START_TEST(rtmodel_unknown_image_dir)
 {
 	struct paella_runtime *rt = sim_runtime(PAELLA_POLICY_FIFO);
-	struct paella_module *mods[PAELLA__ZOO_NIMAGES];
+	struct paella_module *mods[PAELLA_ZOO_NIMAGES];
 
-	ck_assert_int_eq(paella__zoo_rt_load_modules(rt, "/nonexistent", mods),
-			 PAELLA_STATUS_NOT_FOUND);
-	ck_assert_ptr_nonnull(strstr(paella_last_error(), "/nonexistent/conv2d.cubin"));
+	ck_assert_int_eq(paella_zoo_modules_load(rt, "/nonexistent", PAELLA_ZOO_VARIANT_SAMPLE,
+						 mods), PAELLA_STATUS_NOT_FOUND);
+	ck_assert_ptr_nonnull(strstr(paella_zoo_last_error(), "/nonexistent/conv2d.cubin"));
+	ck_assert_int_eq(paella_zoo_modules_load(rt, "/nonexistent", PAELLA_ZOO_VARIANT_COUNT,
+						 mods), PAELLA_STATUS_NOT_FOUND);
+	ck_assert_ptr_nonnull(strstr(paella_zoo_last_error(), "/nonexistent/conv2d.count.cubin"));
+	ck_assert_int_eq(paella_zoo_modules_load(rt, "/nonexistent", PAELLA_ZOO_VARIANT_NOINST,
+						 mods), PAELLA_STATUS_NOT_FOUND);
+	ck_assert_ptr_nonnull(strstr(paella_zoo_last_error(), "/nonexistent/conv2d.noinst.cubin"));
+	for (unsigned i = 0; i < PAELLA_ZOO_NIMAGES; i++)
+		ck_assert_ptr_null(mods[i]);
+	paella_runtime_destroy(rt);
+}
+END_TEST
+
+START_TEST(rtmodel_variants)
+{
+	enum paella_zoo_variant v;
+
+	for (unsigned i = 0; i < PAELLA_ZOO_NVARIANTS; i++) {
+		ck_assert_int_eq(paella_zoo_variant_parse(
+			paella_zoo_variant_name((enum paella_zoo_variant)i), &v), PAELLA_STATUS_OK);
+		ck_assert_uint_eq(v, i);
+	}
+	ck_assert_str_eq(paella_zoo_variant_suffix(PAELLA_ZOO_VARIANT_COUNT), ".count");
+	ck_assert_str_eq(paella_zoo_variant_suffix(PAELLA_ZOO_VARIANT_NOINST), ".noinst");
+	ck_assert_str_eq(paella_zoo_variant_suffix(PAELLA_ZOO_VARIANT_SAMPLE), "");
+	ck_assert_int_eq(paella_zoo_variant_parse("inst", &v), PAELLA_STATUS_OK);
+	ck_assert_int_eq(v, PAELLA_ZOO_VARIANT_SAMPLE);
+	ck_assert_int_eq(paella_zoo_variant_parse("fast", &v), PAELLA_STATUS_INVALID_ARGUMENT);
+	ck_assert_ptr_null(paella_zoo_variant_name(PAELLA_ZOO_NVARIANTS));
+}
+END_TEST
+
+/* paella_zoo_model_build(), as a benchmark calls it: each variant on sim
+ * serves a job; the model owns its plan. */
+START_TEST(rtmodel_build_variants)
+{
+	struct paella_runtime *rt = sim_runtime(PAELLA_POLICY_FIFO);
+
+	for (unsigned i = 0; i < PAELLA_ZOO_NVARIANTS; i++) {
+		struct paella_zoo_model_config c;
+		struct paella_zoo_model *m = NULL;
+		struct paella_job_desc d = { 0 };
+		struct paella_job *job;
+		size_t ni, no;
+		void *in, *out;
+
+		paella_zoo_model_config_init(&c);
+		c.name = "squeezenet1_1";
+		c.variant = (enum paella_zoo_variant)i;
+		c.seed = 3;
+		c.concurrent_jobs = 2;
+		ck_assert_int_eq(paella_zoo_model_build(rt, &c, &m), PAELLA_STATUS_OK);
+		ck_assert_ptr_nonnull(paella_zoo_model_plan(m));
+		ck_assert_str_eq(paella_zoo_model_plan(m)->model, "squeezenet1_1");
+		paella_zoo_model_io_bytes(m, &ni, &no);
+		ck_assert_uint_eq(ni, (size_t)3 * 224 * 224 * 4);
+		ck_assert_uint_eq(no, (size_t)1000 * 4);
+		in = calloc(ni, 1);
+		out = calloc(no, 1);
+		d.input = in;
+		d.input_bytes = ni;
+		d.output = out;
+		d.output_bytes = no;
+		ck_assert_int_eq(paella_job_submit(paella_zoo_model_runtime(m), &d, &job),
+				 PAELLA_STATUS_OK);
+		ck_assert_int_eq(paella_runtime_run_until_idle(rt), PAELLA_STATUS_OK);
+		ck_assert_int_eq(paella_job_poll(job), PAELLA_STATUS_OK);
+		paella_job_release(job);
+		ck_assert_int_eq(paella_zoo_model_destroy(m), PAELLA_STATUS_OK);
+		free(in);
+		free(out);
+	}
+	/* Bad input is an error with a message, not a crash. */
+	struct paella_zoo_model_config c;
+	struct paella_zoo_model *m = (struct paella_zoo_model *)1;
+
+	paella_zoo_model_config_init(&c);
+	c.name = "alexnet";
+	ck_assert_int_eq(paella_zoo_model_build(rt, &c, &m), PAELLA_STATUS_NOT_FOUND);
+	ck_assert_ptr_null(m);
+	ck_assert_ptr_nonnull(strstr(paella_zoo_last_error(), "alexnet"));
+	c.name = "resnet18";
+	c.weights_path = "/nonexistent.safetensors";
+	ck_assert_int_eq(paella_zoo_model_build(rt, &c, &m), PAELLA_STATUS_NOT_FOUND);
+	ck_assert_ptr_nonnull(strstr(paella_zoo_last_error(), "/nonexistent.safetensors"));
+	c.weights_path = NULL;
+	c.batch = 5000;
+	ck_assert_int_eq(paella_zoo_model_build(rt, &c, &m), PAELLA_STATUS_INVALID_ARGUMENT);
 	paella_runtime_destroy(rt);
 }
 END_TEST
@@ -192,6 +299,8 @@ rtmodel_suite(void)
 	tcase_add_test(tc, rtmodel_every_model_one_job);
 	tcase_add_test(tc, rtmodel_random_blob);
 	tcase_add_test(tc, rtmodel_unknown_image_dir);
+	tcase_add_test(tc, rtmodel_variants);
+	tcase_add_test(tc, rtmodel_build_variants);
 	suite_add_tcase(s, tc);
 	return s;
 }

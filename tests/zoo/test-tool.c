@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "weights-file.h"
-#include "zoo.h"
+#include "paella/zoo.h"
 
 static char out[1 << 16];
 static char path[256];
@@ -77,11 +77,11 @@ END_TEST
 
 START_TEST(tool_check_weights)
 {
-	struct paella__zoo_plan *p;
+	struct paella_zoo_plan *p;
 	struct weights_fault f = { .drop = "features.3.squeeze.bias" };
 	char args[512];
 
-	ck_assert_int_eq(paella__zoo_build("squeezenet1_1", NULL, &p), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella_zoo_build("squeezenet1_1", NULL, &p), PAELLA_STATUS_OK);
 	ck_assert_int_eq(write_weights(p, path, NULL), PAELLA_STATUS_OK);
 	snprintf(args, sizeof(args), "check-weights squeezenet1_1 %s", path);
 	ck_assert_int_eq(run(args), 0);
@@ -96,10 +96,71 @@ START_TEST(tool_check_weights)
 	ck_assert_int_eq(run(args), 1);
 	ck_assert_ptr_nonnull(strstr(out, "features.3.squeeze.bias"));
 
-	ck_assert_int_eq(run("check-weights squeezenet1_1 /nonexistent.safetensors"), 1);
-	ck_assert_ptr_nonnull(strstr(out, "/nonexistent.safetensors"));
+	/* Exit codes: 3 for a file that cannot be read, 2 for usage. */
+	ck_assert_int_eq(run("check-weights squeezenet1_1 /nonexistent.safetensors"), 3);
+	ck_assert_ptr_nonnull(strstr(out, "paella: /nonexistent.safetensors"));
+	ck_assert_int_eq(run("check-weights squeezenet1_1 /tmp"), 3);
+	ck_assert_ptr_nonnull(strstr(out, "not a regular file"));
 	ck_assert_int_eq(run("check-weights squeezenet1_1"), 2);
-	paella__zoo_plan_free(p);
+	ck_assert_ptr_nonnull(strstr(out, "paella: check-weights needs MODEL and FILE"));
+	ck_assert_ptr_null(strstr(out, "wrong arguments"));
+	paella_zoo_plan_free(p);
+}
+END_TEST
+
+/* Issue 15: every problem of a weights file is listed, each on its own line
+ * prefixed with the program's name; exit 1 for bad weights. */
+START_TEST(tool_check_weights_every_problem)
+{
+	struct paella_zoo_plan *p;
+	struct weights_fault f = {
+		.drop = "features.3.squeeze.bias",
+		.nan = "features.0.weight",
+		.extra = "stray",
+	};
+	char args[512];
+	unsigned lines = 0;
+
+	ck_assert_int_eq(paella_zoo_build("squeezenet1_1", NULL, &p), PAELLA_STATUS_OK);
+	ck_assert_int_eq(write_weights(p, path, &f), PAELLA_STATUS_OK);
+	snprintf(args, sizeof(args), "check-weights squeezenet1_1 %s", path);
+	ck_assert_int_eq(run(args), 1);
+	ck_assert_ptr_nonnull(strstr(out, "missing tensor 'features.3.squeeze.bias'"));
+	ck_assert_ptr_nonnull(strstr(out, "'features.0.weight': 1 of"));
+	ck_assert_ptr_nonnull(strstr(out, "'stray' is not part of model"));
+	for (const char *l = out; (l = strstr(l, "paella: ")) != NULL; l++)
+		lines++;
+	ck_assert_uint_eq(lines, 3);
+	ck_assert_ptr_null(strstr(out, " ok "));
+	paella_zoo_plan_free(p);
+}
+END_TEST
+
+/* Options anywhere on the line, as --help shows them. */
+START_TEST(tool_options_anywhere)
+{
+	ck_assert_int_eq(run("plan resnet18 --batch 2"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "batch 2"));
+	ck_assert_int_eq(run("plan --batch 3 resnet18"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "batch 3"));
+	ck_assert_int_eq(run("--batch 4 plan resnet18"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "batch 4"));
+	ck_assert_int_eq(run("plan resnet18 --batch=5"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "batch 5"));
+	ck_assert_int_eq(run("models --version"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "paella "));
+	ck_assert_int_eq(run("plan resnet18 --help"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "Exit status"));
+	ck_assert_int_eq(run("plan resnet18 --batch"), 2);
+	ck_assert_ptr_nonnull(strstr(out, "paella: --batch needs a value"));
+	ck_assert_int_eq(run("plan resnet18 --frob"), 2);
+	ck_assert_ptr_nonnull(strstr(out, "paella: unknown option '--frob'"));
+	ck_assert_int_eq(run("plan resnet18 resnet34"), 2);
+	ck_assert_int_eq(run("models extra"), 2);
+	/* A model name with a terminal escape comes back escaped. */
+	ck_assert_int_eq(run("plan \"$(printf 'x\\033[2J')\""), 2);
+	ck_assert_ptr_nonnull(strstr(out, "no model 'x\\x1b[2J'"));
+	ck_assert_ptr_null(strchr(out, '\033'));
 }
 END_TEST
 
@@ -107,6 +168,7 @@ START_TEST(tool_help)
 {
 	ck_assert_int_eq(run("--help"), 0);
 	ck_assert_ptr_nonnull(strstr(out, "check-weights MODEL FILE"));
+	ck_assert_ptr_nonnull(strstr(out, "Exit status: 0 success; 1 bad input"));
 	ck_assert_int_eq(run("--version"), 0);
 	ck_assert_ptr_nonnull(strstr(out, "paella "));
 	ck_assert_int_eq(run(""), 2);
@@ -126,6 +188,8 @@ tool_suite(void)
 	tcase_add_test(tc, tool_plan);
 	tcase_add_test(tc, tool_check_weights);
 	tcase_add_test(tc, tool_help);
+	tcase_add_test(tc, tool_check_weights_every_problem);
+	tcase_add_test(tc, tool_options_anywhere);
 	suite_add_tcase(s, tc);
 	return s;
 }

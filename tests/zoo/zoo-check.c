@@ -49,7 +49,7 @@
 #include "exec.h"
 #include "ref.h"
 #include "safetensors.h"
-#include "zoo.h"
+#include "paella/zoo.h"
 
 #define EXIT_SKIP 77
 #define LAYER_TOL 1e-5
@@ -73,7 +73,7 @@ now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
 }
 
-static void PAELLA__PRINTF(1, 2)
+static void PZOO__PRINTF(1, 2)
 die(const char *fmt, ...)
 {
 	va_list ap;
@@ -89,7 +89,9 @@ die(const char *fmt, ...)
 static void
 die_status(enum paella_status st)
 {
-	die("%s: %s", paella_status_name(st), paella__error_last());
+	/* The zoo and the runtime keep their own last messages. */
+	die("%s: %s%s%s", paella_status_name(st), paella__error_last(),
+	    paella_zoo_last_error()[0] != '\0' ? "; zoo: " : "", paella_zoo_last_error());
 }
 
 #define CHECK(call) \
@@ -186,23 +188,23 @@ upload(CUdeviceptr dst, const void *src, size_t bytes)
 }
 
 /* Where an argument of a launch points in a host arena. */
-static const struct paella__zoo_arg *
-output_arg(const struct paella__zoo_launch *l)
+static const struct paella_zoo_arg *
+output_arg(const struct paella_zoo_launch *l)
 {
 	switch (l->op) {
-	case PAELLA__ZOO_OP_CONV:
-		return &l->args[PAELLA__CONV_Y];
-	case PAELLA__ZOO_OP_MAXPOOL:
-	case PAELLA__ZOO_OP_AVGPOOL:
-		return &l->args[PAELLA__POOL_Y];
-	case PAELLA__ZOO_OP_ADAPTIVE_AVGPOOL:
-		return &l->args[PAELLA__APOOL_Y];
-	case PAELLA__ZOO_OP_LINEAR:
-		return &l->args[PAELLA__LINEAR_Y];
-	case PAELLA__ZOO_OP_SOFTMAX:
-		return &l->args[PAELLA__SOFTMAX_Y];
-	case PAELLA__ZOO_OP_ADD:
-		return &l->args[PAELLA__ADD_Y];
+	case PAELLA_ZOO_OP_CONV:
+		return &l->args[PZOO__CONV_Y];
+	case PAELLA_ZOO_OP_MAXPOOL:
+	case PAELLA_ZOO_OP_AVGPOOL:
+		return &l->args[PZOO__POOL_Y];
+	case PAELLA_ZOO_OP_ADAPTIVE_AVGPOOL:
+		return &l->args[PZOO__APOOL_Y];
+	case PAELLA_ZOO_OP_LINEAR:
+		return &l->args[PZOO__LINEAR_Y];
+	case PAELLA_ZOO_OP_SOFTMAX:
+		return &l->args[PZOO__SOFTMAX_Y];
+	case PAELLA_ZOO_OP_ADD:
+		return &l->args[PZOO__ADD_Y];
 	}
 	return NULL;
 }
@@ -249,7 +251,7 @@ static const char *const conv_kernels[] = {
 
 struct lcase {
 	char desc[256];
-	struct paella__zoo_plan *plan;
+	struct paella_zoo_plan *plan;
 	/* What the kernel writes: storage, channels [coff, coff + c) of
 	 * ctot, hw per channel. */
 	int out;
@@ -259,19 +261,19 @@ struct lcase {
 
 /* A view into a storage of more channels than it uses, at a random
  * channel offset: the kernels must honour ctot and touch nothing else. */
-static struct paella__zv
-padded_view(struct paella__zb *b, const char *name, int c, int h, int w, bool is_input)
+static struct pzoo__zv
+padded_view(struct pzoo__zb *b, const char *name, int c, int h, int w, bool is_input)
 {
 	int extra = rnd(0, 1) ? rnd(1, 5) : 0;
 	int coff = extra ? rnd(0, extra) : 0;
-	struct paella__zv s = is_input ? paella__zb_input(b, c + extra, h, w)
-				       : paella__zb_new(b, name, c + extra, h, w);
+	struct pzoo__zv s = is_input ? pzoo__zb_input(b, c + extra, h, w)
+				       : pzoo__zb_new(b, name, c + extra, h, w);
 
-	return paella__zb_slice(s, coff, c);
+	return pzoo__zb_slice(s, coff, c);
 }
 
 static void
-set_out(struct lcase *lc, struct paella__zv v)
+set_out(struct lcase *lc, struct pzoo__zv v)
 {
 	lc->out = v.storage;
 	lc->coff = v.coff;
@@ -280,10 +282,10 @@ set_out(struct lcase *lc, struct paella__zv v)
 	lc->hw = (uint64_t)v.h * v.w;
 }
 
-static struct paella__zv
-whole(struct paella__zb *b, struct paella__zv v)
+static struct pzoo__zv
+whole(struct pzoo__zb *b, struct pzoo__zv v)
 {
-	struct paella__zv s = v;
+	struct pzoo__zv s = v;
 
 	(void)b;
 	s.coff = 0;
@@ -296,15 +298,15 @@ make_conv_case(struct lcase *lc, const char *kernel, int splits)
 {
 	static const int ks[][2] = { { 1, 1 }, { 3, 3 }, { 3, 3 }, { 5, 5 }, { 7, 7 }, { 1, 7 },
 				     { 7, 1 }, { 1, 3 }, { 3, 1 }, { 2, 2 }, { 4, 3 } };
-	struct paella__zoo_options opts = { .num_sms = num_sms, .force_conv_kernel = kernel,
+	struct paella_zoo_options opts = { .num_sms = num_sms, .force_conv_kernel = kernel,
 					    .force_splits = splits };
 	bool pw = kernel != NULL && strstr(kernel, "_1x1") != NULL;
 	bool dw = kernel != NULL && strcmp(kernel, "dwconv2d") == 0;
 	int n = rnd(0, 3) == 0 ? rnd(2, 3) : 1;
 	int groups, cg, mg, kh, kw, sh, sw, ph, pw_, h, w, P, Q;
-	struct paella__zb *b;
-	struct paella__zv x, y, r;
-	struct paella__zb_conv o = { .conv = "conv", .eps = 1e-5f };
+	struct pzoo__zb *b;
+	struct pzoo__zv x, y, r;
+	struct pzoo__zb_conv o = { .conv = "conv", .eps = 1e-5f };
 
 	do {
 		if (dw) {
@@ -320,7 +322,7 @@ make_conv_case(struct lcase *lc, const char *kernel, int splits)
 			sh = sw = 1;
 			ph = pw_ = 0;
 		} else {
-			int k = rnd(0, (int)PAELLA__ARRAY_SIZE(ks) - 1);
+			int k = rnd(0, (int)PZOO__ARRAY_SIZE(ks) - 1);
 
 			kh = ks[k][0];
 			kw = ks[k][1];
@@ -335,7 +337,7 @@ make_conv_case(struct lcase *lc, const char *kernel, int splits)
 		Q = (w + 2 * pw_ - kw) / sw + 1;
 	} while (P < 1 || Q < 1 || h + 2 * ph < kh || w + 2 * pw_ < kw);
 	opts.batch = n;
-	b = paella__zb_create("layer", &opts);
+	b = pzoo__zb_create("layer", &opts);
 	if (b == NULL)
 		die("out of memory");
 	x = padded_view(b, "x", groups * cg, h, w, true);
@@ -348,7 +350,7 @@ make_conv_case(struct lcase *lc, const char *kernel, int splits)
 	o.ph = ph;
 	o.pw = pw_;
 	o.groups = groups;
-	o.act = (enum paella__act)rnd(0, 2);
+	o.act = (enum pzoo__act)rnd(0, 2);
 	o.bias = rnd(0, 2) == 0;
 	o.bn = rnd(0, 1) ? "bn" : NULL;
 	o.out = &y;
@@ -360,9 +362,9 @@ make_conv_case(struct lcase *lc, const char *kernel, int splits)
 		o.pre_bn = "pre";
 		o.pre_eps = 1e-5f;
 	}
-	paella__zb_conv(b, x, &o);
-	paella__zb_output(b, whole(b, y));
-	CHECK(paella__zb_finish(b, &lc->plan));
+	pzoo__zb_conv(b, x, &o);
+	pzoo__zb_output(b, whole(b, y));
+	CHECK(pzoo__zb_finish(b, &lc->plan));
 	set_out(lc, y);
 	snprintf(lc->desc, sizeof(lc->desc),
 		 "%s n%d c%d(+%d) %dx%d -> m%d %dx%d k%dx%d s%d,%d p%d,%d g%d act%d%s%s%s",
@@ -373,7 +375,7 @@ make_conv_case(struct lcase *lc, const char *kernel, int splits)
 		char sp[32];
 
 		snprintf(sp, sizeof(sp), " splits%d",
-			 lc->plan->launches[0].args[PAELLA__CONV_SPLITS].i32);
+			 lc->plan->launches[0].args[PZOO__CONV_SPLITS].i32);
 		strncat(lc->desc, sp, sizeof(lc->desc) - strlen(lc->desc) - 1);
 	}
 }
@@ -381,11 +383,11 @@ make_conv_case(struct lcase *lc, const char *kernel, int splits)
 static void
 make_pool_case(struct lcase *lc, enum layer_kind kind)
 {
-	struct paella__zoo_options opts = { .num_sms = num_sms, .batch = rnd(1, 2) };
-	struct paella__zb *b = paella__zb_create("layer", &opts);
+	struct paella_zoo_options opts = { .num_sms = num_sms, .batch = rnd(1, 2) };
+	struct pzoo__zb *b = pzoo__zb_create("layer", &opts);
 	int k, s, p, h, w, c = rnd(1, 20);
 	bool ceil_mode = rnd(0, 1), cip = rnd(0, 1);
-	struct paella__zv x, y;
+	struct pzoo__zv x, y;
 
 	if (b == NULL)
 		die("out of memory");
@@ -396,17 +398,17 @@ make_pool_case(struct lcase *lc, enum layer_kind kind)
 		h = rnd(1, 30);
 		w = rnd(1, 30);
 	} while (h + 2 * p < k || w + 2 * p < k ||
-		 paella__zb_pool_out(h, k, s, p, ceil_mode) < 1 ||
-		 paella__zb_pool_out(w, k, s, p, ceil_mode) < 1);
+		 pzoo__zb_pool_out(h, k, s, p, ceil_mode) < 1 ||
+		 pzoo__zb_pool_out(w, k, s, p, ceil_mode) < 1);
 	x = padded_view(b, "x", c, h, w, true);
-	y = padded_view(b, "y", c, paella__zb_pool_out(h, k, s, p, ceil_mode),
-			paella__zb_pool_out(w, k, s, p, ceil_mode), false);
+	y = padded_view(b, "y", c, pzoo__zb_pool_out(h, k, s, p, ceil_mode),
+			pzoo__zb_pool_out(w, k, s, p, ceil_mode), false);
 	if (kind == L_MAXPOOL)
-		paella__zb_maxpool(b, "pool", x, k, s, p, ceil_mode, &y);
+		pzoo__zb_maxpool(b, "pool", x, k, s, p, ceil_mode, &y);
 	else
-		paella__zb_avgpool(b, "pool", x, k, s, p, ceil_mode, cip, &y);
-	paella__zb_output(b, whole(b, y));
-	CHECK(paella__zb_finish(b, &lc->plan));
+		pzoo__zb_avgpool(b, "pool", x, k, s, p, ceil_mode, cip, &y);
+	pzoo__zb_output(b, whole(b, y));
+	CHECK(pzoo__zb_finish(b, &lc->plan));
 	set_out(lc, y);
 	snprintf(lc->desc, sizeof(lc->desc), "%s n%d c%d %dx%d k%d s%d p%d%s%s -> %dx%d",
 		 kind == L_MAXPOOL ? "maxpool2d" : "avgpool2d", opts.batch, c, h, w, k, s, p,
@@ -416,9 +418,9 @@ make_pool_case(struct lcase *lc, enum layer_kind kind)
 static void
 make_misc_case(struct lcase *lc, enum layer_kind kind)
 {
-	struct paella__zoo_options opts = { .num_sms = num_sms, .batch = rnd(1, 5) };
-	struct paella__zb *b = paella__zb_create("layer", &opts);
-	struct paella__zv x, y, z;
+	struct paella_zoo_options opts = { .num_sms = num_sms, .batch = rnd(1, 5) };
+	struct pzoo__zb *b = pzoo__zb_create("layer", &opts);
+	struct pzoo__zv x, y, z;
 
 	if (b == NULL)
 		die("out of memory");
@@ -428,18 +430,18 @@ make_misc_case(struct lcase *lc, enum layer_kind kind)
 		bool pre = rnd(0, 1);
 
 		x = padded_view(b, "x", c, h, w, true);
-		y = paella__zb_adaptive_avgpool(b, "apool", x, oh, ow, pre ? "pre" : NULL, 1e-5f);
+		y = pzoo__zb_adaptive_avgpool(b, "apool", x, oh, ow, pre ? "pre" : NULL, 1e-5f);
 		snprintf(lc->desc, sizeof(lc->desc), "adaptive_avgpool2d n%d c%d %dx%d -> %dx%d%s",
 			 opts.batch, c, h, w, oh, ow, pre ? " pre" : "");
 		break;
 	}
 	case L_LINEAR: {
 		int in = rnd(0, 1) ? rnd(1, 300) * 4 : rnd(1, 1200), out = rnd(1, 400);
-		enum paella__act act = (enum paella__act)rnd(0, 2);
+		enum pzoo__act act = (enum pzoo__act)rnd(0, 2);
 		bool bias = rnd(0, 3) != 0;
 
-		x = paella__zb_input(b, in, 1, 1);
-		y = paella__zb_linear(b, "fc", x, out, bias, act);
+		x = pzoo__zb_input(b, in, 1, 1);
+		y = pzoo__zb_linear(b, "fc", x, out, bias, act);
 		snprintf(lc->desc, sizeof(lc->desc), "linear n%d %d -> %d act%d%s", opts.batch, in,
 			 out, (int)act, bias ? " bias" : "");
 		break;
@@ -447,46 +449,46 @@ make_misc_case(struct lcase *lc, enum layer_kind kind)
 	case L_SOFTMAX: {
 		int cols = rnd(0, 1) ? 1000 : rnd(1, 3000);
 
-		x = paella__zb_input(b, cols, 1, 1);
-		y = paella__zb_softmax(b, "softmax", x);
+		x = pzoo__zb_input(b, cols, 1, 1);
+		y = pzoo__zb_softmax(b, "softmax", x);
 		snprintf(lc->desc, sizeof(lc->desc), "softmax %d x %d", opts.batch, cols);
 		break;
 	}
 	default: {
 		int c = rnd(1, 64), h = rnd(1, 40), w = rnd(1, 40);
-		enum paella__act act = (enum paella__act)rnd(0, 2);
+		enum pzoo__act act = (enum pzoo__act)rnd(0, 2);
 
-		x = paella__zb_input(b, c, h, w);
-		z = paella__zb_new(b, "b", c, h, w);
-		y = paella__zb_add(b, "add", x, z, act);
+		x = pzoo__zb_input(b, c, h, w);
+		z = pzoo__zb_new(b, "b", c, h, w);
+		y = pzoo__zb_add(b, "add", x, z, act);
 		snprintf(lc->desc, sizeof(lc->desc), "add n%d %dx%dx%d act%d", opts.batch, c, h, w,
 			 (int)act);
 		break;
 	}
 	}
-	paella__zb_output(b, y);
-	CHECK(paella__zb_finish(b, &lc->plan));
+	pzoo__zb_output(b, y);
+	CHECK(pzoo__zb_finish(b, &lc->plan));
 	set_out(lc, y);
 }
 
 /* Random parameters: convolution weights scaled by the reduction length,
  * batch-norm scales near 1. */
 static float *
-random_blob(const struct paella__zoo_plan *plan)
+random_blob(const struct paella_zoo_plan *plan)
 {
 	float *blob = xmalloc((plan->param_floats + 1) * sizeof(float));
 
 	for (unsigned i = 0; i < plan->nparams; i++) {
-		const struct paella__zoo_param *q = &plan->params[i];
+		const struct paella_zoo_param *q = &plan->params[i];
 		float lo = -1.0f, hi = 1.0f;
 
-		if (q->recipe == PAELLA__ZOO_P_CONV_WEIGHT) {
-			const struct paella__zoo_tensor *t = &plan->tensors[q->weight];
+		if (q->recipe == PAELLA_ZOO_P_CONV_WEIGHT) {
+			const struct paella_zoo_tensor *t = &plan->tensors[q->weight];
 			float s = 1.0f / sqrtf((float)(t->numel / (uint64_t)t->shape[0]));
 
 			lo = -s;
 			hi = s;
-		} else if (q->recipe == PAELLA__ZOO_P_BN_SCALE) {
+		} else if (q->recipe == PAELLA_ZOO_P_BN_SCALE) {
 			lo = 0.5f;
 			hi = 1.5f;
 		}
@@ -498,14 +500,14 @@ random_blob(const struct paella__zoo_plan *plan)
 
 /* The arena at the start: every storage random but split-K state. */
 static float *
-random_arena(const struct paella__zoo_plan *plan)
+random_arena(const struct paella_zoo_plan *plan)
 {
 	float *arena = calloc(plan->arena_bytes / 4 + 64, sizeof(float));
 
 	if (arena == NULL)
 		die("out of memory");
 	for (unsigned i = 0; i < plan->nstorages; i++) {
-		const struct paella__zoo_storage *s = &plan->storages[i];
+		const struct paella_zoo_storage *s = &plan->storages[i];
 
 		if (strstr(s->name, "splitk") != NULL)
 			continue;
@@ -516,14 +518,14 @@ random_arena(const struct paella__zoo_plan *plan)
 }
 
 static void
-gpu_run_arena(struct paella__zoo_exec *ex, const struct paella__zoo_plan *plan, const float *blob,
+gpu_run_arena(struct pzoo__exec *ex, const struct paella_zoo_plan *plan, const float *blob,
 	      const float *arena_in, float *arena_out, int runs)
 {
-	struct paella__zoo_instance *inst;
+	struct pzoo__instance *inst;
 	CUdeviceptr base;
 
-	CHECK(paella__zoo_instance_create(ex, plan, blob, &inst));
-	base = paella__zoo_instance_storage(inst, 0) - plan->storages[0].offset;
+	CHECK(pzoo__instance_create(ex, plan, blob, &inst));
+	base = pzoo__instance_storage(inst, 0) - plan->storages[0].offset;
 	for (int r = 0; r < runs; r++) {
 		/* Split-K counters are zero in arena_in: uploading it
 		 * again is what a fresh instance would see, except after the
@@ -532,19 +534,19 @@ gpu_run_arena(struct paella__zoo_exec *ex, const struct paella__zoo_plan *plan, 
 			upload(base, arena_in, plan->arena_bytes);
 		} else {
 			for (unsigned i = 0; i < plan->nstorages; i++) {
-				const struct paella__zoo_storage *s = &plan->storages[i];
+				const struct paella_zoo_storage *s = &plan->storages[i];
 
 				if (strcmp(s->name, "splitk.counters") == 0)
 					continue;
 				upload(base + s->offset, arena_in + s->offset / 4, s->floats * 4);
 			}
 		}
-		CHECK(paella__zoo_instance_run(inst, stream));
-		CHECK(paella__zoo_instance_wait(inst, stream));
+		CHECK(pzoo__instance_run(inst, stream));
+		CHECK(pzoo__instance_wait(inst, stream));
 		CU(cuMemcpyDtoH(arena_out + (size_t)r * (plan->arena_bytes / 4), base,
 				plan->arena_bytes));
 	}
-	paella__zoo_instance_destroy(inst);
+	pzoo__instance_destroy(inst);
 }
 
 struct lresult {
@@ -555,12 +557,12 @@ struct lresult {
 };
 
 static bool
-check_layer_case(struct paella__zoo_exec *inst_ex, struct paella__zoo_exec *noinst_ex,
+check_layer_case(struct pzoo__exec *inst_ex, struct pzoo__exec *noinst_ex,
 		 struct lcase *lc, struct lresult *res)
 {
-	const struct paella__zoo_plan *plan = lc->plan;
+	const struct paella_zoo_plan *plan = lc->plan;
 	const uint64_t af = plan->arena_bytes / 4;
-	const struct paella__zoo_storage *os = &plan->storages[lc->out];
+	const struct paella_zoo_storage *os = &plan->storages[lc->out];
 	float *blob = random_blob(plan);
 	float *arena = random_arena(plan);
 	float *cpu = xmalloc(plan->arena_bytes + 4);
@@ -573,7 +575,7 @@ check_layer_case(struct paella__zoo_exec *inst_ex, struct paella__zoo_exec *noin
 	snprintf(res->desc, sizeof(res->desc), "%s", lc->desc);
 	res->ok = true;
 	memcpy(cpu, arena, plan->arena_bytes);
-	paella__zoo_run_cpu_range(plan, blob, cpu, 0, plan->nlaunches);
+	paella_zoo_run_cpu_range(plan, blob, cpu, 0, plan->nlaunches);
 	gpu_run_arena(inst_ex, plan, blob, arena, gi, 2);
 	gpu_run_arena(noinst_ex, plan, blob, arena, gn, 1);
 
@@ -624,7 +626,7 @@ check_layer_case(struct paella__zoo_exec *inst_ex, struct paella__zoo_exec *noin
 static int
 cmd_layers(const char *images, int cases, const char *csv_path)
 {
-	struct paella__zoo_exec *inst_ex, *noinst_ex;
+	struct pzoo__exec *inst_ex, *noinst_ex;
 	struct lresult *results;
 	unsigned nres = 0, nfail = 0, total;
 	double worst[L_KINDS] = { 0 };
@@ -632,34 +634,34 @@ cmd_layers(const char *images, int cases, const char *csv_path)
 	FILE *csv = NULL;
 
 	gpu_open();
-	CHECK(paella__zoo_exec_create(cu, images, true, &inst_ex));
-	CHECK(paella__zoo_exec_create(cu, images, false, &noinst_ex));
-	total = (unsigned)(PAELLA__ARRAY_SIZE(conv_kernels) * 3 + 3) * (unsigned)cases +
+	CHECK(pzoo__exec_create(cu, images, true, &inst_ex));
+	CHECK(pzoo__exec_create(cu, images, false, &noinst_ex));
+	total = (unsigned)(PZOO__ARRAY_SIZE(conv_kernels) * 3 + 3) * (unsigned)cases +
 		(L_KINDS - 1) * (unsigned)cases;
 	results = calloc(total + 1, sizeof(*results));
 	if (results == NULL)
 		die("out of memory");
 	for (int r = 0; r < cases; r++) {
 		for (enum layer_kind k = L_CONV; k < L_KINDS; k++) {
-			unsigned variants = k == L_CONV ? PAELLA__ARRAY_SIZE(conv_kernels) * 3 + 3 : 1;
+			unsigned variants = k == L_CONV ? PZOO__ARRAY_SIZE(conv_kernels) * 3 + 3 : 1;
 
 			for (unsigned v = 0; v < variants; v++) {
 				struct lcase lc = { 0 };
 				struct lresult *res = &results[nres++];
 
 				if (k == L_CONV) {
-					unsigned ki = v % PAELLA__ARRAY_SIZE(conv_kernels);
+					unsigned ki = v % PZOO__ARRAY_SIZE(conv_kernels);
 					const char *kern = conv_kernels[ki];
 					int sp = 0;
 
 					/* Per kernel: the builder's split, none, and a
 					 * forced 2 to 5 (empty slices included); then
 					 * three cases where the builder chooses all. */
-					if (v >= PAELLA__ARRAY_SIZE(conv_kernels) * 3)
+					if (v >= PZOO__ARRAY_SIZE(conv_kernels) * 3)
 						kern = NULL;
-					else if (v / PAELLA__ARRAY_SIZE(conv_kernels) == 1)
+					else if (v / PZOO__ARRAY_SIZE(conv_kernels) == 1)
 						sp = 1;
-					else if (v / PAELLA__ARRAY_SIZE(conv_kernels) == 2 && kern &&
+					else if (v / PZOO__ARRAY_SIZE(conv_kernels) == 2 && kern &&
 						 strcmp(kern, "dwconv2d") != 0)
 						sp = rnd(2, 5);
 					make_conv_case(&lc, kern, sp);
@@ -675,7 +677,7 @@ cmd_layers(const char *images, int cases, const char *csv_path)
 				if (res->err > worst[k])
 					worst[k] = res->err;
 				counts[k]++;
-				paella__zoo_plan_free(lc.plan);
+				paella_zoo_plan_free(lc.plan);
 			}
 		}
 	}
@@ -698,43 +700,43 @@ cmd_layers(const char *images, int cases, const char *csv_path)
 	}
 	printf("%u passed, %u failed\n", nres - nfail, nfail);
 	free(results);
-	paella__zoo_exec_destroy(inst_ex);
-	paella__zoo_exec_destroy(noinst_ex);
+	pzoo__exec_destroy(inst_ex);
+	pzoo__exec_destroy(noinst_ex);
 	return nfail ? EXIT_FAILURE : 0;
 }
 
 /* ---- models -------------------------------------------------------------- */
 
 struct io {
-	struct paella__st_file *st;
-	const struct paella__st_tensor *input, *logits, *logits_ref;
+	struct pzoo__st_file *st;
+	const struct pzoo__st_tensor *input, *logits, *logits_ref;
 };
 
 static bool
-load_io(const char *dir, const struct paella__zoo_plan *plan, struct io *io, char *why,
+load_io(const char *dir, const struct paella_zoo_plan *plan, struct io *io, char *why,
 	size_t cap)
 {
 	char path[4096];
-	const struct paella__zoo_storage *in = &plan->storages[plan->input];
+	const struct paella_zoo_storage *in = &plan->storages[plan->input];
 
 	memset(io, 0, sizeof(*io));
 	snprintf(path, sizeof(path), "%s/%s.io.safetensors", dir, plan->model);
-	if (paella__st_open(path, &io->st) != PAELLA_STATUS_OK) {
-		snprintf(why, cap, "%s", paella__error_last());
+	if (pzoo__st_open(path, &io->st) != PAELLA_STATUS_OK) {
+		snprintf(why, cap, "%s", paella_zoo_last_error());
 		return false;
 	}
-	io->input = paella__st_find(io->st, "input");
-	io->logits = paella__st_find(io->st, "logits");
-	io->logits_ref = paella__st_find(io->st, "logits_ref");
+	io->input = pzoo__st_find(io->st, "input");
+	io->logits = pzoo__st_find(io->st, "logits");
+	io->logits_ref = pzoo__st_find(io->st, "logits_ref");
 	if (io->input == NULL || io->logits == NULL || io->logits_ref == NULL ||
-	    io->input->dtype != PAELLA__ST_F32 || io->logits->dtype != PAELLA__ST_F32 ||
-	    io->logits_ref->dtype != PAELLA__ST_F32 || io->input->numel != in->floats ||
+	    io->input->dtype != PZOO__ST_F32 || io->logits->dtype != PZOO__ST_F32 ||
+	    io->logits_ref->dtype != PZOO__ST_F32 || io->input->numel != in->floats ||
 	    io->logits->numel != (uint64_t)plan->batch * plan->classes ||
 	    io->logits_ref->numel != io->logits->numel) {
 		snprintf(why, cap, "%s: needs F32 input [%d,%d,%d,%d], logits and logits_ref [%d,%d]",
 			 path, plan->batch, plan->in_c, plan->in_h, plan->in_w, plan->batch,
 			 plan->classes);
-		paella__st_close(io->st);
+		pzoo__st_close(io->st);
 		io->st = NULL;
 		return false;
 	}
@@ -742,12 +744,12 @@ load_io(const char *dir, const struct paella__zoo_plan *plan, struct io *io, cha
 }
 
 static float *
-tensor_copy(const struct paella__st_tensor *t)
+tensor_copy(const struct pzoo__st_tensor *t)
 {
 	float *v = xmalloc(t->numel * sizeof(float));
 
 	for (uint64_t i = 0; i < t->numel; i++)
-		v[i] = paella__st_read_f32(t, i);
+		v[i] = pzoo__st_read_f32(t, i);
 	return v;
 }
 
@@ -796,19 +798,19 @@ cmp_double(const void *a, const void *b)
 
 /* Wall-clock latency of one run at a time, launches to synchronize. */
 static void
-latency(struct paella__zoo_instance *inst, int reps, double *p50, double *min)
+latency(struct pzoo__instance *inst, int reps, double *p50, double *min)
 {
 	double *t = xmalloc((size_t)reps * sizeof(double));
 
 	for (int i = 0; i < 10; i++) {
-		CHECK(paella__zoo_instance_run(inst, stream));
-		CHECK(paella__zoo_instance_wait(inst, stream));
+		CHECK(pzoo__instance_run(inst, stream));
+		CHECK(pzoo__instance_wait(inst, stream));
 	}
 	for (int i = 0; i < reps; i++) {
 		double t0 = now_ms();
 
-		CHECK(paella__zoo_instance_run(inst, stream));
-		CHECK(paella__zoo_instance_wait(inst, stream));
+		CHECK(pzoo__instance_run(inst, stream));
+		CHECK(pzoo__instance_wait(inst, stream));
 		t[i] = now_ms() - t0;
 	}
 	qsort(t, (size_t)reps, sizeof(double), cmp_double);
@@ -821,27 +823,27 @@ latency(struct paella__zoo_instance *inst, int reps, double *p50, double *min)
  * each, the CPU reference on the same arena; report the first launches
  * whose outputs disagree. */
 static void
-find_bad_launch(struct paella__zoo_exec *ex, const struct paella__zoo_plan *plan,
+find_bad_launch(struct pzoo__exec *ex, const struct paella_zoo_plan *plan,
 		const float *blob, const float *input)
 {
-	struct paella__zoo_instance *inst;
+	struct pzoo__instance *inst;
 	float *before = xmalloc(plan->arena_bytes + 4), *after = xmalloc(plan->arena_bytes + 4);
 	CUdeviceptr base;
 	unsigned reported = 0;
 
-	CHECK(paella__zoo_instance_create(ex, plan, blob, &inst));
-	base = paella__zoo_instance_storage(inst, 0) - plan->storages[0].offset;
-	upload(paella__zoo_instance_input(inst), input, plan->storages[plan->input].floats * 4);
+	CHECK(pzoo__instance_create(ex, plan, blob, &inst));
+	base = pzoo__instance_storage(inst, 0) - plan->storages[0].offset;
+	upload(pzoo__instance_input(inst), input, plan->storages[plan->input].floats * 4);
 	for (unsigned i = 0; i < plan->nlaunches && reported < 5; i++) {
-		const struct paella__zoo_arg *y = output_arg(&plan->launches[i]);
-		const struct paella__zoo_storage *s = &plan->storages[y->ref];
+		const struct paella_zoo_arg *y = output_arg(&plan->launches[i]);
+		const struct paella_zoo_storage *s = &plan->storages[y->ref];
 		double err;
 
 		CU(cuMemcpyDtoH(before, base, plan->arena_bytes));
-		CHECK(paella__zoo_instance_run_range(inst, stream, i, i + 1));
-		CHECK(paella__zoo_instance_wait(inst, stream));
+		CHECK(pzoo__instance_run_range(inst, stream, i, i + 1));
+		CHECK(pzoo__instance_wait(inst, stream));
 		CU(cuMemcpyDtoH(after, base, plan->arena_bytes));
-		paella__zoo_run_cpu_range(plan, blob, before, i, i + 1);
+		paella_zoo_run_cpu_range(plan, blob, before, i, i + 1);
 		err = rel_err(after + s->offset / 4, before + s->offset / 4, s->floats);
 		if (!(err <= LAYER_TOL)) {
 			printf("  launch %u (%s, %s, grid %ux%ux%u): relative error %.3g against "
@@ -854,7 +856,7 @@ find_bad_launch(struct paella__zoo_exec *ex, const struct paella__zoo_plan *plan
 	if (reported == 0)
 		printf("  every launch agrees with the CPU reference: the model definition "
 		       "differs from PyTorch's\n");
-	paella__zoo_instance_destroy(inst);
+	pzoo__instance_destroy(inst);
 	free(before);
 	free(after);
 }
@@ -905,15 +907,15 @@ cmd_models(const char *data, const char *images, const char *only, int reps,
 	   const char *csv_path, const char *profile_path, bool on_cpu)
 {
 	struct mresult rows[16] = { 0 };
-	struct paella__zoo_exec *inst_ex = NULL, *noinst_ex = NULL;
+	struct pzoo__exec *inst_ex = NULL, *noinst_ex = NULL;
 	FILE *prof = NULL, *ovh = NULL, *csv;
 	unsigned n = 0, bad = 0;
 	char path[4096];
 
 	if (!on_cpu) {
 		gpu_open();
-		CHECK(paella__zoo_exec_create(cu, images, !control, &inst_ex));
-		CHECK(paella__zoo_exec_create(cu, images, false, &noinst_ex));
+		CHECK(pzoo__exec_create(cu, images, !control, &inst_ex));
+		CHECK(pzoo__exec_create(cu, images, false, &noinst_ex));
 		if (profile_path != NULL && (prof = fopen(profile_path, "w")) != NULL)
 			fprintf(prof, "model,index,layer,kernel,grid,ms\n");
 		if (profile_path != NULL) {
@@ -927,11 +929,11 @@ cmd_models(const char *data, const char *images, const char *only, int reps,
 				fprintf(ovh, "model,index,layer,kernel,grid,block,plain_ms,instrumented_ms,ratio\n");
 		}
 	}
-	for (unsigned m = 0; m < paella__zoo_model_count(); m++) {
-		const char *name = paella__zoo_model_at(m)->name;
-		struct paella__zoo_options opts = { .batch = 1, .num_sms = num_sms };
+	for (unsigned m = 0; m < paella_zoo_model_count(); m++) {
+		const char *name = paella_zoo_model_at(m)->name;
+		struct paella_zoo_options opts = { .batch = 1, .num_sms = num_sms };
 		struct mresult *r = &rows[n];
-		struct paella__zoo_plan *plan;
+		struct paella_zoo_plan *plan;
 		float *blob = NULL, *input, *out, *want, *want_ref;
 		struct io io;
 		double t0;
@@ -940,15 +942,15 @@ cmd_models(const char *data, const char *images, const char *only, int reps,
 			continue;
 		n++;
 		snprintf(r->model, sizeof(r->model), "%s", name);
-		CHECK(paella__zoo_build(name, &opts, &plan));
+		CHECK(paella_zoo_build(name, &opts, &plan));
 		r->kernels = plan->nlaunches;
 		snprintf(path, sizeof(path), "%s/%s.safetensors", data, name);
 		t0 = now_ms();
-		if (paella__zoo_load_weights(plan, path, &blob) != PAELLA_STATUS_OK) {
-			snprintf(r->why, sizeof(r->why), "%s", paella__error_last());
+		if (paella_zoo_load_weights(plan, path, &blob) != PAELLA_STATUS_OK) {
+			snprintf(r->why, sizeof(r->why), "%s", paella_zoo_last_error());
 			printf("%s: %s\n", name, r->why);
 			bad++;
-			paella__zoo_plan_free(plan);
+			paella_zoo_plan_free(plan);
 			continue;
 		}
 		r->load_ms = now_ms() - t0;
@@ -956,7 +958,7 @@ cmd_models(const char *data, const char *images, const char *only, int reps,
 			printf("%s: %s\n", name, r->why);
 			bad++;
 			free(blob);
-			paella__zoo_plan_free(plan);
+			paella_zoo_plan_free(plan);
 			continue;
 		}
 		r->have = true;
@@ -967,49 +969,49 @@ cmd_models(const char *data, const char *images, const char *only, int reps,
 
 		if (on_cpu) {
 			t0 = now_ms();
-			CHECK(paella__zoo_run_cpu(plan, blob, input, out));
+			CHECK(paella_zoo_run_cpu(plan, blob, input, out));
 			r->inst_p50 = now_ms() - t0;
 		} else {
-			struct paella__zoo_instance *inst;
+			struct pzoo__instance *inst;
 			float *ms = xmalloc(plan->nlaunches * sizeof(float));
 			unsigned order[8] = { 0 };
 
-			CHECK(paella__zoo_instance_create(inst_ex, plan, blob, &inst));
-			upload(paella__zoo_instance_input(inst), input, io.input->numel * 4);
-			CHECK(paella__zoo_instance_run(inst, stream));
-			CHECK(paella__zoo_instance_wait(inst, stream));
-			CU(cuMemcpyDtoH(out, paella__zoo_instance_output(inst),
+			CHECK(pzoo__instance_create(inst_ex, plan, blob, &inst));
+			upload(pzoo__instance_input(inst), input, io.input->numel * 4);
+			CHECK(pzoo__instance_run(inst, stream));
+			CHECK(pzoo__instance_wait(inst, stream));
+			CU(cuMemcpyDtoH(out, pzoo__instance_output(inst),
 					io.logits->numel * 4));
 			latency(inst, reps, &r->inst_p50, &r->inst_min);
-			paella__zoo_instance_destroy(inst);
+			pzoo__instance_destroy(inst);
 
-			CHECK(paella__zoo_instance_create(noinst_ex, plan, blob, &inst));
-			upload(paella__zoo_instance_input(inst), input, io.input->numel * 4);
+			CHECK(pzoo__instance_create(noinst_ex, plan, blob, &inst));
+			upload(pzoo__instance_input(inst), input, io.input->numel * 4);
 			latency(inst, reps, &r->noinst_p50, &r->noinst_min);
 			/* Every launch's GPU time, instrumented and not, alternating,
 			 * median of PROFILE_ROUNDS: the instrumentation's cost at the
 			 * shapes the models use (no completion writes in between). */
 			{
-				struct paella__zoo_instance *ii;
+				struct pzoo__instance *ii;
 				float *mi = xmalloc((size_t)PROFILE_ROUNDS * plan->nlaunches * sizeof(float));
 				float *mn = xmalloc((size_t)PROFILE_ROUNDS * plan->nlaunches * sizeof(float));
 				float *col = xmalloc(PROFILE_ROUNDS * sizeof(float));
 
-				CHECK(paella__zoo_instance_create(inst_ex, plan, blob, &ii));
-				upload(paella__zoo_instance_input(ii), input, io.input->numel * 4);
+				CHECK(pzoo__instance_create(inst_ex, plan, blob, &ii));
+				upload(pzoo__instance_input(ii), input, io.input->numel * 4);
 				for (int k = 0; k < PROFILE_ROUNDS; k++) {
 					float *a = mn + (size_t)k * plan->nlaunches;
 					float *b = mi + (size_t)k * plan->nlaunches;
 
 					if (k & 1) {
-						CHECK(paella__zoo_instance_profile(ii, stream, b));
-						CHECK(paella__zoo_instance_profile(inst, stream, a));
+						CHECK(pzoo__instance_profile(ii, stream, b));
+						CHECK(pzoo__instance_profile(inst, stream, a));
 					} else {
-						CHECK(paella__zoo_instance_profile(inst, stream, a));
-						CHECK(paella__zoo_instance_profile(ii, stream, b));
+						CHECK(pzoo__instance_profile(inst, stream, a));
+						CHECK(pzoo__instance_profile(ii, stream, b));
 					}
 				}
-				paella__zoo_instance_destroy(ii);
+				pzoo__instance_destroy(ii);
 				r->overhead_logsum = 0.0;
 				for (unsigned i = 0; i < plan->nlaunches; i++) {
 					float plain, instr;
@@ -1024,7 +1026,7 @@ cmd_models(const char *data, const char *images, const char *only, int reps,
 					if (plain > 0.0f && instr > 0.0f)
 						r->overhead_logsum += log((double)instr / plain);
 					if (ovh != NULL) {
-						const struct paella__zoo_launch *l = &plan->launches[i];
+						const struct paella_zoo_launch *l = &plan->launches[i];
 
 						fprintf(ovh, "%s,%u,%s,%s,%ux%ux%u,%ux%ux%u,%.5f,%.5f,%.4f\n",
 							name, i, l->layer, l->kernel, l->grid[0], l->grid[1],
@@ -1037,10 +1039,10 @@ cmd_models(const char *data, const char *images, const char *only, int reps,
 				free(mn);
 				free(col);
 			}
-			paella__zoo_instance_destroy(inst);
+			pzoo__instance_destroy(inst);
 			r->gpu_sum = 0.0;
 			for (unsigned i = 0; i < plan->nlaunches; i++) {
-				const struct paella__zoo_launch *l = &plan->launches[i];
+				const struct paella_zoo_launch *l = &plan->launches[i];
 
 				r->gpu_sum += ms[i];
 				if (prof != NULL)
@@ -1090,8 +1092,8 @@ cmd_models(const char *data, const char *images, const char *only, int reps,
 		free(want_ref);
 		free(out);
 		free(blob);
-		paella__st_close(io.st);
-		paella__zoo_plan_free(plan);
+		pzoo__st_close(io.st);
+		paella_zoo_plan_free(plan);
 	}
 	if (prof != NULL)
 		fclose(prof);
@@ -1172,9 +1174,9 @@ cmd_models(const char *data, const char *images, const char *only, int reps,
 	}
 	printf("%u passed, %u failed\n", n - bad, bad);
 	if (inst_ex != NULL)
-		paella__zoo_exec_destroy(inst_ex);
+		pzoo__exec_destroy(inst_ex);
 	if (noinst_ex != NULL)
-		paella__zoo_exec_destroy(noinst_ex);
+		pzoo__exec_destroy(noinst_ex);
 	return bad ? EXIT_FAILURE : 0;
 }
 

@@ -11,13 +11,12 @@
 #include "cuda-driver.h"
 #include "exec.h"
 #include "log.h"
-#include "runtime-model.h"
-#include "zoo.h"
+#include "paella/zoo.h"
 
 struct bench_models {
 	unsigned n;
 	struct {
-		struct paella__zoo_plan *plan;
+		struct paella_zoo_plan *plan;
 		float *blob; /* NULL on sim */
 		float *input;
 		size_t in_bytes, out_bytes;
@@ -26,18 +25,19 @@ struct bench_models {
 };
 
 struct bench_images {
-	struct paella_module *mods[PAELLA__ZOO_NIMAGES];
+	struct paella_module *mods[PAELLA_ZOO_NIMAGES];
+	enum paella_zoo_variant variant;
 };
 
 struct bench_rt_model {
-	struct paella__zoo_rt_model *rm;
+	struct paella_zoo_model *rm;
 };
 
 bool
 bench_models_known(const char *name)
 {
-	for (unsigned i = 0; i < paella__zoo_model_count(); i++)
-		if (strcmp(paella__zoo_model_at(i)->name, name) == 0)
+	for (unsigned i = 0; i < paella_zoo_model_count(); i++)
+		if (strcmp(paella_zoo_model_at(i)->name, name) == 0)
 			return true;
 	return false;
 }
@@ -48,9 +48,9 @@ bench_models_names(void)
 	static char list[512];
 
 	if (list[0] == '\0')
-		for (unsigned i = 0; i < paella__zoo_model_count(); i++)
+		for (unsigned i = 0; i < paella_zoo_model_count(); i++)
 			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
-				 i ? " " : "", paella__zoo_model_at(i)->name);
+				 i ? " " : "", paella_zoo_model_at(i)->name);
 	return list;
 }
 
@@ -58,7 +58,7 @@ struct bench_models *
 bench_models_prepare(const struct bench_mix *mix, bool sim, int num_sms, uint64_t seed,
 		     const char *weights_dir, int only, char *err, size_t errlen)
 {
-	struct paella__zoo_options zopt = { .batch = 1, .num_sms = num_sms };
+	struct paella_zoo_options zopt = { .batch = 1, .num_sms = num_sms };
 	struct bench_models *bm = calloc(1, sizeof(*bm));
 
 	if (bm == NULL) {
@@ -77,12 +77,12 @@ bench_models_prepare(const struct bench_mix *mix, bool sim, int num_sms, uint64_
 				 bench_models_names());
 			goto err;
 		}
-		st = paella__zoo_build(name, &zopt, &bm->m[i].plan);
+		st = paella_zoo_build(name, &zopt, &bm->m[i].plan);
 		if (st != PAELLA_STATUS_OK) {
 			snprintf(err, errlen, "%s: %s", name, paella_last_error());
 			goto err;
 		}
-		struct paella__zoo_plan *plan = bm->m[i].plan;
+		struct paella_zoo_plan *plan = bm->m[i].plan;
 		bm->m[i].in_bytes = (size_t)plan->storages[plan->input].floats * 4;
 		bm->m[i].out_bytes = (size_t)plan->storages[plan->output].floats * 4;
 		bm->m[i].input = malloc(bm->m[i].in_bytes);
@@ -99,9 +99,9 @@ bench_models_prepare(const struct bench_mix *mix, bool sim, int num_sms, uint64_
 			char path[4096];
 
 			snprintf(path, sizeof(path), "%s/%s.safetensors", weights_dir, name);
-			st = paella__zoo_load_weights(plan, path, &bm->m[i].blob);
+			st = paella_zoo_load_weights(plan, path, &bm->m[i].blob);
 		} else if (!sim) {
-			st = paella__zoo_random_blob(plan, seed * 1000003ull + i, &bm->m[i].blob);
+			st = paella_zoo_random_blob(plan, seed * 1000003ull + i, &bm->m[i].blob);
 		}
 		if (st != PAELLA_STATUS_OK) {
 			snprintf(err, errlen, "%s: weights: %s", name, paella_last_error());
@@ -120,7 +120,7 @@ bench_models_free(struct bench_models *bm)
 	if (bm == NULL)
 		return;
 	for (unsigned i = 0; i < bm->n; i++) {
-		paella__zoo_plan_free(bm->m[i].plan);
+		paella_zoo_plan_free(bm->m[i].plan);
 		free(bm->m[i].blob);
 		free(bm->m[i].input);
 		free(bm->refs[i]);
@@ -190,17 +190,17 @@ bench_images_load(struct paella_runtime *rt, const char *dir, bool count_mode,
 	imgs = calloc(1, sizeof(*imgs));
 	if (imgs == NULL)
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "out of memory");
-	for (unsigned i = 0; i < PAELLA__ZOO_NIMAGES; i++) {
+	imgs->variant = count_mode ? PAELLA_ZOO_VARIANT_COUNT : PAELLA_ZOO_VARIANT_SAMPLE;
+	for (unsigned i = 0; i < PAELLA_ZOO_NIMAGES; i++) {
 		char path[4096];
 
 		snprintf(path, sizeof(path), "%s/%s%s.cubin", dir,
-			 paella__zoo_image_name((enum paella__zoo_image)i), count_mode ? ".count" : "");
+			 paella_zoo_image_name((enum paella_zoo_image)i), count_mode ? ".count" : "");
 		if (!file_exists(path)) {
 			st = paella__error_set(count_mode ? PAELLA_STATUS_UNSUPPORTED
 							  : PAELLA_STATUS_NOT_FOUND,
 				"%s: no such image%s", path,
-				count_mode ? " (the zoo builds no count-mode images yet)"
-					   : " (build kernels/zoo, or give --images)");
+				" (build kernels/zoo, or give --images)");
 			goto err;
 		}
 		st = paella_module_load_file(rt, path, &imgs->mods[i]);
@@ -224,7 +224,7 @@ bench_images_unload(struct bench_images *imgs)
 {
 	if (imgs == NULL)
 		return;
-	for (unsigned i = 0; i < PAELLA__ZOO_NIMAGES; i++)
+	for (unsigned i = 0; i < PAELLA_ZOO_NIMAGES; i++)
 		if (imgs->mods[i] != NULL)
 			paella_module_unload(imgs->mods[i]);
 	free(imgs);
@@ -239,8 +239,9 @@ bench_models_load(struct bench_models *bm, unsigned m, struct paella_runtime *rt
 
 	if (r == NULL)
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "out of memory");
-	st = paella__zoo_rt_model_create(rt, bm->m[m].plan, bm->m[m].blob,
-					 imgs ? imgs->mods : NULL, concurrent, &r->rm);
+	st = paella_zoo_model_create(rt, bm->m[m].plan, bm->m[m].blob,
+				     imgs ? imgs->variant : PAELLA_ZOO_VARIANT_SAMPLE, imgs ? imgs->mods : NULL,
+				     concurrent, &r->rm);
 	if (st != PAELLA_STATUS_OK) {
 		free(r);
 		return st;
@@ -252,7 +253,7 @@ bench_models_load(struct bench_models *bm, unsigned m, struct paella_runtime *rt
 struct paella_model *
 bench_rt_model(struct bench_rt_model *rm)
 {
-	return rm->rm->model;
+	return paella_zoo_model_runtime(rm->rm);
 }
 
 void
@@ -260,7 +261,7 @@ bench_rt_model_destroy(struct bench_rt_model *rm)
 {
 	if (rm == NULL)
 		return;
-	paella__zoo_rt_model_destroy(rm->rm);
+	paella_zoo_model_destroy(rm->rm);
 	free(rm);
 }
 
@@ -295,7 +296,7 @@ bench_models_reference(struct bench_models *bm, const char *images, int device, 
 		       size_t errlen)
 {
 	struct paella__cu *cu = NULL;
-	struct paella__zoo_exec *ex = NULL;
+	struct pzoo__exec *ex = NULL;
 	CUdevice dev;
 	CUcontext ctx = NULL;
 	CUstream stream = NULL;
@@ -309,19 +310,19 @@ bench_models_reference(struct bench_models *bm, const char *images, int device, 
 	CU_OR_FAIL(cuDevicePrimaryCtxRetain(&ctx, dev));
 	CU_OR_FAIL(cuCtxSetCurrent(ctx));
 	CU_OR_FAIL(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
-	if (paella__zoo_exec_create(cu, images, true, &ex) != PAELLA_STATUS_OK) {
+	if (pzoo__exec_create(cu, images, true, &ex) != PAELLA_STATUS_OK) {
 		snprintf(err, errlen, "the zoo's executor: %s", paella_last_error());
 		goto out;
 	}
 	for (unsigned m = 0; m < bm->n; m++) {
-		struct paella__zoo_instance *inst;
+		struct pzoo__instance *inst;
 		void *out;
 
 		if (bm->m[m].plan == NULL)
 			continue;
 		out = malloc(bm->m[m].out_bytes);
 		if (out == NULL ||
-		    paella__zoo_instance_create(ex, bm->m[m].plan, bm->m[m].blob, &inst) !=
+		    pzoo__instance_create(ex, bm->m[m].plan, bm->m[m].blob, &inst) !=
 			    PAELLA_STATUS_OK) {
 			snprintf(err, errlen, "%s: %s", bm->m[m].plan->model,
 				 out ? paella_last_error() : "out of memory");
@@ -329,24 +330,24 @@ bench_models_reference(struct bench_models *bm, const char *images, int device, 
 			goto out;
 		}
 		/* On the launches' stream (exec.h). */
-		if (cu->cuMemcpyHtoDAsync(paella__zoo_instance_input(inst), bm->m[m].input,
+		if (cu->cuMemcpyHtoDAsync(pzoo__instance_input(inst), bm->m[m].input,
 					  bm->m[m].in_bytes, stream) != CUDA_SUCCESS ||
-		    paella__zoo_instance_run(inst, stream) != PAELLA_STATUS_OK ||
-		    paella__zoo_instance_wait(inst, stream) != PAELLA_STATUS_OK ||
-		    cu->cuMemcpyDtoH(out, paella__zoo_instance_output(inst), bm->m[m].out_bytes) !=
+		    pzoo__instance_run(inst, stream) != PAELLA_STATUS_OK ||
+		    pzoo__instance_wait(inst, stream) != PAELLA_STATUS_OK ||
+		    cu->cuMemcpyDtoH(out, pzoo__instance_output(inst), bm->m[m].out_bytes) !=
 			    CUDA_SUCCESS) {
 			snprintf(err, errlen, "%s: the zoo's executor failed", bm->m[m].plan->model);
-			paella__zoo_instance_destroy(inst);
+			pzoo__instance_destroy(inst);
 			free(out);
 			goto out;
 		}
-		paella__zoo_instance_destroy(inst);
+		pzoo__instance_destroy(inst);
 		free(bm->refs[m]);
 		bm->refs[m] = out;
 	}
 	rc = 0;
 out:
-	paella__zoo_exec_destroy(ex);
+	pzoo__exec_destroy(ex);
 	if (stream)
 		cu->cuStreamDestroy(stream);
 	if (ctx) {

@@ -9,6 +9,7 @@
 
 #include "exec.h"
 #include "log.h"
+#include "util.h"
 #include "manifest.h"
 #include "notify.h"
 #include "paella/instrument-abi.h"
@@ -31,20 +32,20 @@ struct function {
 	uint64_t wave_blocks;
 };
 
-struct paella__zoo_exec {
+struct pzoo__exec {
 	const struct paella__cu *cu;
 	bool instrumented;
-	CUmodule mods[PAELLA__ZOO_NIMAGES];
-	char paths[PAELLA__ZOO_NIMAGES][PATH_MAX];
-	char *manifests[PAELLA__ZOO_NIMAGES];
+	CUmodule mods[PAELLA_ZOO_NIMAGES];
+	char paths[PAELLA_ZOO_NIMAGES][PATH_MAX];
+	char *manifests[PAELLA_ZOO_NIMAGES];
 	struct paella__notify_pool *pool;
 	struct function fns[MAX_FUNCTIONS];
 	unsigned nfns;
 };
 
-struct paella__zoo_instance {
-	struct paella__zoo_exec *ex;
-	const struct paella__zoo_plan *plan;
+struct pzoo__instance {
+	struct pzoo__exec *ex;
+	const struct paella_zoo_plan *plan;
 	CUdeviceptr params, arena;
 	CUfunction *fns;
 	/* Argument values, 8 bytes a slot, and the kernelParams arrays
@@ -80,7 +81,7 @@ out:
 }
 
 static enum paella_status
-check_image(struct paella__zoo_exec *ex, unsigned i)
+check_image(struct pzoo__exec *ex, unsigned i)
 {
 	uint64_t version = 0;
 	size_t n;
@@ -110,11 +111,11 @@ check_image(struct paella__zoo_exec *ex, unsigned i)
 }
 
 enum paella_status
-paella__zoo_exec_create(const struct paella__cu *cu, const char *image_dir, bool instrumented,
-			struct paella__zoo_exec **out)
+pzoo__exec_create(const struct paella__cu *cu, const char *image_dir, bool instrumented,
+			struct pzoo__exec **out)
 {
 	enum paella_status status = PAELLA_STATUS_OK;
-	struct paella__zoo_exec *ex;
+	struct pzoo__exec *ex;
 
 	*out = NULL;
 	ex = calloc(1, sizeof(*ex));
@@ -122,11 +123,11 @@ paella__zoo_exec_create(const struct paella__cu *cu, const char *image_dir, bool
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "out of memory");
 	ex->cu = cu;
 	ex->instrumented = instrumented;
-	for (unsigned i = 0; i < PAELLA__ZOO_NIMAGES; i++) {
+	for (unsigned i = 0; i < PAELLA_ZOO_NIMAGES; i++) {
 		FILE *fp;
 
 		snprintf(ex->paths[i], sizeof(ex->paths[i]), "%s/%s%s.cubin", image_dir,
-			 paella__zoo_image_name((enum paella__zoo_image)i),
+			 paella_zoo_image_name((enum paella_zoo_image)i),
 			 instrumented ? "" : ".noinst");
 		fp = fopen(ex->paths[i], "rb");
 		if (fp == NULL) {
@@ -151,18 +152,18 @@ paella__zoo_exec_create(const struct paella__cu *cu, const char *image_dir, bool
 	*out = ex;
 	return PAELLA_STATUS_OK;
 err:
-	paella__zoo_exec_destroy(ex);
+	pzoo__exec_destroy(ex);
 	return status;
 }
 
 void
-paella__zoo_exec_destroy(struct paella__zoo_exec *ex)
+pzoo__exec_destroy(struct pzoo__exec *ex)
 {
 	if (ex == NULL)
 		return;
 	if (ex->pool != NULL)
 		paella__notify_pool_destroy(ex->pool);
-	for (unsigned i = 0; i < PAELLA__ZOO_NIMAGES; i++) {
+	for (unsigned i = 0; i < PAELLA_ZOO_NIMAGES; i++) {
 		if (ex->mods[i] != NULL)
 			ex->cu->cuModuleUnload(ex->mods[i]);
 		free(ex->manifests[i]);
@@ -174,7 +175,7 @@ paella__zoo_exec_destroy(struct paella__zoo_exec *ex)
  * manifest, or from the driver for uninstrumented images) must be the
  * plan's. */
 static enum paella_status
-resolve(struct paella__zoo_exec *ex, const struct paella__zoo_launch *l, CUfunction *out)
+resolve(struct pzoo__exec *ex, const struct paella_zoo_launch *l, CUfunction *out)
 {
 	enum paella_status status = PAELLA_STATUS_OK;
 	const struct paella__cu *cu = ex->cu;
@@ -245,13 +246,13 @@ out:
 /* ---- instances ---------------------------------------------------------- */
 
 enum paella_status
-paella__zoo_instance_create(struct paella__zoo_exec *ex, const struct paella__zoo_plan *plan,
-			    const float *blob, struct paella__zoo_instance **out)
+pzoo__instance_create(struct pzoo__exec *ex, const struct paella_zoo_plan *plan,
+			    const float *blob, struct pzoo__instance **out)
 {
 	const struct paella__cu *cu = ex->cu;
 	enum paella_status status = PAELLA_STATUS_OK;
-	struct paella__zoo_instance *inst;
-	const unsigned slots = PAELLA__ZOO_MAX_ARGS + 1;
+	struct pzoo__instance *inst;
+	const unsigned slots = PAELLA_ZOO_MAX_ARGS + 1;
 
 	*out = NULL;
 	inst = calloc(1, sizeof(*inst));
@@ -277,7 +278,7 @@ paella__zoo_instance_create(struct paella__zoo_exec *ex, const struct paella__zo
 			     status, err);
 
 	for (unsigned i = 0; i < plan->nlaunches; i++) {
-		const struct paella__zoo_launch *l = &plan->launches[i];
+		const struct paella_zoo_launch *l = &plan->launches[i];
 		uint64_t *v = inst->vals + (size_t)i * slots;
 		void **p = inst->ptrs + (size_t)i * slots;
 
@@ -285,26 +286,26 @@ paella__zoo_instance_create(struct paella__zoo_exec *ex, const struct paella__zo
 		if (status != PAELLA_STATUS_OK)
 			goto err;
 		for (unsigned a = 0; a < l->nargs; a++) {
-			const struct paella__zoo_arg *arg = &l->args[a];
+			const struct paella_zoo_arg *arg = &l->args[a];
 			int32_t i32;
 			float f32;
 
 			switch (arg->kind) {
-			case PAELLA__ZOO_ARG_NULL:
+			case PAELLA_ZOO_ARG_NULL:
 				v[a] = 0;
 				break;
-			case PAELLA__ZOO_ARG_ACT:
+			case PAELLA_ZOO_ARG_ACT:
 				v[a] = (uint64_t)inst->arena +
-				       paella__zoo_storage_offset_floats(plan, arg) * 4;
+				       paella_zoo_storage_offset_floats(plan, arg) * 4;
 				break;
-			case PAELLA__ZOO_ARG_PARAM:
+			case PAELLA_ZOO_ARG_PARAM:
 				v[a] = (uint64_t)inst->params + plan->params[arg->ref].offset * 4;
 				break;
-			case PAELLA__ZOO_ARG_I32:
+			case PAELLA_ZOO_ARG_I32:
 				i32 = arg->i32;
 				memcpy(&v[a], &i32, sizeof(i32));
 				break;
-			case PAELLA__ZOO_ARG_F32:
+			case PAELLA_ZOO_ARG_F32:
 				f32 = arg->f32;
 				memcpy(&v[a], &f32, sizeof(f32));
 				break;
@@ -321,12 +322,12 @@ paella__zoo_instance_create(struct paella__zoo_exec *ex, const struct paella__zo
 	*out = inst;
 	return PAELLA_STATUS_OK;
 err:
-	paella__zoo_instance_destroy(inst);
+	pzoo__instance_destroy(inst);
 	return status;
 }
 
 void
-paella__zoo_instance_destroy(struct paella__zoo_instance *inst)
+pzoo__instance_destroy(struct pzoo__instance *inst)
 {
 	if (inst == NULL)
 		return;
@@ -346,19 +347,19 @@ paella__zoo_instance_destroy(struct paella__zoo_instance *inst)
 }
 
 CUdeviceptr
-paella__zoo_instance_input(const struct paella__zoo_instance *inst)
+pzoo__instance_input(const struct pzoo__instance *inst)
 {
-	return paella__zoo_instance_storage(inst, inst->plan->input);
+	return pzoo__instance_storage(inst, inst->plan->input);
 }
 
 CUdeviceptr
-paella__zoo_instance_output(const struct paella__zoo_instance *inst)
+pzoo__instance_output(const struct pzoo__instance *inst)
 {
-	return paella__zoo_instance_storage(inst, inst->plan->output);
+	return pzoo__instance_storage(inst, inst->plan->output);
 }
 
 CUdeviceptr
-paella__zoo_instance_storage(const struct paella__zoo_instance *inst, int storage)
+pzoo__instance_storage(const struct pzoo__instance *inst, int storage)
 {
 	return inst->arena + inst->plan->storages[storage].offset;
 }
@@ -367,7 +368,7 @@ paella__zoo_instance_storage(const struct paella__zoo_instance *inst, int storag
  * the launch record), taking a record when the build is instrumented and
  * enqueueing its completion write unless the instance is being profiled. */
 static enum paella_status
-launch_recorded(struct paella__zoo_instance *inst, CUstream stream, CUfunction f,
+launch_recorded(struct pzoo__instance *inst, CUstream stream, CUfunction f,
 		const uint32_t grid[3], const uint32_t block[3], uint32_t shmem,
 		void **params, unsigned nargs)
 {
@@ -424,16 +425,16 @@ err:
 }
 
 static enum paella_status
-launch_one(struct paella__zoo_instance *inst, CUstream stream, unsigned i)
+launch_one(struct pzoo__instance *inst, CUstream stream, unsigned i)
 {
-	const struct paella__zoo_launch *l = &inst->plan->launches[i];
+	const struct paella_zoo_launch *l = &inst->plan->launches[i];
 
 	return launch_recorded(inst, stream, inst->fns[i], l->grid, l->block, l->shmem,
-			       inst->ptrs + (size_t)i * (PAELLA__ZOO_MAX_ARGS + 1), l->nargs);
+			       inst->ptrs + (size_t)i * (PAELLA_ZOO_MAX_ARGS + 1), l->nargs);
 }
 
 enum paella_status
-paella__zoo_instance_run_range(struct paella__zoo_instance *inst, CUstream stream,
+pzoo__instance_run_range(struct pzoo__instance *inst, CUstream stream,
 			       unsigned first, unsigned last)
 {
 	for (unsigned i = first; i < last && i < inst->plan->nlaunches; i++) {
@@ -446,13 +447,13 @@ paella__zoo_instance_run_range(struct paella__zoo_instance *inst, CUstream strea
 }
 
 enum paella_status
-paella__zoo_instance_run(struct paella__zoo_instance *inst, CUstream stream)
+pzoo__instance_run(struct pzoo__instance *inst, CUstream stream)
 {
-	return paella__zoo_instance_run_range(inst, stream, 0, inst->plan->nlaunches);
+	return pzoo__instance_run_range(inst, stream, 0, inst->plan->nlaunches);
 }
 
 enum paella_status
-paella__zoo_instance_wait(struct paella__zoo_instance *inst, CUstream stream)
+pzoo__instance_wait(struct pzoo__instance *inst, CUstream stream)
 {
 	const struct paella__cu *cu = inst->ex->cu;
 	enum paella_status status = PAELLA_STATUS_OK;
@@ -470,11 +471,11 @@ out:
 }
 
 enum paella_status
-paella__zoo_instance_spin(struct paella__zoo_instance *inst, CUstream stream,
+pzoo__instance_spin(struct pzoo__instance *inst, CUstream stream,
 			  unsigned long long ns)
 {
-	static const struct paella__zoo_launch spin = {
-		.op = PAELLA__ZOO_OP_ADD, .image = PAELLA__ZOO_IMAGE_LINEAR,
+	static const struct paella_zoo_launch spin = {
+		.op = PAELLA_ZOO_OP_ADD, .image = PAELLA_ZOO_IMAGE_LINEAR,
 		.kernel = "spin_wait", .grid = { 1, 1, 1 }, .block = { 1, 1, 1 }, .nargs = 1,
 	};
 	void *params[2] = { &ns, NULL };
@@ -488,7 +489,7 @@ paella__zoo_instance_spin(struct paella__zoo_instance *inst, CUstream stream,
 }
 
 enum paella_status
-paella__zoo_instance_profile(struct paella__zoo_instance *inst, CUstream stream, float *ms)
+pzoo__instance_profile(struct pzoo__instance *inst, CUstream stream, float *ms)
 {
 	const struct paella__cu *cu = inst->ex->cu;
 	const unsigned n = inst->plan->nlaunches;
@@ -502,13 +503,13 @@ paella__zoo_instance_profile(struct paella__zoo_instance *inst, CUstream stream,
 		PAELLA_CU_CHECK_GOTO(cu, cuEventCreate(&ev[made], CU_EVENT_DEFAULT), status, out);
 	/* The host enqueues everything behind a wait of 20 us per launch,
 	 * then the GPU runs the launches back to back. */
-	status = paella__zoo_instance_spin(inst, stream, 20000ull * n);
+	status = pzoo__instance_spin(inst, stream, 20000ull * n);
 	if (status != PAELLA_STATUS_OK)
 		goto out;
 	PAELLA_CU_CHECK_GOTO(cu, cuEventRecord(ev[0], stream), status, out);
 	inst->profiling = true;
 	for (unsigned i = 0; i < n; i++) {
-		status = paella__zoo_instance_run_range(inst, stream, i, i + 1);
+		status = pzoo__instance_run_range(inst, stream, i, i + 1);
 		if (status != PAELLA_STATUS_OK)
 			break;
 		PAELLA_CU_CHECK_GOTO(cu, cuEventRecord(ev[i + 1], stream), status, out);
@@ -517,9 +518,9 @@ paella__zoo_instance_profile(struct paella__zoo_instance *inst, CUstream stream,
 	/* The records are released after the stream is synchronized (their
 	 * kernels are then done even without a completion write). */
 	if (status == PAELLA_STATUS_OK)
-		status = paella__zoo_instance_wait(inst, stream);
+		status = pzoo__instance_wait(inst, stream);
 	else
-		paella__zoo_instance_wait(inst, stream);
+		pzoo__instance_wait(inst, stream);
 	if (status != PAELLA_STATUS_OK)
 		goto out;
 	for (unsigned i = 0; i < n; i++)

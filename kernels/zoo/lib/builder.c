@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include "builder.h"
-#include "log.h"
+#include "zoo-private.h"
 
-struct paella__zb {
-	struct paella__zoo_plan *plan;
-	struct paella__zoo_options opts;
+struct pzoo__zb {
+	struct paella_zoo_plan *plan;
+	struct paella_zoo_options opts;
 	unsigned cap_tensors, cap_params, cap_storages, cap_launches;
 	/* The split-K counters storage, -1 until a convolution splits. */
 	int counters;
@@ -24,7 +24,7 @@ struct paella__zb {
 /* ---- growth ------------------------------------------------------------ */
 
 static bool
-grow(struct paella__zb *b, void **arr, unsigned *cap, unsigned n, size_t elem)
+grow(struct pzoo__zb *b, void **arr, unsigned *cap, unsigned n, size_t elem)
 {
 	void *p;
 	unsigned ncap;
@@ -48,7 +48,7 @@ grow(struct paella__zb *b, void **arr, unsigned *cap, unsigned n, size_t elem)
 #define GROW(b, field, capfield, n) \
 	grow((b), (void **)&(b)->plan->field, &(b)->capfield, (n), sizeof(*(b)->plan->field))
 
-static void PAELLA__PRINTF(3, 4)
+static void PZOO__PRINTF(3, 4)
 name_fmt(char *dst, size_t cap, const char *fmt, ...)
 {
 	va_list ap;
@@ -58,23 +58,23 @@ name_fmt(char *dst, size_t cap, const char *fmt, ...)
 	n = vsnprintf(dst, cap, fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n >= cap)
-		PAELLA__BUG("name too long: %s", dst);
+		PZOO__BUG("name too long: %s", dst);
 }
 
 /* ---- tensors and params ------------------------------------------------ */
 
 static int
-add_tensor(struct paella__zb *b, const char *prefix, const char *suffix, bool parameter,
+add_tensor(struct pzoo__zb *b, const char *prefix, const char *suffix, bool parameter,
 	   int ndim, const int64_t *shape)
 {
-	struct paella__zoo_plan *p = b->plan;
-	struct paella__zoo_tensor *t;
-	char name[PAELLA__ZOO_NAME_MAX];
+	struct paella_zoo_plan *p = b->plan;
+	struct paella_zoo_tensor *t;
+	char name[PAELLA_ZOO_NAME_MAX];
 
 	name_fmt(name, sizeof(name), "%s%s", prefix, suffix);
 	for (unsigned i = 0; i < p->ntensors; i++)
 		if (strcmp(p->tensors[i].name, name) == 0)
-			PAELLA__BUG("%s: tensor %s registered twice", p->model, name);
+			PZOO__BUG("%s: tensor %s registered twice", p->model, name);
 	if (!GROW(b, tensors, cap_tensors, p->ntensors))
 		return -1;
 	t = &p->tensors[p->ntensors];
@@ -94,7 +94,7 @@ add_tensor(struct paella__zb *b, const char *prefix, const char *suffix, bool pa
 /* The four tensors of a batch norm over @c channels; returns the index of
  * its weight (bias, running_mean, running_var follow). */
 static int
-add_bn(struct paella__zb *b, const char *bn, int c)
+add_bn(struct pzoo__zb *b, const char *bn, int c)
 {
 	int64_t shape[1] = { c };
 	int first = add_tensor(b, bn, ".weight", true, 1, shape);
@@ -106,11 +106,11 @@ add_bn(struct paella__zb *b, const char *bn, int c)
 }
 
 static int
-add_param(struct paella__zb *b, enum paella__zoo_recipe recipe, int weight, int bias, int bn,
+add_param(struct pzoo__zb *b, enum paella_zoo_recipe recipe, int weight, int bias, int bn,
 	  float eps, int groups, uint64_t count)
 {
-	struct paella__zoo_plan *p = b->plan;
-	struct paella__zoo_param *q;
+	struct paella_zoo_plan *p = b->plan;
+	struct paella_zoo_param *q;
 
 	if (!GROW(b, params, cap_params, p->nparams))
 		return -1;
@@ -123,18 +123,18 @@ add_param(struct paella__zb *b, enum paella__zoo_recipe recipe, int weight, int 
 	q->groups = groups;
 	q->offset = p->param_floats;
 	q->count = count;
-	p->param_floats += (count + PAELLA__ZOO_PARAM_ALIGN - 1) / PAELLA__ZOO_PARAM_ALIGN *
-			   PAELLA__ZOO_PARAM_ALIGN;
+	p->param_floats += (count + PAELLA_ZOO_PARAM_ALIGN - 1) / PAELLA_ZOO_PARAM_ALIGN *
+			   PAELLA_ZOO_PARAM_ALIGN;
 	return (int)p->nparams++;
 }
 
 /* ---- storages and views -------------------------------------------------- */
 
 static int
-add_storage(struct paella__zb *b, const char *name, uint64_t floats, bool pinned)
+add_storage(struct pzoo__zb *b, const char *name, uint64_t floats, bool pinned)
 {
-	struct paella__zoo_plan *p = b->plan;
-	struct paella__zoo_storage *s;
+	struct paella_zoo_plan *p = b->plan;
+	struct paella_zoo_storage *s;
 
 	if (!GROW(b, storages, cap_storages, p->nstorages))
 		return -1;
@@ -147,22 +147,22 @@ add_storage(struct paella__zb *b, const char *name, uint64_t floats, bool pinned
 	return (int)p->nstorages++;
 }
 
-struct paella__zv
-paella__zb_new(struct paella__zb *b, const char *name, int c, int h, int w)
+struct pzoo__zv
+pzoo__zb_new(struct pzoo__zb *b, const char *name, int c, int h, int w)
 {
-	struct paella__zv v = { -1, 0, c, c, h, w };
+	struct pzoo__zv v = { -1, 0, c, c, h, w };
 
 	v.storage = add_storage(b, name, (uint64_t)b->plan->batch * c * h * w, false);
 	return v;
 }
 
-struct paella__zv
-paella__zb_input(struct paella__zb *b, int c, int h, int w)
+struct pzoo__zv
+pzoo__zb_input(struct pzoo__zb *b, int c, int h, int w)
 {
-	struct paella__zv v = paella__zb_new(b, "input", c, h, w);
+	struct pzoo__zv v = pzoo__zb_new(b, "input", c, h, w);
 
 	if (b->has_input)
-		PAELLA__BUG("%s: two inputs", b->plan->model);
+		PZOO__BUG("%s: two inputs", b->plan->model);
 	b->has_input = true;
 	b->plan->input = v.storage;
 	b->plan->in_c = c;
@@ -173,23 +173,23 @@ paella__zb_input(struct paella__zb *b, int c, int h, int w)
 	return v;
 }
 
-struct paella__zv
-paella__zb_slice(struct paella__zv v, int coff, int c)
+struct pzoo__zv
+pzoo__zb_slice(struct pzoo__zv v, int coff, int c)
 {
 	if (coff < 0 || c < 1 || coff + c > v.c)
-		PAELLA__BUG("slice [%d, %d) of a view of %d channels", coff, coff + c, v.c);
+		PZOO__BUG("slice [%d, %d) of a view of %d channels", coff, coff + c, v.c);
 	v.coff += coff;
 	v.c = c;
 	return v;
 }
 
 void
-paella__zb_output(struct paella__zb *b, struct paella__zv v)
+pzoo__zb_output(struct pzoo__zb *b, struct pzoo__zv v)
 {
 	if (b->has_output)
-		PAELLA__BUG("%s: two outputs", b->plan->model);
+		PZOO__BUG("%s: two outputs", b->plan->model);
 	if (v.coff != 0 || v.c != v.ctot)
-		PAELLA__BUG("%s: the output must be a whole storage", b->plan->model);
+		PZOO__BUG("%s: the output must be a whole storage", b->plan->model);
 	b->has_output = true;
 	b->plan->output = v.storage;
 	b->plan->classes = v.c * v.h * v.w;
@@ -198,65 +198,65 @@ paella__zb_output(struct paella__zb *b, struct paella__zv v)
 }
 
 static void
-check_view(const struct paella__zb *b, const char *layer, const char *what,
-	   struct paella__zv v, int c, int h, int w)
+check_view(const struct pzoo__zb *b, const char *layer, const char *what,
+	   struct pzoo__zv v, int c, int h, int w)
 {
 	if (v.c != c || v.h != h || v.w != w)
-		PAELLA__BUG("%s: %s: %s is %dx%dx%d, the layer needs %dx%dx%d", b->plan->model,
+		PZOO__BUG("%s: %s: %s is %dx%dx%d, the layer needs %dx%dx%d", b->plan->model,
 			    layer, what, v.c, v.h, v.w, c, h, w);
 }
 
 /* ---- launches ---------------------------------------------------------- */
 
-static struct paella__zoo_arg
-a_view(struct paella__zv v)
+static struct paella_zoo_arg
+a_view(struct pzoo__zv v)
 {
-	struct paella__zoo_arg a = { PAELLA__ZOO_ARG_ACT, v.storage, 0, 0.0f,
+	struct paella_zoo_arg a = { PAELLA_ZOO_ARG_ACT, v.storage, 0, 0.0f,
 				     (uint64_t)v.coff * v.h * v.w };
 
 	return a;
 }
 
-static struct paella__zoo_arg
+static struct paella_zoo_arg
 a_storage(int storage, uint64_t offset)
 {
-	struct paella__zoo_arg a = { PAELLA__ZOO_ARG_ACT, storage, 0, 0.0f, offset };
+	struct paella_zoo_arg a = { PAELLA_ZOO_ARG_ACT, storage, 0, 0.0f, offset };
 
 	return a;
 }
 
-static struct paella__zoo_arg
+static struct paella_zoo_arg
 a_param(int param)
 {
-	struct paella__zoo_arg a = { PAELLA__ZOO_ARG_PARAM, param, 0, 0.0f, 0 };
+	struct paella_zoo_arg a = { PAELLA_ZOO_ARG_PARAM, param, 0, 0.0f, 0 };
 
 	if (param < 0)
-		a.kind = PAELLA__ZOO_ARG_NULL;
+		a.kind = PAELLA_ZOO_ARG_NULL;
 	return a;
 }
 
-static struct paella__zoo_arg
+static struct paella_zoo_arg
 a_null(void)
 {
-	struct paella__zoo_arg a = { PAELLA__ZOO_ARG_NULL, -1, 0, 0.0f, 0 };
+	struct paella_zoo_arg a = { PAELLA_ZOO_ARG_NULL, -1, 0, 0.0f, 0 };
 
 	return a;
 }
 
-static struct paella__zoo_arg
+static struct paella_zoo_arg
 a_i32(int v)
 {
-	struct paella__zoo_arg a = { PAELLA__ZOO_ARG_I32, -1, v, 0.0f, 0 };
+	struct paella_zoo_arg a = { PAELLA_ZOO_ARG_I32, -1, v, 0.0f, 0 };
 
 	return a;
 }
 
-static struct paella__zoo_launch *
-add_launch(struct paella__zb *b, enum paella__zoo_op op, enum paella__zoo_image image,
+static struct paella_zoo_launch *
+add_launch(struct pzoo__zb *b, enum paella_zoo_op op, enum paella_zoo_image image,
 	   const char *kernel, const char *layer, unsigned nargs)
 {
-	struct paella__zoo_plan *p = b->plan;
-	struct paella__zoo_launch *l;
+	struct paella_zoo_plan *p = b->plan;
+	struct paella_zoo_launch *l;
 
 	if (!GROW(b, launches, cap_launches, p->nlaunches))
 		return NULL;
@@ -266,7 +266,7 @@ add_launch(struct paella__zb *b, enum paella__zoo_op op, enum paella__zoo_image 
 	l->image = image;
 	l->kernel = kernel;
 	l->nargs = nargs;
-	l->block[0] = PAELLA__LAYER_THREADS;
+	l->block[0] = PZOO__LAYER_THREADS;
 	l->block[1] = l->block[2] = 1;
 	l->grid[1] = l->grid[2] = 1;
 	name_fmt(l->layer, sizeof(l->layer), "%s", layer);
@@ -276,10 +276,10 @@ add_launch(struct paella__zb *b, enum paella__zoo_op op, enum paella__zoo_image 
 static uint32_t
 blocks_for(uint64_t threads)
 {
-	uint64_t n = (threads + PAELLA__LAYER_THREADS - 1) / PAELLA__LAYER_THREADS;
+	uint64_t n = (threads + PZOO__LAYER_THREADS - 1) / PZOO__LAYER_THREADS;
 
 	if (n == 0 || n > 0x7fffffffu)
-		PAELLA__BUG("a grid of %llu blocks", (unsigned long long)n);
+		PZOO__BUG("a grid of %llu blocks", (unsigned long long)n);
 	return (uint32_t)n;
 }
 
@@ -301,7 +301,17 @@ static const struct conv_cfg conv_cfgs[] = {
 };
 
 /* Most reduction slices a convolution is cut into. */
-#define MAX_SPLITS 32
+#define MAX_SPLITS PAELLA_ZOO_MAX_SPLITS
+
+bool
+pzoo__zb_conv_kernel_known(const char *name)
+{
+	for (unsigned i = 0; i < PZOO__ARRAY_SIZE(conv_cfgs); i++)
+		if (strcmp(name, conv_cfgs[i].kernel) == 0 ||
+		    strcmp(name, conv_cfgs[i].kernel_1x1) == 0)
+			return true;
+	return false;
+}
 /* Blocks of an implicit-GEMM kernel resident on one multiprocessor (256
  * threads at about 128 registers). */
 #define BLOCKS_PER_SM 2
@@ -322,13 +332,13 @@ struct conv_choice {
  * split-K is what fills the GPU.
  */
 static struct conv_choice
-choose_conv(const struct paella__zb *b, int mg, int npix, int kred, int groups)
+choose_conv(const struct pzoo__zb *b, int mg, int npix, int kred, int groups)
 {
-	const int ksteps = (kred + PAELLA__CONV_BK - 1) / PAELLA__CONV_BK;
+	const int ksteps = (kred + PZOO__CONV_BK - 1) / PZOO__CONV_BK;
 	const double slots = (double)b->opts.num_sms * BLOCKS_PER_SM;
 	struct conv_choice best = { NULL, 1, 0, INFINITY };
 
-	for (unsigned i = 0; i < PAELLA__ARRAY_SIZE(conv_cfgs); i++) {
+	for (unsigned i = 0; i < PZOO__ARRAY_SIZE(conv_cfgs); i++) {
 		const struct conv_cfg *cfg = &conv_cfgs[i];
 		double tiles = (double)((mg + cfg->bm - 1) / cfg->bm) *
 			       ((npix + cfg->bn - 1) / cfg->bn) * groups;
@@ -360,22 +370,22 @@ choose_conv(const struct paella__zb *b, int mg, int npix, int kred, int groups)
 			if (cost < best.cost * 0.98) {
 				best.cfg = cfg;
 				best.splits = seff;
-				best.k_per_split = steps * PAELLA__CONV_BK;
+				best.k_per_split = steps * PZOO__CONV_BK;
 				best.cost = cost;
 			}
 		}
 	}
 	if (best.cfg == NULL)
-		PAELLA__BUG("no convolution kernel for the forced choice %s / %d splits",
+		PZOO__BUG("no convolution kernel for the forced choice %s / %d splits",
 			    b->opts.force_conv_kernel ? b->opts.force_conv_kernel : "-",
 			    b->opts.force_splits);
 	return best;
 }
 
-struct paella__zv
-paella__zb_conv(struct paella__zb *b, struct paella__zv x, const struct paella__zb_conv *o)
+struct pzoo__zv
+pzoo__zb_conv(struct pzoo__zb *b, struct pzoo__zv x, const struct pzoo__zb_conv *o)
 {
-	struct paella__zoo_plan *p = b->plan;
+	struct paella_zoo_plan *p = b->plan;
 	const int n = p->batch, groups = o->groups > 0 ? o->groups : 1;
 	const int c = x.c, m = o->m;
 	const int P = (x.h + 2 * o->ph - o->kh) / o->sh + 1;
@@ -385,12 +395,12 @@ paella__zb_conv(struct paella__zb *b, struct paella__zv x, const struct paella__
 	const int npix = n * P * Q;
 	int64_t wshape[4] = { m, cg, o->kh, o->kw }, bshape[1] = { m };
 	int wt, bt = -1, bn = -1, pw_param, pb_param = -1, ps = -1, pf = -1;
-	struct paella__zv y;
-	struct paella__zoo_launch *l;
+	struct pzoo__zv y;
+	struct paella_zoo_launch *l;
 	bool pointwise, depthwise;
 
 	if (c % groups != 0 || m % groups != 0 || P < 1 || Q < 1)
-		PAELLA__BUG("%s: %s: %d -> %d channels, %d groups, %dx%d input, %dx%d kernel",
+		PZOO__BUG("%s: %s: %d -> %d channels, %d groups, %dx%d input, %dx%d kernel",
 			    p->model, o->conv, c, m, groups, x.h, x.w, o->kh, o->kw);
 
 	/* STEP 1: the file's tensors and the params made of them. */
@@ -399,16 +409,16 @@ paella__zb_conv(struct paella__zb *b, struct paella__zv x, const struct paella__
 		bt = add_tensor(b, o->conv, ".bias", true, 1, bshape);
 	if (o->bn != NULL)
 		bn = add_bn(b, o->bn, m);
-	pw_param = add_param(b, PAELLA__ZOO_P_CONV_WEIGHT, wt, bt, bn, o->eps, groups,
+	pw_param = add_param(b, PAELLA_ZOO_P_CONV_WEIGHT, wt, bt, bn, o->eps, groups,
 			     (uint64_t)m * kred);
 	if (bt >= 0 || bn >= 0)
-		pb_param = add_param(b, PAELLA__ZOO_P_CONV_BIAS, wt, bt, bn, o->eps, groups,
+		pb_param = add_param(b, PAELLA_ZOO_P_CONV_BIAS, wt, bt, bn, o->eps, groups,
 				     (uint64_t)m);
 	if (o->pre_bn != NULL) {
 		int pre = add_bn(b, o->pre_bn, c);
 
-		ps = add_param(b, PAELLA__ZOO_P_BN_SCALE, -1, -1, pre, o->pre_eps, 1, (uint64_t)c);
-		pf = add_param(b, PAELLA__ZOO_P_BN_SHIFT, -1, -1, pre, o->pre_eps, 1, (uint64_t)c);
+		ps = add_param(b, PAELLA_ZOO_P_BN_SCALE, -1, -1, pre, o->pre_eps, 1, (uint64_t)c);
+		pf = add_param(b, PAELLA_ZOO_P_BN_SHIFT, -1, -1, pre, o->pre_eps, 1, (uint64_t)c);
 	}
 
 	/* STEP 2: the output. */
@@ -416,7 +426,7 @@ paella__zb_conv(struct paella__zb *b, struct paella__zv x, const struct paella__
 		y = *o->out;
 		check_view(b, o->conv, "the output view", y, m, P, Q);
 	} else {
-		y = paella__zb_new(b, o->conv, m, P, Q);
+		y = pzoo__zb_new(b, o->conv, m, P, Q);
 	}
 	if (o->res != NULL)
 		check_view(b, o->conv, "the residual", *o->res, m, P, Q);
@@ -427,33 +437,33 @@ paella__zb_conv(struct paella__zb *b, struct paella__zv x, const struct paella__
 		    o->pw == 0;
 	if (depthwise && (b->opts.force_conv_kernel == NULL ||
 			  strcmp(b->opts.force_conv_kernel, "dwconv2d") == 0)) {
-		l = add_launch(b, PAELLA__ZOO_OP_CONV, PAELLA__ZOO_IMAGE_CONV2D, "dwconv2d", o->conv,
-			       PAELLA__CONV_NARGS);
+		l = add_launch(b, PAELLA_ZOO_OP_CONV, PAELLA_ZOO_IMAGE_CONV2D, "dwconv2d", o->conv,
+			       PZOO__CONV_NARGS);
 		if (l == NULL)
 			return y;
 		l->grid[0] = blocks_for((uint64_t)n * m * P * Q);
-		l->args[PAELLA__CONV_WS] = a_null();
-		l->args[PAELLA__CONV_COUNTERS] = a_null();
-		l->args[PAELLA__CONV_SPLITS] = a_i32(1);
-		l->args[PAELLA__CONV_K_PER_SPLIT] = a_i32(kred);
+		l->args[PZOO__CONV_WS] = a_null();
+		l->args[PZOO__CONV_COUNTERS] = a_null();
+		l->args[PZOO__CONV_SPLITS] = a_i32(1);
+		l->args[PZOO__CONV_K_PER_SPLIT] = a_i32(kred);
 	} else {
 		struct conv_choice ch = choose_conv(b, mg, npix, kred, groups);
 		int tiles_x = (npix + ch.cfg->bn - 1) / ch.cfg->bn;
 		int tiles_y = (mg + ch.cfg->bm - 1) / ch.cfg->bm;
 
-		l = add_launch(b, PAELLA__ZOO_OP_CONV, PAELLA__ZOO_IMAGE_CONV2D,
+		l = add_launch(b, PAELLA_ZOO_OP_CONV, PAELLA_ZOO_IMAGE_CONV2D,
 			       pointwise ? ch.cfg->kernel_1x1 : ch.cfg->kernel, o->conv,
-			       PAELLA__CONV_NARGS);
+			       PZOO__CONV_NARGS);
 		if (l == NULL)
 			return y;
 		l->grid[0] = (uint32_t)tiles_x;
 		l->grid[1] = (uint32_t)tiles_y;
 		l->grid[2] = (uint32_t)(groups * ch.splits);
 		if (tiles_y > 65535 || groups * ch.splits > 65535)
-			PAELLA__BUG("%s: %s: grid too large", p->model, o->conv);
+			PZOO__BUG("%s: %s: grid too large", p->model, o->conv);
 		if (ch.splits > 1) {
 			uint64_t tiles = (uint64_t)tiles_x * tiles_y * groups;
-			char wsname[PAELLA__ZOO_NAME_MAX];
+			char wsname[PAELLA_ZOO_NAME_MAX];
 			int ws;
 			uint64_t cbase;
 
@@ -466,45 +476,45 @@ paella__zb_conv(struct paella__zb *b, struct paella__zv x, const struct paella__
 				return y;
 			cbase = p->storages[b->counters].floats;
 			p->storages[b->counters].floats += tiles;
-			l->args[PAELLA__CONV_WS] = a_storage(ws, 0);
-			l->args[PAELLA__CONV_COUNTERS] = a_storage(b->counters, cbase);
+			l->args[PZOO__CONV_WS] = a_storage(ws, 0);
+			l->args[PZOO__CONV_COUNTERS] = a_storage(b->counters, cbase);
 		} else {
-			l->args[PAELLA__CONV_WS] = a_null();
-			l->args[PAELLA__CONV_COUNTERS] = a_null();
+			l->args[PZOO__CONV_WS] = a_null();
+			l->args[PZOO__CONV_COUNTERS] = a_null();
 		}
-		l->args[PAELLA__CONV_SPLITS] = a_i32(ch.splits);
-		l->args[PAELLA__CONV_K_PER_SPLIT] = a_i32(ch.splits > 1 ? ch.k_per_split : kred);
+		l->args[PZOO__CONV_SPLITS] = a_i32(ch.splits);
+		l->args[PZOO__CONV_K_PER_SPLIT] = a_i32(ch.splits > 1 ? ch.k_per_split : kred);
 	}
-	l->args[PAELLA__CONV_X] = a_view(x);
-	l->args[PAELLA__CONV_X_CTOT] = a_i32(x.ctot);
-	l->args[PAELLA__CONV_IN_SCALE] = a_param(ps);
-	l->args[PAELLA__CONV_IN_SHIFT] = a_param(pf);
-	l->args[PAELLA__CONV_W] = a_param(pw_param);
-	l->args[PAELLA__CONV_BIAS] = a_param(pb_param);
+	l->args[PZOO__CONV_X] = a_view(x);
+	l->args[PZOO__CONV_X_CTOT] = a_i32(x.ctot);
+	l->args[PZOO__CONV_IN_SCALE] = a_param(ps);
+	l->args[PZOO__CONV_IN_SHIFT] = a_param(pf);
+	l->args[PZOO__CONV_W] = a_param(pw_param);
+	l->args[PZOO__CONV_BIAS] = a_param(pb_param);
 	if (o->res != NULL) {
-		l->args[PAELLA__CONV_RES] = a_view(*o->res);
-		l->args[PAELLA__CONV_RES_CTOT] = a_i32(o->res->ctot);
+		l->args[PZOO__CONV_RES] = a_view(*o->res);
+		l->args[PZOO__CONV_RES_CTOT] = a_i32(o->res->ctot);
 	} else {
-		l->args[PAELLA__CONV_RES] = a_null();
-		l->args[PAELLA__CONV_RES_CTOT] = a_i32(0);
+		l->args[PZOO__CONV_RES] = a_null();
+		l->args[PZOO__CONV_RES_CTOT] = a_i32(0);
 	}
-	l->args[PAELLA__CONV_Y] = a_view(y);
-	l->args[PAELLA__CONV_Y_CTOT] = a_i32(y.ctot);
-	l->args[PAELLA__CONV_N] = a_i32(n);
-	l->args[PAELLA__CONV_C] = a_i32(c);
-	l->args[PAELLA__CONV_H] = a_i32(x.h);
-	l->args[PAELLA__CONV_W_IN] = a_i32(x.w);
-	l->args[PAELLA__CONV_M] = a_i32(m);
-	l->args[PAELLA__CONV_P] = a_i32(P);
-	l->args[PAELLA__CONV_Q] = a_i32(Q);
-	l->args[PAELLA__CONV_R] = a_i32(o->kh);
-	l->args[PAELLA__CONV_S] = a_i32(o->kw);
-	l->args[PAELLA__CONV_SH] = a_i32(o->sh);
-	l->args[PAELLA__CONV_SW] = a_i32(o->sw);
-	l->args[PAELLA__CONV_PH] = a_i32(o->ph);
-	l->args[PAELLA__CONV_PW] = a_i32(o->pw);
-	l->args[PAELLA__CONV_GROUPS] = a_i32(groups);
-	l->args[PAELLA__CONV_ACT] = a_i32((int)o->act);
+	l->args[PZOO__CONV_Y] = a_view(y);
+	l->args[PZOO__CONV_Y_CTOT] = a_i32(y.ctot);
+	l->args[PZOO__CONV_N] = a_i32(n);
+	l->args[PZOO__CONV_C] = a_i32(c);
+	l->args[PZOO__CONV_H] = a_i32(x.h);
+	l->args[PZOO__CONV_W_IN] = a_i32(x.w);
+	l->args[PZOO__CONV_M] = a_i32(m);
+	l->args[PZOO__CONV_P] = a_i32(P);
+	l->args[PZOO__CONV_Q] = a_i32(Q);
+	l->args[PZOO__CONV_R] = a_i32(o->kh);
+	l->args[PZOO__CONV_S] = a_i32(o->kw);
+	l->args[PZOO__CONV_SH] = a_i32(o->sh);
+	l->args[PZOO__CONV_SW] = a_i32(o->sw);
+	l->args[PZOO__CONV_PH] = a_i32(o->ph);
+	l->args[PZOO__CONV_PW] = a_i32(o->pw);
+	l->args[PZOO__CONV_GROUPS] = a_i32(groups);
+	l->args[PZOO__CONV_ACT] = a_i32((int)o->act);
 	l->flops = 2.0 * npix * m * (double)kred;
 	p->flops += l->flops;
 	return y;
@@ -513,7 +523,7 @@ paella__zb_conv(struct paella__zb *b, struct paella__zv x, const struct paella__
 /* ---- pooling ----------------------------------------------------------- */
 
 int
-paella__zb_pool_out(int in, int k, int s, int p, bool ceil_mode)
+pzoo__zb_pool_out(int in, int k, int s, int p, bool ceil_mode)
 {
 	int num = in + 2 * p - k + (ceil_mode ? s - 1 : 0);
 	int out = (num >= 0 ? num / s : -((-num + s - 1) / s)) + 1;
@@ -525,99 +535,99 @@ paella__zb_pool_out(int in, int k, int s, int p, bool ceil_mode)
 	return out;
 }
 
-static struct paella__zv
-pool(struct paella__zb *b, bool max, const char *name, struct paella__zv x, int k, int s, int p,
-     bool ceil_mode, bool count_include_pad, const struct paella__zv *out)
+static struct pzoo__zv
+pool(struct pzoo__zb *b, bool max, const char *name, struct pzoo__zv x, int k, int s, int p,
+     bool ceil_mode, bool count_include_pad, const struct pzoo__zv *out)
 {
-	struct paella__zoo_plan *pl = b->plan;
-	const int P = paella__zb_pool_out(x.h, k, s, p, ceil_mode);
-	const int Q = paella__zb_pool_out(x.w, k, s, p, ceil_mode);
-	struct paella__zv y;
-	struct paella__zoo_launch *l;
+	struct paella_zoo_plan *pl = b->plan;
+	const int P = pzoo__zb_pool_out(x.h, k, s, p, ceil_mode);
+	const int Q = pzoo__zb_pool_out(x.w, k, s, p, ceil_mode);
+	struct pzoo__zv y;
+	struct paella_zoo_launch *l;
 
 	if (P < 1 || Q < 1 || p * 2 > k)
-		PAELLA__BUG("%s: %s: pooling %dx%d by %d/%d/%d", pl->model, name, x.h, x.w, k, s, p);
+		PZOO__BUG("%s: %s: pooling %dx%d by %d/%d/%d", pl->model, name, x.h, x.w, k, s, p);
 	if (out != NULL) {
 		y = *out;
 		check_view(b, name, "the output view", y, x.c, P, Q);
 	} else {
-		y = paella__zb_new(b, name, x.c, P, Q);
+		y = pzoo__zb_new(b, name, x.c, P, Q);
 	}
-	l = add_launch(b, max ? PAELLA__ZOO_OP_MAXPOOL : PAELLA__ZOO_OP_AVGPOOL,
-		       PAELLA__ZOO_IMAGE_POOL, max ? "maxpool2d" : "avgpool2d", name,
-		       PAELLA__POOL_NARGS);
+	l = add_launch(b, max ? PAELLA_ZOO_OP_MAXPOOL : PAELLA_ZOO_OP_AVGPOOL,
+		       PAELLA_ZOO_IMAGE_POOL, max ? "maxpool2d" : "avgpool2d", name,
+		       PZOO__POOL_NARGS);
 	if (l == NULL)
 		return y;
 	l->grid[0] = blocks_for((uint64_t)pl->batch * x.c * P * Q);
-	l->args[PAELLA__POOL_X] = a_view(x);
-	l->args[PAELLA__POOL_X_CTOT] = a_i32(x.ctot);
-	l->args[PAELLA__POOL_Y] = a_view(y);
-	l->args[PAELLA__POOL_Y_CTOT] = a_i32(y.ctot);
-	l->args[PAELLA__POOL_N] = a_i32(pl->batch);
-	l->args[PAELLA__POOL_C] = a_i32(x.c);
-	l->args[PAELLA__POOL_H] = a_i32(x.h);
-	l->args[PAELLA__POOL_W] = a_i32(x.w);
-	l->args[PAELLA__POOL_P] = a_i32(P);
-	l->args[PAELLA__POOL_Q] = a_i32(Q);
-	l->args[PAELLA__POOL_R] = a_i32(k);
-	l->args[PAELLA__POOL_S] = a_i32(k);
-	l->args[PAELLA__POOL_SH] = a_i32(s);
-	l->args[PAELLA__POOL_SW] = a_i32(s);
-	l->args[PAELLA__POOL_PH] = a_i32(p);
-	l->args[PAELLA__POOL_PW] = a_i32(p);
-	l->args[PAELLA__POOL_COUNT_INCLUDE_PAD] = a_i32(count_include_pad);
+	l->args[PZOO__POOL_X] = a_view(x);
+	l->args[PZOO__POOL_X_CTOT] = a_i32(x.ctot);
+	l->args[PZOO__POOL_Y] = a_view(y);
+	l->args[PZOO__POOL_Y_CTOT] = a_i32(y.ctot);
+	l->args[PZOO__POOL_N] = a_i32(pl->batch);
+	l->args[PZOO__POOL_C] = a_i32(x.c);
+	l->args[PZOO__POOL_H] = a_i32(x.h);
+	l->args[PZOO__POOL_W] = a_i32(x.w);
+	l->args[PZOO__POOL_P] = a_i32(P);
+	l->args[PZOO__POOL_Q] = a_i32(Q);
+	l->args[PZOO__POOL_R] = a_i32(k);
+	l->args[PZOO__POOL_S] = a_i32(k);
+	l->args[PZOO__POOL_SH] = a_i32(s);
+	l->args[PZOO__POOL_SW] = a_i32(s);
+	l->args[PZOO__POOL_PH] = a_i32(p);
+	l->args[PZOO__POOL_PW] = a_i32(p);
+	l->args[PZOO__POOL_COUNT_INCLUDE_PAD] = a_i32(count_include_pad);
 	l->flops = (double)pl->batch * x.c * P * Q * k * k;
 	pl->flops += l->flops;
 	return y;
 }
 
-struct paella__zv
-paella__zb_maxpool(struct paella__zb *b, const char *name, struct paella__zv x, int k, int s,
-		   int p, bool ceil_mode, const struct paella__zv *out)
+struct pzoo__zv
+pzoo__zb_maxpool(struct pzoo__zb *b, const char *name, struct pzoo__zv x, int k, int s,
+		   int p, bool ceil_mode, const struct pzoo__zv *out)
 {
 	return pool(b, true, name, x, k, s, p, ceil_mode, false, out);
 }
 
-struct paella__zv
-paella__zb_avgpool(struct paella__zb *b, const char *name, struct paella__zv x, int k, int s,
-		   int p, bool ceil_mode, bool count_include_pad, const struct paella__zv *out)
+struct pzoo__zv
+pzoo__zb_avgpool(struct pzoo__zb *b, const char *name, struct pzoo__zv x, int k, int s,
+		   int p, bool ceil_mode, bool count_include_pad, const struct pzoo__zv *out)
 {
 	return pool(b, false, name, x, k, s, p, ceil_mode, count_include_pad, out);
 }
 
-struct paella__zv
-paella__zb_adaptive_avgpool(struct paella__zb *b, const char *name, struct paella__zv x,
+struct pzoo__zv
+pzoo__zb_adaptive_avgpool(struct pzoo__zb *b, const char *name, struct pzoo__zv x,
 			    int oh, int ow, const char *pre_bn, float pre_eps)
 {
-	struct paella__zoo_plan *pl = b->plan;
-	struct paella__zv y = paella__zb_new(b, name, x.c, oh, ow);
-	struct paella__zoo_launch *l;
+	struct paella_zoo_plan *pl = b->plan;
+	struct pzoo__zv y = pzoo__zb_new(b, name, x.c, oh, ow);
+	struct paella_zoo_launch *l;
 	int ps = -1, pf = -1;
 	uint64_t warps = (uint64_t)pl->batch * x.c * oh * ow;
 
 	if (pre_bn != NULL) {
 		int bn = add_bn(b, pre_bn, x.c);
 
-		ps = add_param(b, PAELLA__ZOO_P_BN_SCALE, -1, -1, bn, pre_eps, 1, (uint64_t)x.c);
-		pf = add_param(b, PAELLA__ZOO_P_BN_SHIFT, -1, -1, bn, pre_eps, 1, (uint64_t)x.c);
+		ps = add_param(b, PAELLA_ZOO_P_BN_SCALE, -1, -1, bn, pre_eps, 1, (uint64_t)x.c);
+		pf = add_param(b, PAELLA_ZOO_P_BN_SHIFT, -1, -1, bn, pre_eps, 1, (uint64_t)x.c);
 	}
-	l = add_launch(b, PAELLA__ZOO_OP_ADAPTIVE_AVGPOOL, PAELLA__ZOO_IMAGE_POOL,
-		       "adaptive_avgpool2d", name, PAELLA__APOOL_NARGS);
+	l = add_launch(b, PAELLA_ZOO_OP_ADAPTIVE_AVGPOOL, PAELLA_ZOO_IMAGE_POOL,
+		       "adaptive_avgpool2d", name, PZOO__APOOL_NARGS);
 	if (l == NULL)
 		return y;
 	l->grid[0] = blocks_for(warps * 32);
-	l->args[PAELLA__APOOL_X] = a_view(x);
-	l->args[PAELLA__APOOL_X_CTOT] = a_i32(x.ctot);
-	l->args[PAELLA__APOOL_IN_SCALE] = a_param(ps);
-	l->args[PAELLA__APOOL_IN_SHIFT] = a_param(pf);
-	l->args[PAELLA__APOOL_Y] = a_view(y);
-	l->args[PAELLA__APOOL_Y_CTOT] = a_i32(y.ctot);
-	l->args[PAELLA__APOOL_N] = a_i32(pl->batch);
-	l->args[PAELLA__APOOL_C] = a_i32(x.c);
-	l->args[PAELLA__APOOL_H] = a_i32(x.h);
-	l->args[PAELLA__APOOL_W] = a_i32(x.w);
-	l->args[PAELLA__APOOL_P] = a_i32(oh);
-	l->args[PAELLA__APOOL_Q] = a_i32(ow);
+	l->args[PZOO__APOOL_X] = a_view(x);
+	l->args[PZOO__APOOL_X_CTOT] = a_i32(x.ctot);
+	l->args[PZOO__APOOL_IN_SCALE] = a_param(ps);
+	l->args[PZOO__APOOL_IN_SHIFT] = a_param(pf);
+	l->args[PZOO__APOOL_Y] = a_view(y);
+	l->args[PZOO__APOOL_Y_CTOT] = a_i32(y.ctot);
+	l->args[PZOO__APOOL_N] = a_i32(pl->batch);
+	l->args[PZOO__APOOL_C] = a_i32(x.c);
+	l->args[PZOO__APOOL_H] = a_i32(x.h);
+	l->args[PZOO__APOOL_W] = a_i32(x.w);
+	l->args[PZOO__APOOL_P] = a_i32(oh);
+	l->args[PZOO__APOOL_Q] = a_i32(ow);
 	l->flops = (double)pl->batch * x.c * x.h * x.w;
 	pl->flops += l->flops;
 	return y;
@@ -625,93 +635,93 @@ paella__zb_adaptive_avgpool(struct paella__zb *b, const char *name, struct paell
 
 /* ---- fully connected, softmax, add ------------------------------------- */
 
-struct paella__zv
-paella__zb_linear(struct paella__zb *b, const char *name, struct paella__zv x, int out_features,
-		  bool bias, enum paella__act act)
+struct pzoo__zv
+pzoo__zb_linear(struct pzoo__zb *b, const char *name, struct pzoo__zv x, int out_features,
+		  bool bias, enum pzoo__act act)
 {
-	struct paella__zoo_plan *pl = b->plan;
+	struct paella_zoo_plan *pl = b->plan;
 	const int in = x.c * x.h * x.w;
 	int64_t wshape[2] = { out_features, in }, bshape[1] = { out_features };
 	int wt, bt = -1, pw, pb = -1;
-	struct paella__zv y;
-	struct paella__zoo_launch *l;
+	struct pzoo__zv y;
+	struct paella_zoo_launch *l;
 
 	if (x.coff != 0 || x.c != x.ctot)
-		PAELLA__BUG("%s: %s: the input of a linear layer must be a whole storage",
+		PZOO__BUG("%s: %s: the input of a linear layer must be a whole storage",
 			    pl->model, name);
 	wt = add_tensor(b, name, ".weight", true, 2, wshape);
-	pw = add_param(b, PAELLA__ZOO_P_COPY, wt, -1, -1, 0.0f, 1, (uint64_t)out_features * in);
+	pw = add_param(b, PAELLA_ZOO_P_COPY, wt, -1, -1, 0.0f, 1, (uint64_t)out_features * in);
 	if (bias) {
 		bt = add_tensor(b, name, ".bias", true, 1, bshape);
-		pb = add_param(b, PAELLA__ZOO_P_COPY, bt, -1, -1, 0.0f, 1, (uint64_t)out_features);
+		pb = add_param(b, PAELLA_ZOO_P_COPY, bt, -1, -1, 0.0f, 1, (uint64_t)out_features);
 	}
-	y = paella__zb_new(b, name, out_features, 1, 1);
-	l = add_launch(b, PAELLA__ZOO_OP_LINEAR, PAELLA__ZOO_IMAGE_LINEAR, "linear", name,
-		       PAELLA__LINEAR_NARGS);
+	y = pzoo__zb_new(b, name, out_features, 1, 1);
+	l = add_launch(b, PAELLA_ZOO_OP_LINEAR, PAELLA_ZOO_IMAGE_LINEAR, "linear", name,
+		       PZOO__LINEAR_NARGS);
 	if (l == NULL)
 		return y;
 	l->grid[0] = blocks_for((uint64_t)out_features * 32);
-	l->args[PAELLA__LINEAR_X] = a_view(x);
-	l->args[PAELLA__LINEAR_W] = a_param(pw);
-	l->args[PAELLA__LINEAR_B] = a_param(pb);
-	l->args[PAELLA__LINEAR_Y] = a_view(y);
-	l->args[PAELLA__LINEAR_N] = a_i32(pl->batch);
-	l->args[PAELLA__LINEAR_I] = a_i32(in);
-	l->args[PAELLA__LINEAR_O] = a_i32(out_features);
-	l->args[PAELLA__LINEAR_ACT] = a_i32((int)act);
+	l->args[PZOO__LINEAR_X] = a_view(x);
+	l->args[PZOO__LINEAR_W] = a_param(pw);
+	l->args[PZOO__LINEAR_B] = a_param(pb);
+	l->args[PZOO__LINEAR_Y] = a_view(y);
+	l->args[PZOO__LINEAR_N] = a_i32(pl->batch);
+	l->args[PZOO__LINEAR_I] = a_i32(in);
+	l->args[PZOO__LINEAR_O] = a_i32(out_features);
+	l->args[PZOO__LINEAR_ACT] = a_i32((int)act);
 	l->flops = 2.0 * pl->batch * in * (double)out_features;
 	pl->flops += l->flops;
 	return y;
 }
 
-struct paella__zv
-paella__zb_softmax(struct paella__zb *b, const char *name, struct paella__zv x)
+struct pzoo__zv
+pzoo__zb_softmax(struct pzoo__zb *b, const char *name, struct pzoo__zv x)
 {
-	struct paella__zoo_plan *pl = b->plan;
+	struct paella_zoo_plan *pl = b->plan;
 	const int cols = x.c * x.h * x.w;
-	struct paella__zv y = paella__zb_new(b, name, x.c, x.h, x.w);
-	struct paella__zoo_launch *l;
+	struct pzoo__zv y = pzoo__zb_new(b, name, x.c, x.h, x.w);
+	struct paella_zoo_launch *l;
 
 	if (x.coff != 0 || x.c != x.ctot)
-		PAELLA__BUG("%s: %s: softmax needs a whole storage", pl->model, name);
-	l = add_launch(b, PAELLA__ZOO_OP_SOFTMAX, PAELLA__ZOO_IMAGE_LINEAR, "softmax", name,
-		       PAELLA__SOFTMAX_NARGS);
+		PZOO__BUG("%s: %s: softmax needs a whole storage", pl->model, name);
+	l = add_launch(b, PAELLA_ZOO_OP_SOFTMAX, PAELLA_ZOO_IMAGE_LINEAR, "softmax", name,
+		       PZOO__SOFTMAX_NARGS);
 	if (l == NULL)
 		return y;
 	l->grid[0] = (uint32_t)pl->batch;
-	l->args[PAELLA__SOFTMAX_X] = a_view(x);
-	l->args[PAELLA__SOFTMAX_Y] = a_view(y);
-	l->args[PAELLA__SOFTMAX_ROWS] = a_i32(pl->batch);
-	l->args[PAELLA__SOFTMAX_COLS] = a_i32(cols);
+	l->args[PZOO__SOFTMAX_X] = a_view(x);
+	l->args[PZOO__SOFTMAX_Y] = a_view(y);
+	l->args[PZOO__SOFTMAX_ROWS] = a_i32(pl->batch);
+	l->args[PZOO__SOFTMAX_COLS] = a_i32(cols);
 	l->flops = 3.0 * pl->batch * cols;
 	pl->flops += l->flops;
 	return y;
 }
 
-struct paella__zv
-paella__zb_add(struct paella__zb *b, const char *name, struct paella__zv a, struct paella__zv c,
-	       enum paella__act act)
+struct pzoo__zv
+pzoo__zb_add(struct pzoo__zb *b, const char *name, struct pzoo__zv a, struct pzoo__zv c,
+	       enum pzoo__act act)
 {
-	struct paella__zoo_plan *pl = b->plan;
+	struct paella_zoo_plan *pl = b->plan;
 	const uint64_t n = (uint64_t)pl->batch * a.c * a.h * a.w;
-	struct paella__zv y = paella__zb_new(b, name, a.c, a.h, a.w);
-	struct paella__zoo_launch *l;
+	struct pzoo__zv y = pzoo__zb_new(b, name, a.c, a.h, a.w);
+	struct paella_zoo_launch *l;
 
 	if (a.coff != 0 || a.c != a.ctot || c.coff != 0 || c.c != c.ctot)
-		PAELLA__BUG("%s: %s: add needs whole storages", pl->model, name);
+		PZOO__BUG("%s: %s: add needs whole storages", pl->model, name);
 	check_view(b, name, "the second operand", c, a.c, a.h, a.w);
 	if (n > 0x7fffffffu)
-		PAELLA__BUG("%s: %s: %llu elements", pl->model, name, (unsigned long long)n);
-	l = add_launch(b, PAELLA__ZOO_OP_ADD, PAELLA__ZOO_IMAGE_LINEAR, "add", name,
-		       PAELLA__ADD_NARGS);
+		PZOO__BUG("%s: %s: %llu elements", pl->model, name, (unsigned long long)n);
+	l = add_launch(b, PAELLA_ZOO_OP_ADD, PAELLA_ZOO_IMAGE_LINEAR, "add", name,
+		       PZOO__ADD_NARGS);
 	if (l == NULL)
 		return y;
 	l->grid[0] = blocks_for((n + 3) / 4);
-	l->args[PAELLA__ADD_A] = a_view(a);
-	l->args[PAELLA__ADD_B] = a_view(c);
-	l->args[PAELLA__ADD_Y] = a_view(y);
-	l->args[PAELLA__ADD_N] = a_i32((int)n);
-	l->args[PAELLA__ADD_ACT] = a_i32((int)act);
+	l->args[PZOO__ADD_A] = a_view(a);
+	l->args[PZOO__ADD_B] = a_view(c);
+	l->args[PZOO__ADD_Y] = a_view(y);
+	l->args[PZOO__ADD_N] = a_i32((int)n);
+	l->args[PZOO__ADD_ACT] = a_i32((int)act);
 	l->flops = (double)n;
 	pl->flops += l->flops;
 	return y;
@@ -719,10 +729,10 @@ paella__zb_add(struct paella__zb *b, const char *name, struct paella__zv a, stru
 
 /* ---- the builder ------------------------------------------------------- */
 
-struct paella__zb *
-paella__zb_create(const char *model, const struct paella__zoo_options *opts)
+struct pzoo__zb *
+pzoo__zb_create(const char *model, const struct paella_zoo_options *opts)
 {
-	struct paella__zb *b = calloc(1, sizeof(*b));
+	struct pzoo__zb *b = calloc(1, sizeof(*b));
 
 	if (b == NULL)
 		return NULL;
@@ -745,23 +755,23 @@ paella__zb_create(const char *model, const struct paella__zoo_options *opts)
 }
 
 int
-paella__zb_batch(const struct paella__zb *b)
+pzoo__zb_batch(const struct pzoo__zb *b)
 {
 	return b->plan->batch;
 }
 
 void
-paella__zb_ignore(struct paella__zb *b, const char *const *prefixes)
+pzoo__zb_ignore(struct pzoo__zb *b, const char *const *prefixes)
 {
 	b->plan->ignore = prefixes;
 }
 
 void
-paella__zb_abort(struct paella__zb *b)
+pzoo__zb_abort(struct pzoo__zb *b)
 {
 	if (b == NULL)
 		return;
-	paella__zoo_plan_free(b->plan);
+	paella_zoo_plan_free(b->plan);
 	free(b);
 }
 
@@ -774,7 +784,7 @@ align_up(uint64_t v, uint64_t a)
 static int
 cmp_by_size(const void *pa, const void *pb, void *ctx)
 {
-	const struct paella__zoo_storage *s = ctx;
+	const struct paella_zoo_storage *s = ctx;
 	unsigned a = *(const unsigned *)pa, b = *(const unsigned *)pb;
 
 	if (s[a].floats != s[b].floats)
@@ -789,17 +799,17 @@ cmp_by_size(const void *pa, const void *pb, void *ctx)
  * that is live at the same time.
  */
 static bool
-place_storages(struct paella__zoo_plan *p)
+place_storages(struct paella_zoo_plan *p)
 {
 	unsigned *order = NULL, nplaced = 0;
 
 	for (unsigned i = 0; i < p->nlaunches; i++) {
-		const struct paella__zoo_launch *l = &p->launches[i];
+		const struct paella_zoo_launch *l = &p->launches[i];
 
 		for (unsigned a = 0; a < l->nargs; a++) {
-			struct paella__zoo_storage *s;
+			struct paella_zoo_storage *s;
 
-			if (l->args[a].kind != PAELLA__ZOO_ARG_ACT)
+			if (l->args[a].kind != PAELLA_ZOO_ARG_ACT)
 				continue;
 			s = &p->storages[l->args[a].ref];
 			if (s->first < 0)
@@ -809,13 +819,13 @@ place_storages(struct paella__zoo_plan *p)
 	}
 	p->storage_bytes = 0;
 	for (unsigned i = 0; i < p->nstorages; i++) {
-		struct paella__zoo_storage *s = &p->storages[i];
+		struct paella_zoo_storage *s = &p->storages[i];
 
 		if (s->pinned || s->first < 0) {
 			s->first = 0;
 			s->last = p->nlaunches > 0 ? (int)p->nlaunches - 1 : 0;
 		}
-		p->storage_bytes += align_up(s->floats * 4, PAELLA__ZOO_ARENA_ALIGN);
+		p->storage_bytes += align_up(s->floats * 4, PAELLA_ZOO_ARENA_ALIGN);
 	}
 
 	order = malloc((p->nstorages + 1) * sizeof(*order));
@@ -827,8 +837,8 @@ place_storages(struct paella__zoo_plan *p)
 
 	p->arena_bytes = 0;
 	for (unsigned k = 0; k < p->nstorages; k++) {
-		struct paella__zoo_storage *s = &p->storages[order[k]];
-		uint64_t size = align_up(s->floats * 4 ? s->floats * 4 : 4, PAELLA__ZOO_ARENA_ALIGN);
+		struct paella_zoo_storage *s = &p->storages[order[k]];
+		uint64_t size = align_up(s->floats * 4 ? s->floats * 4 : 4, PAELLA_ZOO_ARENA_ALIGN);
 		uint64_t off = 0;
 		bool moved = true;
 
@@ -836,9 +846,9 @@ place_storages(struct paella__zoo_plan *p)
 		while (moved) {
 			moved = false;
 			for (unsigned j = 0; j < nplaced; j++) {
-				const struct paella__zoo_storage *t = &p->storages[order[j]];
+				const struct paella_zoo_storage *t = &p->storages[order[j]];
 				uint64_t tsize = align_up(t->floats * 4 ? t->floats * 4 : 4,
-							  PAELLA__ZOO_ARENA_ALIGN);
+							  PAELLA_ZOO_ARENA_ALIGN);
 
 				if (t->last < s->first || s->last < t->first)
 					continue;
@@ -858,24 +868,24 @@ place_storages(struct paella__zoo_plan *p)
 }
 
 enum paella_status
-paella__zb_finish(struct paella__zb *b, struct paella__zoo_plan **out)
+pzoo__zb_finish(struct pzoo__zb *b, struct paella_zoo_plan **out)
 {
-	struct paella__zoo_plan *p = b->plan;
+	struct paella_zoo_plan *p = b->plan;
 
 	*out = NULL;
 	if (b->oom || !place_storages(p)) {
-		paella__zb_abort(b);
-		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "building a plan: out of memory");
+		pzoo__zb_abort(b);
+		return pzoo__error_set(PAELLA_STATUS_NO_MEMORY, "building a plan: out of memory");
 	}
 	if (!b->has_input || !b->has_output)
-		PAELLA__BUG("%s: a plan needs an input and an output", p->model);
+		PZOO__BUG("%s: a plan needs an input and an output", p->model);
 	free(b);
 	*out = p;
 	return PAELLA_STATUS_OK;
 }
 
 void
-paella__zoo_plan_free(struct paella__zoo_plan *plan)
+paella_zoo_plan_free(struct paella_zoo_plan *plan)
 {
 	if (plan == NULL)
 		return;
@@ -887,16 +897,16 @@ paella__zoo_plan_free(struct paella__zoo_plan *plan)
 }
 
 const char *
-paella__zoo_image_name(enum paella__zoo_image image)
+paella_zoo_image_name(enum paella_zoo_image image)
 {
 	switch (image) {
-	case PAELLA__ZOO_IMAGE_CONV2D:
+	case PAELLA_ZOO_IMAGE_CONV2D:
 		return "conv2d";
-	case PAELLA__ZOO_IMAGE_POOL:
+	case PAELLA_ZOO_IMAGE_POOL:
 		return "pool";
-	case PAELLA__ZOO_IMAGE_LINEAR:
+	case PAELLA_ZOO_IMAGE_LINEAR:
 		return "linear";
-	case PAELLA__ZOO_NIMAGES:
+	case PAELLA_ZOO_NIMAGES:
 		break;
 	}
 	return "?";

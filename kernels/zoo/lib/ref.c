@@ -1,6 +1,6 @@
 /*
  * ref.c - the CPU reference of the layer kernels (ref.h), and the CPU
- * interpreter of plans (paella__zoo_run_cpu in zoo.h).  Written for being
+ * interpreter of plans (paella_zoo_run_cpu in zoo.h).  Written for being
  * obviously right, not fast: direct loops over the definitions, double
  * accumulators.
  */
@@ -8,22 +8,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "zoo-private.h"
 #include "ref.h"
-#include "zoo.h"
+#include "paella/zoo.h"
 
 double
-paella__ref_act(double v, int act)
+pzoo__ref_act(double v, int act)
 {
-	if (act == PAELLA__ACT_RELU)
+	if (act == PZOO__ACT_RELU)
 		return v > 0.0 ? v : 0.0;
-	if (act == PAELLA__ACT_RELU6)
+	if (act == PZOO__ACT_RELU6)
 		return v < 0.0 ? 0.0 : v > 6.0 ? 6.0 : v;
 	return v;
 }
 
 void
-paella__ref_conv2d(const float *x, int x_ctot, const float *in_scale, const float *in_shift,
+pzoo__ref_conv2d(const float *x, int x_ctot, const float *in_scale, const float *in_shift,
 		   const float *w, const float *bias, const float *res, int res_ctot, float *y,
 		   int y_ctot, int N, int C, int H, int W, int M, int P, int Q, int R, int S,
 		   int sh, int sw, int ph, int pw, int groups, int act)
@@ -33,7 +33,7 @@ paella__ref_conv2d(const float *x, int x_ctot, const float *in_scale, const floa
 	const long long hw = (long long)H * W, pq = (long long)P * Q;
 	double *acc = malloc((size_t)pq * sizeof(double));
 
-	PAELLA__ASSERT(acc != NULL);
+	PZOO__ASSERT(acc != NULL);
 	for (int n = 0; n < N; n++)
 		for (int g = 0; g < groups; g++)
 			for (int om = 0; om < mg; om++) {
@@ -79,14 +79,14 @@ paella__ref_conv2d(const float *x, int x_ctot, const float *in_scale, const floa
 					if (res != NULL)
 						v += res[((long long)n * res_ctot + o) * pq + i];
 					y[((long long)n * y_ctot + o) * pq + i] =
-						(float)paella__ref_act(v, act);
+						(float)pzoo__ref_act(v, act);
 				}
 			}
 	free(acc);
 }
 
 void
-paella__ref_maxpool2d(const float *x, int x_ctot, float *y, int y_ctot, int N, int C, int H,
+pzoo__ref_maxpool2d(const float *x, int x_ctot, float *y, int y_ctot, int N, int C, int H,
 		      int W, int P, int Q, int R, int S, int sh, int sw, int ph, int pw)
 {
 	for (int n = 0; n < N; n++)
@@ -110,7 +110,7 @@ paella__ref_maxpool2d(const float *x, int x_ctot, float *y, int y_ctot, int N, i
 }
 
 void
-paella__ref_avgpool2d(const float *x, int x_ctot, float *y, int y_ctot, int N, int C, int H,
+pzoo__ref_avgpool2d(const float *x, int x_ctot, float *y, int y_ctot, int N, int C, int H,
 		      int W, int P, int Q, int R, int S, int sh, int sw, int ph, int pw,
 		      int count_include_pad)
 {
@@ -141,7 +141,7 @@ paella__ref_avgpool2d(const float *x, int x_ctot, float *y, int y_ctot, int N, i
 }
 
 void
-paella__ref_adaptive_avgpool2d(const float *x, int x_ctot, const float *in_scale,
+pzoo__ref_adaptive_avgpool2d(const float *x, int x_ctot, const float *in_scale,
 			       const float *in_shift, float *y, int y_ctot, int N, int C, int H,
 			       int W, int P, int Q)
 {
@@ -172,7 +172,7 @@ paella__ref_adaptive_avgpool2d(const float *x, int x_ctot, const float *in_scale
 }
 
 void
-paella__ref_linear(const float *x, const float *w, const float *b, float *y, int N, int I, int O,
+pzoo__ref_linear(const float *x, const float *w, const float *b, float *y, int N, int I, int O,
 		   int act)
 {
 	for (int n = 0; n < N; n++)
@@ -181,12 +181,12 @@ paella__ref_linear(const float *x, const float *w, const float *b, float *y, int
 
 			for (int i = 0; i < I; i++)
 				acc += (double)w[(long long)o * I + i] * x[(long long)n * I + i];
-			y[(long long)n * O + o] = (float)paella__ref_act(acc, act);
+			y[(long long)n * O + o] = (float)pzoo__ref_act(acc, act);
 		}
 }
 
 void
-paella__ref_softmax(const float *x, float *y, int rows, int cols)
+pzoo__ref_softmax(const float *x, float *y, int rows, int cols)
 {
 	for (int r = 0; r < rows; r++) {
 		const float *xr = x + (long long)r * cols;
@@ -203,94 +203,94 @@ paella__ref_softmax(const float *x, float *y, int rows, int cols)
 }
 
 void
-paella__ref_add(const float *a, const float *b, float *y, int n, int act)
+pzoo__ref_add(const float *a, const float *b, float *y, int n, int act)
 {
 	for (int i = 0; i < n; i++)
-		y[i] = (float)paella__ref_act((double)a[i] + b[i], act);
+		y[i] = (float)pzoo__ref_act((double)a[i] + b[i], act);
 }
 
 /* ---- the interpreter ---------------------------------------------------- */
 
 static float *
-ptr(const struct paella__zoo_plan *plan, const float *blob, float *arena,
-    const struct paella__zoo_arg *a)
+ptr(const struct paella_zoo_plan *plan, const float *blob, float *arena,
+    const struct paella_zoo_arg *a)
 {
 	switch (a->kind) {
-	case PAELLA__ZOO_ARG_ACT:
-		return arena + paella__zoo_storage_offset_floats(plan, a);
-	case PAELLA__ZOO_ARG_PARAM:
+	case PAELLA_ZOO_ARG_ACT:
+		return arena + paella_zoo_storage_offset_floats(plan, a);
+	case PAELLA_ZOO_ARG_PARAM:
 		return (float *)blob + plan->params[a->ref].offset;
-	case PAELLA__ZOO_ARG_NULL:
+	case PAELLA_ZOO_ARG_NULL:
 		return NULL;
-	case PAELLA__ZOO_ARG_I32:
-	case PAELLA__ZOO_ARG_F32:
+	case PAELLA_ZOO_ARG_I32:
+	case PAELLA_ZOO_ARG_F32:
 		break;
 	}
-	PAELLA__BUG("argument of kind %d is not a pointer", (int)a->kind);
+	PZOO__BUG("argument of kind %d is not a pointer", (int)a->kind);
 }
 
 void
-paella__zoo_run_cpu_range(const struct paella__zoo_plan *plan, const float *blob,
+paella_zoo_run_cpu_range(const struct paella_zoo_plan *plan, const float *blob,
 			  float *arena, unsigned first, unsigned last)
 {
 	for (unsigned li = first; li < last && li < plan->nlaunches; li++) {
-		const struct paella__zoo_launch *l = &plan->launches[li];
-		const struct paella__zoo_arg *a = l->args;
+		const struct paella_zoo_launch *l = &plan->launches[li];
+		const struct paella_zoo_arg *a = l->args;
 #define P_(i) ptr(plan, blob, arena, &a[i])
 #define I_(i) (a[i].i32)
 
 		switch (l->op) {
-		case PAELLA__ZOO_OP_CONV:
-			paella__ref_conv2d(P_(PAELLA__CONV_X), I_(PAELLA__CONV_X_CTOT),
-				P_(PAELLA__CONV_IN_SCALE), P_(PAELLA__CONV_IN_SHIFT),
-				P_(PAELLA__CONV_W), P_(PAELLA__CONV_BIAS), P_(PAELLA__CONV_RES),
-				I_(PAELLA__CONV_RES_CTOT), P_(PAELLA__CONV_Y),
-				I_(PAELLA__CONV_Y_CTOT), I_(PAELLA__CONV_N), I_(PAELLA__CONV_C),
-				I_(PAELLA__CONV_H), I_(PAELLA__CONV_W_IN), I_(PAELLA__CONV_M),
-				I_(PAELLA__CONV_P), I_(PAELLA__CONV_Q), I_(PAELLA__CONV_R),
-				I_(PAELLA__CONV_S), I_(PAELLA__CONV_SH), I_(PAELLA__CONV_SW),
-				I_(PAELLA__CONV_PH), I_(PAELLA__CONV_PW), I_(PAELLA__CONV_GROUPS),
-				I_(PAELLA__CONV_ACT));
+		case PAELLA_ZOO_OP_CONV:
+			pzoo__ref_conv2d(P_(PZOO__CONV_X), I_(PZOO__CONV_X_CTOT),
+				P_(PZOO__CONV_IN_SCALE), P_(PZOO__CONV_IN_SHIFT),
+				P_(PZOO__CONV_W), P_(PZOO__CONV_BIAS), P_(PZOO__CONV_RES),
+				I_(PZOO__CONV_RES_CTOT), P_(PZOO__CONV_Y),
+				I_(PZOO__CONV_Y_CTOT), I_(PZOO__CONV_N), I_(PZOO__CONV_C),
+				I_(PZOO__CONV_H), I_(PZOO__CONV_W_IN), I_(PZOO__CONV_M),
+				I_(PZOO__CONV_P), I_(PZOO__CONV_Q), I_(PZOO__CONV_R),
+				I_(PZOO__CONV_S), I_(PZOO__CONV_SH), I_(PZOO__CONV_SW),
+				I_(PZOO__CONV_PH), I_(PZOO__CONV_PW), I_(PZOO__CONV_GROUPS),
+				I_(PZOO__CONV_ACT));
 			break;
-		case PAELLA__ZOO_OP_MAXPOOL:
-		case PAELLA__ZOO_OP_AVGPOOL:
-			if (l->op == PAELLA__ZOO_OP_MAXPOOL)
-				paella__ref_maxpool2d(P_(PAELLA__POOL_X), I_(PAELLA__POOL_X_CTOT),
-					P_(PAELLA__POOL_Y), I_(PAELLA__POOL_Y_CTOT),
-					I_(PAELLA__POOL_N), I_(PAELLA__POOL_C), I_(PAELLA__POOL_H),
-					I_(PAELLA__POOL_W), I_(PAELLA__POOL_P), I_(PAELLA__POOL_Q),
-					I_(PAELLA__POOL_R), I_(PAELLA__POOL_S), I_(PAELLA__POOL_SH),
-					I_(PAELLA__POOL_SW), I_(PAELLA__POOL_PH),
-					I_(PAELLA__POOL_PW));
+		case PAELLA_ZOO_OP_MAXPOOL:
+		case PAELLA_ZOO_OP_AVGPOOL:
+			if (l->op == PAELLA_ZOO_OP_MAXPOOL)
+				pzoo__ref_maxpool2d(P_(PZOO__POOL_X), I_(PZOO__POOL_X_CTOT),
+					P_(PZOO__POOL_Y), I_(PZOO__POOL_Y_CTOT),
+					I_(PZOO__POOL_N), I_(PZOO__POOL_C), I_(PZOO__POOL_H),
+					I_(PZOO__POOL_W), I_(PZOO__POOL_P), I_(PZOO__POOL_Q),
+					I_(PZOO__POOL_R), I_(PZOO__POOL_S), I_(PZOO__POOL_SH),
+					I_(PZOO__POOL_SW), I_(PZOO__POOL_PH),
+					I_(PZOO__POOL_PW));
 			else
-				paella__ref_avgpool2d(P_(PAELLA__POOL_X), I_(PAELLA__POOL_X_CTOT),
-					P_(PAELLA__POOL_Y), I_(PAELLA__POOL_Y_CTOT),
-					I_(PAELLA__POOL_N), I_(PAELLA__POOL_C), I_(PAELLA__POOL_H),
-					I_(PAELLA__POOL_W), I_(PAELLA__POOL_P), I_(PAELLA__POOL_Q),
-					I_(PAELLA__POOL_R), I_(PAELLA__POOL_S), I_(PAELLA__POOL_SH),
-					I_(PAELLA__POOL_SW), I_(PAELLA__POOL_PH),
-					I_(PAELLA__POOL_PW), I_(PAELLA__POOL_COUNT_INCLUDE_PAD));
+				pzoo__ref_avgpool2d(P_(PZOO__POOL_X), I_(PZOO__POOL_X_CTOT),
+					P_(PZOO__POOL_Y), I_(PZOO__POOL_Y_CTOT),
+					I_(PZOO__POOL_N), I_(PZOO__POOL_C), I_(PZOO__POOL_H),
+					I_(PZOO__POOL_W), I_(PZOO__POOL_P), I_(PZOO__POOL_Q),
+					I_(PZOO__POOL_R), I_(PZOO__POOL_S), I_(PZOO__POOL_SH),
+					I_(PZOO__POOL_SW), I_(PZOO__POOL_PH),
+					I_(PZOO__POOL_PW), I_(PZOO__POOL_COUNT_INCLUDE_PAD));
 			break;
-		case PAELLA__ZOO_OP_ADAPTIVE_AVGPOOL:
-			paella__ref_adaptive_avgpool2d(P_(PAELLA__APOOL_X),
-				I_(PAELLA__APOOL_X_CTOT), P_(PAELLA__APOOL_IN_SCALE),
-				P_(PAELLA__APOOL_IN_SHIFT), P_(PAELLA__APOOL_Y),
-				I_(PAELLA__APOOL_Y_CTOT), I_(PAELLA__APOOL_N), I_(PAELLA__APOOL_C),
-				I_(PAELLA__APOOL_H), I_(PAELLA__APOOL_W), I_(PAELLA__APOOL_P),
-				I_(PAELLA__APOOL_Q));
+		case PAELLA_ZOO_OP_ADAPTIVE_AVGPOOL:
+			pzoo__ref_adaptive_avgpool2d(P_(PZOO__APOOL_X),
+				I_(PZOO__APOOL_X_CTOT), P_(PZOO__APOOL_IN_SCALE),
+				P_(PZOO__APOOL_IN_SHIFT), P_(PZOO__APOOL_Y),
+				I_(PZOO__APOOL_Y_CTOT), I_(PZOO__APOOL_N), I_(PZOO__APOOL_C),
+				I_(PZOO__APOOL_H), I_(PZOO__APOOL_W), I_(PZOO__APOOL_P),
+				I_(PZOO__APOOL_Q));
 			break;
-		case PAELLA__ZOO_OP_LINEAR:
-			paella__ref_linear(P_(PAELLA__LINEAR_X), P_(PAELLA__LINEAR_W),
-				P_(PAELLA__LINEAR_B), P_(PAELLA__LINEAR_Y), I_(PAELLA__LINEAR_N),
-				I_(PAELLA__LINEAR_I), I_(PAELLA__LINEAR_O), I_(PAELLA__LINEAR_ACT));
+		case PAELLA_ZOO_OP_LINEAR:
+			pzoo__ref_linear(P_(PZOO__LINEAR_X), P_(PZOO__LINEAR_W),
+				P_(PZOO__LINEAR_B), P_(PZOO__LINEAR_Y), I_(PZOO__LINEAR_N),
+				I_(PZOO__LINEAR_I), I_(PZOO__LINEAR_O), I_(PZOO__LINEAR_ACT));
 			break;
-		case PAELLA__ZOO_OP_SOFTMAX:
-			paella__ref_softmax(P_(PAELLA__SOFTMAX_X), P_(PAELLA__SOFTMAX_Y),
-				I_(PAELLA__SOFTMAX_ROWS), I_(PAELLA__SOFTMAX_COLS));
+		case PAELLA_ZOO_OP_SOFTMAX:
+			pzoo__ref_softmax(P_(PZOO__SOFTMAX_X), P_(PZOO__SOFTMAX_Y),
+				I_(PZOO__SOFTMAX_ROWS), I_(PZOO__SOFTMAX_COLS));
 			break;
-		case PAELLA__ZOO_OP_ADD:
-			paella__ref_add(P_(PAELLA__ADD_A), P_(PAELLA__ADD_B), P_(PAELLA__ADD_Y),
-				I_(PAELLA__ADD_N), I_(PAELLA__ADD_ACT));
+		case PAELLA_ZOO_OP_ADD:
+			pzoo__ref_add(P_(PZOO__ADD_A), P_(PZOO__ADD_B), P_(PZOO__ADD_Y),
+				I_(PZOO__ADD_N), I_(PZOO__ADD_ACT));
 			break;
 		}
 #undef P_
@@ -299,19 +299,19 @@ paella__zoo_run_cpu_range(const struct paella__zoo_plan *plan, const float *blob
 }
 
 enum paella_status
-paella__zoo_run_cpu(const struct paella__zoo_plan *plan, const float *blob, const float *input,
+paella_zoo_run_cpu(const struct paella_zoo_plan *plan, const float *blob, const float *input,
 		    float *output)
 {
 	float *arena = calloc(plan->arena_bytes / 4 + 1, sizeof(float));
-	const struct paella__zoo_storage *in = &plan->storages[plan->input];
-	const struct paella__zoo_storage *out = &plan->storages[plan->output];
+	const struct paella_zoo_storage *in = &plan->storages[plan->input];
+	const struct paella_zoo_storage *out = &plan->storages[plan->output];
 
 	if (arena == NULL)
-		return paella__error_set(PAELLA_STATUS_NO_MEMORY,
+		return pzoo__error_set(PAELLA_STATUS_NO_MEMORY,
 			"%s: an arena of %llu bytes: out of memory", plan->model,
 			(unsigned long long)plan->arena_bytes);
 	memcpy(arena + in->offset / 4, input, in->floats * sizeof(float));
-	paella__zoo_run_cpu_range(plan, blob, arena, 0, plan->nlaunches);
+	paella_zoo_run_cpu_range(plan, blob, arena, 0, plan->nlaunches);
 	memcpy(output, arena + out->offset / 4, out->floats * sizeof(float));
 	free(arena);
 	return PAELLA_STATUS_OK;
