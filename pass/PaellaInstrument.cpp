@@ -1089,8 +1089,8 @@ struct ByHandLaunch {
   unsigned Func, Args;
 };
 
-// Sample mode: the kernel such a call names may be instrumented (this
-// compilation's device side decided), and would then read one argument more
+// Sample mode: the kernel such a call names may be instrumented (the device
+// side of its compilation decided), and would then read one argument more
 // than the array holds.  The call gets a copy of the array with one more
 // entry: a record pointer whose tag is PAELLA_RECORD_TAG_MASK and whose base
 // is null.  With that tag no block's id passes the sampling test in any grid
@@ -1113,16 +1113,17 @@ bool giveInertRecords(Module &M) {
     for (CallBase *CB : launchCalls(M, API.Name)) {
       if (CB->arg_size() <= std::max(API.Func, API.Args))
         continue;
-      auto *Stub =
-          dyn_cast<Function>(CB->getArgOperand(API.Func)->stripPointerCasts());
-      if (!Stub || !Stub->getName().contains("__device_stub__"))
-        continue;
+      // Any kernel: one more argument than a kernel has is harmless (the
+      // driver reads only its parameters), so the kernel need not be a
+      // stub of this file, and cuda_runtime.h's cudaLaunchKernelEx template,
+      // which passes the kernel on as a parameter, is covered at -O0.  The
+      // array's length must be known: an alloca of pointers, or none.
       unsigned N = 0;
-      if (!Stub->arg_empty()) {
-        auto *AI = dyn_cast<AllocaInst>(
-            getUnderlyingObject(CB->getArgOperand(API.Args)));
+      Value *ArgsV = CB->getArgOperand(API.Args);
+      if (!isa<ConstantPointerNull>(ArgsV)) {
+        auto *AI = dyn_cast<AllocaInst>(getUnderlyingObject(ArgsV));
         auto Size = AI ? AI->getAllocationSize(DL) : std::nullopt;
-        if (!Size || Size->isScalable())
+        if (!Size || Size->isScalable() || AI != ArgsV->stripPointerCasts())
           continue; // not an array we can read: left as the program wrote it
         N = Size->getFixedValue() / DL.getPointerSize();
       }

@@ -109,8 +109,14 @@ init_once(void)
 	g.status = paella__cu_open(&g.cu);
 	if (g.status != PAELLA_STATUS_OK)
 		return;
-	/* From the program's CUDA runtime, however it was linked. */
-	*(void **)&g.get_func = dlsym(RTLD_DEFAULT, "cudaGetFuncBySymbol");
+	/* From the program's CUDA runtime, however it was linked.  A program
+	 * paella-cc links with the static cudart exports that copy's look-up
+	 * as paella_cudart_get_func_by_symbol (its own cudaGetFuncBySymbol is
+	 * hidden): that one first, since a shared libcudart in the same
+	 * process has none of the program's kernels registered. */
+	*(void **)&g.get_func = dlsym(RTLD_DEFAULT, "paella_cudart_get_func_by_symbol");
+	if (g.get_func == NULL)
+		*(void **)&g.get_func = dlsym(RTLD_DEFAULT, "cudaGetFuncBySymbol");
 	if (g.get_func == NULL) {
 		g.status = paella__error_set(PAELLA_STATUS_UNSUPPORTED,
 			"paella_launch_kernel: cudaGetFuncBySymbol is not in the process: "

@@ -345,6 +345,32 @@ static char *find_compat_header(const char *dir)
 	return NULL;
 }
 
+#define CUDART_SHIM_NAME "libpaella_cudart_static.a"
+#define CUDART_SHIM_SYMBOL "paella_cudart_get_func_by_symbol"
+
+/* The static-cudart shim (tools/include/paella_cudart_static.c): beside
+ * paella-cc in the build tree or the install tree. */
+static char *find_cudart_shim(const char *dir)
+{
+	const char *rel[] = {
+		"include/" CUDART_SHIM_NAME,
+		"../lib/paella/" CUDART_SHIM_NAME,
+		"../lib/x86_64-linux-gnu/paella/" CUDART_SHIM_NAME,
+		"../lib64/paella/" CUDART_SHIM_NAME,
+	};
+
+	if (!dir)
+		return NULL;
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		char *cand = xasprintf("%s/%s", dir, rel[i]);
+
+		if (is_file(cand))
+			return cand;
+		free(cand);
+	}
+	return NULL;
+}
+
 /* Single-quote `s` for a POSIX shell where it needs it. */
 static void print_quoted(FILE *f, const char *s)
 {
@@ -1128,6 +1154,20 @@ int main(int argc, char **argv)
 		argv_push(&cmd, "-Xoffload-linker");
 		argv_push(&cmd, "-lcudadevrt");
 	}
+	/* Static cudart, instrumented: the shim goes before the user's
+	 * objects and libraries, so that the static cudart named after it
+	 * resolves its call. */
+	if (!no_link && !no_instrument && nv.cudart == CUDART_STATIC) {
+		char *shim = find_cudart_shim(dir);
+
+		if (!shim)
+			die(CUDART_SHIM_NAME " is not beside paella-cc (looked in %s/include and "
+			    "%s/../lib/paella); rebuild or reinstall, or link the shared CUDA runtime "
+			    "(-cudart shared)", dir ? dir : "?", dir ? dir : "?");
+		argv_push(&cmd, "-Wl,-u," CUDART_SHIM_SYMBOL);
+		argv_push(&cmd, shim);
+		argv_push(&cmd, "-Wl,--export-dynamic-symbol=" CUDART_SHIM_SYMBOL);
+	}
 	for (size_t i = 0; i < user.n; i++)
 		argv_push(&cmd, user.v[i]);
 	for (size_t i = 0; i < nv.linker.n; i++) {
@@ -1152,18 +1192,14 @@ int main(int argc, char **argv)
 			}
 		}
 		argv_push(&cmd, xasprintf("-L%s/lib64", cuda));
-		/* The CUDA runtime as asked: shared by default (where the
-		 * runtime finds the program's kernels), static as nvcc's and
-		 * CMake's default when the command names it.  With a static
-		 * cudart, its cudaGetFuncBySymbol (the copy where the
-		 * program's kernels are registered) is exported, so that
-		 * libpaellart finds that copy and not a shared one. */
+		/* The CUDA runtime as asked: shared by default, static (nvcc's
+		 * and CMake's default) when the command names it; then the
+		 * shim above exports the static copy's kernel look-up. */
 		if (nv.cudart == CUDART_SHARED && !nv.cudart_given)
 			argv_push(&cmd, "-lcudart");
 		if (nv.cudart == CUDART_STATIC) {
 			if (!nv.cudart_given || !has_static_cudart(&user))
 				argv_push(&cmd, "-lcudart_static");
-			argv_push(&cmd, "-Wl,--export-dynamic-symbol=cudaGetFuncBySymbol");
 			argv_push(&cmd, "-ldl");
 			argv_push(&cmd, "-lrt");
 			argv_push(&cmd, "-lpthread");
