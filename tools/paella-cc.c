@@ -696,8 +696,9 @@ static bool translate_nvcc(char **argv, int *i, struct argv_buf *user, struct nv
 	}
 	if (strcmp(a, "-G") == 0 || strcmp(a, "--device-debug") == 0) {
 		st->device_debug = true;
+		/* clang 22's -g makes debug device code (.target ..., debug)
+		 * that ptxas does not optimise, as nvcc's -G. */
 		argv_push(user, "-g");
-		argv_push(user, "--cuda-noopt-device-debug");
 		return true;
 	}
 	if (strcmp(a, "-ptx") == 0 || strcmp(a, "--ptx") == 0) {
@@ -1168,6 +1169,10 @@ int main(int argc, char **argv)
 		argv_push(&cmd, shim);
 		argv_push(&cmd, "-Wl,--export-dynamic-symbol=" CUDART_SHIM_SYMBOL);
 	}
+	/* A link step given the compile flags, as nvcc Makefiles do: nvcc
+	 * ignores the device ones there, and so does clang, quietly. */
+	if (!has_cuda_input && !no_link && !has_other_source)
+		argv_push(&cmd, "-Qunused-arguments");
 	for (size_t i = 0; i < user.n; i++)
 		argv_push(&cmd, user.v[i]);
 	for (size_t i = 0; i < nv.linker.n; i++) {
