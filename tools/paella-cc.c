@@ -428,7 +428,7 @@ struct nvcc_state {
 	bool to_ptx;            /* -ptx */
 	bool device_debug;      /* -G */
 	enum cudart_mode cudart;
-	bool cudart_given;      /* -cudart or a cudart library named */
+	bool cudart_given;      /* a cudart library named on the command line */
 	struct argv_buf host;   /* -Xcompiler flags, placed once inputs are known */
 	struct argv_buf linker; /* -Xlinker flags */
 };
@@ -722,7 +722,6 @@ static bool translate_nvcc(char **argv, int *i, struct argv_buf *user, struct nv
 			st->cudart = CUDART_NONE;
 		else
 			die("-cudart %s: the choices are static, shared and none", v);
-		st->cudart_given = true;
 		return true;
 	}
 	if ((v = flag_value(argv, i, "--default-stream", false)) ||
@@ -825,15 +824,53 @@ static void usage(FILE *f)
 "  --help                  print this help, and exit\n"
 "  --version               print versions and paths, and exit\n"
 "\n"
-"nvcc-style options it translates:\n"
-"  -arch=sm_XX, -arch sm_XX  become --cuda-gpu-arch=sm_XX\n"
+"  --paella-no-compat      do not include the nvcc-compatibility header\n"
+"\n"
+"nvcc options it translates (make NVCC=paella-cc, CMAKE_CUDA_COMPILER=paella-cc):\n"
+"  -arch=sm_XX|compute_XX, -arch sm_XX, --gpu-architecture, -code=sm_XX\n"
+"                          --cuda-gpu-arch=sm_XX (native/all/all-major: sm_90)\n"
+"  -gencode arch=compute_XX,code=[sm_XX,compute_XX]  one --cuda-gpu-arch per sm_XX\n"
+"  --use_fast_math         -fgpu-flush-denormals-to-zero -fgpu-approx-transcendentals\n"
+"                          and approximate device division and square root\n"
+"  --ftz=B --prec-div=B --prec-sqrt=B --fmad=B   the same, one by one\n"
+"  -Xcompiler A,B          host flags: -Xarch_host A -Xarch_host B (as they are\n"
+"                          when no CUDA input is compiled)\n"
+"  -Xlinker A,B, --linker-options   -Xlinker A -Xlinker B\n"
+"  -Xptxas A,B, --ptxas-options     -Xcuda-ptxas A -Xcuda-ptxas B\n"
+"  -maxrregcount=N         -Xcuda-ptxas --maxrregcount=N\n"
+"  -res-usage              -Xcuda-ptxas -v\n"
+"  -rdc=true|false, -dc    -fgpu-rdc | -fno-gpu-rdc; -dc adds -c.  A link of\n"
+"                          relocatable objects does the device link (and links\n"
+"                          cudadevrt) by itself, as nvcc does\n"
+"  -lineinfo               -gline-tables-only\n"
+"  -G                      -g (clang's device code is then unoptimised, debug)\n"
+"  -x cu                   -x cuda\n"
+"  -ptx, -cubin            --cuda-device-only -S | -c\n"
+"  -cudart static|shared|none, -lcudart_static   the CUDA runtime to link\n"
+"                          (default shared; static: see below)\n"
+"  --default-stream per-thread   -fgpu-default-stream=per-thread\n"
+"  --std X, --output-file F, --compile, --optimize N, --dryrun\n"
+"                          -std=X, -o F, -c, -ON, -###\n"
+"  -Werror all-warnings,.. -Werror\n"
+"  ignored (nothing to do with clang): --expt-relaxed-constexpr,\n"
+"    --expt-extended-lambda, --extended-lambda, -Wno-deprecated-gpu-targets,\n"
+"    -ccbin/--compiler-bindir X, -Xcudafe X, -Xnvlink X, -t/--threads N,\n"
+"    --diag-suppress=N, -keep, -keep-dir X, -split-compile N, -Xfatbin X, -time X\n"
+"  refused, with what to do instead: -dlink, -lib, -fatbin\n"
 "\n"
 "What it adds to clang's command line:\n"
 "  -x cuda before .cu inputs (-x none before other inputs that follow them),\n"
 "  --cuda-path=CUDA  -isystem CUDA/include/cccl  -Wno-unknown-cuda-version\n"
+"  -include paella_nvcc_compat.h (CUDA inputs: what nvcc accepts and clang\n"
+"  does not, e.g. host min/max on mixed types, __nv_atomic_*)\n"
 "  -fpass-plugin=PLUGIN  --cuda-gpu-arch=" DEFAULT_ARCH " (unless an arch is given),\n"
-"  and, when it links: -L RTDIR -lpaellart -Wl,-rpath,RTDIR (where libpaellart\n"
-"  exists), -L CUDA/lib64 -lcudart -Wl,-rpath,CUDA/lib64, -lstdc++ -lm.\n"
+"  -isystem CUDA/include for C/C++ inputs compiled without CUDA ones (as nvcc),\n"
+"  and, when it links: -L RTDIR -lpaellart (--as-needed: objects built with\n"
+"  --paella-no-instrument do not bring it in) -Wl,-rpath,RTDIR (where\n"
+"  libpaellart exists), -L CUDA/lib64 -lcudart -Wl,-rpath,CUDA/lib64,\n"
+"  -lstdc++ -lm.  With the static cudart (-lcudart_static or -cudart static,\n"
+"  CMake's default): no -lcudart, and libpaella_cudart_static.a, which exports\n"
+"  the static copy's kernel look-up for libpaellart.\n"
 "  -v prints the clang command (shell-quoted) on stderr and passes -v to clang.\n"
 "\n"
 "Examples:\n"
@@ -1203,7 +1240,7 @@ int main(int argc, char **argv)
 		if (nv.cudart == CUDART_SHARED && !nv.cudart_given)
 			argv_push(&cmd, "-lcudart");
 		if (nv.cudart == CUDART_STATIC) {
-			if (!nv.cudart_given || !has_static_cudart(&user))
+			if (!has_static_cudart(&user))
 				argv_push(&cmd, "-lcudart_static");
 			argv_push(&cmd, "-ldl");
 			argv_push(&cmd, "-lrt");

@@ -15,13 +15,19 @@
 # random seed, a race it prints), only the exit statuses are compared
 # ("nondet").  Prints a table and "N passed, N failed, N skipped"; exits 1
 # if any failed, 77 if every program skipped (no GPU), else 0.
+#
+# COMPAT_TIMEOUT (default 60) bounds each run in seconds; COMPAT_BUDGET
+# (default 500) the whole call: programs not started by then are listed as
+# "not run" (counted as skipped), to be given by name to a second call.
 set -u
 bin=$(cd "$1" && pwd)
 out=$2
 shift 2
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-limit=${COMPAT_TIMEOUT:-120}
+limit=${COMPAT_TIMEOUT:-60}
+budget=${COMPAT_BUDGET:-500}
+start=$(date +%s)
 LD_LIBRARY_PATH="$bin/lib${CUDA_PATH:+:$CUDA_PATH/lib64}:/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export LD_LIBRARY_PATH
 
@@ -50,6 +56,12 @@ fi
 pass=0 fail=0 skip=0
 printf '%-40s %6s %6s %-8s %s\n' program base inst verdict note
 for name in $names; do
+	if [ $(($(date +%s) - start)) -gt "$budget" ]; then
+		skip=$((skip + 1))
+		printf '%-40s %6s %6s %-8s %s\n' "$name" - - skip "not run: COMPAT_BUDGET spent" |
+			tee -a "$out/table.txt"
+		continue
+	fi
 	b1=$(run "$name" base base1)
 	i1=$(run "$name" inst inst)
 	verdict= note=
@@ -72,6 +84,7 @@ for name in $names; do
 			fi
 		fi
 		[ "$b1" = 124 ] && note="$note; both timed out"
+		[ "$b1" != 0 ] && [ "$b1" != 124 ] && note="$note; both exit $b1"
 	fi
 	case $verdict in
 	pass) pass=$((pass + 1)) ;;
