@@ -325,6 +325,32 @@ void DeviceInstrumenter::initialize() {
   for (Function &F : M)
     if (!F.isDeclaration() && isKernel(F) && addressUsedByCode(F))
       DeviceLaunched.insert(&F);
+  // A kernel launched from here but defined in another file (-rdc): its own
+  // file cannot know, and instruments it unless told.  Say so, loudly.
+  for (Function &L : M) {
+    StringRef LN = L.getName();
+    if (!L.isDeclaration() ||
+        !(LN.starts_with("__cudaCDP2LaunchDevice") ||
+          LN.starts_with("cudaLaunchDevice")))
+      continue;
+    SmallPtrSet<Function *, 4> Warned;
+    for (User *U : L.users()) {
+      auto *CB = dyn_cast<CallBase>(U);
+      if (!CB || CB->arg_size() == 0)
+        continue;
+      auto *Child =
+          dyn_cast<Function>(CB->getArgOperand(0)->stripPointerCasts());
+      if (!Child || !Child->isDeclaration() || !Warned.insert(Child).second)
+        continue;
+      std::string Msg =
+          "paella-instrument: kernel " + demangle(Child->getName().str()) +
+          " is launched from the device here but defined in another file, "
+          "which instruments it unless told: build that file with "
+          "--paella-skip='^" + Child->getName().str() +
+          "$' (or mark the kernel __attribute__((annotate(\"paella_skip\"))))";
+      Ctx.diagnose(DiagnosticInfoGeneric(Msg, DS_Warning));
+    }
+  }
 }
 
 // Whether a use of @V, through constant expressions and aggregates, reaches

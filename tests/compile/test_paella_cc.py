@@ -28,6 +28,11 @@ Cases:
                  exports the static copy's kernel look-up
   link-as-needed objects built with --paella-no-instrument, linked
                  without it, do not bring libpaellart in
+  device-kernels with CUDA 13's headers, at -O0 and -O2: a kernel launched
+                 from the device keeps its layout (U device-launched), its
+                 parent is left alone (U device-launch); a this_grid() rank
+                 reader is instrumented in sample mode, a grid.sync() user
+                 is not (the manifest in the PTX says so)
 
 Exit 0 on success, 1 on failure, 77 on skip.
 """
@@ -487,6 +492,69 @@ def case_link_as_needed(c):
     print("OK")
 
 
+DEVICE_KERNELS = r"""
+#include <cooperative_groups.h>
+namespace cg = cooperative_groups;
+
+__global__ void child(int *out, int base, int scale)
+{
+	out[base + threadIdx.x] = (base + threadIdx.x) * scale;
+}
+
+__global__ void parent(int *out, int scale)
+{
+	if (threadIdx.x == 0)
+		child<<<1, 64>>>(out, blockIdx.x * 64, scale);
+}
+
+__global__ void ranks(unsigned long long *out)
+{
+	cg::grid_group g = cg::this_grid();
+
+	out[g.thread_rank()] = g.thread_rank() * 3 + g.num_threads();
+}
+
+__global__ void two_phase(int *a, int n)
+{
+	cg::grid_group g = cg::this_grid();
+	int i = g.thread_rank();
+
+	if (i < n)
+		a[i] = i;
+	g.sync();
+	if (i < n)
+		a[i] += a[(i + 1) % n];
+}
+"""
+
+
+def case_device_kernels(c):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from check_ptx import manifest
+
+    src = c.write("dk.cu", DEVICE_KERNELS)
+    for opt, notify, want_ranks in (("-O2", [], ("K", "sample")), ("-O0", [], ("K", "sample")),
+                                    ("-O2", ["--paella-notify=count"], ("U", "grid-group"))):
+        ptx = c.path("dk%s%s.ptx" % (opt, "-count" if notify else ""))
+        c.run(notify + [opt, "-rdc=true", "--cuda-device-only", "-S", src, "-o", ptx], expect=0)
+        with open(ptx) as f:
+            got = manifest(f.read())
+        if got is None:
+            fail("no manifest in %s" % ptx)
+        _, entries = got
+        print("manifest: %s" % entries)
+        want = {"_Z5childPiii": ("U", 3, "device-launched"), "_Z6parentPii": ("U", 2, "device-launch"),
+                "_Z9two_phasePii": ("U", 2, "grid-sync")}
+        for name, (k, n, why) in want.items():
+            e = entries.get(name)
+            if not e or e[0] != k or e[1] != n or not e[2].startswith(why):
+                fail("%s %s: manifest has %s, expected %s %d %s" % (opt, name, e, k, n, why))
+        e = entries.get("_Z5ranksPy")
+        if not e or e[0] != want_ranks[0] or not e[2].startswith(want_ranks[1]):
+            fail("%s %s ranks: manifest has %s, expected %s" % (opt, notify, e, want_ranks))
+    print("OK")
+
+
 CASES = {
     "help": case_help,
     "version": case_version,
@@ -507,6 +575,7 @@ CASES = {
     "compat-header": case_compat_header,
     "static-cudart": case_static_cudart,
     "link-as-needed": case_link_as_needed,
+    "device-kernels": case_device_kernels,
 }
 
 
