@@ -1181,10 +1181,81 @@ bool giveInertRecords(Module &M) {
   return Changed;
 }
 
+// The same for a kernel node of a graph the program builds by hand
+// (cudaGraphAddKernelNode, cudaGraphKernelNodeSetParams,
+// cudaGraphExecKernelNodeSetParams): where the program stores a local array
+// of N pointers into the kernelParams field (byte 40, LP64) of a local
+// cudaKernelNodeParams, the field gets instead a copy of the array, made
+// there, with the inert record at [N].  The node API copies the parameters
+// when called, and the arguments the array points to are the program's own,
+// so later changes to them still count; only an element of the array
+// replaced after the store would not be seen.
+bool giveInertRecordsToGraphNodes(Module &M) {
+  constexpr int64_t KernelParamsOffset = 40;
+  bool Changed = false;
+  LLVMContext &Ctx = M.getContext();
+  const DataLayout &DL = M.getDataLayout();
+  auto *PtrTy = PointerType::get(Ctx, 0);
+  GlobalVariable *Inert = nullptr;
+  if (!M.getFunction("cudaGraphAddKernelNode") &&
+      !M.getFunction("cudaGraphKernelNodeSetParams") &&
+      !M.getFunction("cudaGraphExecKernelNodeSetParams"))
+    return false;
+  for (Function &F : M) {
+    SmallVector<StoreInst *, 4> Stores;
+    for (Instruction &I : instructions(F)) {
+      auto *SI = dyn_cast<StoreInst>(&I);
+      if (!SI)
+        continue;
+      int64_t Off = 0;
+      auto *P = dyn_cast<AllocaInst>(
+          GetPointerBaseWithConstantOffset(SI->getPointerOperand(), Off, DL));
+      auto *STy = P ? dyn_cast<StructType>(P->getAllocatedType()) : nullptr;
+      if (!STy || !STy->hasName() || Off != KernelParamsOffset ||
+          !STy->getName().starts_with("struct.cudaKernelNodeParams"))
+        continue;
+      if (isa<AllocaInst>(SI->getValueOperand()->stripPointerCasts()))
+        Stores.push_back(SI);
+    }
+    for (StoreInst *SI : Stores) {
+      auto *Arr = cast<AllocaInst>(SI->getValueOperand()->stripPointerCasts());
+      auto Size = Arr->getAllocationSize(DL);
+      if (!Size || Size->isScalable())
+        continue;
+      unsigned N = Size->getFixedValue() / DL.getPointerSize();
+      if (!Inert) {
+        Inert = M.getGlobalVariable("__paella_inert_record", true);
+        if (!Inert) {
+          Inert = new GlobalVariable(
+              M, PtrTy, /*isConstant=*/true, GlobalValue::PrivateLinkage,
+              ConstantExpr::getIntToPtr(
+                  ConstantInt::get(Type::getInt64Ty(Ctx), PAELLA_RECORD_TAG_MASK),
+                  PtrTy),
+              "__paella_inert_record");
+          Inert->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
+        }
+      }
+      IRBuilder<> EntryB(&*F.getEntryBlock().getFirstInsertionPt());
+      AllocaInst *Copy =
+          EntryB.CreateAlloca(ArrayType::get(PtrTy, N + 1), nullptr, "paella.node_args");
+      IRBuilder<> B(SI);
+      for (unsigned I = 0; I < N; I++)
+        B.CreateStore(B.CreateLoad(PtrTy, B.CreateConstInBoundsGEP1_32(PtrTy, Arr, I)),
+                      B.CreateConstInBoundsGEP1_32(PtrTy, Copy, I));
+      B.CreateStore(Inert, B.CreateConstInBoundsGEP1_32(PtrTy, Copy, N));
+      SI->setOperand(0, Copy);
+      Changed = true;
+    }
+  }
+  return Changed;
+}
+
 bool rewriteHostLaunches(Module &M) {
   bool Changed = false;
-  if (ClNotify == NotifyMode::Sample)
+  if (ClNotify == NotifyMode::Sample) {
     Changed |= giveInertRecords(M);
+    Changed |= giveInertRecordsToGraphNodes(M);
+  }
   for (StringRef LaunchName : {"cudaLaunchKernel", "cudaLaunchKernel_ptsz"}) {
     Function *Launch = M.getFunction(LaunchName);
     if (!Launch)
