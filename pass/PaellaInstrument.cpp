@@ -118,18 +118,22 @@ enum class ExitBarrier { Full, Handshake };
 
 static cl::opt<ExitBarrier> ClExitBarrier(
     "paella-exit-barrier",
-    cl::desc("How a block learns that all its threads are done"),
+    cl::desc("Count mode: how a block learns that all its threads are done"),
     cl::values(clEnumValN(ExitBarrier::Full, "full",
                           "every thread waits at a non-aligned barrier; "
-                          "thread 0 reports"),
+                          "thread 0 reports (default)"),
                clEnumValN(ExitBarrier::Handshake, "handshake",
-                          "warps reconverge; warp 0 waits for the others' "
-                          "arrivals and reports")),
+                          "[experimental, measured slower: +14.7% against "
+                          "full's +9.6% on a 2^26 vector add, H200, "
+                          "benchmarks/results/kernels.md] warps reconverge; "
+                          "warp 0 waits for the others' arrivals and reports")),
     cl::Hidden, cl::init(ExitBarrier::Full));
 
 static cl::opt<bool> ClThreadFactsAtEntry(
     "paella-thread-facts-at-entry",
-    cl::desc("With the handshake barrier, compute each thread's warp, lane "
+    cl::desc("[experimental, measured slower: +16.6% against +14.7% at exit "
+             "on a 2^26 vector add, H200, benchmarks/results/kernels.md] "
+             "With the handshake barrier, compute each thread's warp, lane "
              "mask and barrier count at kernel entry (off: at exit)"),
     cl::Hidden, cl::init(false));
 
@@ -143,6 +147,9 @@ static cl::opt<SampleAt> ClSampleAt(
                           "they are in flight, where such a point exists; "
                           "otherwise as 'edges' (default)"),
                clEnumValN(SampleAt::Edges, "edges",
+                          "[experimental, measured slower: a 2^26 vector "
+                          "add +2.2..2.5% against shadow's +1.45..1.50%, "
+                          "H200, benchmarks/results/kernels.md] "
                           "at entry for kernels with loops or calls, at the "
                           "merged exit for the others")),
     cl::Hidden, cl::init(SampleAt::Shadow));
@@ -255,6 +262,8 @@ private:
   LLVMContext &Ctx;
   SmallPtrSet<const Function *, 8> AnnotatedKernels;
   SmallPtrSet<const Function *, 8> SkipAnnotated;
+  // Kernels whose address device code uses: launched from the device.
+  SmallPtrSet<const Function *, 8> DeviceLaunched;
   std::vector<KernelEntry> Manifest;
 
   void initialize();
@@ -264,6 +273,7 @@ private:
   }
   std::string whySkipped(Function &F);
   std::string whyUnsafe(Function &F);
+  bool addressUsedByCode(const Function &F) const;
   Function *addRecordParameter(Function &F);
   std::string makePlainClone(Function &F);
   void insertExitEpilogue(Function &F, Value *Record);
@@ -307,6 +317,67 @@ void DeviceInstrumenter::initialize() {
       }
     }
   }
+  // A kernel launched from the device gets its arguments from the parent's
+  // parameter buffer, laid out by the parent as the kernel was written: it
+  // must keep that layout, so it is left alone.  Any use of its address by
+  // device code (a launch, a table of kernels) counts; the lists that only
+  // keep it alive (llvm.used, annotations) do not.
+  for (Function &F : M)
+    if (!F.isDeclaration() && isKernel(F) && addressUsedByCode(F))
+      DeviceLaunched.insert(&F);
+  // A kernel launched from here but defined in another file (-rdc): its own
+  // file cannot know, and instruments it unless told.  Say so, loudly.
+  for (Function &L : M) {
+    StringRef LN = L.getName();
+    if (!L.isDeclaration() ||
+        !(LN.starts_with("__cudaCDP2LaunchDevice") ||
+          LN.starts_with("cudaLaunchDevice")))
+      continue;
+    SmallPtrSet<Function *, 4> Warned;
+    for (User *U : L.users()) {
+      auto *CB = dyn_cast<CallBase>(U);
+      if (!CB || CB->arg_size() == 0)
+        continue;
+      auto *Child =
+          dyn_cast<Function>(CB->getArgOperand(0)->stripPointerCasts());
+      if (!Child || !Child->isDeclaration() || !Warned.insert(Child).second)
+        continue;
+      std::string Msg =
+          "paella-instrument: kernel " + demangle(Child->getName().str()) +
+          " is launched from the device here but defined in another file, "
+          "which instruments it unless told: build that file with "
+          "--paella-skip='^" + Child->getName().str() +
+          "$' (or mark the kernel __attribute__((annotate(\"paella_skip\"))))";
+      Ctx.diagnose(DiagnosticInfoGeneric(Msg, DS_Warning));
+    }
+  }
+}
+
+// Whether a use of @V, through constant expressions and aggregates, reaches
+// an instruction or a global other than llvm.used / llvm.compiler.used /
+// llvm.global.annotations.
+static bool usedByCode(const Value *V, SmallPtrSetImpl<const Value *> &Seen) {
+  for (const User *U : V->users()) {
+    if (!Seen.insert(U).second)
+      continue;
+    if (isa<Instruction>(U))
+      return true;
+    if (auto *GV = dyn_cast<GlobalVariable>(U)) {
+      StringRef N = GV->getName();
+      if (N != "llvm.used" && N != "llvm.compiler.used" &&
+          N != "llvm.global.annotations")
+        return true;
+      continue;
+    }
+    if (isa<Constant>(U) && usedByCode(U, Seen))
+      return true;
+  }
+  return false;
+}
+
+bool DeviceInstrumenter::addressUsedByCode(const Function &F) const {
+  SmallPtrSet<const Value *, 16> Seen;
+  return usedByCode(&F, Seen);
 }
 
 std::string DeviceInstrumenter::whySkipped(Function &F) {
@@ -326,22 +397,61 @@ std::string DeviceInstrumenter::whySkipped(Function &F) {
 }
 
 // Grid-wide synchronisation spins until every block of the grid arrives, and
-// a device-side launch hands our parameter layout to a child we do not see:
-// neither is safe to change.  A kernel that uses the exit barrier itself would
-// mix its arrivals with ours.  Look through everything the kernel calls.
+// a device-side launch hands a parameter layout to a child: neither is safe
+// to change.  A kernel that uses the exit barrier itself would mix its
+// arrivals with ours.  Look through everything the kernel calls.
+//
+// Device launches: CUDA 13's headers make clang call __cudaCDP2LaunchDevice
+// and __cudaCDP2GetParameterBuffer; older ones cudaLaunchDevice[_v2] and
+// cudaGetParameterBuffer[V2].  A child launched so is found in initialize().
+//
+// Cooperative groups: this_grid() reads the grid's workspace pointer
+// (%envreg1/2); only grid.sync() then spins on it, with atomics.  A kernel
+// that reads the workspace without any atomic, fence or grid barrier in
+// what it runs (to learn its rank, say) does not synchronise the grid and is
+// instrumented in sample mode (a cooperative launch by hand gets an inert
+// record from the host rewrite, which sample mode never dereferences).  In
+// count mode, where every block dereferences its record, it is left alone.
+static bool isDeviceLaunchApi(StringRef N) {
+  return N.starts_with("cudaLaunchDevice") ||
+         N.starts_with("cudaGetParameterBuffer") ||
+         N.starts_with("__cudaCDP2LaunchDevice") ||
+         N.starts_with("__cudaCDP2GetParameterBuffer") ||
+         N.starts_with("__cudaCDP2Launch") ||
+         N.starts_with("__cudaCDP2GetParameter");
+}
+
+static bool asmMaySynchroniseGrid(StringRef Asm) {
+  return Asm.contains("atom.") || Asm.contains("red.") ||
+         Asm.contains("ld.acquire") || Asm.contains("ld.relaxed.gpu") ||
+         Asm.contains("ld.volatile") || Asm.contains("fence") ||
+         Asm.contains("membar");
+}
+
 std::string DeviceInstrumenter::whyUnsafe(Function &Kernel) {
+  if (DeviceLaunched.count(&Kernel))
+    return "device-launched";
   SmallVector<Function *, 16> Work{&Kernel};
   SmallPtrSet<Function *, 16> Seen{&Kernel};
+  bool ReadsWorkspace = false, MaySpin = false;
   while (!Work.empty()) {
     Function *F = Work.pop_back_val();
     for (Instruction &I : instructions(*F)) {
+      if (isa<AtomicRMWInst>(I) || isa<AtomicCmpXchgInst>(I) ||
+          isa<FenceInst>(I))
+        MaySpin = true;
+      if (auto *LI = dyn_cast<LoadInst>(&I))
+        if (LI->isVolatile() || LI->isAtomic())
+          MaySpin = true;
       auto *CB = dyn_cast<CallBase>(&I);
       if (!CB)
         continue;
       if (auto *IA = dyn_cast<InlineAsm>(CB->getCalledOperand())) {
         StringRef Asm = IA->getAsmString();
         if (Asm.contains("%envreg"))
-          return "grid-sync";
+          ReadsWorkspace = true;
+        if (asmMaySynchroniseGrid(Asm))
+          MaySpin = true;
         if (ClNotify == NotifyMode::Count && asmUsesExitBarrier(Asm))
           return "exit-barrier-in-use";
         continue;
@@ -350,13 +460,18 @@ std::string DeviceInstrumenter::whyUnsafe(Function &Kernel) {
       if (!Callee)
         continue;
       StringRef N = Callee->getName();
-      if (N.starts_with("cudaLaunchDevice") ||
-          N.starts_with("cudaGetParameterBuffer") ||
-          N.starts_with("cudaCGSynchronizeGrid") ||
-          N.starts_with("cudaCGGetIntrinsicHandle"))
-        return N.starts_with("cudaCG") ? "grid-sync" : "device-launch";
-      if (N.starts_with("llvm.nvvm.read.ptx.sreg.envreg"))
+      if (isDeviceLaunchApi(N))
+        return "device-launch";
+      if (N.starts_with("cudaCGSynchronizeGrid") ||
+          N.starts_with("cudaCGGetIntrinsicHandle") ||
+          N.contains("sync_grids"))
         return "grid-sync";
+      if (N.starts_with("llvm.nvvm.read.ptx.sreg.envreg"))
+        ReadsWorkspace = true;
+      if (N.starts_with("llvm.nvvm.atomic") || N.starts_with("llvm.nvvm.membar") ||
+          N.starts_with("llvm.nvvm.fence") || N.starts_with("__nv_atomic") ||
+          N.starts_with("llvm.nvvm.ld.gen.i.volatile"))
+        MaySpin = true;
       if (ClNotify == NotifyMode::Count &&
           N.starts_with("llvm.nvvm.barrier.cta.") &&
           !N.starts_with("llvm.nvvm.barrier.cta.sync.aligned.all") &&
@@ -365,10 +480,17 @@ std::string DeviceInstrumenter::whyUnsafe(Function &Kernel) {
         if (!Id || Id->getZExtValue() == PAELLA_EXIT_BARRIER_ID)
           return "exit-barrier-in-use";
       }
+      if (Callee->isDeclaration() && !Callee->isIntrinsic() &&
+          !N.starts_with("__nv_"))
+        MaySpin = true; // an external device function: it may spin
       if (!Callee->isDeclaration() && Seen.insert(Callee).second)
         Work.push_back(Callee);
     }
   }
+  if (ReadsWorkspace && MaySpin)
+    return "grid-sync";
+  if (ReadsWorkspace && ClNotify == NotifyMode::Count)
+    return "grid-group";
   return "";
 }
 
@@ -965,19 +1087,182 @@ unsigned countKernelParams(CallBase &Launch, Function &Stub) {
   return Stub.arg_size();
 }
 
+// The calls of launch API @Name: of the C function itself and, since a call
+// through cuda_runtime.h's template wrapper (static, same arguments) is not
+// inlined at -O0, of every instance of that wrapper.  Mangled, a wrapper is
+// _ZL<length><Name>I<T>E...: found by that prefix, checked by its arguments.
+SmallVector<CallBase *, 8> launchCalls(Module &M, StringRef Name) {
+  SmallVector<CallBase *, 8> Calls;
+  std::string Wrapper = ("_ZL" + Twine(Name.size()) + Name + "I").str();
+  Function *C = M.getFunction(Name);
+  for (Function &F : M) {
+    if (&F != C && !(F.getName().starts_with(Wrapper) && C &&
+                     F.getFunctionType() == C->getFunctionType()))
+      continue;
+    for (User *U : F.users())
+      if (auto *CB = dyn_cast<CallBase>(U))
+        if (CB->getCalledOperand() == &F)
+          Calls.push_back(CB);
+  }
+  return Calls;
+}
+
+// A launch API that takes the kernel's argument array as it is, by hand
+// (cudaLaunchCooperativeKernel, cudaLaunchKernelExC): the position of the
+// kernel and of the argument array.
+struct ByHandLaunch {
+  const char *Name;
+  unsigned Func, Args;
+};
+
+// Sample mode: the kernel such a call names may be instrumented (the device
+// side of its compilation decided), and would then read one argument more
+// than the array holds.  The call gets a copy of the array with one more
+// entry: a record pointer whose tag is PAELLA_RECORD_TAG_MASK and whose base
+// is null.  With that tag no block's id passes the sampling test in any grid
+// the driver accepts, so no block dereferences it: the kernel runs as
+// written.  (Count mode dereferences every record: the device side leaves
+// the kernels such launches take, the grid-group ones, alone.)
+bool giveInertRecords(Module &M) {
+  static const ByHandLaunch APIs[] = {
+      {"cudaLaunchCooperativeKernel", 0, 5},
+      {"cudaLaunchCooperativeKernel_ptsz", 0, 5},
+      {"cudaLaunchKernelExC", 1, 2},
+      {"cudaLaunchKernelExC_ptsz", 1, 2},
+  };
+  bool Changed = false;
+  GlobalVariable *Inert = nullptr;
+  LLVMContext &Ctx = M.getContext();
+  const DataLayout &DL = M.getDataLayout();
+  auto *PtrTy = PointerType::get(Ctx, 0);
+  for (const ByHandLaunch &API : APIs) {
+    for (CallBase *CB : launchCalls(M, API.Name)) {
+      if (CB->arg_size() <= std::max(API.Func, API.Args))
+        continue;
+      // Any kernel: one more argument than a kernel has is harmless (the
+      // driver reads only its parameters), so the kernel need not be a
+      // stub of this file, and cuda_runtime.h's cudaLaunchKernelEx template,
+      // which passes the kernel on as a parameter, is covered at -O0.  The
+      // array's length must be known: an alloca of pointers, or none.
+      unsigned N = 0;
+      Value *ArgsV = CB->getArgOperand(API.Args);
+      if (!isa<ConstantPointerNull>(ArgsV)) {
+        auto *AI = dyn_cast<AllocaInst>(getUnderlyingObject(ArgsV));
+        auto Size = AI ? AI->getAllocationSize(DL) : std::nullopt;
+        if (!Size || Size->isScalable() || AI != ArgsV->stripPointerCasts())
+          continue; // not an array we can read: left as the program wrote it
+        N = Size->getFixedValue() / DL.getPointerSize();
+      }
+      if (!Inert) {
+        Inert = new GlobalVariable(
+            M, PtrTy, /*isConstant=*/true, GlobalValue::PrivateLinkage,
+            ConstantExpr::getIntToPtr(
+                ConstantInt::get(Type::getInt64Ty(Ctx), PAELLA_RECORD_TAG_MASK),
+                PtrTy),
+            "__paella_inert_record");
+        Inert->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
+      }
+      Function *Caller = CB->getFunction();
+      IRBuilder<> EntryB(&*Caller->getEntryBlock().getFirstInsertionPt());
+      auto *ArrTy = ArrayType::get(PtrTy, N + 1);
+      AllocaInst *Copy = EntryB.CreateAlloca(ArrTy, nullptr, "paella.args");
+      IRBuilder<> B(CB);
+      Value *Old = CB->getArgOperand(API.Args);
+      for (unsigned I = 0; I < N; I++) {
+        Value *Src = B.CreateConstInBoundsGEP1_32(PtrTy, Old, I);
+        B.CreateStore(B.CreateLoad(PtrTy, Src),
+                      B.CreateConstInBoundsGEP1_32(PtrTy, Copy, I));
+      }
+      B.CreateStore(Inert, B.CreateConstInBoundsGEP1_32(PtrTy, Copy, N));
+      CB->setArgOperand(API.Args, Copy);
+      Changed = true;
+    }
+  }
+  return Changed;
+}
+
+// The same for a kernel node of a graph the program builds by hand
+// (cudaGraphAddKernelNode, cudaGraphKernelNodeSetParams,
+// cudaGraphExecKernelNodeSetParams): where the program stores a local array
+// of N pointers into the kernelParams field (byte 40, LP64) of a local
+// cudaKernelNodeParams, the field gets instead a copy of the array, made
+// there, with the inert record at [N].  The node API copies the parameters
+// when called, and the arguments the array points to are the program's own,
+// so later changes to them still count; only an element of the array
+// replaced after the store would not be seen.
+bool giveInertRecordsToGraphNodes(Module &M) {
+  constexpr int64_t KernelParamsOffset = 40;
+  bool Changed = false;
+  LLVMContext &Ctx = M.getContext();
+  const DataLayout &DL = M.getDataLayout();
+  auto *PtrTy = PointerType::get(Ctx, 0);
+  GlobalVariable *Inert = nullptr;
+  if (!M.getFunction("cudaGraphAddKernelNode") &&
+      !M.getFunction("cudaGraphKernelNodeSetParams") &&
+      !M.getFunction("cudaGraphExecKernelNodeSetParams"))
+    return false;
+  for (Function &F : M) {
+    SmallVector<StoreInst *, 4> Stores;
+    for (Instruction &I : instructions(F)) {
+      auto *SI = dyn_cast<StoreInst>(&I);
+      if (!SI)
+        continue;
+      int64_t Off = 0;
+      auto *P = dyn_cast<AllocaInst>(
+          GetPointerBaseWithConstantOffset(SI->getPointerOperand(), Off, DL));
+      auto *STy = P ? dyn_cast<StructType>(P->getAllocatedType()) : nullptr;
+      if (!STy || !STy->hasName() || Off != KernelParamsOffset ||
+          !STy->getName().starts_with("struct.cudaKernelNodeParams"))
+        continue;
+      if (isa<AllocaInst>(SI->getValueOperand()->stripPointerCasts()))
+        Stores.push_back(SI);
+    }
+    for (StoreInst *SI : Stores) {
+      auto *Arr = cast<AllocaInst>(SI->getValueOperand()->stripPointerCasts());
+      auto Size = Arr->getAllocationSize(DL);
+      if (!Size || Size->isScalable())
+        continue;
+      unsigned N = Size->getFixedValue() / DL.getPointerSize();
+      if (!Inert) {
+        Inert = M.getGlobalVariable("__paella_inert_record", true);
+        if (!Inert) {
+          Inert = new GlobalVariable(
+              M, PtrTy, /*isConstant=*/true, GlobalValue::PrivateLinkage,
+              ConstantExpr::getIntToPtr(
+                  ConstantInt::get(Type::getInt64Ty(Ctx), PAELLA_RECORD_TAG_MASK),
+                  PtrTy),
+              "__paella_inert_record");
+          Inert->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
+        }
+      }
+      IRBuilder<> EntryB(&*F.getEntryBlock().getFirstInsertionPt());
+      AllocaInst *Copy =
+          EntryB.CreateAlloca(ArrayType::get(PtrTy, N + 1), nullptr, "paella.node_args");
+      IRBuilder<> B(SI);
+      for (unsigned I = 0; I < N; I++)
+        B.CreateStore(B.CreateLoad(PtrTy, B.CreateConstInBoundsGEP1_32(PtrTy, Arr, I)),
+                      B.CreateConstInBoundsGEP1_32(PtrTy, Copy, I));
+      B.CreateStore(Inert, B.CreateConstInBoundsGEP1_32(PtrTy, Copy, N));
+      SI->setOperand(0, Copy);
+      Changed = true;
+    }
+  }
+  return Changed;
+}
+
 bool rewriteHostLaunches(Module &M) {
   bool Changed = false;
+  if (ClNotify == NotifyMode::Sample) {
+    Changed |= giveInertRecords(M);
+    Changed |= giveInertRecordsToGraphNodes(M);
+  }
   for (StringRef LaunchName : {"cudaLaunchKernel", "cudaLaunchKernel_ptsz"}) {
     Function *Launch = M.getFunction(LaunchName);
     if (!Launch)
       continue;
-    SmallVector<CallBase *, 8> Calls;
-    for (User *U : Launch->users())
-      if (auto *CB = dyn_cast<CallBase>(U))
-        if (CB->getCalledOperand() == Launch && CB->arg_size() >= 6)
-          Calls.push_back(CB);
-
-    for (CallBase *CB : Calls) {
+    for (CallBase *CB : launchCalls(M, LaunchName)) {
+      if (CB->arg_size() < 6)
+        continue;
       auto *Stub = dyn_cast<Function>(CB->getArgOperand(0)->stripPointerCasts());
       if (!Stub || !Stub->getName().contains("__device_stub__"))
         continue; // A launch the program makes by hand: not ours to change.
@@ -1011,6 +1296,8 @@ bool rewriteHostLaunches(Module &M) {
       ++NumLaunchesRedirected;
       Changed = true;
     }
+    // A template wrapper whose calls all went is left for the optimiser
+    // (or the linker) to drop: it is static and unused.
     if (Launch->use_empty())
       Launch->eraseFromParent();
   }

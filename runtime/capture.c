@@ -53,13 +53,28 @@ paella__capture_active(void)
 	return tls_model != NULL;
 }
 
+void *
+paella__cudart_func_lookup(void)
+{
+	void *fn;
+
+	/* From the program's CUDA runtime, however it was linked.  A program
+	 * paella-cc links with the static cudart exports that copy's look-up
+	 * as paella_cudart_get_func_by_symbol (its own cudaGetFuncBySymbol is
+	 * hidden): that one first, since a shared libcudart in the same
+	 * process has none of the program's kernels registered. */
+	fn = dlsym(RTLD_DEFAULT, "paella_cudart_get_func_by_symbol");
+	if (fn == NULL)
+		fn = dlsym(RTLD_DEFAULT, "cudaGetFuncBySymbol");
+	return fn;
+}
+
 static get_func_by_symbol_fn
 get_func_by_symbol(void)
 {
 	get_func_by_symbol_fn fn;
 
-	/* From the program's CUDA runtime, however it was linked. */
-	*(void **)&fn = dlsym(RTLD_DEFAULT, "cudaGetFuncBySymbol");
+	*(void **)&fn = paella__cudart_func_lookup();
 	return fn;
 }
 

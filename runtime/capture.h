@@ -33,6 +33,12 @@ paella__capture_launch(const void *func, struct paella_dim3 grid, struct paella_
 int
 paella__cudart_error(enum paella_status status);
 
+/* The program's cudaGetFuncBySymbol (its static cudart's, exported by
+ * paella-cc's shim, first), as a void pointer; NULL without a CUDA
+ * runtime in the process. */
+void *
+paella__cudart_func_lookup(void);
+
 /* Frees the capture of @model, if any (and ends it for the thread that
  * captures). */
 void

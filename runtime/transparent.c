@@ -108,8 +108,7 @@ init_once(void)
 	g.status = paella__cu_open(&g.cu);
 	if (g.status != PAELLA_STATUS_OK)
 		return;
-	/* From the program's CUDA runtime, however it was linked. */
-	*(void **)&g.get_func = dlsym(RTLD_DEFAULT, "cudaGetFuncBySymbol");
+	*(void **)&g.get_func = paella__cudart_func_lookup();
 	if (g.get_func == NULL) {
 		g.status = paella__error_set(PAELLA_STATUS_UNSUPPORTED,
 			"paella_launch_kernel: cudaGetFuncBySymbol is not in the process: "

@@ -11,6 +11,9 @@
  * tree alike, and the arguments go to clang exactly as given, never through
  * a shell.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memmem */
+#endif
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -322,6 +325,52 @@ static char *find_runtime_dir(const char *dir)
 	return NULL;
 }
 
+#define COMPAT_NAME "paella_nvcc_compat.h"
+
+/* The nvcc-compatibility header: beside paella-cc in the build tree
+ * (<builddir>/tools/include/) or the install tree (<prefix>/include/paella/). */
+static char *find_compat_header(const char *dir)
+{
+	const char *rel[] = { "include/" COMPAT_NAME, "../include/paella/" COMPAT_NAME };
+
+	if (!dir)
+		return NULL;
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		char *cand = xasprintf("%s/%s", dir, rel[i]);
+
+		if (is_file(cand))
+			return cand;
+		free(cand);
+	}
+	return NULL;
+}
+
+#define CUDART_SHIM_NAME "libpaella_cudart_static.a"
+#define CUDART_SHIM_SYMBOL "paella_cudart_get_func_by_symbol"
+
+/* The static-cudart shim (tools/include/paella_cudart_static.c): beside
+ * paella-cc in the build tree or the install tree. */
+static char *find_cudart_shim(const char *dir)
+{
+	const char *rel[] = {
+		"include/" CUDART_SHIM_NAME,
+		"../lib/paella/" CUDART_SHIM_NAME,
+		"../lib/x86_64-linux-gnu/paella/" CUDART_SHIM_NAME,
+		"../lib64/paella/" CUDART_SHIM_NAME,
+	};
+
+	if (!dir)
+		return NULL;
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		char *cand = xasprintf("%s/%s", dir, rel[i]);
+
+		if (is_file(cand))
+			return cand;
+		free(cand);
+	}
+	return NULL;
+}
+
 /* Single-quote `s` for a POSIX shell where it needs it. */
 static void print_quoted(FILE *f, const char *s)
 {
@@ -365,6 +414,387 @@ static bool takes_separate_value(const char *a)
 	return starts_with(a, "-Xarch_") && strchr(a + 7, '=') == NULL;
 }
 
+
+/*
+ * nvcc's command line.  What paella-cc does with each nvcc flag is listed in
+ * usage() and in README.md; a flag it cannot honour is an error that says
+ * what to do instead, never silently something else.
+ */
+enum cudart_mode { CUDART_SHARED, CUDART_STATIC, CUDART_NONE };
+
+struct nvcc_state {
+	bool user_arch;         /* an architecture was given */
+	bool rdc;               /* -rdc=true, -dc, -fgpu-rdc */
+	bool to_ptx;            /* -ptx */
+	bool device_debug;      /* -G */
+	enum cudart_mode cudart;
+	bool cudart_given;      /* a cudart library named on the command line */
+	struct argv_buf host;   /* -Xcompiler flags, placed once inputs are known */
+	struct argv_buf linker; /* -Xlinker flags */
+};
+
+/* The value of a flag written `-f V`, `-f=V` or (short nvcc flags) `-fV`:
+ * NULL when @a is not @flag.  Advances *i past a separate value. */
+static const char *flag_value(char **argv, int *i, const char *flag, bool joined_ok)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(flag);
+
+	if (strncmp(a, flag, n) != 0)
+		return NULL;
+	if (a[n] == '=')
+		return a + n + 1;
+	if (a[n] == '\0') {
+		if (!argv[*i + 1])
+			die("%s needs a value (see paella-cc --help, 'nvcc options')", flag);
+		return argv[++*i];
+	}
+	return joined_ok ? a + n : NULL;
+}
+
+/* Each comma-separated item of @list, pushed to @b (nvcc's -Xcompiler a,b). */
+static void push_list(struct argv_buf *b, const char *list)
+{
+	char *copy = xstrdup(list), *save = NULL;
+
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		argv_push(b, xstrdup(t));
+	free(copy);
+}
+
+/* sm_XX from nvcc's arch/code spellings (sm_90, compute_90, 90, sm_90a);
+ * NULL for the ones that name no single architecture. */
+static char *gpu_arch(const char *v)
+{
+	if (strcmp(v, "native") == 0 || strcmp(v, "all") == 0 || strcmp(v, "all-major") == 0)
+		return NULL;
+	if (starts_with(v, "compute_"))
+		return xasprintf("sm_%s", v + strlen("compute_"));
+	if (starts_with(v, "sm_"))
+		return xstrdup(v);
+	if (starts_with(v, "lto_"))
+		return xasprintf("sm_%s", v + strlen("lto_"));
+	if (v[0] >= '0' && v[0] <= '9')
+		return xasprintf("sm_%s", v);
+	die("unknown GPU architecture '%s' (write sm_90, compute_90 or 90)", v);
+}
+
+static void push_arch(struct argv_buf *user, struct nvcc_state *st, const char *v)
+{
+	char *arch = gpu_arch(v);
+
+	st->user_arch = true;
+	if (arch)
+		argv_push(user, xasprintf("--cuda-gpu-arch=%s", arch));
+	else
+		argv_push(user, "--cuda-gpu-arch=" DEFAULT_ARCH);
+}
+
+/* -gencode arch=compute_XX,code=[sm_XX,compute_XX]: one --cuda-gpu-arch per
+ * real architecture in code= (clang embeds PTX for each anyway); the arch=
+ * one where code= names only virtual ones. */
+static void push_gencode(struct argv_buf *user, struct nvcc_state *st, const char *spec)
+{
+	char *copy = xstrdup(spec), *save = NULL;
+	const char *arch = NULL;
+	bool any = false;
+
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		char *v = t;
+
+		if (starts_with(t, "arch=")) {
+			arch = t + 5;
+			continue;
+		}
+		if (starts_with(t, "code="))
+			v = t + 5;
+		v += strspn(v, "[\"'");
+		v[strcspn(v, "]\"'")] = '\0';
+		if (starts_with(v, "sm_")) {
+			push_arch(user, st, v);
+			any = true;
+		}
+	}
+	if (!any) {
+		if (!arch)
+			die("-gencode '%s': no arch= or code=sm_XX (e.g. -gencode arch=compute_90,code=sm_90)",
+			    spec);
+		push_arch(user, st, arch);
+	}
+	free(copy);
+}
+
+static bool is_true(const char *v)
+{
+	return strcmp(v, "true") == 0 || strcmp(v, "1") == 0;
+}
+
+/* nvcc flags that paella-cc understands but has nothing to do for: they
+ * take no value. */
+static const char *const nvcc_ignored[] = {
+	"--expt-relaxed-constexpr", "-expt-relaxed-constexpr",
+	"--expt-extended-lambda", "-expt-extended-lambda", "--extended-lambda",
+	"-extended-lambda", "-Wno-deprecated-gpu-targets", "--Wno-deprecated-gpu-targets",
+	"-Wno-deprecated-declarations-gpu", "--keep", "-keep", "-link", "--link",
+	"--no-host-device-initializer-list", "--no-host-device-move-forward",
+	"-forward-unknown-to-host-compiler", "--forward-unknown-to-host-compiler",
+	"--display-error-number", "-err-no", "--no-display-error-number",
+	"-use-local-env", "--use-local-env", "-lineinfo-none", "--restrict", "-restrict",
+	"-Wreorder", "-Wext-lambda-captures-this", "-Wdefault-stream-launch",
+	"-Wmissing-launch-bounds", "-source-in-ptx", "--source-in-ptx", "-static-global-template-stub=true",
+	NULL,
+};
+
+/* nvcc flags with a value that only nvcc's own front end or tools read. */
+static const char *const nvcc_ignored_value[] = {
+	"-ccbin", "--compiler-bindir", "-Xcudafe", "--cudafe-options", "-Xnvlink",
+	"--nvlink-options", "-t", "--threads", "-diag-suppress", "--diag-suppress",
+	"-diag-warn", "--diag-warn", "-diag-error", "--diag-error", "-keep-dir",
+	"--keep-dir", "-split-compile", "--split-compile", "-Xfatbin", "--fatbin-options",
+	"-time", "--time", "-Xarchive", "--archive-options", "-arbin", "-odir",
+	"--output-directory", "-allow-unsupported-compiler", "-jump-table-density",
+	"-static-global-template-stub", "--static-global-template-stub",
+	NULL,
+};
+
+static bool in_list(const char *const *list, const char *a)
+{
+	for (const char *const *o = list; *o; o++)
+		if (strcmp(a, *o) == 0)
+			return true;
+	return false;
+}
+
+/* The nvcc flag at argv[*i], translated onto @user: true where it was one. */
+static bool translate_nvcc(char **argv, int *i, struct argv_buf *user, struct nvcc_state *st)
+{
+	const char *a = argv[*i];
+	const char *v;
+
+	if (in_list(nvcc_ignored, a))
+		return true;
+	for (const char *const *o = nvcc_ignored_value; *o; o++) {
+		size_t n = strlen(*o);
+
+		if (strcmp(a, *o) == 0) {
+			if (argv[*i + 1])
+				++*i;
+			return true;
+		}
+		if (strncmp(a, *o, n) == 0 && a[n] == '=')
+			return true;
+	}
+	if ((v = flag_value(argv, i, "-arch", false)) ||
+	    (v = flag_value(argv, i, "--gpu-architecture", false))) {
+		push_arch(user, st, v);
+		return true;
+	}
+	if ((v = flag_value(argv, i, "-code", false)) ||
+	    (v = flag_value(argv, i, "--gpu-code", false))) {
+		push_gencode(user, st, v);
+		return true;
+	}
+	if ((v = flag_value(argv, i, "-gencode", false)) ||
+	    (v = flag_value(argv, i, "--generate-code", false))) {
+		push_gencode(user, st, v);
+		return true;
+	}
+	if (strcmp(a, "--use_fast_math") == 0 || strcmp(a, "-use_fast_math") == 0 ||
+	    strcmp(a, "--use-fast-math") == 0) {
+		/* nvcc: --ftz=true --prec-div=false --prec-sqrt=false --fmad=true,
+		 * device code only; fmad is clang's CUDA default already. */
+		argv_push(user, "-fgpu-flush-denormals-to-zero");
+		argv_push(user, "-fgpu-approx-transcendentals");
+		argv_push(user, "-Xarch_device");
+		argv_push(user, "-mllvm=-nvptx-prec-divf32=0");
+		argv_push(user, "-Xarch_device");
+		argv_push(user, "-mllvm=-nvptx-prec-sqrtf32=0");
+		return true;
+	}
+	if ((v = flag_value(argv, i, "--ftz", false)) || (v = flag_value(argv, i, "-ftz", false))) {
+		argv_push(user, is_true(v) ? "-fgpu-flush-denormals-to-zero"
+					   : "-fno-gpu-flush-denormals-to-zero");
+		return true;
+	}
+	if ((v = flag_value(argv, i, "--prec-div", false)) ||
+	    (v = flag_value(argv, i, "-prec-div", false))) {
+		argv_push(user, "-Xarch_device");
+		argv_push(user, is_true(v) ? "-mllvm=-nvptx-prec-divf32=2"
+					   : "-mllvm=-nvptx-prec-divf32=0");
+		return true;
+	}
+	if ((v = flag_value(argv, i, "--prec-sqrt", false)) ||
+	    (v = flag_value(argv, i, "-prec-sqrt", false))) {
+		argv_push(user, "-Xarch_device");
+		argv_push(user, is_true(v) ? "-mllvm=-nvptx-prec-sqrtf32=1"
+					   : "-mllvm=-nvptx-prec-sqrtf32=0");
+		return true;
+	}
+	if ((v = flag_value(argv, i, "--fmad", false)) || (v = flag_value(argv, i, "-fmad", false))) {
+		argv_push(user, is_true(v) ? "-ffp-contract=fast" : "-ffp-contract=off");
+		return true;
+	}
+	if ((v = flag_value(argv, i, "-Xcompiler", false)) ||
+	    (v = flag_value(argv, i, "--compiler-options", false))) {
+		push_list(&st->host, v);
+		return true;
+	}
+	if ((v = flag_value(argv, i, "--linker-options", false)) ||
+	    (starts_with(a, "-Xlinker=") && (v = a + strlen("-Xlinker=")))) {
+		push_list(&st->linker, v);
+		return true;
+	}
+	if ((v = flag_value(argv, i, "-Xptxas", false)) ||
+	    (v = flag_value(argv, i, "--ptxas-options", false))) {
+		struct argv_buf items = {0};
+
+		push_list(&items, v);
+		for (size_t k = 0; k < items.n; k++) {
+			argv_push(user, "-Xcuda-ptxas");
+			argv_push(user, items.v[k]);
+		}
+		return true;
+	}
+	if ((v = flag_value(argv, i, "-maxrregcount", false)) ||
+	    (v = flag_value(argv, i, "--maxrregcount", false))) {
+		argv_push(user, "-Xcuda-ptxas");
+		argv_push(user, xasprintf("--maxrregcount=%s", v));
+		return true;
+	}
+	if (strcmp(a, "-res-usage") == 0 || strcmp(a, "--resource-usage") == 0) {
+		argv_push(user, "-Xcuda-ptxas");
+		argv_push(user, "-v");
+		return true;
+	}
+	if ((v = flag_value(argv, i, "-rdc", false)) ||
+	    (v = flag_value(argv, i, "--relocatable-device-code", false))) {
+		st->rdc = is_true(v);
+		argv_push(user, st->rdc ? "-fgpu-rdc" : "-fno-gpu-rdc");
+		return true;
+	}
+	if (strcmp(a, "-dc") == 0 || strcmp(a, "--device-c") == 0) {
+		st->rdc = true;
+		argv_push(user, "-fgpu-rdc");
+		argv_push(user, "-c");
+		return true;
+	}
+	if (strcmp(a, "-fgpu-rdc") == 0) {
+		st->rdc = true;
+		return false; /* clang's own: passed as it is */
+	}
+	if (strcmp(a, "-dlink") == 0 || strcmp(a, "--device-link") == 0)
+		die("%s: paella-cc links device code when it links the program: drop the separate "
+		    "device-link step and link the objects with paella-cc (-rdc=true at compile "
+		    "and link)", a);
+	if (strcmp(a, "-lib") == 0 || strcmp(a, "--lib") == 0)
+		die("%s: make the static library with ar (ar rcs libx.a *.o), as nvcc does", a);
+	if (strcmp(a, "-fatbin") == 0 || strcmp(a, "--fatbin") == 0)
+		die("%s is not supported: use --paella-cubin for a cubin the runtime loads", a);
+	if (strcmp(a, "-lineinfo") == 0 || strcmp(a, "--generate-line-info") == 0) {
+		argv_push(user, "-gline-tables-only");
+		return true;
+	}
+	if (strcmp(a, "-G") == 0 || strcmp(a, "--device-debug") == 0) {
+		st->device_debug = true;
+		/* clang 22's -g makes debug device code (.target ..., debug)
+		 * that ptxas does not optimise, as nvcc's -G. */
+		argv_push(user, "-g");
+		return true;
+	}
+	if (strcmp(a, "-ptx") == 0 || strcmp(a, "--ptx") == 0) {
+		st->to_ptx = true;
+		argv_push(user, "--cuda-device-only");
+		argv_push(user, "-S");
+		return true;
+	}
+	if (strcmp(a, "-cubin") == 0 || strcmp(a, "--cubin") == 0) {
+		argv_push(user, "--cuda-device-only");
+		argv_push(user, "-c");
+		return true;
+	}
+	if ((v = flag_value(argv, i, "-cudart", false)) ||
+	    (v = flag_value(argv, i, "--cudart", false))) {
+		if (strcmp(v, "static") == 0)
+			st->cudart = CUDART_STATIC;
+		else if (strcmp(v, "shared") == 0)
+			st->cudart = CUDART_SHARED;
+		else if (strcmp(v, "none") == 0)
+			st->cudart = CUDART_NONE;
+		else
+			die("-cudart %s: the choices are static, shared and none", v);
+		return true;
+	}
+	if ((v = flag_value(argv, i, "--default-stream", false)) ||
+	    (v = flag_value(argv, i, "-default-stream", false))) {
+		argv_push(user, xasprintf("-fgpu-default-stream=%s",
+					  strcmp(v, "per-thread") == 0 ? "per-thread" : "legacy"));
+		return true;
+	}
+	if ((v = flag_value(argv, i, "--std", false))) {
+		argv_push(user, xasprintf("-std=%s", v));
+		return true;
+	}
+	if ((v = flag_value(argv, i, "--output-file", false))) {
+		argv_push(user, "-o");
+		argv_push(user, v);
+		return true;
+	}
+	if (strcmp(a, "--compile") == 0) {
+		argv_push(user, "-c");
+		return true;
+	}
+	if ((v = flag_value(argv, i, "--optimize", false))) {
+		argv_push(user, xasprintf("-O%s", v));
+		return true;
+	}
+	if (strcmp(a, "--dryrun") == 0 || strcmp(a, "-dryrun") == 0) {
+		argv_push(user, "-###");
+		return true;
+	}
+	if (strcmp(a, "-Werror") == 0 && argv[*i + 1] && argv[*i + 1][0] != '-' &&
+	    (strstr(argv[*i + 1], "all-warnings") || strstr(argv[*i + 1], "cross-execution") ||
+	     strstr(argv[*i + 1], "deprecated-declarations") || strstr(argv[*i + 1], "reorder") ||
+	     strstr(argv[*i + 1], "default-stream-launch") || strstr(argv[*i + 1], "ext-lambda"))) {
+		/* nvcc's -Werror KIND,...: clang's -Werror is all or nothing. */
+		++*i;
+		argv_push(user, "-Werror");
+		return true;
+	}
+	return false;
+}
+
+/* Whether object file @path holds relocatable device code (clang's
+ * .llvm.offloading section, from -fgpu-rdc / nvcc's -dc): linking it needs a
+ * device link, which nvcc does without being asked. */
+static bool object_has_rdc(const char *path)
+{
+	static const char mark[] = ".llvm.offloading";
+	FILE *f = fopen(path, "rb");
+	char buf[65536 + sizeof(mark)];
+	size_t keep = 0, n;
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && (n = fread(buf + keep, 1, sizeof(buf) - keep, f)) > 0) {
+		n += keep;
+		found = memmem(buf, n, mark, sizeof(mark) - 1) != NULL;
+		keep = n < sizeof(mark) ? n : sizeof(mark) - 1;
+		memmove(buf, buf + n - keep, keep);
+	}
+	fclose(f);
+	return found;
+}
+
+static bool has_static_cudart(const struct argv_buf *user)
+{
+	for (size_t i = 0; i < user->n; i++)
+		if (strcmp(user->v[i], "-lcudart_static") == 0 ||
+		    ends_with(user->v[i], "/libcudart_static.a"))
+			return true;
+	return false;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -390,19 +820,57 @@ static void usage(FILE *f)
 "                          block counts, slower on many short blocks)\n"
 "  --paella-cubin          build a cubin for the runtime to load (adds\n"
 "                          --cuda-device-only -c where missing)\n"
+"  --paella-no-compat      do not include the nvcc-compatibility header\n"
 "  --paella-print-plugin   print the pass plugin paella-cc would use, and exit\n"
 "  --help                  print this help, and exit\n"
 "  --version               print versions and paths, and exit\n"
 "\n"
-"nvcc-style options it translates:\n"
-"  -arch=sm_XX, -arch sm_XX  become --cuda-gpu-arch=sm_XX\n"
+"\n"
+"nvcc options it translates (make NVCC=paella-cc, CMAKE_CUDA_COMPILER=paella-cc):\n"
+"  -arch=sm_XX|compute_XX, -arch sm_XX, --gpu-architecture, -code=sm_XX\n"
+"                          --cuda-gpu-arch=sm_XX (native/all/all-major: sm_90)\n"
+"  -gencode arch=compute_XX,code=[sm_XX,compute_XX]  one --cuda-gpu-arch per sm_XX\n"
+"  --use_fast_math         -fgpu-flush-denormals-to-zero -fgpu-approx-transcendentals\n"
+"                          and approximate device division and square root\n"
+"  --ftz=B --prec-div=B --prec-sqrt=B --fmad=B   the same, one by one\n"
+"  -Xcompiler A,B          host flags: -Xarch_host A -Xarch_host B (as they are\n"
+"                          when no CUDA input is compiled)\n"
+"  -Xlinker A,B, --linker-options   -Xlinker A -Xlinker B\n"
+"  -Xptxas A,B, --ptxas-options     -Xcuda-ptxas A -Xcuda-ptxas B\n"
+"  -maxrregcount=N         -Xcuda-ptxas --maxrregcount=N\n"
+"  -res-usage              -Xcuda-ptxas -v\n"
+"  -rdc=true|false, -dc    -fgpu-rdc | -fno-gpu-rdc; -dc adds -c.  A link of\n"
+"                          relocatable objects does the device link (and links\n"
+"                          cudadevrt) by itself, as nvcc does\n"
+"  -lineinfo               -gline-tables-only\n"
+"  -G                      -g (clang's device code is then unoptimised, debug)\n"
+"  -x cu                   -x cuda\n"
+"  -ptx, -cubin            --cuda-device-only -S | -c\n"
+"  -cudart static|shared|none, -lcudart_static   the CUDA runtime to link\n"
+"                          (default shared; static: see below)\n"
+"  --default-stream per-thread   -fgpu-default-stream=per-thread\n"
+"  --std X, --output-file F, --compile, --optimize N, --dryrun\n"
+"                          -std=X, -o F, -c, -ON, -###\n"
+"  -Werror all-warnings,.. -Werror\n"
+"  ignored (nothing to do with clang): --expt-relaxed-constexpr,\n"
+"    --expt-extended-lambda, --extended-lambda, -Wno-deprecated-gpu-targets,\n"
+"    -ccbin/--compiler-bindir X, -Xcudafe X, -Xnvlink X, -t/--threads N,\n"
+"    --diag-suppress=N, -keep, -keep-dir X, -split-compile N, -Xfatbin X, -time X\n"
+"  refused, with what to do instead: -dlink, -lib, -fatbin\n"
 "\n"
 "What it adds to clang's command line:\n"
 "  -x cuda before .cu inputs (-x none before other inputs that follow them),\n"
 "  --cuda-path=CUDA  -isystem CUDA/include/cccl  -Wno-unknown-cuda-version\n"
+"  -include paella_nvcc_compat.h (CUDA inputs: what nvcc accepts and clang\n"
+"  does not, e.g. host min/max on mixed types, __nv_atomic_*)\n"
 "  -fpass-plugin=PLUGIN  --cuda-gpu-arch=" DEFAULT_ARCH " (unless an arch is given),\n"
-"  and, when it links: -L RTDIR -lpaellart -Wl,-rpath,RTDIR (where libpaellart\n"
-"  exists), -L CUDA/lib64 -lcudart -Wl,-rpath,CUDA/lib64, -lstdc++ -lm.\n"
+"  -isystem CUDA/include for C/C++ inputs compiled without CUDA ones (as nvcc),\n"
+"  and, when it links: -L RTDIR -lpaellart (--as-needed: objects built with\n"
+"  --paella-no-instrument do not bring it in) -Wl,-rpath,RTDIR (where\n"
+"  libpaellart exists), -L CUDA/lib64 -lcudart -Wl,-rpath,CUDA/lib64,\n"
+"  -lstdc++ -lm.  With the static cudart (-lcudart_static or -cudart static,\n"
+"  CMake's default): no -lcudart, and libpaella_cudart_static.a, which exports\n"
+"  the static copy's kernel look-up for libpaellart.\n"
 "  -v prints the clang command (shell-quoted) on stderr and passes -v to clang.\n"
 "\n"
 "Examples:\n"
@@ -435,7 +903,9 @@ int main(int argc, char **argv)
 	bool verbose = false, no_instrument = false, want_cubin = false, print_plugin = false;
 	bool user_arch = false, has_cuda_input = false, has_input = false;
 	bool no_link = false, device_only = false, host_only = false, has_c = false;
-	bool bad_for_cubin = false;
+	bool bad_for_cubin = false, no_compat = false, has_other_source = false;
+	struct nvcc_state nv = { .cudart = CUDART_SHARED };
+	char *compat = NULL;
 	const char *user_cuda = NULL;
 	const char *user_x = NULL; /* the language a user's -x set, NULL for none */
 	bool cur_cuda = false;     /* whether our own -x cuda is in effect */
@@ -453,6 +923,7 @@ int main(int argc, char **argv)
 	 * -x switched around the inputs. */
 	for (int i = 1; argv[i]; i++) {
 		const char *a = argv[i];
+		size_t n0;
 
 		if (starts_with(a, "--paella-")) {
 			if (strcmp(a, "--paella-no-instrument") == 0) {
@@ -475,6 +946,8 @@ int main(int argc, char **argv)
 				die("--paella-skip needs '=': write --paella-skip=REGEX");
 			} else if (strcmp(a, "--paella-cubin") == 0) {
 				want_cubin = true;
+			} else if (strcmp(a, "--paella-no-compat") == 0) {
+				no_compat = true;
 			} else if (strcmp(a, "--paella-print-plugin") == 0) {
 				print_plugin = true;
 			} else {
@@ -501,18 +974,36 @@ int main(int argc, char **argv)
 			execl(clang, clang, "--version", (char *)NULL);
 			die("cannot run %s: %s", clang, strerror(errno));
 		}
-		if (strcmp(a, "-arch") == 0) {
-			if (!argv[i + 1])
-				die("-arch needs a GPU architecture, e.g. -arch sm_90");
-			argv_push(&user, xasprintf("--cuda-gpu-arch=%s", argv[++i]));
-			user_arch = true;
+		if (strcmp(a, "-arch") == 0 && !argv[i + 1])
+			die("-arch needs a GPU architecture, e.g. -arch sm_90");
+		n0 = user.n;
+		if (translate_nvcc(argv, &i, &user, &nv)) {
+			for (size_t k = n0; k < user.n; k++) {
+				const char *t = user.v[k];
+
+				if (strcmp(t, "-c") == 0 || strcmp(t, "-S") == 0)
+					no_link = true;
+				if (strcmp(t, "-c") == 0)
+					has_c = true;
+				if (strcmp(t, "-S") == 0)
+					bad_for_cubin = true;
+				if (strcmp(t, "--cuda-device-only") == 0)
+					device_only = true;
+				if (strcmp(t, "-###") == 0)
+					verbose = true;
+			}
 			continue;
 		}
-		if (starts_with(a, "-arch=")) {
-			argv_push(&user, xasprintf("--cuda-gpu-arch=%s", a + 6));
-			user_arch = true;
-			continue;
+		if (strcmp(a, "-lcudart_static") == 0 || ends_with(a, "/libcudart_static.a")) {
+			nv.cudart = CUDART_STATIC;
+			nv.cudart_given = true;
 		}
+		if (strcmp(a, "-lcudart") == 0 || ends_with(a, "/libcudart.so")) {
+			nv.cudart = CUDART_SHARED;
+			nv.cudart_given = true;
+		}
+		if (strcmp(a, "--paella-no-compat") == 0)
+			continue;
 		if (starts_with(a, "--cuda-gpu-arch=") || starts_with(a, "--offload-arch=") ||
 		    strcmp(a, "--cuda-gpu-arch") == 0 || strcmp(a, "--offload-arch") == 0)
 			user_arch = true;
@@ -538,12 +1029,16 @@ int main(int argc, char **argv)
 				die("-x needs a language, e.g. -x cuda");
 			argv_push(&user, a);
 			a = argv[++i];
+			if (strcmp(a, "cu") == 0) /* nvcc's name for CUDA */
+				a = "cuda";
 			argv_push(&user, a);
 			user_x = strcmp(a, "none") == 0 ? NULL : a;
 			cur_cuda = false;
 			continue;
 		}
 		if (starts_with(a, "-x") && a[2]) {
+			if (strcmp(a, "-xcu") == 0)
+				a = "-xcuda";
 			argv_push(&user, a);
 			user_x = strcmp(a + 2, "none") == 0 ? NULL : a + 2;
 			cur_cuda = false;
@@ -572,6 +1067,8 @@ int main(int argc, char **argv)
 		if (user_x) {
 			if (strcmp(user_x, "cuda") == 0)
 				has_cuda_input = true;
+			else
+				has_other_source = true;
 		} else if (ends_with(a, ".cu")) {
 			if (!cur_cuda) {
 				argv_push(&user, "-x");
@@ -579,13 +1076,21 @@ int main(int argc, char **argv)
 				cur_cuda = true;
 			}
 			has_cuda_input = true;
-		} else if (cur_cuda) {
-			argv_push(&user, "-x");
-			argv_push(&user, "none");
-			cur_cuda = false;
+		} else {
+			if (cur_cuda) {
+				argv_push(&user, "-x");
+				argv_push(&user, "none");
+				cur_cuda = false;
+			}
+			if (ends_with(a, ".cpp") || ends_with(a, ".cc") || ends_with(a, ".cxx") ||
+			    ends_with(a, ".c") || ends_with(a, ".C"))
+				has_other_source = true;
 		}
+		if (ends_with(a, ".o") && object_has_rdc(a))
+			nv.rdc = true;
 		argv_push(&user, a);
 	}
+	user_arch |= nv.user_arch;
 
 	if (print_plugin) {
 		plugin = find_plugin(dir, tried, sizeof(tried));
@@ -612,6 +1117,13 @@ int main(int argc, char **argv)
 	cuda = cuda_root(user_cuda);
 	if (has_cuda_input || !no_link)
 		check_cuda(cuda, user_cuda != NULL);
+	if (has_cuda_input && !no_compat) {
+		compat = find_compat_header(dir);
+		if (!compat)
+			die("the nvcc-compatibility header " COMPAT_NAME " is not beside paella-cc "
+			    "(looked in %s/include and %s/../include/paella); rebuild or reinstall, "
+			    "or pass --paella-no-compat", dir ? dir : "?", dir ? dir : "?");
+	}
 	if (has_cuda_input && !no_instrument) {
 		plugin = find_plugin(dir, tried, sizeof(tried));
 		if (!plugin)
@@ -631,6 +1143,10 @@ int main(int argc, char **argv)
 		argv_push(&cmd, "-Wno-unknown-cuda-version");
 		if (!user_arch)
 			argv_push(&cmd, "--cuda-gpu-arch=" DEFAULT_ARCH);
+		if (compat) {
+			argv_push(&cmd, "-include");
+			argv_push(&cmd, compat);
+		}
 		if (plugin) {
 			argv_push(&cmd, xasprintf("-fpass-plugin=%s", plugin));
 			/* Clang 22 loads -fpass-plugin plugins before it parses
@@ -653,22 +1169,83 @@ int main(int argc, char **argv)
 		if (!has_c)
 			argv_push(&cmd, "-c");
 	}
+	/* nvcc puts the toolkit's headers on every input's path; clang does it
+	 * for CUDA inputs only. */
+	if (has_other_source && !has_cuda_input) {
+		argv_push(&cmd, "-isystem");
+		argv_push(&cmd, xasprintf("%s/include", cuda));
+	}
+	/* -Xcompiler: host flags.  On a CUDA compilation they must not reach
+	 * the device side. */
+	for (size_t i = 0; i < nv.host.n; i++) {
+		if (has_cuda_input)
+			argv_push(&cmd, "-Xarch_host");
+		argv_push(&cmd, nv.host.v[i]);
+	}
+	if (nv.rdc && !has_cuda_input && !no_link && !device_only)
+		argv_push(&cmd, "-fgpu-rdc");
+	/* The device runtime, which device-side launches need, as nvcc links
+	 * it by default in every device link. */
+	if (nv.rdc && !no_link && !device_only) {
+		argv_push(&cmd, "-Xoffload-linker");
+		argv_push(&cmd, xasprintf("-L%s/lib64", cuda));
+		argv_push(&cmd, "-Xoffload-linker");
+		argv_push(&cmd, "-lcudadevrt");
+	}
+	/* Static cudart, instrumented: the shim goes before the user's
+	 * objects and libraries, so that the static cudart named after it
+	 * resolves its call. */
+	if (!no_link && !no_instrument && nv.cudart == CUDART_STATIC) {
+		char *shim = find_cudart_shim(dir);
+
+		if (!shim)
+			die(CUDART_SHIM_NAME " is not beside paella-cc (looked in %s/include and "
+			    "%s/../lib/paella); rebuild or reinstall, or link the shared CUDA runtime "
+			    "(-cudart shared)", dir ? dir : "?", dir ? dir : "?");
+		argv_push(&cmd, "-Wl,-u," CUDART_SHIM_SYMBOL);
+		argv_push(&cmd, shim);
+		argv_push(&cmd, "-Wl,--export-dynamic-symbol=" CUDART_SHIM_SYMBOL);
+	}
+	/* A link step given the compile flags, as nvcc Makefiles do: nvcc
+	 * ignores the device ones there, and so does clang, quietly. */
+	if (!has_cuda_input && !no_link && !has_other_source)
+		argv_push(&cmd, "-Qunused-arguments");
 	for (size_t i = 0; i < user.n; i++)
 		argv_push(&cmd, user.v[i]);
+	for (size_t i = 0; i < nv.linker.n; i++) {
+		argv_push(&cmd, "-Xlinker");
+		argv_push(&cmd, nv.linker.v[i]);
+	}
 	if (!no_link) {
 		if (!no_instrument) {
 			char *rt = find_runtime_dir(dir);
 
 			/* Without the runtime, the link fails on
-			 * paella_launch_kernel, which says what is missing. */
+			 * paella_launch_kernel, which says what is missing.
+			 * --as-needed: objects built with --paella-no-instrument
+			 * (a build system that passes compile flags only to the
+			 * compiles) never name it, and get no libpaellart. */
 			if (rt) {
 				argv_push(&cmd, xasprintf("-L%s", rt));
+				argv_push(&cmd, "-Wl,--push-state,--as-needed");
 				argv_push(&cmd, "-lpaellart");
+				argv_push(&cmd, "-Wl,--pop-state");
 				argv_push(&cmd, xasprintf("-Wl,-rpath,%s", rt));
 			}
 		}
 		argv_push(&cmd, xasprintf("-L%s/lib64", cuda));
-		argv_push(&cmd, "-lcudart");
+		/* The CUDA runtime as asked: shared by default, static (nvcc's
+		 * and CMake's default) when the command names it; then the
+		 * shim above exports the static copy's kernel look-up. */
+		if (nv.cudart == CUDART_SHARED && !nv.cudart_given)
+			argv_push(&cmd, "-lcudart");
+		if (nv.cudart == CUDART_STATIC) {
+			if (!has_static_cudart(&user))
+				argv_push(&cmd, "-lcudart_static");
+			argv_push(&cmd, "-ldl");
+			argv_push(&cmd, "-lrt");
+			argv_push(&cmd, "-lpthread");
+		}
 		argv_push(&cmd, xasprintf("-Wl,-rpath,%s/lib64", cuda));
 		/* CUDA sources are C++: link its libraries, as nvcc (and g++) do. */
 		argv_push(&cmd, "-lstdc++");

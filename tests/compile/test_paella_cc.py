@@ -20,6 +20,19 @@ Cases:
   link-runtime   with libpaellart beside paella-cc, the link succeeds
                  (skips, 77, while the runtime library is not built or does
                  not define paella_launch_kernel yet)
+  nvcc-flags     nvcc's common flags become their clang equivalents (-v)
+  nvcc-errors    nvcc flags paella-cc cannot honour: one error line, exit 2
+  compat-header  CUDA inputs get the nvcc-compatibility header, and code
+                 only nvcc accepted compiles (--paella-no-compat: not)
+  static-cudart  a link with the static cudart gets no shared one and
+                 exports the static copy's kernel look-up
+  link-as-needed objects built with --paella-no-instrument, linked
+                 without it, do not bring libpaellart in
+  device-kernels with CUDA 13's headers, at -O0 and -O2: a kernel launched
+                 from the device keeps its layout (U device-launched), its
+                 parent is left alone (U device-launch); a this_grid() rank
+                 reader is instrumented in sample mode, a grid.sync() user
+                 is not (the manifest in the PTX says so)
 
 Exit 0 on success, 1 on failure, 77 on skip.
 """
@@ -344,6 +357,204 @@ def case_link_runtime(c):
     print("OK")
 
 
+def case_nvcc_flags(c):
+    src = c.write("k.cu", KERNEL)
+    nvcc = ["-gencode", "arch=compute_90,code=sm_90", "--use_fast_math", "-Xcompiler", "-Wall,-fPIC",
+            "-Xptxas", "-v", "-maxrregcount=32", "--expt-relaxed-constexpr", "--expt-extended-lambda",
+            "-lineinfo", "-ccbin", "g++", "-Wno-deprecated-gpu-targets", "-rdc=true", "-O3"]
+    _, _, err = c.run(["-v"] + nvcc + ["--cuda-device-only", "-S", "-x", "cu", src, "-o", c.path("k.ptx")],
+                      expect=0)
+    argv = clang_line(err)
+    want = [["--cuda-gpu-arch=sm_90"], ["-fgpu-flush-denormals-to-zero"], ["-fgpu-approx-transcendentals"],
+            ["-Xarch_device", "-mllvm=-nvptx-prec-divf32=0"], ["-Xarch_device", "-mllvm=-nvptx-prec-sqrtf32=0"],
+            ["-Xarch_host", "-Wall"], ["-Xarch_host", "-fPIC"], ["-Xcuda-ptxas", "-v"],
+            ["-Xcuda-ptxas", "--maxrregcount=32"], ["-gline-tables-only"], ["-fgpu-rdc"], ["-x", "cuda"]]
+    for seq in want:
+        if not any(argv[i:i + len(seq)] == seq for i in range(len(argv))):
+            fail("%s missing from the clang command" % seq)
+    for gone in ("-gencode", "--use_fast_math", "-Xcompiler", "-Xptxas", "-maxrregcount=32",
+                 "--expt-relaxed-constexpr", "--expt-extended-lambda", "-lineinfo", "-ccbin", "g++",
+                 "-Wno-deprecated-gpu-targets", "-rdc=true", "cu"):
+        if gone in argv:
+            fail("nvcc's %r reached clang" % gone)
+    with open(c.path("k.ptx")) as f:
+        ptx = f.read()
+    if not re.search(r"^\.target\s+sm_90\b", ptx, re.M):
+        fail("the PTX is not for sm_90")
+    if ".ftz" not in ptx and "ex2.approx" not in ptx and "scale" not in ptx:
+        fail("no kernel in the PTX")
+    # -G: device debug; -arch=compute_80: sm_80; -dc: -c and -fgpu-rdc.
+    _, _, err = c.run(["-v", "-G", "-arch=compute_80", "-dc", src, "-o", c.path("k.o")], expect=0)
+    argv = clang_line(err)
+    for w in ("-g", "--cuda-gpu-arch=sm_80", "-c", "-fgpu-rdc"):
+        if w not in argv:
+            fail("%r missing from the clang command: %s" % (w, argv))
+    print("OK")
+
+
+def case_nvcc_errors(c):
+    src = c.write("k.cu", KERNEL)
+    for flag, word in (("-dlink", "device"), ("-lib", "ar"), ("-fatbin", "--paella-cubin")):
+        status, _, err = c.run([flag, src, "-o", c.path("x")])
+        if status != 2:
+            fail("%s: expected exit 2, got %d" % (flag, status))
+        one_error_line(err, flag, word)
+    status, _, err = c.run(["-cudart", "bogus", src])
+    if status != 2:
+        fail("-cudart bogus: expected exit 2")
+    one_error_line(err, "static, shared and none")
+    print("OK")
+
+
+NVCC_STYLE = r"""
+struct Shape {
+	__device__ virtual float area() const = 0;
+	__device__ virtual ~Shape() {}
+};
+struct Square : Shape {
+	float s;
+	__device__ Square(float s) : s(s) {}
+	__device__ float area() const override { return s * s; }
+};
+
+__global__ void k(float *o, int *c)
+{
+	Square q(2.f);
+	const Shape *p = &q;
+
+	o[0] = p->area();
+	__nv_atomic_fetch_add(c, 1, __NV_ATOMIC_RELAXED, __NV_THREAD_SCOPE_DEVICE);
+}
+
+int pick(int a, unsigned b, long c, unsigned long d)
+{
+	return (int)(min(a, b) + max(c, d));
+}
+"""
+
+
+def case_compat_header(c):
+    src = c.write("nv.cu", NVCC_STYLE)
+    _, _, err = c.run(["-v", "-O2", "-c", src, "-o", c.path("nv.o")], expect=0)
+    argv = clang_line(err)
+    i = argv.index("-include") if "-include" in argv else -1
+    if i < 0 or not argv[i + 1].endswith("paella_nvcc_compat.h") or not os.path.isfile(argv[i + 1]):
+        fail("no -include .../paella_nvcc_compat.h: %s" % argv)
+    status, _, err = c.run(["--paella-no-compat", "-O2", "-c", src, "-o", c.path("nv2.o")])
+    if status == 0:
+        fail("nvcc-only code compiled without the compatibility header: is the test still needed?")
+    if "--paella-no-compat" in err:
+        fail("--paella-no-compat reached clang")
+    print("OK")
+
+
+def case_static_cudart(c):
+    lib = os.path.join(c.runtime_dir or "", "libpaellart.so")
+    if not c.runtime_dir or not os.path.isfile(lib):
+        skip("%s is not built yet" % lib)
+    src = c.write("prog.cu", PROGRAM)
+    out = c.path("prog.static")
+    _, _, err = c.run(["-v", "-O2", src, "-o", out, "-lcudart_static", "-ldl", "-lrt", "-lpthread"], expect=0)
+    argv = clang_line(err)
+    if "-lcudart" in argv:
+        fail("a shared cudart beside the static one: %s" % argv)
+    if not any(a.endswith("libpaella_cudart_static.a") for a in argv):
+        fail("no static-cudart shim in the link: %s" % argv)
+    dyn = subprocess.run(["nm", "-D", "--defined-only", out], stdout=subprocess.PIPE, text=True).stdout
+    if "paella_cudart_get_func_by_symbol" not in dyn:
+        fail("the program does not export paella_cudart_get_func_by_symbol")
+    needed = subprocess.run(["readelf", "-d", out], stdout=subprocess.PIPE, text=True).stdout
+    if "libcudart.so" in needed or "libpaellart" not in needed:
+        fail("expected libpaellart and no libcudart.so:\n%s" % needed)
+    # nvcc's -cudart static says the same.
+    _, _, err = c.run(["-v", "-cudart", "static", "-O2", src, "-o", out], expect=0)
+    argv = clang_line(err)
+    if "-lcudart" in argv or "-lcudart_static" not in argv:
+        fail("-cudart static: %s" % argv)
+    print("OK")
+
+
+def case_link_as_needed(c):
+    lib = os.path.join(c.runtime_dir or "", "libpaellart.so")
+    if not c.runtime_dir or not os.path.isfile(lib):
+        skip("%s is not built yet" % lib)
+    src = c.write("prog.cu", PROGRAM)
+    c.run(["--paella-no-instrument", "-O2", "-c", src, "-o", c.path("prog.o")], expect=0)
+    c.run([c.path("prog.o"), "-o", c.path("prog.base")], expect=0)
+    needed = subprocess.run(["readelf", "-d", c.path("prog.base")], stdout=subprocess.PIPE, text=True).stdout
+    if "libpaellart" in needed:
+        fail("an uninstrumented program links libpaellart:\n%s" % needed)
+    c.run(["-O2", "-c", src, "-o", c.path("prog.i.o")], expect=0)
+    c.run([c.path("prog.i.o"), "-o", c.path("prog.inst")], expect=0)
+    needed = subprocess.run(["readelf", "-d", c.path("prog.inst")], stdout=subprocess.PIPE, text=True).stdout
+    if "libpaellart" not in needed:
+        fail("an instrumented program does not link libpaellart:\n%s" % needed)
+    print("OK")
+
+
+DEVICE_KERNELS = r"""
+#include <cooperative_groups.h>
+namespace cg = cooperative_groups;
+
+__global__ void child(int *out, int base, int scale)
+{
+	out[base + threadIdx.x] = (base + threadIdx.x) * scale;
+}
+
+__global__ void parent(int *out, int scale)
+{
+	if (threadIdx.x == 0)
+		child<<<1, 64>>>(out, blockIdx.x * 64, scale);
+}
+
+__global__ void ranks(unsigned long long *out)
+{
+	cg::grid_group g = cg::this_grid();
+
+	out[g.thread_rank()] = g.thread_rank() * 3 + g.num_threads();
+}
+
+__global__ void two_phase(int *a, int n)
+{
+	cg::grid_group g = cg::this_grid();
+	int i = g.thread_rank();
+
+	if (i < n)
+		a[i] = i;
+	g.sync();
+	if (i < n)
+		a[i] += a[(i + 1) % n];
+}
+"""
+
+
+def case_device_kernels(c):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from check_ptx import manifest
+
+    src = c.write("dk.cu", DEVICE_KERNELS)
+    for opt, notify, want_ranks in (("-O2", [], ("K", "sample")), ("-O0", [], ("K", "sample")),
+                                    ("-O2", ["--paella-notify=count"], ("U", "grid-group"))):
+        ptx = c.path("dk%s%s.ptx" % (opt, "-count" if notify else ""))
+        c.run(notify + [opt, "-rdc=true", "--cuda-device-only", "-S", src, "-o", ptx], expect=0)
+        with open(ptx) as f:
+            got = manifest(f.read())
+        if got is None:
+            fail("no manifest in %s" % ptx)
+        _, entries = got
+        print("manifest: %s" % entries)
+        want = {"_Z5childPiii": ("U", 3, "device-launched"), "_Z6parentPii": ("U", 2, "device-launch"),
+                "_Z9two_phasePii": ("U", 2, "grid-sync")}
+        for name, (k, n, why) in want.items():
+            e = entries.get(name)
+            if not e or e[0] != k or e[1] != n or not e[2].startswith(why):
+                fail("%s %s: manifest has %s, expected %s %d %s" % (opt, name, e, k, n, why))
+        e = entries.get("_Z5ranksPy")
+        if not e or e[0] != want_ranks[0] or not e[2].startswith(want_ranks[1]):
+            fail("%s %s ranks: manifest has %s, expected %s" % (opt, notify, e, want_ranks))
+    print("OK")
+
+
 CASES = {
     "help": case_help,
     "version": case_version,
@@ -359,6 +570,12 @@ CASES = {
     "link-noinst": case_link_noinst,
     "link-missing": case_link_missing,
     "link-runtime": case_link_runtime,
+    "nvcc-flags": case_nvcc_flags,
+    "nvcc-errors": case_nvcc_errors,
+    "compat-header": case_compat_header,
+    "static-cudart": case_static_cudart,
+    "link-as-needed": case_link_as_needed,
+    "device-kernels": case_device_kernels,
 }
 
 

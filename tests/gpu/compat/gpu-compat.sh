@@ -1,0 +1,100 @@
+#!/bin/sh
+# gpu-compat.sh BUILD_DIR OUT_DIR [NAME...]
+#
+# On a GPU machine (no compiler needed): runs every pair BUILD_DIR/<name>.inst
+# (built by paella-cc, instrumented) and BUILD_DIR/<name>.base (built with
+# --paella-no-instrument) and compares what they print.  The instrumented
+# run has PAELLA_PLAIN_COPIES=0, so libpaellart launches the instrumented
+# kernels with a launch record, never their plain copies.
+#
+# BUILD_DIR/<name>.args, where present, holds the program's arguments;
+# BUILD_DIR/<name>.dir, a folder to run it in (its data); BUILD_DIR/lib is
+# put first on LD_LIBRARY_PATH (libpaellart, and the CUDA libraries when
+# carried).  Output is compared after dropping timing lines (times, rates)
+# and pointer values.  The baseline runs twice: where its two runs differ (a
+# random seed, a race it prints), only the exit statuses are compared
+# ("nondet").  Prints a table and "N passed, N failed, N skipped"; exits 1
+# if any failed, 77 if every program skipped (no GPU), else 0.
+#
+# COMPAT_TIMEOUT (default 60) bounds each run in seconds; COMPAT_BUDGET
+# (default 500) the whole call: programs not started by then are listed as
+# "not run" (counted as skipped), to be given by name to a second call.
+set -u
+bin=$(cd "$1" && pwd)
+out=$2
+shift 2
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+limit=${COMPAT_TIMEOUT:-60}
+budget=${COMPAT_BUDGET:-500}
+start=$(date +%s)
+LD_LIBRARY_PATH="$bin/lib${CUDA_PATH:+:$CUDA_PATH/lib64}:/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LD_LIBRARY_PATH
+
+normalise() { # normalise FILE NAME: the program's own file name (it may print
+	# argv[0]) reads the same for both builds
+	sed -E "s/0x[0-9a-fA-F]+/0xADDR/g; s#[^ \[]*$2\.(base|inst)#$2#g" "$1" |
+		grep -viE 'time|[0-9] *(ms|msec|us|usec|s|sec|secs|seconds)\b|GB/s|MB/s|flop|bandwidth|throughput|elapsed|fps|speedup|per second|perf|clock|cycles|duration|latency|rate' ||
+		true
+}
+
+run() { # run NAME FLAVOUR TAG: output in $out/NAME.TAG.out, status echoed
+	name=$1 flavour=$2 tag=$3
+	args=
+	[ -f "$bin/$name.args" ] && args=$(cat "$bin/$name.args")
+	dir="$bin"
+	[ -d "$bin/$name.dir" ] && dir="$bin/$name.dir"
+	(cd "$dir" && PAELLA_PLAIN_COPIES=0 timeout "$limit" "$bin/$name.$flavour" $args \
+		>"$out/$name.$tag.out" 2>"$out/$name.$tag.err" </dev/null)
+	echo $?
+}
+
+if [ $# -gt 0 ]; then
+	names="$*"
+else
+	names=$(cd "$bin" && ls *.inst 2>/dev/null | sed 's/\.inst$//')
+fi
+pass=0 fail=0 skip=0
+printf '%-40s %6s %6s %-8s %s\n' program base inst verdict note
+for name in $names; do
+	if [ $(($(date +%s) - start)) -gt "$budget" ]; then
+		skip=$((skip + 1))
+		printf '%-40s %6s %6s %-8s %s\n' "$name" - - skip "not run: COMPAT_BUDGET spent" |
+			tee -a "$out/table.txt"
+		continue
+	fi
+	b1=$(run "$name" base base1)
+	i1=$(run "$name" inst inst)
+	verdict= note=
+	if [ "$b1" = 77 ] && [ "$i1" = 77 ]; then
+		verdict=skip note="exit 77 (no GPU)"
+	elif [ "$b1" != "$i1" ]; then
+		verdict=FAIL note="exit status differs"
+	else
+		normalise "$out/$name.base1.out" "$name" >"$out/$name.base1.norm"
+		normalise "$out/$name.inst.out" "$name" >"$out/$name.inst.norm"
+		if cmp -s "$out/$name.base1.norm" "$out/$name.inst.norm"; then
+			verdict=pass note="same output"
+		else
+			b2=$(run "$name" base base2)
+			normalise "$out/$name.base2.out" "$name" >"$out/$name.base2.norm"
+			if [ "$b2" = "$b1" ] && ! cmp -s "$out/$name.base1.norm" "$out/$name.base2.norm"; then
+				verdict=pass note="nondet: baseline differs from itself; statuses equal"
+			else
+				verdict=FAIL note="output differs (diff $name.base1.norm $name.inst.norm)"
+			fi
+		fi
+		[ "$b1" = 124 ] && note="$note; both timed out"
+		[ "$b1" != 0 ] && [ "$b1" != 124 ] && note="$note; both exit $b1"
+	fi
+	case $verdict in
+	pass) pass=$((pass + 1)) ;;
+	skip) skip=$((skip + 1)) ;;
+	*) fail=$((fail + 1)) ;;
+	esac
+	printf '%-40s %6s %6s %-8s %s\n' "$name" "$b1" "$i1" "$verdict" "$note" | tee -a "$out/table.txt"
+done
+echo "$pass passed, $fail failed, $skip skipped"
+[ $fail -gt 0 ] && exit 1
+[ $pass -eq 0 ] && exit 77
+exit 0

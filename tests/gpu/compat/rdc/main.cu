@@ -1,0 +1,40 @@
+/*
+ * Relocatable device code over several files (-rdc=true / -dc): a kernel
+ * here calls device functions and reads a __device__ table defined in the
+ * other files; a kernel there is launched from here.
+ */
+#include <cstdio>
+
+extern __device__ int polynomial(int x);
+extern __device__ int table[8];
+__global__ void fill_table(int k); /* defined in table.cu */
+
+__global__ void evaluate(int *out, int n)
+{
+	int i = blockIdx.x * blockDim.x + threadIdx.x;
+
+	if (i < n)
+		out[i] = polynomial(i) + table[i % 8];
+}
+
+int main()
+{
+	const int n = 2048;
+	int *d, h[n];
+	long long sum = 0;
+
+	if (cudaMalloc(&d, sizeof(h)) != cudaSuccess) {
+		printf("SKIP: no CUDA device\n");
+		return 77;
+	}
+	fill_table<<<1, 8>>>(11);
+	evaluate<<<n / 256, 256>>>(d, n);
+	if (cudaMemcpy(h, d, sizeof(h), cudaMemcpyDeviceToHost) != cudaSuccess) {
+		printf("FAIL: %s\n", cudaGetErrorString(cudaGetLastError()));
+		return 1;
+	}
+	for (int i = 0; i < n; i++)
+		sum += h[i];
+	printf("sum=%lld h[7]=%d h[2047]=%d\n", sum, h[7], h[n - 1]);
+	return 0;
+}
