@@ -70,7 +70,7 @@ paella_config_init(struct paella_config *config)
 	config->dispatch_mode = PAELLA_DISPATCH_THREAD;
 	config->dispatcher_cpu = -1;
 	config->sim_jitter = 0.05;
-	config->progress = PAELLA_PROGRESS_MARKERS;
+	config->progress = PAELLA_PROGRESS_NONE;
 	config->plain_copies = true;
 	apply_environment(config);
 }

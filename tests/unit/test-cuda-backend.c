@@ -464,6 +464,8 @@ START_TEST(cuda_backend_plain_copies)
 	unsigned inst, plain;
 
 	use_fake();
+	/* The sampled reports, not the default (no progress at all). */
+	setenv("PAELLA_PROGRESS", "reports", 1);
 	rt = cuda_runtime_graphs(PAELLA_DISPATCH_THREAD, 0);
 	mod = load(rt, image_plain, PAELLA_STATUS_OK);
 	small = chain_blocks(rt, mod, "inc", 3, 300);
@@ -526,6 +528,7 @@ START_TEST(cuda_backend_tail_markers)
 	use_fake();
 	setenv("FAKE_CUDA_PRIORITIES", "1", 1);
 	setenv("FAKE_CUDA_PTX_MARKER", "1", 1);
+	setenv("PAELLA_PROGRESS", "markers", 1);
 	rt = cuda_runtime_graphs(PAELLA_DISPATCH_THREAD, 0);
 	mod = load(rt, image_plain, PAELLA_STATUS_OK);
 	small = chain_blocks(rt, mod, "inc", 3, 300);

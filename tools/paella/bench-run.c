@@ -166,7 +166,7 @@ const char *
 bench_default_systems(void)
 {
 	return "cuda-ss,cuda-ms,cuda-graph,priority,mps,paella,paella-fifo,paella-fair-10,"
-	       "paella-reports,paella-count,paella-noprogress,paella-nograph";
+	       "paella-markers,paella-reports,paella-count,paella-nograph";
 }
 
 /* ---- opening a system ------------------------------------------------------------ */

@@ -192,9 +192,12 @@ struct paella_config {
 	 * paella_config_init(). */
 	uint64_t completion_kernel_ns;
 	enum paella_dispatch_mode dispatch_mode;
-	/* Progress signal; default PAELLA_PROGRESS_MARKERS.  The environment
-	 * variable PAELLA_PROGRESS (markers, reports, none) overrides it, read
-	 * once by paella_config_init(). */
+	/* Progress signal; default PAELLA_PROGRESS_NONE: on the serving
+	 * benchmark's mixes (H100), tail markers and sampled reports changed
+	 * neither latency nor throughput beyond the runs' spread (batch-1
+	 * kernels seldom exceed a wave; benchmarks/results/serving.md), so by
+	 * default nothing is spent on them.  PAELLA_PROGRESS (markers,
+	 * reports, none) in the environment sets it at paella_config_init(). */
 	enum paella_progress progress;
 	/* Grids in which the sampling rule picks no block (and graph runs, and
 	 * transparent mode) run the kernel's plain copy.  false runs the
