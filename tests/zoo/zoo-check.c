@@ -574,14 +574,16 @@ gpu_run_arena(const struct layer_env *env, enum paella_zoo_variant variant, enum
 {
 	struct paella_zoo_part all = { 0, plan->nlaunches, PAELLA_ZOO_IO_ARENA };
 	struct paella_zoo_model *zm;
-	size_t bytes = (size_t)plan->arena_bytes;
+	size_t bytes = (size_t)plan->arena_bytes, in_bytes = 0;
 
 	CHECK(paella_zoo_model_create_part(env->rt, plan, blob, variant,
 					   variant == PAELLA_ZOO_VARIANT_NOINST ? env->noinst
 										: env->inst,
 					   &all, &zm));
+	/* The input stops short of counters at the arena's end. */
+	paella_zoo_model_io_bytes(zm, &in_bytes, NULL);
 	for (int r = 0; r < runs; r++)
-		run_job(paella_zoo_model_runtime(zm), env->stream, way, arena_in, bytes,
+		run_job(paella_zoo_model_runtime(zm), env->stream, way, arena_in, in_bytes,
 			arena_out + (size_t)r * (bytes / 4), bytes, NULL);
 	CHECK(paella_zoo_model_destroy(zm));
 }
@@ -908,8 +910,11 @@ find_bad_launch(struct paella_runtime *rt, struct paella_stream *stream, enum wa
 		struct paella_zoo_model *zm;
 		double err;
 
+		size_t in_bytes = 0;
+
 		CHECK(paella_zoo_model_create_part(rt, plan, blob, variant, mods, &one, &zm));
-		run_job(paella_zoo_model_runtime(zm), stream, way, before, bytes, after, bytes,
+		paella_zoo_model_io_bytes(zm, &in_bytes, NULL);
+		run_job(paella_zoo_model_runtime(zm), stream, way, before, in_bytes, after, bytes,
 			NULL);
 		CHECK(paella_zoo_model_destroy(zm));
 		paella_zoo_run_cpu_range(plan, blob, before, i, i + 1);

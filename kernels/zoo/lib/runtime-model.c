@@ -325,6 +325,8 @@ add_arena_copies(struct paella_zoo_model *m, const struct paella_zoo_plan *plan)
 						   (size_t)at, (size_t)at, (size_t)(end - at));
 			if (st != PAELLA_STATUS_OK)
 				return st;
+			/* The job's input ends where its last copy does. */
+			m->input_bytes = (size_t)end;
 		}
 		if (next == NULL)
 			return PAELLA_STATUS_OK;
@@ -356,7 +358,9 @@ fill_model(struct paella_runtime *rt, struct paella_zoo_model *m,
 		m->output_bytes = (size_t)outs->floats * 4;
 		break;
 	case PAELLA_ZOO_IO_ARENA:
-		m->input_bytes = m->output_bytes = (size_t)plan->arena_bytes;
+		/* The input, less counters at the arena's end (below). */
+		m->input_bytes = 0;
+		m->output_bytes = (size_t)plan->arena_bytes;
 		break;
 	case PAELLA_ZOO_IO_NONE:
 		m->input_bytes = m->output_bytes = 0;

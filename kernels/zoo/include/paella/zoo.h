@@ -440,7 +440,9 @@ enum paella_zoo_io {
 	/* The whole activation arena (plan->arena_bytes, every storage at its
 	 * planned offset) in and out: every byte but the split-K counters' is
 	 * copied in (they stay as the kernels leave them: zero at finalize,
-	 * and each complete run puts them back to zero). */
+	 * and each complete run puts them back to zero), so the input is the
+	 * arena's first bytes up to the last byte copied in, at most
+	 * plan->arena_bytes (paella_zoo_model_io_bytes()). */
 	PAELLA_ZOO_IO_ARENA,
 	/* No copy: the kernels alone (no job is needed to read the model's
 	 * paella_model_estimate_ns(), each kernel's GPU time as finalize
