@@ -84,7 +84,7 @@ struct fake_module {
 	bool instrumented;
 };
 
-/* Kernel arguments, as exec.c passes them: a pointer to each value. */
+/* Kernel arguments, as the runtime passes them: a pointer to each value. */
 #define PF(i) (*(float *const *)params[i])
 #define PI(i) (*(const int *)params[i])
 
@@ -650,7 +650,7 @@ cuModuleGetFunction(CUfunction *hfunc, CUmodule hmod, const char *name)
 	return CUDA_SUCCESS;
 }
 
-/* An uninstrumented kernel's parameter count, as exec.c checks it. */
+/* An uninstrumented kernel's parameter count, as the runtime checks it. */
 FAKE_EXPORT CUresult CUDAAPI
 cuFuncGetParamInfo(CUfunction func, size_t index, size_t *offset, size_t *size)
 {

@@ -13,7 +13,7 @@
 #include "safetensors.h"
 #include "zoo-private.h"
 
-/* 256 bytes more than the plan needs, for both buffers (as exec.c). */
+/* 256 bytes more than the plan needs, for both buffers. */
 #define SLACK 256
 /* The card the simulator's block durations are fitted to: an H200. */
 #define SIM_SMS 132
