@@ -271,8 +271,8 @@ bench_gpu_num_sms(int device)
 
 /* Direct mode (paella.h) on a runtime of its own: each model's steps
  * straight onto one stream, plain copies of the uninstrumented images, no
- * dispatcher; the same model objects (paella_zoo_model_create()) that the
- * benchmark serves. */
+ * dispatcher; models made as the benchmark's served ones are
+ * (paella_zoo_model_create(), the same plans and weights). */
 int
 bench_models_reference(struct bench_models *bm, const char *images, int device, char *err,
 		       size_t errlen)

@@ -126,8 +126,8 @@ usage(FILE *fp)
 "logits are compared bit for bit with the model's reference logits for the same input\n"
 "(one fixed input per model), for every system: computed once per model before the\n"
 "runs through the runtime's direct mode (a runtime of its own, the model's steps\n"
-"straight onto one stream, the uninstrumented images, variant noinst), on the very\n"
-"model objects that are served.  Exits 1 on a\n"
+"straight onto one stream, the uninstrumented images, variant noinst), from the same\n"
+"plans and weights (paella_zoo_model_create()) as the served models.  Exits 1 on a\n"
 "mismatch, a failed request or a broken run, 2 on bad options; a system that cannot\n"
 "run here is reported and skipped.\n"
 "Plots: benchmarks/plot_serving.py CSV OUTDIR.\n",

@@ -153,8 +153,9 @@ bench_models_refs(struct bench_models *bm);
 
 /* cuda: sets each model's reference to the logits that direct mode
  * computes for its input, once, on a runtime of its own (a manual-mode
- * runtime, one stream, the uninstrumented images, the very model objects
- * that are served), so that every response is checked against them.  -1
+ * runtime, one stream, the uninstrumented images, models made as the served
+ * ones are, from the same plans and weights), so that every response is
+ * checked against them.  -1
  * with a message in @err. */
 int
 bench_models_reference(struct bench_models *bm, const char *images, int device, char *err,
