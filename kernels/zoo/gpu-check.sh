@@ -11,7 +11,10 @@
 #    models with random weights (fixed seed, eval, TF32 off), writes weights,
 #    input and logits to OUT_DIR/data, and times PyTorch eager and CUDA graph;
 # 3. models: our kernels on those weights against PyTorch's logits
-#    (relative error <= 1e-3), then isolated latency, instrumented and not.
+#    (relative error <= 1e-3), served by the dispatcher and in direct mode
+#    (bit for bit the same), then isolated latency of one job at a time
+#    (paella_job_times): served (instrumented images), direct and direct as
+#    one CUDA graph (uninstrumented), and per-launch GPU times.
 # Logs and CSV in OUT_DIR; the model table is printed last.  Exit status 0
 # only if every check passed (latency against the 1.5x goal is reported,
 # not checked).  ZOO_MODELS=a,b limits the models; ZOO_REPS the timed runs.
@@ -110,7 +113,7 @@ grep -E 'relative error|CUDA graph' "$out/torch.log"
 echo
 echo "== models (full log: models.log; CSV: models.csv; per kernel: kernels-profile.csv, kernels-profile-overhead.csv)"
 grep -E 'slowest|launch [0-9]+ \(|every launch' "$out/models.log" | head -n 40
-tail -n 28 "$out/models.log"
+tail -n 31 "$out/models.log"
 if [ -f "$out/control/models.log" ]; then
 	echo
 	echo "== control (control/models.log)"

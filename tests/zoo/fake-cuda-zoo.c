@@ -3,8 +3,9 @@
  * (PAELLA_LIBCUDA=libfake-cuda-zoo.so): "device" memory is host memory and
  * the layer kernels run as their CPU reference (ref.h) inside
  * cuLaunchKernel, so `zoo-check layers` runs end to end on a CPU and checks
- * everything around the kernels: the plans, the executor's argument binding
- * (exec.c), and how the check moves data to and from the device.
+ * everything around the kernels: the plans, the zoo's models (their
+ * argument bindings and copies), the runtime's launches, direct mode, and
+ * how the check moves data to and from the device.
  *
  * The point is the driver's ordering rules, taken at their least
  * favourable, as a GPU may well take them (CUDA's "API synchronization
@@ -24,9 +25,13 @@
  * stream reads NaN, and has its outputs overwritten by the late upload, as
  * the H200 did once the arena was large enough (about 430 KB).
  *
- * Images: cuModuleLoad takes any file (exec.c checks it exists) and knows
- * its kernels by the name's stem (conv2d, pool, linear); an instrumented
- * image (not *.noinst.cubin) has the ABI version and a manifest.  Knobs:
+ * Images: stand-ins (fake-image.txt as tests/zoo/meson.build fills it in)
+ * whose first line names the image's stem (conv2d, pool, linear) and
+ * variant; cuModuleLoadData knows its kernels by the stem, and refuses
+ * anything else (the runtime's PTX, as a card without it would).  An
+ * instrumented image (variant not noinst) has the ABI version and a
+ * manifest.  Events time nothing (every kernel takes 1 us); stream
+ * priorities are none, as on a card without them.  Knobs:
  *   FAKE_CUDA_SMS=N      multiprocessors (default 132, the H200's, so the
  *                        random layer cases are the GPU run's)
  */
@@ -79,7 +84,7 @@ struct fake_module {
 	bool instrumented;
 };
 
-/* Kernel arguments, as exec.c passes them: a pointer to each value. */
+/* Kernel arguments, as the runtime passes them: a pointer to each value. */
 #define PF(i) (*(float *const *)params[i])
 #define PI(i) (*(const int *)params[i])
 
@@ -194,6 +199,17 @@ flush_legacy(void)
 	npending = 0;
 }
 
+/* The runtime unloads the driver when its last runtime goes: what the
+ * legacy stream's queue holds would otherwise leak. */
+__attribute__((destructor)) static void
+fake_unload(void)
+{
+	flush_legacy();
+	free(pending);
+	pending = NULL;
+	cap_pending = 0;
+}
+
 static bool
 is_legacy(CUstream s)
 {
@@ -289,9 +305,21 @@ cuDeviceGetAttribute(int *pi, CUdevice_attribute attrib, CUdevice dev)
 {
 	const char *sms = getenv("FAKE_CUDA_SMS");
 
-	*pi = 0;
-	if (attrib == CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
+	/* An H200's figures. */
+	switch (attrib) {
+	case CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT:
 		*pi = sms != NULL && atoi(sms) > 0 ? atoi(sms) : 132;
+		break;
+	case CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR: *pi = 2048; break;
+	case CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_MULTIPROCESSOR: *pi = 65536; break;
+	case CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR: *pi = 233472; break;
+	case CU_DEVICE_ATTRIBUTE_MAX_BLOCKS_PER_MULTIPROCESSOR: *pi = 32; break;
+	case CU_DEVICE_ATTRIBUTE_RESERVED_SHARED_MEMORY_PER_BLOCK: *pi = 1024; break;
+	case CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK: *pi = 1024; break;
+	case CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN: *pi = 232448; break;
+	case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR: *pi = 9; break;
+	default: *pi = 0; break;
+	}
 	return CUDA_SUCCESS;
 }
 
@@ -314,6 +342,41 @@ cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice dev)
 FAKE_EXPORT CUresult CUDAAPI
 cuCtxSetCurrent(CUcontext ctx)
 {
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuDevicePrimaryCtxRelease(CUdevice dev)
+{
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuDeviceTotalMem(size_t *bytes, CUdevice dev)
+{
+	*bytes = (size_t)16 << 30;
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuCtxGetCurrent(CUcontext *pctx)
+{
+	return cuDevicePrimaryCtxRetain(pctx, 0);
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuCtxGetDevice(CUdevice *device)
+{
+	*device = 0;
+	return CUDA_SUCCESS;
+}
+
+/* No stream priorities, as on a card without them. */
+FAKE_EXPORT CUresult CUDAAPI
+cuCtxGetStreamPriorityRange(int *least, int *greatest)
+{
+	*least = 0;
+	*greatest = 0;
 	return CUDA_SUCCESS;
 }
 
@@ -427,6 +490,55 @@ cuStreamCreate(CUstream *ps, unsigned int flags)
 }
 
 FAKE_EXPORT CUresult CUDAAPI
+cuStreamCreateWithPriority(CUstream *ps, unsigned int flags, int priority)
+{
+	(void)priority;
+	return cuStreamCreate(ps, flags);
+}
+
+/* Events: work before them is done at issue (or lands at a sync). */
+FAKE_EXPORT CUresult CUDAAPI
+cuEventCreate(CUevent *e, unsigned int flags)
+{
+	*e = (CUevent)calloc(1, sizeof(int));
+	return *e != NULL ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuEventRecord(CUevent e, CUstream s)
+{
+	if (is_legacy(s))
+		flush_legacy();
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuEventSynchronize(CUevent e)
+{
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuEventQuery(CUevent e)
+{
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuEventElapsedTime(float *ms, CUevent start, CUevent end)
+{
+	*ms = 0.001f;
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuEventDestroy(CUevent e)
+{
+	free(e);
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
 cuStreamDestroy(CUstream s)
 {
 	free(s);
@@ -472,6 +584,24 @@ cuModuleLoad(CUmodule *module, const char *fname)
 	fclose(fp);
 	snprintf(m->stem, sizeof(m->stem), "%.*s", (int)strcspn(base, "."), base);
 	m->instrumented = strstr(base, ".noinst.") == NULL;
+	*module = (CUmodule)m;
+	return CUDA_SUCCESS;
+}
+
+/* A stand-in image: "fake-cuda-zoo image STEM VARIANT" on its first line. */
+FAKE_EXPORT CUresult CUDAAPI
+cuModuleLoadData(CUmodule *module, const void *image)
+{
+	char stem[32], variant[32];
+	struct fake_module *m;
+
+	if (sscanf((const char *)image, "fake-cuda-zoo image %31s %31s", stem, variant) != 2)
+		return CUDA_ERROR_INVALID_IMAGE;
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	snprintf(m->stem, sizeof(m->stem), "%s", stem);
+	m->instrumented = strcmp(variant, "noinst") != 0;
 	*module = (CUmodule)m;
 	return CUDA_SUCCESS;
 }
@@ -531,7 +661,7 @@ cuModuleGetFunction(CUfunction *hfunc, CUmodule hmod, const char *name)
 	return CUDA_SUCCESS;
 }
 
-/* An uninstrumented kernel's parameter count, as exec.c checks it. */
+/* An uninstrumented kernel's parameter count, as the runtime checks it. */
 FAKE_EXPORT CUresult CUDAAPI
 cuFuncGetParamInfo(CUfunction func, size_t index, size_t *offset, size_t *size)
 {
@@ -541,6 +671,32 @@ cuFuncGetParamInfo(CUfunction func, size_t index, size_t *offset, size_t *size)
 		return CUDA_ERROR_INVALID_VALUE;
 	*offset = index * 8;
 	*size = 8;
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuFuncGetAttribute(int *v, CUfunction_attribute attr, CUfunction fn)
+{
+	switch (attr) {
+	case CU_FUNC_ATTRIBUTE_NUM_REGS: *v = 32; break;
+	case CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES: *v = 0; break;
+	case CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK: *v = 1024; break;
+	case CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES: *v = 48 * 1024; break;
+	default: return CUDA_ERROR_INVALID_VALUE;
+	}
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuFuncSetAttribute(CUfunction fn, CUfunction_attribute attr, int value)
+{
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
+cuOccupancyMaxActiveBlocksPerMultiprocessor(int *n, CUfunction fn, int threads, size_t smem)
+{
+	*n = threads > 0 ? (2048 / threads < 32 ? 2048 / threads : 32) : 0;
 	return CUDA_SUCCESS;
 }
 
@@ -580,7 +736,12 @@ cuGetProcAddress(const char *symbol, void **pfn, int cuda_version, cuuint64_t fl
 		FN(cuStreamDestroy) FN(cuStreamSynchronize) FN(cuStreamQuery)
 		FN(cuStreamWriteValue32) FN(cuModuleLoad) FN(cuModuleUnload)
 		FN(cuModuleGetGlobal) FN(cuModuleGetFunction) FN(cuFuncGetParamInfo)
-		FN(cuLaunchKernel)
+		FN(cuLaunchKernel) FN(cuModuleLoadData) FN(cuDevicePrimaryCtxRelease)
+		FN(cuDeviceTotalMem) FN(cuCtxGetCurrent) FN(cuCtxGetDevice)
+		FN(cuCtxGetStreamPriorityRange) FN(cuStreamCreateWithPriority)
+		FN(cuEventCreate) FN(cuEventRecord) FN(cuEventSynchronize) FN(cuEventQuery)
+		FN(cuEventElapsedTime) FN(cuEventDestroy) FN(cuFuncGetAttribute)
+		FN(cuFuncSetAttribute) FN(cuOccupancyMaxActiveBlocksPerMultiprocessor)
 #undef FN
 	};
 

@@ -8,30 +8,43 @@
  *	reference (ref.h): relative error (max |gpu - cpu| / max |cpu| over
  *	what the kernel writes) at most 1e-5; what it must not write, bit for
  *	bit untouched; a second run bit-identical (split-K counters reset);
- *	the instrumented image bit-identical to the uninstrumented one.  GPU.
+ *	the instrumented image bit-identical to the uninstrumented one.  Each
+ *	case is a one-launch plan made a model whose job copies the whole
+ *	activation arena in and out (paella_zoo_model_create_part()): the
+ *	instrumented image's code run twice by the dispatcher (a manual-mode
+ *	runtime with plain copies off), the uninstrumented image once in
+ *	direct mode (paella_job_submit_direct()).  GPU.
  *
  *   zoo-check models --data DIR [--images DIR] [--models a,b] [--reps N]
  *		      [--csv FILE] [--profile FILE]
  *	For each model with DIR/<model>.safetensors and .io.safetensors (from
  *	kernels/zoo/torch_reference.py): load the weights with the zoo's
- *	loader, run the instrumented kernels (launch records, completion
- *	writes) and compare the logits with PyTorch's (relative error at most
- *	1e-3); on a mismatch, find the first launch whose kernel disagrees
- *	with the CPU reference on the same inputs.  Then time one run at a
- *	time (wall clock, launches to synchronize; median of --reps),
- *	instrumented and not, and per-kernel GPU times; read
- *	DIR/torch_latency.csv if there and print the table last.  GPU.
+ *	loader, build the model with the zoo (paella_zoo_model_create()) and
+ *	compare its logits with PyTorch's (relative error at most 1e-3), as
+ *	served by Paella's dispatcher (instrumented images) and in direct mode
+ *	(uninstrumented images, launched one by one and as one CUDA graph);
+ *	on a mismatch, find the first launch whose kernel disagrees with the
+ *	CPU reference on the same inputs.  Then time one job at a time
+ *	(paella_job_times(): submitted to completed, on the runtime's clock;
+ *	median of --reps) in each of the three ways, and per-kernel GPU times
+ *	(each launch a model of its own, profiled by paella_model_finalize(),
+ *	instrumented and not); read DIR/torch_latency.csv if there and print
+ *	the table last.  GPU.
  *
  *   zoo-check cpu-models --data DIR [--models a,b]
  *	The same comparison with the CPU interpreter (no GPU): tells a wrong
  *	model definition from a wrong kernel.
  *
- * A plain C program linked statically with the runtime's internals and the
- * zoo (jansson included): it is copied to the GPU machine, which has the
- * driver but no toolchain.  GPU modes exit 77 ("SKIP: why") without a GPU.
- * With PAELLA_LIBCUDA=libfake-cuda-zoo.so (fake-cuda-zoo.c), `layers` runs
- * on a CPU against the CPU reference itself: what it checks there is the
- * data movement around the kernels, not the kernels.
+ * Everything on the GPU goes through the public API: a runtime in
+ * PAELLA_DISPATCH_MANUAL mode (this thread runs its dispatcher), the zoo's
+ * models, direct mode and jobs.  A plain C program linked statically with
+ * the runtime and the zoo (jansson included): it is copied to the GPU
+ * machine, which has the driver but no toolchain.  GPU modes exit 77
+ * ("SKIP: why") without a GPU.  With PAELLA_LIBCUDA=libfake-cuda-zoo.so
+ * (fake-cuda-zoo.c), `layers` runs on a CPU against the CPU reference
+ * itself: what it checks there is the data movement around the kernels
+ * (the models' copies and bindings, the runtime's launches), not the
+ * kernels.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -45,8 +58,6 @@
 #include <time.h>
 
 #include "builder.h"
-#include "cuda-driver.h"
-#include "exec.h"
 #include "ref.h"
 #include "safetensors.h"
 #include "paella/zoo.h"
@@ -55,10 +66,6 @@
 #define LAYER_TOL 1e-5
 #define MODEL_TOL 1e-3
 
-static struct paella__cu *cu;
-static CUcontext ctx;
-static CUdevice dev;
-static CUstream stream;
 static int num_sms = 132;
 static char device_name[128] = "?";
 
@@ -90,7 +97,7 @@ static void
 die_status(enum paella_status st)
 {
 	/* The zoo and the runtime keep their own last messages. */
-	die("%s: %s%s%s", paella_status_name(st), paella__error_last(),
+	die("%s: %s%s%s", paella_status_name(st), paella_last_error(),
 	    paella_zoo_last_error()[0] != '\0' ? "; zoo: " : "", paella_zoo_last_error());
 }
 
@@ -99,13 +106,6 @@ die_status(enum paella_status st)
 		enum paella_status st_ = (call); \
 		if (st_ != PAELLA_STATUS_OK) \
 			die_status(st_); \
-	} while (0)
-
-#define CU(call) \
-	do { \
-		CUresult rc_ = cu->call; \
-		if (rc_ != CUDA_SUCCESS) \
-			die_status(paella__cu_fail(cu, rc_, #call, __FILE__, __LINE__)); \
 	} while (0)
 
 static void *
@@ -145,46 +145,85 @@ rndf(float lo, float hi)
 	return lo + (hi - lo) * (float)((rng() >> 40) * (1.0 / 16777216.0));
 }
 
+/* The device's SMs and name, or exit 77 where there is none. */
 static void
 gpu_open(void)
 {
-	enum paella_status st = paella__cu_open(&cu);
-	int count = 0;
-
-	if (st == PAELLA_STATUS_NO_DEVICE) {
-		printf("SKIP: %s\n", paella__error_last());
+	if (paella_zoo_cuda_device(0, &num_sms, device_name, sizeof(device_name)) !=
+	    PAELLA_STATUS_OK) {
+		printf("SKIP: %s\n", paella_zoo_last_error());
 		exit(EXIT_SKIP);
 	}
-	if (st != PAELLA_STATUS_OK)
-		die_status(st);
-	CU(cuDeviceGetCount(&count));
-	if (count == 0) {
-		printf("SKIP: no CUDA device\n");
-		exit(EXIT_SKIP);
-	}
-	CU(cuDeviceGet(&dev, 0));
-	CU(cuDevicePrimaryCtxRetain(&ctx, dev));
-	CU(cuCtxSetCurrent(ctx));
-	CU(cuDeviceGetAttribute(&num_sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev));
-	CU(cuDeviceGetName(device_name, sizeof(device_name), dev));
-	CU(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
-	printf("device: %s, %d SMs, driver %d\n", device_name, num_sms, cu->driver_version);
+	printf("device: %s, %d SMs\n", device_name, num_sms);
 }
 
-/*
- * Host to device, in order with the launches: on `stream`, waited for.  Not
- * cuMemcpyHtoD: that copies on the legacy default stream, which a
- * CU_STREAM_NON_BLOCKING stream does not wait for, and from pageable memory
- * it returns once the data is staged, before it lands.  Kernels launched
- * right after it read the arena's old contents, and the copy then landed on
- * their outputs: on the H200 every layer case whose arena was 430 KB or more
- * could fail so, at random (tests/zoo/fake-cuda-zoo.c plays it on a CPU).
- */
-static void
-upload(CUdeviceptr dst, const void *src, size_t bytes)
+/* A cuda runtime in manual mode: this thread runs its dispatcher (in
+ * paella_job_wait()) and may submit direct jobs.  @instrumented_code: the
+ * dispatcher runs an instrumented kernel's instrumented code, never its
+ * plain copy, and launches every kernel alone (no graph runs); otherwise
+ * the defaults, with the environment's switches (PAELLA_PLAIN_COPIES, ...). */
+static struct paella_runtime *
+gpu_runtime(bool instrumented_code)
 {
-	CU(cuMemcpyHtoDAsync(dst, src, bytes, stream));
-	CU(cuStreamSynchronize(stream));
+	struct paella_runtime *rt = NULL;
+	struct paella_config c;
+	enum paella_status st;
+
+	paella_config_init(&c);
+	c.backend = PAELLA_BACKEND_CUDA;
+	c.dispatch_mode = PAELLA_DISPATCH_MANUAL;
+	if (instrumented_code) {
+		c.plain_copies = false;
+		c.graph_chunk_ns = 0;
+	}
+	st = paella_runtime_create(&c, &rt);
+	if (st == PAELLA_STATUS_NO_DEVICE) {
+		printf("SKIP: %s\n", paella_last_error());
+		exit(EXIT_SKIP);
+	}
+	CHECK(st);
+	return rt;
+}
+
+static void
+load_images(struct paella_runtime *rt, const char *dir, enum paella_zoo_variant variant,
+	    struct paella_module *mods[PAELLA_ZOO_NIMAGES])
+{
+	CHECK(paella_zoo_modules_load(rt, dir, variant, mods));
+}
+
+/* How a job runs. */
+enum way {
+	/* paella_job_submit(): Paella's dispatcher, in paella_job_wait(). */
+	SERVED,
+	/* paella_job_submit_direct(): every step straight onto the stream. */
+	DIRECT,
+	/* The same, the kernels as one CUDA graph replay. */
+	DIRECT_GRAPH,
+};
+
+/* One job of @m, waited for; its times in @t (may be NULL). */
+static void
+run_job(struct paella_model *m, struct paella_stream *stream, enum way way, const void *in,
+	size_t in_bytes, void *out, size_t out_bytes, struct paella_job_times *t)
+{
+	struct paella_job_desc d = {
+		.input = in,
+		.input_bytes = in_bytes,
+		.output = out,
+		.output_bytes = out_bytes,
+	};
+	struct paella_job *job = NULL;
+
+	if (way == SERVED)
+		CHECK(paella_job_submit(m, &d, &job));
+	else
+		CHECK(paella_job_submit_direct(m, stream, &d, way == DIRECT_GRAPH ?
+					       PAELLA_DIRECT_GRAPH : 0, &job));
+	CHECK(paella_job_wait(job, -1));
+	if (t != NULL)
+		CHECK(paella_job_times(job, t));
+	paella_job_release(job);
 }
 
 /* Where an argument of a launch points in a host arena. */
@@ -517,36 +556,36 @@ random_arena(const struct paella_zoo_plan *plan)
 	return arena;
 }
 
+/* The images and runtime of the layer checks. */
+struct layer_env {
+	struct paella_runtime *rt;
+	struct paella_stream *stream;
+	struct paella_module *inst[PAELLA_ZOO_NIMAGES], *noinst[PAELLA_ZOO_NIMAGES];
+};
+
+/* @runs jobs of the plan as an arena model of @variant, each given
+ * @arena_in (split-K counters are not copied in: from the second run on
+ * the kernels must have put them back to zero), each arena out into
+ * @arena_out + run * arena floats. */
 static void
-gpu_run_arena(struct pzoo__exec *ex, const struct paella_zoo_plan *plan, const float *blob,
-	      const float *arena_in, float *arena_out, int runs)
+gpu_run_arena(const struct layer_env *env, enum paella_zoo_variant variant, enum way way,
+	      const struct paella_zoo_plan *plan, const float *blob, const float *arena_in,
+	      float *arena_out, int runs)
 {
-	struct pzoo__instance *inst;
-	CUdeviceptr base;
+	struct paella_zoo_part all = { 0, plan->nlaunches, PAELLA_ZOO_IO_ARENA };
+	struct paella_zoo_model *zm;
+	size_t bytes = (size_t)plan->arena_bytes, in_bytes = 0;
 
-	CHECK(pzoo__instance_create(ex, plan, blob, &inst));
-	base = pzoo__instance_storage(inst, 0) - plan->storages[0].offset;
-	for (int r = 0; r < runs; r++) {
-		/* Split-K counters are zero in arena_in: uploading it
-		 * again is what a fresh instance would see, except after the
-		 * first run they must already be zero on the device. */
-		if (r == 0) {
-			upload(base, arena_in, plan->arena_bytes);
-		} else {
-			for (unsigned i = 0; i < plan->nstorages; i++) {
-				const struct paella_zoo_storage *s = &plan->storages[i];
-
-				if (strcmp(s->name, "splitk.counters") == 0)
-					continue;
-				upload(base + s->offset, arena_in + s->offset / 4, s->floats * 4);
-			}
-		}
-		CHECK(pzoo__instance_run(inst, stream));
-		CHECK(pzoo__instance_wait(inst, stream));
-		CU(cuMemcpyDtoH(arena_out + (size_t)r * (plan->arena_bytes / 4), base,
-				plan->arena_bytes));
-	}
-	pzoo__instance_destroy(inst);
+	CHECK(paella_zoo_model_create_part(env->rt, plan, blob, variant,
+					   variant == PAELLA_ZOO_VARIANT_NOINST ? env->noinst
+										: env->inst,
+					   &all, &zm));
+	/* The input stops short of counters at the arena's end. */
+	paella_zoo_model_io_bytes(zm, &in_bytes, NULL);
+	for (int r = 0; r < runs; r++)
+		run_job(paella_zoo_model_runtime(zm), env->stream, way, arena_in, in_bytes,
+			arena_out + (size_t)r * (bytes / 4), bytes, NULL);
+	CHECK(paella_zoo_model_destroy(zm));
 }
 
 struct lresult {
@@ -557,8 +596,7 @@ struct lresult {
 };
 
 static bool
-check_layer_case(struct pzoo__exec *inst_ex, struct pzoo__exec *noinst_ex,
-		 struct lcase *lc, struct lresult *res)
+check_layer_case(const struct layer_env *env, struct lcase *lc, struct lresult *res)
 {
 	const struct paella_zoo_plan *plan = lc->plan;
 	const uint64_t af = plan->arena_bytes / 4;
@@ -576,8 +614,8 @@ check_layer_case(struct pzoo__exec *inst_ex, struct pzoo__exec *noinst_ex,
 	res->ok = true;
 	memcpy(cpu, arena, plan->arena_bytes);
 	paella_zoo_run_cpu_range(plan, blob, cpu, 0, plan->nlaunches);
-	gpu_run_arena(inst_ex, plan, blob, arena, gi, 2);
-	gpu_run_arena(noinst_ex, plan, blob, arena, gn, 1);
+	gpu_run_arena(env, PAELLA_ZOO_VARIANT_SAMPLE, SERVED, plan, blob, arena, gi, 2);
+	gpu_run_arena(env, PAELLA_ZOO_VARIANT_NOINST, DIRECT, plan, blob, arena, gn, 1);
 
 	for (uint64_t n = 0; n < batch; n++)
 		for (int c = 0; c < lc->ctot; c++) {
@@ -626,7 +664,7 @@ check_layer_case(struct pzoo__exec *inst_ex, struct pzoo__exec *noinst_ex,
 static int
 cmd_layers(const char *images, int cases, const char *csv_path)
 {
-	struct pzoo__exec *inst_ex, *noinst_ex;
+	struct layer_env env = { 0 };
 	struct lresult *results;
 	unsigned nres = 0, nfail = 0, total;
 	double worst[L_KINDS] = { 0 };
@@ -634,8 +672,12 @@ cmd_layers(const char *images, int cases, const char *csv_path)
 	FILE *csv = NULL;
 
 	gpu_open();
-	CHECK(pzoo__exec_create(cu, images, true, &inst_ex));
-	CHECK(pzoo__exec_create(cu, images, false, &noinst_ex));
+	env.rt = gpu_runtime(true);
+	CHECK(paella_stream_create(env.rt, 0, &env.stream));
+	load_images(env.rt, images, PAELLA_ZOO_VARIANT_SAMPLE, env.inst);
+	load_images(env.rt, images, PAELLA_ZOO_VARIANT_NOINST, env.noinst);
+	printf("instrumented: the dispatcher runs the instrumented code twice; uninstrumented: "
+	       "one direct job\n");
 	total = (unsigned)(PZOO__ARRAY_SIZE(conv_kernels) * 3 + 3) * (unsigned)cases +
 		(L_KINDS - 1) * (unsigned)cases;
 	results = calloc(total + 1, sizeof(*results));
@@ -670,7 +712,7 @@ cmd_layers(const char *images, int cases, const char *csv_path)
 				} else {
 					make_misc_case(&lc, k);
 				}
-				if (!check_layer_case(inst_ex, noinst_ex, &lc, res)) {
+				if (!check_layer_case(&env, &lc, res)) {
 					nfail++;
 					printf("FAIL %s: %s\n", res->desc, res->why);
 				}
@@ -700,8 +742,10 @@ cmd_layers(const char *images, int cases, const char *csv_path)
 	}
 	printf("%u passed, %u failed\n", nres - nfail, nfail);
 	free(results);
-	pzoo__exec_destroy(inst_ex);
-	pzoo__exec_destroy(noinst_ex);
+	paella_stream_destroy(env.stream);
+	CHECK(paella_zoo_modules_unload(env.inst));
+	CHECK(paella_zoo_modules_unload(env.noinst));
+	paella_runtime_destroy(env.rt);
 	return nfail ? EXIT_FAILURE : 0;
 }
 
@@ -761,16 +805,21 @@ struct mresult {
 	char why[512];
 	double err_torch, err_ref;
 	bool top1;
+	/* The served logits are not direct mode's, bit for bit. */
+	bool direct_differs;
 	double load_ms;
-	double inst_p50, inst_min, noinst_p50, noinst_min, gpu_sum;
+	/* Served by the dispatcher (instrumented images); direct jobs
+	 * (uninstrumented), launch by launch and as one graph. */
+	double inst_p50, inst_min, noinst_p50, noinst_min, graph_p50, graph_min, gpu_sum;
 	double torch_eager, torch_graph;
 	/* Geometric mean over the model's launches of instrumented / plain
 	 * GPU time (and its log sum). */
 	double overhead_geo, overhead_logsum;
 };
 
-/* Rounds of per-launch profiling of each build. */
-#define PROFILE_ROUNDS 7
+/* Rounds of per-launch profiling of each build (each round the best of the
+ * runtime's own profile runs). */
+#define PROFILE_ROUNDS 3
 
 static int
 cmp_float(const void *a, const void *b)
@@ -796,22 +845,21 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Wall-clock latency of one run at a time, launches to synchronize. */
+/* One job at a time, @reps of them after 10 to warm up: median and least
+ * of submitted to completed (paella_job_times(), the runtime's clock). */
 static void
-latency(struct pzoo__instance *inst, int reps, double *p50, double *min)
+latency(struct paella_model *m, struct paella_stream *stream, enum way way, const float *in,
+	size_t in_bytes, float *out, size_t out_bytes, int reps, double *p50, double *min)
 {
 	double *t = xmalloc((size_t)reps * sizeof(double));
 
-	for (int i = 0; i < 10; i++) {
-		CHECK(pzoo__instance_run(inst, stream));
-		CHECK(pzoo__instance_wait(inst, stream));
-	}
+	for (int i = 0; i < 10; i++)
+		run_job(m, stream, way, in, in_bytes, out, out_bytes, NULL);
 	for (int i = 0; i < reps; i++) {
-		double t0 = now_ms();
+		struct paella_job_times jt;
 
-		CHECK(pzoo__instance_run(inst, stream));
-		CHECK(pzoo__instance_wait(inst, stream));
-		t[i] = now_ms() - t0;
+		run_job(m, stream, way, in, in_bytes, out, out_bytes, &jt);
+		t[i] = (double)(jt.completed_ns - jt.submitted_ns) * 1e-6;
 	}
 	qsort(t, (size_t)reps, sizeof(double), cmp_double);
 	*p50 = t[reps / 2];
@@ -819,30 +867,56 @@ latency(struct pzoo__instance *inst, int reps, double *p50, double *min)
 	free(t);
 }
 
-/* After a wrong result: run the plan launch by launch on the GPU and, for
- * each, the CPU reference on the same arena; report the first launches
- * whose outputs disagree. */
-static void
-find_bad_launch(struct pzoo__exec *ex, const struct paella_zoo_plan *plan,
-		const float *blob, const float *input)
+/* Launch @i's GPU time in ms with @mods: a model of that launch alone, no
+ * copies, zero parameters, which paella_model_finalize() profiles (events
+ * around the launch, best of its runs, on zeroed job buffers). */
+static float
+launch_ms(struct paella_runtime *rt, const struct paella_zoo_plan *plan,
+	  enum paella_zoo_variant variant, struct paella_module *const *mods, unsigned i)
 {
-	struct pzoo__instance *inst;
-	float *before = xmalloc(plan->arena_bytes + 4), *after = xmalloc(plan->arena_bytes + 4);
-	CUdeviceptr base;
+	struct paella_zoo_part one = { i, i + 1, PAELLA_ZOO_IO_NONE };
+	struct paella_zoo_model *zm;
+	uint64_t ns = 0;
+
+	CHECK(paella_zoo_model_create_part(rt, plan, NULL, variant, mods, &one, &zm));
+	CHECK(paella_model_estimate_ns(paella_zoo_model_runtime(zm), &ns));
+	CHECK(paella_zoo_model_destroy(zm));
+	return (float)((double)ns * 1e-6);
+}
+
+/* After a wrong result: run the plan launch by launch, each a one-launch
+ * model whose job copies the whole arena in and out, the way that gave
+ * the wrong logits, and, for each, the CPU reference on the same arena;
+ * report the first launches whose outputs disagree. */
+static void
+find_bad_launch(struct paella_runtime *rt, struct paella_stream *stream, enum way way,
+		enum paella_zoo_variant variant, struct paella_module *const *mods,
+		const struct paella_zoo_plan *plan, const float *blob, const float *input)
+{
+	size_t bytes = (size_t)plan->arena_bytes;
+	float *before = calloc(1, bytes + 4), *after = xmalloc(bytes + 4);
+	const struct paella_zoo_storage *in = &plan->storages[plan->input];
 	unsigned reported = 0;
 
-	CHECK(pzoo__instance_create(ex, plan, blob, &inst));
-	base = pzoo__instance_storage(inst, 0) - plan->storages[0].offset;
-	upload(pzoo__instance_input(inst), input, plan->storages[plan->input].floats * 4);
+	if (before == NULL)
+		die("out of memory");
+	/* What a job of the whole model starts from: a zeroed arena, the
+	 * input in its storage. */
+	memcpy(before + in->offset / 4, input, in->floats * 4);
 	for (unsigned i = 0; i < plan->nlaunches && reported < 5; i++) {
+		struct paella_zoo_part one = { i, i + 1, PAELLA_ZOO_IO_ARENA };
 		const struct paella_zoo_arg *y = output_arg(&plan->launches[i]);
 		const struct paella_zoo_storage *s = &plan->storages[y->ref];
+		struct paella_zoo_model *zm;
 		double err;
 
-		CU(cuMemcpyDtoH(before, base, plan->arena_bytes));
-		CHECK(pzoo__instance_run_range(inst, stream, i, i + 1));
-		CHECK(pzoo__instance_wait(inst, stream));
-		CU(cuMemcpyDtoH(after, base, plan->arena_bytes));
+		size_t in_bytes = 0;
+
+		CHECK(paella_zoo_model_create_part(rt, plan, blob, variant, mods, &one, &zm));
+		paella_zoo_model_io_bytes(zm, &in_bytes, NULL);
+		run_job(paella_zoo_model_runtime(zm), stream, way, before, in_bytes, after, bytes,
+			NULL);
+		CHECK(paella_zoo_model_destroy(zm));
 		paella_zoo_run_cpu_range(plan, blob, before, i, i + 1);
 		err = rel_err(after + s->offset / 4, before + s->offset / 4, s->floats);
 		if (!(err <= LAYER_TOL)) {
@@ -852,11 +926,12 @@ find_bad_launch(struct pzoo__exec *ex, const struct paella_zoo_plan *plan,
 			       plan->launches[i].grid[1], plan->launches[i].grid[2], err);
 			reported++;
 		}
+		/* On from the GPU's arena. */
+		memcpy(before, after, bytes);
 	}
 	if (reported == 0)
 		printf("  every launch agrees with the CPU reference: the model definition "
 		       "differs from PyTorch's\n");
-	pzoo__instance_destroy(inst);
 	free(before);
 	free(after);
 }
@@ -897,9 +972,8 @@ selected(const char *list, const char *name)
 	return false;
 }
 
-/* --control: the "instrumented" executor also runs the plain images (a
- * second load of them), so the overhead figures are the method's own
- * error. */
+/* --control: the "instrumented" side runs the plain images too (a second
+ * load of them), so the overhead figures are the method's own error. */
 static bool control;
 
 static int
@@ -907,15 +981,30 @@ cmd_models(const char *data, const char *images, const char *only, int reps,
 	   const char *csv_path, const char *profile_path, bool on_cpu)
 {
 	struct mresult rows[16] = { 0 };
-	struct pzoo__exec *inst_ex = NULL, *noinst_ex = NULL;
+	/* serve: the defaults (and the environment's switches): the served
+	 * jobs and the direct ones; prof: the instrumented code everywhere,
+	 * for the per-launch profile. */
+	struct paella_runtime *serve = NULL, *prof_rt = NULL;
+	struct paella_stream *stream = NULL;
+	struct paella_module *inst[PAELLA_ZOO_NIMAGES] = { NULL };
+	struct paella_module *noinst[PAELLA_ZOO_NIMAGES] = { NULL };
+	struct paella_module *pinst[PAELLA_ZOO_NIMAGES] = { NULL };
+	struct paella_module *pnoinst[PAELLA_ZOO_NIMAGES] = { NULL };
+	const enum paella_zoo_variant inst_variant =
+		control ? PAELLA_ZOO_VARIANT_NOINST : PAELLA_ZOO_VARIANT_SAMPLE;
 	FILE *prof = NULL, *ovh = NULL, *csv;
 	unsigned n = 0, bad = 0;
 	char path[4096];
 
 	if (!on_cpu) {
 		gpu_open();
-		CHECK(pzoo__exec_create(cu, images, !control, &inst_ex));
-		CHECK(pzoo__exec_create(cu, images, false, &noinst_ex));
+		serve = gpu_runtime(false);
+		prof_rt = gpu_runtime(true);
+		CHECK(paella_stream_create(serve, 0, &stream));
+		load_images(serve, images, inst_variant, inst);
+		load_images(serve, images, PAELLA_ZOO_VARIANT_NOINST, noinst);
+		load_images(prof_rt, images, inst_variant, pinst);
+		load_images(prof_rt, images, PAELLA_ZOO_VARIANT_NOINST, pnoinst);
 		if (profile_path != NULL && (prof = fopen(profile_path, "w")) != NULL)
 			fprintf(prof, "model,index,layer,kernel,grid,ms\n");
 		if (profile_path != NULL) {
@@ -972,55 +1061,73 @@ cmd_models(const char *data, const char *images, const char *only, int reps,
 			CHECK(paella_zoo_run_cpu(plan, blob, input, out));
 			r->inst_p50 = now_ms() - t0;
 		} else {
-			struct pzoo__instance *inst;
 			float *ms = xmalloc(plan->nlaunches * sizeof(float));
 			unsigned order[8] = { 0 };
+			size_t in_bytes = io.input->numel * 4, out_bytes = io.logits->numel * 4;
+			float *direct_out = xmalloc(out_bytes), *graph_out = xmalloc(out_bytes);
+			struct paella_zoo_model *zi, *zn;
+			struct paella_model *mi, *mn;
 
-			CHECK(pzoo__instance_create(inst_ex, plan, blob, &inst));
-			upload(pzoo__instance_input(inst), input, io.input->numel * 4);
-			CHECK(pzoo__instance_run(inst, stream));
-			CHECK(pzoo__instance_wait(inst, stream));
-			CU(cuMemcpyDtoH(out, pzoo__instance_output(inst),
-					io.logits->numel * 4));
-			latency(inst, reps, &r->inst_p50, &r->inst_min);
-			pzoo__instance_destroy(inst);
-
-			CHECK(pzoo__instance_create(noinst_ex, plan, blob, &inst));
-			upload(pzoo__instance_input(inst), input, io.input->numel * 4);
-			latency(inst, reps, &r->noinst_p50, &r->noinst_min);
+			CHECK(paella_zoo_model_create(serve, plan, blob, inst_variant, inst, 1, &zi));
+			CHECK(paella_zoo_model_create(serve, plan, blob, PAELLA_ZOO_VARIANT_NOINST,
+						      noinst, 1, &zn));
+			mi = paella_zoo_model_runtime(zi);
+			mn = paella_zoo_model_runtime(zn);
+			run_job(mi, stream, SERVED, input, in_bytes, out, out_bytes, NULL);
+			run_job(mn, stream, DIRECT, input, in_bytes, direct_out, out_bytes, NULL);
+			run_job(mn, stream, DIRECT_GRAPH, input, in_bytes, graph_out, out_bytes, NULL);
+			/* Direct mode is the benchmark's reference: what is served
+			 * must equal it bit for bit. */
+			if (memcmp(out, direct_out, out_bytes) != 0 ||
+			    memcmp(out, graph_out, out_bytes) != 0) {
+				printf("%s: served logits differ from direct mode's (%.2e) or its "
+				       "graph's (%.2e)  FAIL\n", name,
+				       rel_err(out, direct_out, io.logits->numel),
+				       rel_err(out, graph_out, io.logits->numel));
+				r->direct_differs = true;
+			}
+			latency(mi, stream, SERVED, input, in_bytes, direct_out, out_bytes, reps,
+				&r->inst_p50, &r->inst_min);
+			latency(mn, stream, DIRECT, input, in_bytes, direct_out, out_bytes, reps,
+				&r->noinst_p50, &r->noinst_min);
+			latency(mn, stream, DIRECT_GRAPH, input, in_bytes, direct_out, out_bytes,
+				reps, &r->graph_p50, &r->graph_min);
+			CHECK(paella_zoo_model_destroy(zi));
+			CHECK(paella_zoo_model_destroy(zn));
+			free(direct_out);
+			free(graph_out);
 			/* Every launch's GPU time, instrumented and not, alternating,
 			 * median of PROFILE_ROUNDS: the instrumentation's cost at the
-			 * shapes the models use (no completion writes in between). */
+			 * shapes the models use (no completion signal in between). */
 			{
-				struct pzoo__instance *ii;
-				float *mi = xmalloc((size_t)PROFILE_ROUNDS * plan->nlaunches * sizeof(float));
-				float *mn = xmalloc((size_t)PROFILE_ROUNDS * plan->nlaunches * sizeof(float));
+				float *mi_ms = xmalloc((size_t)PROFILE_ROUNDS * plan->nlaunches * sizeof(float));
+				float *mn_ms = xmalloc((size_t)PROFILE_ROUNDS * plan->nlaunches * sizeof(float));
 				float *col = xmalloc(PROFILE_ROUNDS * sizeof(float));
 
-				CHECK(pzoo__instance_create(inst_ex, plan, blob, &ii));
-				upload(pzoo__instance_input(ii), input, io.input->numel * 4);
-				for (int k = 0; k < PROFILE_ROUNDS; k++) {
-					float *a = mn + (size_t)k * plan->nlaunches;
-					float *b = mi + (size_t)k * plan->nlaunches;
+				for (int k = 0; k < PROFILE_ROUNDS; k++)
+					for (unsigned i = 0; i < plan->nlaunches; i++) {
+						float *a = &mn_ms[(size_t)k * plan->nlaunches + i];
+						float *b = &mi_ms[(size_t)k * plan->nlaunches + i];
 
-					if (k & 1) {
-						CHECK(pzoo__instance_profile(ii, stream, b));
-						CHECK(pzoo__instance_profile(inst, stream, a));
-					} else {
-						CHECK(pzoo__instance_profile(inst, stream, a));
-						CHECK(pzoo__instance_profile(ii, stream, b));
+						if (k & 1) {
+							*b = launch_ms(prof_rt, plan, inst_variant, pinst, i);
+							*a = launch_ms(prof_rt, plan, PAELLA_ZOO_VARIANT_NOINST,
+								       pnoinst, i);
+						} else {
+							*a = launch_ms(prof_rt, plan, PAELLA_ZOO_VARIANT_NOINST,
+								       pnoinst, i);
+							*b = launch_ms(prof_rt, plan, inst_variant, pinst, i);
+						}
 					}
-				}
-				pzoo__instance_destroy(ii);
 				r->overhead_logsum = 0.0;
 				for (unsigned i = 0; i < plan->nlaunches; i++) {
 					float plain, instr;
 
 					for (int k = 0; k < PROFILE_ROUNDS; k++)
-						col[k] = mn[(size_t)k * plan->nlaunches + i];
+						col[k] = mn_ms[(size_t)k * plan->nlaunches + i];
 					plain = median_f(col, PROFILE_ROUNDS);
 					for (int k = 0; k < PROFILE_ROUNDS; k++)
-						col[k] = mi[(size_t)k * plan->nlaunches + i];
+						col[k] = mi_ms[(size_t)k * plan->nlaunches + i];
 					instr = median_f(col, PROFILE_ROUNDS);
 					ms[i] = plain;
 					if (plain > 0.0f && instr > 0.0f)
@@ -1035,11 +1142,10 @@ cmd_models(const char *data, const char *images, const char *only, int reps,
 					}
 				}
 				r->overhead_geo = exp(r->overhead_logsum / plan->nlaunches);
-				free(mi);
-				free(mn);
+				free(mi_ms);
+				free(mn_ms);
 				free(col);
 			}
-			pzoo__instance_destroy(inst);
 			r->gpu_sum = 0.0;
 			for (unsigned i = 0; i < plan->nlaunches; i++) {
 				const struct paella_zoo_launch *l = &plan->launches[i];
@@ -1076,15 +1182,19 @@ cmd_models(const char *data, const char *images, const char *only, int reps,
 		r->err_torch = rel_err(out, want, io.logits->numel);
 		r->err_ref = rel_err(out, want_ref, io.logits->numel);
 		r->top1 = argmax(out, plan->classes) == argmax(want_ref, plan->classes);
-		r->ok = r->err_torch <= MODEL_TOL && r->err_ref <= MODEL_TOL;
+		r->ok = r->err_torch <= MODEL_TOL && r->err_ref <= MODEL_TOL && !r->direct_differs;
 		printf("%s: relative error %.2e against PyTorch fp32, %.2e against float64; top-1 %s"
 		       "%s\n", name, r->err_torch, r->err_ref, r->top1 ? "same" : "DIFFERENT",
 		       r->ok ? "" : "  FAIL");
 		if (!r->ok) {
 			bad++;
 			snprintf(r->why, sizeof(r->why), "logits differ");
+			if (!on_cpu && r->direct_differs)
+				printf("  the served logits are not direct mode's: launch by launch, "
+				       "served:\n");
 			if (!on_cpu)
-				find_bad_launch(inst_ex, plan, blob, input);
+				find_bad_launch(serve, stream, SERVED, inst_variant, inst, plan, blob,
+						input);
 		}
 		fflush(stdout);
 		free(input);
@@ -1106,25 +1216,29 @@ cmd_models(const char *data, const char *images, const char *only, int reps,
 		fprintf(csv, "model,kernels,rel_err_torch,rel_err_f64,top1_same,ok,"
 			"paella_inst_ms_p50,paella_inst_ms_min,paella_noinst_ms_p50,"
 			"paella_noinst_ms_min,gpu_kernel_sum_ms,torch_eager_ms_p50,torch_graph_ms_p50,"
-			"device\n");
+			"device,direct_graph_ms_p50,direct_graph_ms_min\n");
 		for (unsigned i = 0; i < n; i++)
-			fprintf(csv, "%s,%u,%.3e,%.3e,%d,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,\"%s\"\n",
+			fprintf(csv, "%s,%u,%.3e,%.3e,%d,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,\"%s\","
+				"%.4f,%.4f\n",
 				rows[i].model, rows[i].kernels, rows[i].err_torch, rows[i].err_ref,
 				rows[i].top1, rows[i].ok, rows[i].inst_p50, rows[i].inst_min,
 				rows[i].noinst_p50, rows[i].noinst_min, rows[i].gpu_sum,
-				rows[i].torch_eager, rows[i].torch_graph, device_name);
+				rows[i].torch_eager, rows[i].torch_graph, device_name,
+				rows[i].graph_p50, rows[i].graph_min);
 		fclose(csv);
 	}
 
-	printf("\n%s, batch 1, fp32; latency: median wall-clock ms of one run at a time\n",
-	       on_cpu ? "CPU reference interpreter" : device_name);
+	printf("\n%s, batch 1, fp32; latency: %s\n",
+	       on_cpu ? "CPU reference interpreter" : device_name,
+	       on_cpu ? "wall-clock ms of one run"
+		      : "median ms of one job at a time, submitted to completed (paella_job_times)");
 	if (on_cpu)
 		printf("%-14s %7s %10s %10s %6s %10s\n", "model", "kernels", "err torch",
 		       "err f64", "top-1", "cpu ms");
 	else
-		printf("%-14s %7s %9s %9s %5s | %8s %8s %8s | %8s %8s | %6s\n", "model", "kernels",
-		       "err torch", "err f64", "top-1", "paella", "no-inst", "gpu sum", "torch",
-		       "graph", "/graph");
+		printf("%-14s %7s %9s %9s %5s | %8s %8s %8s %8s | %8s %8s | %6s\n", "model",
+		       "kernels", "err torch", "err f64", "top-1", "paella", "direct", "d-graph",
+		       "gpu sum", "torch", "graph", "/graph");
 	for (unsigned i = 0; i < n; i++) {
 		const struct mresult *r = &rows[i];
 
@@ -1138,9 +1252,10 @@ cmd_models(const char *data, const char *images, const char *only, int reps,
 			       r->ok ? "" : "  FAIL");
 			continue;
 		}
-		printf("%-14s %7u %9.2e %9.2e %5s | %8.3f %8.3f %8.3f | %8.3f %8.3f | ", r->model,
-		       r->kernels, r->err_torch, r->err_ref, r->top1 ? "same" : "DIFF", r->inst_p50,
-		       r->noinst_p50, r->gpu_sum, r->torch_eager, r->torch_graph);
+		printf("%-14s %7u %9.2e %9.2e %5s | %8.3f %8.3f %8.3f %8.3f | %8.3f %8.3f | ",
+		       r->model, r->kernels, r->err_torch, r->err_ref, r->top1 ? "same" : "DIFF",
+		       r->inst_p50, r->noinst_p50, r->graph_p50, r->gpu_sum, r->torch_eager,
+		       r->torch_graph);
 		if (r->torch_graph > 0.0)
 			printf("%5.2fx", r->inst_p50 / r->torch_graph);
 		else
@@ -1151,12 +1266,17 @@ cmd_models(const char *data, const char *images, const char *only, int reps,
 		double logsum = 0.0;
 		unsigned launches = 0;
 
-		printf("paella: instrumented kernels with launch records and completion writes; "
-		       "no-inst: the same kernels\nwithout the pass; gpu sum: the kernels' GPU "
-		       "times back to back; torch / graph: PyTorch eager\nand CUDA-graph (cuDNN, "
-		       "TF32 off); /graph: paella over graph (goal: at most 1.5x).\n");
+		printf("paella: a job served by Paella's dispatcher alone (paella_job_submit(), "
+		       "%s images,\nthe runtime's defaults and PAELLA_* switches); direct: a direct "
+		       "job (paella_job_submit_direct():\ninput copy, the uninstrumented kernels "
+		       "back to back, output copy, on one stream); d-graph:\nthe same, its kernels "
+		       "one CUDA graph replay (PAELLA_DIRECT_GRAPH); gpu sum: the kernels'\nGPU "
+		       "times (uninstrumented, each profiled alone) added up; torch / graph: PyTorch "
+		       "eager\nand CUDA-graph (cuDNN, TF32 off); /graph: paella over graph (goal: at "
+		       "most 1.5x).\n", control ? "uninstrumented (control)" : "instrumented");
 		printf("\ninstrumentation overhead at the models' shapes (each launch's GPU time, "
-		       "instrumented / plain,\nmedian of %d alternating rounds; geometric mean over "
+		       "instrumented code / plain,\neach a one-launch model profiled by "
+		       "paella_model_finalize(); median of %d alternating rounds;\ngeometric mean over "
 		       "the model's launches)%s:\n", PROFILE_ROUNDS,
 		       control ? "\nCONTROL: both sides run the plain images (the method's own error)"
 			       : "");
@@ -1173,10 +1293,15 @@ cmd_models(const char *data, const char *images, const char *only, int reps,
 			       (exp(logsum / launches) - 1.0) * 100.0);
 	}
 	printf("%u passed, %u failed\n", n - bad, bad);
-	if (inst_ex != NULL)
-		pzoo__exec_destroy(inst_ex);
-	if (noinst_ex != NULL)
-		pzoo__exec_destroy(noinst_ex);
+	if (serve != NULL) {
+		paella_stream_destroy(stream);
+		CHECK(paella_zoo_modules_unload(inst));
+		CHECK(paella_zoo_modules_unload(noinst));
+		CHECK(paella_zoo_modules_unload(pinst));
+		CHECK(paella_zoo_modules_unload(pnoinst));
+		paella_runtime_destroy(prof_rt);
+		paella_runtime_destroy(serve);
+	}
 	return bad ? EXIT_FAILURE : 0;
 }
 

@@ -8,9 +8,6 @@
 #include <string.h>
 
 #include "bench.h"
-#include "cuda-driver.h"
-#include "exec.h"
-#include "log.h"
 #include "paella/zoo.h"
 
 struct bench_models {
@@ -175,48 +172,41 @@ bench_models_find_images(const char *dir, char *buf, size_t len)
 
 enum paella_status
 bench_images_load(struct paella_runtime *rt, const char *dir, bool count_mode,
-		  struct bench_images **out)
+		  struct bench_images **out, char *err, size_t errlen)
 {
 	struct bench_images *imgs;
-	enum paella_status st = PAELLA_STATUS_OK;
+	enum paella_status st;
+	char path[4096];
 
 	*out = NULL;
 	if (strcmp(paella_runtime_backend_name(rt), "sim") == 0) {
-		if (count_mode)
-			return paella__error_set(PAELLA_STATUS_UNSUPPORTED,
-				"the zoo has no count-mode models for the simulator yet");
-		return PAELLA_STATUS_OK;
+		if (!count_mode)
+			return PAELLA_STATUS_OK;
+		snprintf(err, errlen, "the zoo has no count-mode models for the simulator yet");
+		return PAELLA_STATUS_UNSUPPORTED;
+	}
+	/* A folder without count-mode images is a build without them. */
+	snprintf(path, sizeof(path), "%s/%s%s.cubin", dir,
+		 paella_zoo_image_name(PAELLA_ZOO_IMAGE_CONV2D), count_mode ? ".count" : "");
+	if (!file_exists(path)) {
+		snprintf(err, errlen, "%s: no such image (build kernels/zoo, or give --images)",
+			 path);
+		return count_mode ? PAELLA_STATUS_UNSUPPORTED : PAELLA_STATUS_NOT_FOUND;
 	}
 	imgs = calloc(1, sizeof(*imgs));
-	if (imgs == NULL)
-		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "out of memory");
+	if (imgs == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return PAELLA_STATUS_NO_MEMORY;
+	}
 	imgs->variant = count_mode ? PAELLA_ZOO_VARIANT_COUNT : PAELLA_ZOO_VARIANT_SAMPLE;
-	for (unsigned i = 0; i < PAELLA_ZOO_NIMAGES; i++) {
-		char path[4096];
-
-		snprintf(path, sizeof(path), "%s/%s%s.cubin", dir,
-			 paella_zoo_image_name((enum paella_zoo_image)i), count_mode ? ".count" : "");
-		if (!file_exists(path)) {
-			st = paella__error_set(count_mode ? PAELLA_STATUS_UNSUPPORTED
-							  : PAELLA_STATUS_NOT_FOUND,
-				"%s: no such image%s", path,
-				" (build kernels/zoo, or give --images)");
-			goto err;
-		}
-		st = paella_module_load_file(rt, path, &imgs->mods[i]);
-		if (st != PAELLA_STATUS_OK)
-			goto err;
+	st = paella_zoo_modules_load(rt, dir, imgs->variant, imgs->mods);
+	if (st != PAELLA_STATUS_OK) {
+		snprintf(err, errlen, "%s", paella_zoo_last_error());
+		free(imgs);
+		return st;
 	}
 	*out = imgs;
 	return PAELLA_STATUS_OK;
-err:
-	{
-		char msg[512];
-
-		snprintf(msg, sizeof(msg), "%s", paella_last_error());
-		bench_images_unload(imgs);
-		return paella__error_set(st, "%s", msg);
-	}
 }
 
 void
@@ -232,17 +222,21 @@ bench_images_unload(struct bench_images *imgs)
 
 enum paella_status
 bench_models_load(struct bench_models *bm, unsigned m, struct paella_runtime *rt,
-		  struct bench_images *imgs, unsigned concurrent, struct bench_rt_model **out)
+		  struct bench_images *imgs, unsigned concurrent, struct bench_rt_model **out,
+		  char *err, size_t errlen)
 {
 	struct bench_rt_model *r = calloc(1, sizeof(*r));
 	enum paella_status st;
 
-	if (r == NULL)
-		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "out of memory");
+	if (r == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return PAELLA_STATUS_NO_MEMORY;
+	}
 	st = paella_zoo_model_create(rt, bm->m[m].plan, bm->m[m].blob,
 				     imgs ? imgs->variant : PAELLA_ZOO_VARIANT_SAMPLE, imgs ? imgs->mods : NULL,
 				     concurrent, &r->rm);
 	if (st != PAELLA_STATUS_OK) {
+		snprintf(err, errlen, "%s", paella_zoo_last_error());
 		free(r);
 		return st;
 	}
@@ -268,92 +262,86 @@ bench_rt_model_destroy(struct bench_rt_model *rm)
 int
 bench_gpu_num_sms(int device)
 {
-	struct paella__cu *cu;
-	CUdevice dev;
 	int n = 0;
 
-	if (paella__cu_open(&cu) != PAELLA_STATUS_OK)
+	if (paella_zoo_cuda_device(device, &n, NULL, 0) != PAELLA_STATUS_OK)
 		return 0;
-	if (cu->cuDeviceGet(&dev, device) != CUDA_SUCCESS ||
-	    cu->cuDeviceGetAttribute(&n, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev) !=
-		    CUDA_SUCCESS)
-		n = 0;
-	paella__cu_close(cu);
 	return n;
 }
 
-#define CU_OR_FAIL(call) \
-	do { \
-		CUresult rc_ = cu->call; \
-		if (rc_ != CUDA_SUCCESS) { \
-			snprintf(err, errlen, "%s: %s", #call, paella__cu_error_name(cu, rc_)); \
-			goto out; \
-		} \
-	} while (0)
-
+/* Direct mode (paella.h) on a runtime of its own: each model's steps
+ * straight onto one stream, plain copies of the uninstrumented images, no
+ * dispatcher; models made as the benchmark's served ones are
+ * (paella_zoo_model_create(), the same plans and weights). */
 int
 bench_models_reference(struct bench_models *bm, const char *images, int device, char *err,
 		       size_t errlen)
 {
-	struct paella__cu *cu = NULL;
-	struct pzoo__exec *ex = NULL;
-	CUdevice dev;
-	CUcontext ctx = NULL;
-	CUstream stream = NULL;
+	struct paella_module *mods[PAELLA_ZOO_NIMAGES] = { NULL };
+	struct paella_runtime *rt = NULL;
+	struct paella_stream *stream = NULL;
+	struct paella_config c;
+	enum paella_status st;
 	int rc = -1;
 
-	if (paella__cu_open(&cu) != PAELLA_STATUS_OK) {
-		snprintf(err, errlen, "%s", paella_last_error());
-		return -1;
+	paella_config_init(&c);
+	c.backend = PAELLA_BACKEND_CUDA;
+	c.device = device;
+	c.dispatch_mode = PAELLA_DISPATCH_MANUAL;
+	if (paella_runtime_create(&c, &rt) != PAELLA_STATUS_OK ||
+	    paella_stream_create(rt, 0, &stream) != PAELLA_STATUS_OK) {
+		snprintf(err, errlen, "direct mode: %s", paella_last_error());
+		goto out;
 	}
-	CU_OR_FAIL(cuDeviceGet(&dev, device));
-	CU_OR_FAIL(cuDevicePrimaryCtxRetain(&ctx, dev));
-	CU_OR_FAIL(cuCtxSetCurrent(ctx));
-	CU_OR_FAIL(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
-	if (pzoo__exec_create(cu, images, true, &ex) != PAELLA_STATUS_OK) {
-		snprintf(err, errlen, "the zoo's executor: %s", paella_last_error());
+	if (paella_zoo_modules_load(rt, images, PAELLA_ZOO_VARIANT_NOINST, mods) !=
+	    PAELLA_STATUS_OK) {
+		snprintf(err, errlen, "%s", paella_zoo_last_error());
 		goto out;
 	}
 	for (unsigned m = 0; m < bm->n; m++) {
-		struct pzoo__instance *inst;
+		struct paella_zoo_model *zm = NULL;
+		struct paella_job *job = NULL;
 		void *out;
 
 		if (bm->m[m].plan == NULL)
 			continue;
 		out = malloc(bm->m[m].out_bytes);
-		if (out == NULL ||
-		    pzoo__instance_create(ex, bm->m[m].plan, bm->m[m].blob, &inst) !=
-			    PAELLA_STATUS_OK) {
-			snprintf(err, errlen, "%s: %s", bm->m[m].plan->model,
-				 out ? paella_last_error() : "out of memory");
+		if (out == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		st = paella_zoo_model_create(rt, bm->m[m].plan, bm->m[m].blob,
+					     PAELLA_ZOO_VARIANT_NOINST, mods, 1, &zm);
+		if (st != PAELLA_STATUS_OK) {
+			snprintf(err, errlen, "%s", paella_zoo_last_error());
 			free(out);
 			goto out;
 		}
-		/* On the launches' stream (exec.h). */
-		if (cu->cuMemcpyHtoDAsync(pzoo__instance_input(inst), bm->m[m].input,
-					  bm->m[m].in_bytes, stream) != CUDA_SUCCESS ||
-		    pzoo__instance_run(inst, stream) != PAELLA_STATUS_OK ||
-		    pzoo__instance_wait(inst, stream) != PAELLA_STATUS_OK ||
-		    cu->cuMemcpyDtoH(out, pzoo__instance_output(inst), bm->m[m].out_bytes) !=
-			    CUDA_SUCCESS) {
-			snprintf(err, errlen, "%s: the zoo's executor failed", bm->m[m].plan->model);
-			pzoo__instance_destroy(inst);
+		struct paella_job_desc d = {
+			.input = bm->m[m].input,
+			.input_bytes = bm->m[m].in_bytes,
+			.output = out,
+			.output_bytes = bm->m[m].out_bytes,
+		};
+		st = paella_job_submit_direct(paella_zoo_model_runtime(zm), stream, &d, 0, &job);
+		if (st == PAELLA_STATUS_OK)
+			st = paella_job_wait(job, -1);
+		if (st != PAELLA_STATUS_OK)
+			snprintf(err, errlen, "%s: direct job: %s", bm->m[m].plan->model,
+				 paella_last_error());
+		paella_job_release(job);
+		paella_zoo_model_destroy(zm);
+		if (st != PAELLA_STATUS_OK) {
 			free(out);
 			goto out;
 		}
-		pzoo__instance_destroy(inst);
 		free(bm->refs[m]);
 		bm->refs[m] = out;
 	}
 	rc = 0;
 out:
-	pzoo__exec_destroy(ex);
-	if (stream)
-		cu->cuStreamDestroy(stream);
-	if (ctx) {
-		cu->cuCtxSetCurrent(NULL);
-		cu->cuDevicePrimaryCtxRelease(dev);
-	}
-	paella__cu_close(cu);
+	paella_stream_destroy(stream);
+	paella_zoo_modules_unload(mods);
+	paella_runtime_destroy(rt);
 	return rc;
 }

@@ -264,17 +264,21 @@ bench_env_open(const struct bench_system *sys, const struct bench_mix *mix,
 		why_set(why, whylen, "runtime: %s", paella_last_error());
 		goto err;
 	}
-	st = bench_images_load(env->rt, opts->images, sys->count_mode, &env->imgs);
+	char imgs_err[1024];
+
+	st = bench_images_load(env->rt, opts->images, sys->count_mode, &env->imgs, imgs_err,
+			       sizeof(imgs_err));
 	if (st != PAELLA_STATUS_OK) {
-		why_set(why, whylen, "%s", paella_last_error());
+		why_set(why, whylen, "%s", imgs_err);
 		goto err;
 	}
 	for (unsigned m = 0; m < mix->nmodels; m++) {
 		if (only >= 0 && (unsigned)only != m)
 			continue;
-		st = bench_models_load(bm, m, env->rt, env->imgs, env->cap[m], &env->rms[m]);
+		st = bench_models_load(bm, m, env->rt, env->imgs, env->cap[m], &env->rms[m],
+				       imgs_err, sizeof(imgs_err));
 		if (st != PAELLA_STATUS_OK) {
-			why_set(why, whylen, "%s: %s", mix->models[m].name, paella_last_error());
+			why_set(why, whylen, "%s: %s", mix->models[m].name, imgs_err);
 			goto err;
 		}
 		env->models[m] = bench_rt_model(env->rms[m]);

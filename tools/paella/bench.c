@@ -123,8 +123,11 @@ usage(FILE *fp)
 "\n"
 "Per load point, per model and all: achieved throughput (completed / (last completion\n"
 "- start)), mean, p50, p90, p95, p99 (sorted[n*0.99]), max.  On cuda every response's\n"
-"logits are compared bit for bit with those the zoo's own executor (exec.c) computes\n"
-"for the same input (one fixed input per model), for every system.  Exits 1 on a\n"
+"logits are compared bit for bit with the model's reference logits for the same input\n"
+"(one fixed input per model), for every system: computed once per model before the\n"
+"runs through the runtime's direct mode (a runtime of its own, the model's steps\n"
+"straight onto one stream, the uninstrumented images, variant noinst), from the same\n"
+"plans and weights (paella_zoo_model_create()) as the served models.  Exits 1 on a\n"
 "mismatch, a failed request or a broken run, 2 on bad options; a system that cannot\n"
 "run here is reported and skipped.\n"
 "Plots: benchmarks/plot_serving.py CSV OUTDIR.\n",
@@ -828,8 +831,8 @@ paella_bench_main(int argc, char **argv)
 		       c.csv_path);
 	}
 	if (c.o.backend == PAELLA_BACKEND_CUDA && !c.bad)
-		printf("every response's logits equal the zoo executor's for the same input, bit for "
-		       "bit\n");
+		printf("every response's logits equal direct mode's (uninstrumented images) for the "
+		       "same input, bit for bit\n");
 	free(cells);
 	cells = NULL;
 	ncells = cells_cap = 0;

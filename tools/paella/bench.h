@@ -151,9 +151,12 @@ bench_models_names(void);
 void **
 bench_models_refs(struct bench_models *bm);
 
-/* cuda: sets each model's reference to the logits the zoo's own executor
- * (exec.c, instrumented images) computes for its input, so that every
- * response is checked against them.  -1 with a message in @err. */
+/* cuda: sets each model's reference to the logits that direct mode
+ * computes for its input, once, on a runtime of its own (a manual-mode
+ * runtime, one stream, the uninstrumented images, models made as the served
+ * ones are, from the same plans and weights), so that every response is
+ * checked against them.  -1
+ * with a message in @err. */
 int
 bench_models_reference(struct bench_models *bm, const char *images, int device, char *err,
 		       size_t errlen);
@@ -165,19 +168,21 @@ bench_models_input(const struct bench_models *bm, unsigned m, size_t *in_bytes,
 
 /* cuda: the zoo's images loaded into @rt, from @dir (instrumented, or the
  * count-mode variant); on sim nothing to load (*@out NULL).  An error's
- * message is in paella_last_error(). */
+ * message is in @err. */
 struct bench_images;
 enum paella_status
 bench_images_load(struct paella_runtime *rt, const char *dir, bool count_mode,
-		  struct bench_images **out);
+		  struct bench_images **out, char *err, size_t errlen);
 void
 bench_images_unload(struct bench_images *imgs);
 
-/* Creates model @m of @bm in @rt with @concurrent buffer sets. */
+/* Creates model @m of @bm in @rt with @concurrent buffer sets; an error's
+ * message (the runtime's included) in @err. */
 struct bench_rt_model;
 enum paella_status
 bench_models_load(struct bench_models *bm, unsigned m, struct paella_runtime *rt,
-		  struct bench_images *imgs, unsigned concurrent, struct bench_rt_model **out);
+		  struct bench_images *imgs, unsigned concurrent, struct bench_rt_model **out,
+		  char *err, size_t errlen);
 struct paella_model *
 bench_rt_model(struct bench_rt_model *rm);
 void

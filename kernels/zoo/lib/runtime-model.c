@@ -13,7 +13,7 @@
 #include "safetensors.h"
 #include "zoo-private.h"
 
-/* 256 bytes more than the plan needs, for both buffers (as exec.c). */
+/* 256 bytes more than the plan needs, for both buffers. */
 #define SLACK 256
 /* The card the simulator's block durations are fitted to: an H200. */
 #define SIM_SMS 132
@@ -297,11 +297,50 @@ launch_args(const struct paella_zoo_model *m, const struct paella_zoo_plan *plan
 	}
 }
 
-/* Adds the plan's buffers, copies and launches to @m, and finalizes. */
+/* PAELLA_ZOO_IO_ARENA: the job's input is the whole arena; every byte of
+ * it but the split-K counters' is copied in (they stay as the kernels leave
+ * them; pinned, they share their bytes with no other storage), in as few
+ * copies as the counters leave. */
+static enum paella_status
+add_arena_copies(struct paella_zoo_model *m, const struct paella_zoo_plan *plan)
+{
+	uint64_t at = 0;
+
+	for (;;) {
+		/* The first counters storage at or after @at. */
+		const struct paella_zoo_storage *next = NULL;
+		enum paella_status st;
+		uint64_t end;
+
+		for (unsigned i = 0; i < plan->nstorages; i++) {
+			const struct paella_zoo_storage *s = &plan->storages[i];
+
+			if (strcmp(s->name, "splitk.counters") == 0 && s->floats > 0 &&
+			    s->offset >= at && (next == NULL || s->offset < next->offset))
+				next = s;
+		}
+		end = next != NULL ? next->offset : plan->arena_bytes;
+		if (end > at) {
+			st = paella_model_add_copy(m->model, PAELLA_COPY_INPUT, m->arena_buffer,
+						   (size_t)at, (size_t)at, (size_t)(end - at));
+			if (st != PAELLA_STATUS_OK)
+				return st;
+			/* The job's input ends where its last copy does. */
+			m->input_bytes = (size_t)end;
+		}
+		if (next == NULL)
+			return PAELLA_STATUS_OK;
+		at = next->offset + next->floats * 4;
+	}
+}
+
+/* Adds the plan's buffers, copies and launches [part->first, part->last)
+ * to @m, and finalizes. */
 static enum paella_status
 fill_model(struct paella_runtime *rt, struct paella_zoo_model *m,
 	   const struct paella_zoo_plan *plan, const float *blob, enum paella_zoo_variant variant,
-	   struct paella_module *const *mods, unsigned concurrent, bool sim)
+	   struct paella_module *const *mods, unsigned concurrent, bool sim,
+	   const struct paella_zoo_part *part)
 {
 	const struct paella_zoo_storage *in = &plan->storages[plan->input];
 	const struct paella_zoo_storage *outs = &plan->storages[plan->output];
@@ -313,8 +352,20 @@ fill_model(struct paella_runtime *rt, struct paella_zoo_model *m,
 		if (m->sim_modules == NULL)
 			return pzoo__error_set(PAELLA_STATUS_NO_MEMORY, "out of memory");
 	}
-	m->input_bytes = (size_t)in->floats * 4;
-	m->output_bytes = (size_t)outs->floats * 4;
+	switch (part->io) {
+	case PAELLA_ZOO_IO_LOGITS:
+		m->input_bytes = (size_t)in->floats * 4;
+		m->output_bytes = (size_t)outs->floats * 4;
+		break;
+	case PAELLA_ZOO_IO_ARENA:
+		/* The input, less counters at the arena's end (below). */
+		m->input_bytes = 0;
+		m->output_bytes = (size_t)plan->arena_bytes;
+		break;
+	case PAELLA_ZOO_IO_NONE:
+		m->input_bytes = m->output_bytes = 0;
+		break;
+	}
 
 	st = paella_model_create(rt, plan->model, &m->model);
 	if (st != PAELLA_STATUS_OK)
@@ -333,12 +384,15 @@ fill_model(struct paella_runtime *rt, struct paella_zoo_model *m,
 		if (st != PAELLA_STATUS_OK)
 			goto rt_err;
 	}
-	st = paella_model_add_copy(m->model, PAELLA_COPY_INPUT, m->arena_buffer, in->offset, 0,
-				   m->input_bytes);
+	if (part->io == PAELLA_ZOO_IO_LOGITS)
+		st = paella_model_add_copy(m->model, PAELLA_COPY_INPUT, m->arena_buffer, in->offset,
+					   0, m->input_bytes);
+	else if (part->io == PAELLA_ZOO_IO_ARENA)
+		st = add_arena_copies(m, plan);
 	if (st != PAELLA_STATUS_OK)
 		goto rt_err;
 
-	for (unsigned i = 0; i < plan->nlaunches; i++) {
+	for (unsigned i = part->first; i < part->last; i++) {
 		const struct paella_zoo_launch *l = &plan->launches[i];
 		struct paella_arg args[PAELLA_ZOO_MAX_ARGS];
 		/* Values are copied when the step is added. */
@@ -369,8 +423,10 @@ fill_model(struct paella_runtime *rt, struct paella_zoo_model *m,
 		if (st != PAELLA_STATUS_OK)
 			goto rt_err;
 	}
-	st = paella_model_add_copy(m->model, PAELLA_COPY_OUTPUT, m->arena_buffer, outs->offset, 0,
-				   m->output_bytes);
+	if (part->io != PAELLA_ZOO_IO_NONE)
+		st = paella_model_add_copy(m->model, PAELLA_COPY_OUTPUT, m->arena_buffer,
+					   part->io == PAELLA_ZOO_IO_LOGITS ? outs->offset : 0, 0,
+					   m->output_bytes);
 	if (st != PAELLA_STATUS_OK)
 		goto rt_err;
 	st = paella_model_finalize(m->model, concurrent ? concurrent : 1);
@@ -387,7 +443,7 @@ static enum paella_status
 create(struct paella_runtime *rt, const struct paella_zoo_plan *plan, const float *blob,
        enum paella_zoo_variant variant, struct paella_module *const *mods,
        struct paella_module *const *own_mods, struct paella_zoo_plan *own_plan,
-       unsigned concurrent, struct paella_zoo_model **out)
+       unsigned concurrent, const struct paella_zoo_part *part, struct paella_zoo_model **out)
 {
 	struct paella_zoo_model *m;
 	enum paella_status st;
@@ -416,7 +472,7 @@ create(struct paella_runtime *rt, const struct paella_zoo_plan *plan, const floa
 			"(paella_zoo_modules_load())", plan->model);
 		goto err;
 	}
-	st = fill_model(rt, m, plan, blob, variant, mods, concurrent, sim);
+	st = fill_model(rt, m, plan, blob, variant, mods, concurrent, sim, part);
 	if (st != PAELLA_STATUS_OK)
 		goto err;
 	*out = m;
@@ -449,7 +505,28 @@ paella_zoo_model_create(struct paella_runtime *rt, const struct paella_zoo_plan 
 	if (out == NULL)
 		return pzoo__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
 				       "paella_zoo_model_create: NULL out");
-	return create(rt, plan, blob, variant, mods, NULL, NULL, concurrent_jobs, out);
+	struct paella_zoo_part all = { 0, plan != NULL ? plan->nlaunches : 0,
+				       PAELLA_ZOO_IO_LOGITS };
+
+	return create(rt, plan, blob, variant, mods, NULL, NULL, concurrent_jobs, &all, out);
+}
+
+enum paella_status
+paella_zoo_model_create_part(struct paella_runtime *rt, const struct paella_zoo_plan *plan,
+			     const float *blob, enum paella_zoo_variant variant,
+			     struct paella_module *const *mods, const struct paella_zoo_part *part,
+			     struct paella_zoo_model **out)
+{
+	if (out == NULL)
+		return pzoo__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+				       "paella_zoo_model_create_part: NULL out");
+	*out = NULL;
+	if (plan == NULL || part == NULL || part->first >= part->last ||
+	    part->last > plan->nlaunches || (unsigned)part->io > PAELLA_ZOO_IO_NONE)
+		return pzoo__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"paella_zoo_model_create_part: needs a plan and launches [first, last) "
+			"of it, at least one, and an io of paella_zoo_io");
+	return create(rt, plan, blob, variant, mods, NULL, NULL, 1, part, out);
 }
 
 void
@@ -512,7 +589,9 @@ paella_zoo_model_build(struct paella_runtime *rt, const struct paella_zoo_model_
 		}
 	}
 	/* The model takes the plan and the images it loaded, even on failure. */
-	st = create(rt, plan, blob, c->variant, use, mods, plan, c->concurrent_jobs, out);
+	struct paella_zoo_part all = { 0, plan->nlaunches, PAELLA_ZOO_IO_LOGITS };
+
+	st = create(rt, plan, blob, c->variant, use, mods, plan, c->concurrent_jobs, &all, out);
 	free(blob);
 	return st;
 err:

@@ -308,6 +308,16 @@ void
 paella_zoo_run_cpu_range(const struct paella_zoo_plan *plan, const float *blob,
 			 float *arena, unsigned first, unsigned last);
 
+/**
+ * paella_zoo_cuda_device - CUDA device @ordinal's multiprocessors (what
+ * paella_zoo_options.num_sms wants for that card) and name, asked of the
+ * driver (PAELLA_LIBCUDA, else libcuda.so.1) before any runtime exists.
+ * Either output may be NULL.  PAELLA_STATUS_NO_DEVICE where there is no
+ * driver or no such device.
+ */
+enum paella_status
+paella_zoo_cuda_device(int ordinal, int *num_sms, char *name, size_t name_len);
+
 /* ---- images and runtime models ------------------------------------------ */
 
 /*
@@ -421,6 +431,44 @@ paella_zoo_model_create(struct paella_runtime *rt, const struct paella_zoo_plan 
 			const float *blob, enum paella_zoo_variant variant,
 			struct paella_module *const *mods, unsigned concurrent_jobs,
 			struct paella_zoo_model **out);
+
+/* What a job of a paella_zoo_model_create_part() model copies. */
+enum paella_zoo_io {
+	/* Its input into the input storage, the logits out of the output
+	 * storage (as paella_zoo_model_create()). */
+	PAELLA_ZOO_IO_LOGITS = 0,
+	/* The whole activation arena (plan->arena_bytes, every storage at its
+	 * planned offset) in and out: every byte but the split-K counters' is
+	 * copied in (they stay as the kernels leave them: zero at finalize,
+	 * and each complete run puts them back to zero), so the input is the
+	 * arena's first bytes up to the last byte copied in, at most
+	 * plan->arena_bytes (paella_zoo_model_io_bytes()). */
+	PAELLA_ZOO_IO_ARENA,
+	/* No copy: the kernels alone (no job is needed to read the model's
+	 * paella_model_estimate_ns(), each kernel's GPU time as finalize
+	 * profiled it, alone, on zeroed job buffers). */
+	PAELLA_ZOO_IO_NONE,
+};
+
+/* Which launches of a plan a part model runs, and its copies. */
+struct paella_zoo_part {
+	unsigned first, last;
+	enum paella_zoo_io io;
+};
+
+/**
+ * paella_zoo_model_create_part - like paella_zoo_model_create(), with one
+ * job set, for checks: a model of launches [@part->first, @part->last) of
+ * @plan only (at least one), whose jobs copy what @part->io says
+ * (paella_zoo_model_io_bytes() gives the sizes).  A layer's check is a
+ * one-launch plan as PAELLA_ZOO_IO_ARENA; a launch's GPU time, a one-launch
+ * part as PAELLA_ZOO_IO_NONE and paella_model_estimate_ns().
+ */
+enum paella_status
+paella_zoo_model_create_part(struct paella_runtime *rt, const struct paella_zoo_plan *plan,
+			     const float *blob, enum paella_zoo_variant variant,
+			     struct paella_module *const *mods, const struct paella_zoo_part *part,
+			     struct paella_zoo_model **out);
 
 /** paella_zoo_model_destroy - destroys the model (BUSY while jobs run:
  * nothing freed), its sim modules and the images it loaded itself. */
