@@ -392,7 +392,7 @@ std::string DeviceInstrumenter::whySkipped(Function &F) {
       // A user's typo, not a compiler bug: an error diagnostic (once per
       // module), which fails the compilation without a crash report.
       if (!ReportedBadSkip)
-        Ctx.emitError(Twine("paella-instrument: invalid -paella-skip regex '") +
+        Ctx.emitError(Twine("paella-instrument: bad -paella-skip regex '") +
                       ClSkip + "': " + Err +
                       " (LLVM regex syntax, POSIX extended: e.g. '^my_lib_')");
       ReportedBadSkip = true;

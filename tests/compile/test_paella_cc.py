@@ -199,7 +199,7 @@ def case_skip_regex(c):
                             "-mllvm", "-paella-skip=(["])
     if status == 0:
         fail("an invalid -paella-skip reaching the pass compiled")
-    if "invalid -paella-skip regex" not in err:
+    if "bad -paella-skip regex" not in err:
         fail("the pass did not name the invalid regex: %r" % err)
     for w in ("PLEASE submit a bug report", "Stack dump", "error in backend"):
         if w in err:
