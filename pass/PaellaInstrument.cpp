@@ -259,6 +259,8 @@ public:
 
 private:
   Module &M;
+  // Whether an invalid -paella-skip was reported already.
+  bool ReportedBadSkip = false;
   LLVMContext &Ctx;
   SmallPtrSet<const Function *, 8> AnnotatedKernels;
   SmallPtrSet<const Function *, 8> SkipAnnotated;
@@ -386,10 +388,16 @@ std::string DeviceInstrumenter::whySkipped(Function &F) {
   if (!ClSkip.empty()) {
     Regex Re(ClSkip);
     std::string Err;
-    if (!Re.isValid(Err))
-      report_fatal_error(Twine("paella-instrument: bad -paella-skip regex '") +
-                             ClSkip + "': " + Err,
-                         /*gen_crash_diag=*/false);
+    if (!Re.isValid(Err)) {
+      // A user's typo, not a compiler bug: an error diagnostic (once per
+      // module), which fails the compilation without a crash report.
+      if (!ReportedBadSkip)
+        Ctx.emitError(Twine("paella-instrument: bad -paella-skip regex '") +
+                      ClSkip + "': " + Err +
+                      " (LLVM regex syntax, POSIX extended: e.g. '^my_lib_')");
+      ReportedBadSkip = true;
+      return "";
+    }
     if (Re.match(F.getName()) || Re.match(demangle(F.getName().str())))
       return "skip-regex";
   }

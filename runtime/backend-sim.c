@@ -23,6 +23,7 @@
 
 #include "backend-sim.h"
 #include "cards.h"
+#include "image-manifest.h"
 #include "list.h"
 #include "log.h"
 #include "util.h"
@@ -631,12 +632,36 @@ sim_now_ns(struct paella__backend *b)
 }
 
 static enum paella_status
+sim_module_load_sim(struct paella__backend *b, const struct paella_sim_module *desc,
+		    void **module);
+
+/* A cubin's kernels, each block running PAELLA_SIM_IMAGE_BLOCK_NS. */
+static enum paella_status
 sim_module_load_image(struct paella__backend *b, const void *image, size_t bytes,
 		      void **module, unsigned *abi_version, char **manifest)
 {
-	return paella__error_set(PAELLA_STATUS_UNSUPPORTED,
-		"the sim backend cannot run device code: describe the module's kernels "
-		"with paella_module_load_sim(), or create the runtime with the cuda backend");
+	struct paella__image img;
+	struct paella_sim_module desc;
+	enum paella_status st;
+
+	*module = NULL;
+	*abi_version = 0;
+	*manifest = NULL;
+	st = paella__image_read(image, bytes, &img);
+	if (st != PAELLA_STATUS_OK)
+		return st;
+	st = paella__image_sim_kernels(&img, &desc);
+	if (st == PAELLA_STATUS_OK) {
+		st = sim_module_load_sim(b, &desc, module);
+		free((void *)desc.kernels);
+	}
+	if (st == PAELLA_STATUS_OK) {
+		*abi_version = img.abi_version;
+		*manifest = img.manifest;
+		img.manifest = NULL;
+	}
+	paella__image_fini(&img);
+	return st;
 }
 
 static void

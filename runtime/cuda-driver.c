@@ -231,8 +231,12 @@ paella__cu_fail(const struct paella__cu *cu, CUresult rc, const char *call,
 	if (cu == NULL || cu->cuGetErrorString == NULL ||
 	    cu->cuGetErrorString(rc, &str) != CUDA_SUCCESS || str == NULL)
 		str = "no description";
+	/* The expression and the place are for whoever reads the source; the
+	 * user gets the driver function and its answer. */
+	paella__log_debug("%s failed at %s:%d: %s", call, file, line,
+			  paella__cu_error_name(cu, rc));
 	return paella__error_set(paella__cu_status(rc),
-				 "%s failed: %s (%d: %s) at %s:%d",
-				 call, paella__cu_error_name(cu, rc), (int)rc,
-				 str, file, line);
+				 "the CUDA driver's %.*s failed: %s (%d: %s)",
+				 (int)strcspn(call, "("), call, paella__cu_error_name(cu, rc),
+				 (int)rc, str);
 }

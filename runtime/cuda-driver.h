@@ -138,15 +138,18 @@ paella__cu_error_name(const struct paella__cu *cu, CUresult rc);
 enum paella_status
 paella__cu_status(CUresult rc);
 
-/* Reports a failed driver call (log and paella__error_last()) and returns
- * paella__cu_status(rc).  Used by PAELLA_CU_CHECK_GOTO. */
+/* Reports a failed driver call and returns paella__cu_status(rc): the
+ * driver function's name and error in paella__error_last() (and the error
+ * log), the whole expression and @file:@line in the debug log.  Callers
+ * that know what was being done (the module being loaded) prefix it.
+ * Used by PAELLA_CU_CHECK_GOTO. */
 enum paella_status
 paella__cu_fail(const struct paella__cu *cu, CUresult rc, const char *call,
 		const char *file, int line);
 
 /*
- * Calls cu->call; on failure reports the call's text, the place and the
- * driver's error name, stores the mapped status in @status_var and jumps to
+ * Calls cu->call; on failure reports the driver's error name (and, in the
+ * debug log, the call's text and the place), stores the mapped status in @status_var and jumps to
  * @label.  Usage:
  *	PAELLA_CU_CHECK_GOTO(cu, cuMemAlloc(&ptr, size), status, out);
  */

@@ -5,6 +5,7 @@
  * A model is built from one thread; once finalized it is read-only but for
  * what the dispatcher owns (model.h).
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,11 +66,16 @@ grow(void **array, unsigned *cap, unsigned count, size_t elem)
 {
 	void *p;
 	unsigned ncap;
+	size_t bytes;
 
 	if (count < *cap)
 		return true;
+	if (*cap > UINT_MAX / 2)
+		return false;
 	ncap = *cap ? *cap * 2 : 8;
-	p = realloc(*array, ncap * elem);
+	if (paella__mul_overflows(ncap, elem, &bytes))
+		return false;
+	p = realloc(*array, bytes);
 	if (p == NULL)
 		return false;
 	memset((char *)p + *cap * elem, 0, (ncap - *cap) * elem);
@@ -116,6 +122,7 @@ paella_model_write_buffer(struct paella_model *m, unsigned index, size_t offset,
 {
 	struct paella__backend *b;
 	struct paella__buffer *buf;
+	size_t end;
 
 	if (!check_model(m, "paella_model_write_buffer", false))
 		return PAELLA_STATUS_INVALID_ARGUMENT;
@@ -125,15 +132,21 @@ paella_model_write_buffer(struct paella_model *m, unsigned index, size_t offset,
 			index, index < m->nbuffers ? " (it is a job buffer: jobs fill those "
 			"with input copies)" : "");
 	buf = &m->buffers[index];
-	if (data == NULL || offset > buf->bytes || bytes > buf->bytes - offset)
+	if (data == NULL && bytes != 0)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"paella_model_write_buffer: model %s buffer %u: %zu bytes from NULL",
+			m->name, index, bytes);
+	if (paella__add_overflows(offset, bytes, &end) || end > buf->bytes)
 		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
 			"paella_model_write_buffer: model %s buffer %u is %zu bytes; "
-			"%zu bytes at %zu %s", m->name, index, buf->bytes, bytes, offset,
-			data == NULL ? "from NULL" : "do not fit");
+			"%zu bytes at offset %zu do not fit", m->name, index, buf->bytes, bytes,
+			offset);
 	if (__atomic_load_n(&m->jobs_live, __ATOMIC_ACQUIRE) != 0)
 		return paella__error_set(PAELLA_STATUS_BUSY,
 			"model %s: jobs are running: write its buffers before submitting, "
 			"or wait for them", m->name);
+	if (bytes == 0)
+		return PAELLA_STATUS_OK;
 	b = m->rt->backend;
 	return b->ops->mem_write(b, buf->dptr + offset, data, bytes);
 }
@@ -378,12 +391,20 @@ paella_model_add_copy(struct paella_model *m, enum paella_copy_direction dir, un
 			"model %s: copies go to and from job buffers; buffer %u is %s",
 			m->name, buffer, buffer >= m->nbuffers ? "not a buffer of the model"
 			: "a model buffer, which every job shares");
-	if (bytes == 0 || buffer_offset > m->buffers[buffer].bytes ||
-	    bytes > m->buffers[buffer].bytes - buffer_offset || host_offset > SIZE_MAX - bytes)
+	if (bytes == 0)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"model %s: a copy of 0 bytes (buffer %u): a copy moves 1 byte or more",
+			m->name, buffer);
+	if (paella__add_overflows(buffer_offset, bytes, &end) || end > m->buffers[buffer].bytes)
 		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
 			"model %s: a copy of %zu bytes at offset %zu of buffer %u (%zu bytes) "
 			"does not fit", m->name, bytes, buffer_offset, buffer,
 			m->buffers[buffer].bytes);
+	if (paella__add_overflows(host_offset, bytes, &end))
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"model %s: a copy of %zu bytes at host offset %zu ends past %zu, the "
+			"largest size a job's input or output can have", m->name, bytes,
+			host_offset, SIZE_MAX);
 	if (!grow((void **)&m->steps, &m->steps_cap, m->nsteps, sizeof(*m->steps)))
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "model %s: out of memory", m->name);
 	step = &m->steps[m->nsteps++];
@@ -393,7 +414,6 @@ paella_model_add_copy(struct paella_model *m, enum paella_copy_direction dir, un
 	step->buffer_offset = buffer_offset;
 	step->host_offset = host_offset;
 	step->bytes = bytes;
-	end = host_offset + bytes;
 	if (dir == PAELLA_COPY_INPUT && end > m->input_bytes)
 		m->input_bytes = end;
 	if (dir == PAELLA_COPY_OUTPUT && end > m->output_bytes)
@@ -667,7 +687,7 @@ PAELLA_EXPORT enum paella_status
 paella_model_finalize(struct paella_model *m, unsigned concurrent_jobs)
 {
 	enum paella_status st;
-	size_t offset = 0;
+	size_t offset = 0, aligned, next;
 
 	if (!check_model(m, "paella_model_finalize", true))
 		return PAELLA_STATUS_INVALID_ARGUMENT;
@@ -687,17 +707,16 @@ paella_model_finalize(struct paella_model *m, unsigned concurrent_jobs)
 			continue;
 		/* Sizes are the caller's: a sum that wraps would allocate a
 		 * set too small for the copies into it. */
-		if (offset > SIZE_MAX - (BUFFER_ALIGN - 1) ||
-		    m->buffers[i].bytes > SIZE_MAX - ((offset + BUFFER_ALIGN - 1) &
-						      ~(size_t)(BUFFER_ALIGN - 1)))
+		if (paella__add_overflows(offset, BUFFER_ALIGN - 1, &aligned) ||
+		    paella__add_overflows(aligned & ~(size_t)(BUFFER_ALIGN - 1),
+					  m->buffers[i].bytes, &next))
 			return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
 				"model %s: its job buffers add up to more than %zu bytes", m->name,
 				SIZE_MAX);
-		offset = (offset + BUFFER_ALIGN - 1) & ~(size_t)(BUFFER_ALIGN - 1);
-		m->buffers[i].set_offset = offset;
-		offset += m->buffers[i].bytes;
+		m->buffers[i].set_offset = aligned & ~(size_t)(BUFFER_ALIGN - 1);
+		offset = next;
 	}
-	if ((uint64_t)offset > UINT64_MAX / concurrent_jobs)
+	if (paella__mul_overflows(offset, concurrent_jobs, &aligned))
 		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
 			"model %s: %u sets of %zu bytes of job buffers do not fit in memory",
 			m->name, concurrent_jobs, offset);

@@ -3,9 +3,12 @@
  * instrumentation ABI this runtime speaks.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "module.h"
@@ -106,8 +109,13 @@ load_image(struct paella_runtime *rt, const void *image, size_t bytes, const cha
 	enum paella_status st;
 
 	st = b->ops->module_load_image(b, image, bytes, &bmod, &abi, &manifest);
-	if (st != PAELLA_STATUS_OK)
-		return st;
+	if (st != PAELLA_STATUS_OK) {
+		char why[512];
+
+		/* The backend does not know the file: say which one failed. */
+		snprintf(why, sizeof(why), "%s", paella__error_last());
+		return paella__error_set(st, "cannot load module %s: %s", label, why);
+	}
 	return finish_load(rt, bmod, label, abi, manifest, manifest ? strlen(manifest) : 0, out);
 }
 
@@ -137,13 +145,31 @@ paella_module_load_image(struct paella_runtime *rt, const void *image, size_t by
 	return st;
 }
 
+/* What a file that is not a regular file is, for messages. */
+static const char *
+file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	return "not a regular file";
+}
+
 PAELLA_EXPORT enum paella_status
 paella_module_load_file(struct paella_runtime *rt, const char *path, struct paella_module **out)
 {
 	enum paella_status st = PAELLA_STATUS_OK;
+	struct stat sb;
 	char *buf = NULL;
-	FILE *f = NULL;
-	long size;
+	size_t size, done = 0;
+	int fd, flags;
 
 	if (out != NULL)
 		*out = NULL;
@@ -151,35 +177,60 @@ paella_module_load_file(struct paella_runtime *rt, const char *path, struct pael
 		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
 			"paella_module_load_file: %s is NULL",
 			rt == NULL ? "rt" : path == NULL ? "path" : "out");
-	f = fopen(path, "rb");
-	if (f == NULL)
+	/* O_NONBLOCK: opening a FIFO with no writer would wait forever. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
 		return paella__error_set(errno == ENOENT ? PAELLA_STATUS_NOT_FOUND
 							 : PAELLA_STATUS_IO_ERROR,
 			"cannot open module %s: %s", path, strerror(errno));
-	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+	if (fstat(fd, &sb) != 0) {
 		st = paella__error_set(PAELLA_STATUS_IO_ERROR, "cannot read module %s: %s",
 				       path, strerror(errno));
 		goto out;
 	}
-	if (size == 0 || (uint64_t)size > MAX_IMAGE_BYTES) {
+	if (!S_ISREG(sb.st_mode)) {
 		st = paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
-			"module %s is %ld bytes: not a device image paella-cc made", path, size);
+			"module %s is %s: give the path of a device image paella-cc made "
+			"(a regular file)", path, file_kind(sb.st_mode));
 		goto out;
 	}
-	buf = malloc((size_t)size + 1);
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+		st = paella__error_set(PAELLA_STATUS_IO_ERROR, "cannot read module %s: %s",
+				       path, strerror(errno));
+		goto out;
+	}
+	if (sb.st_size <= 0 || (uint64_t)sb.st_size > MAX_IMAGE_BYTES) {
+		st = paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"module %s is %lld bytes: a device image paella-cc made is 1 byte "
+			"to %llu MiB", path, (long long)sb.st_size,
+			(unsigned long long)(MAX_IMAGE_BYTES >> 20));
+		goto out;
+	}
+	size = (size_t)sb.st_size;
+	buf = malloc(size + 1);
 	if (buf == NULL) {
 		st = paella__error_set(PAELLA_STATUS_NO_MEMORY, "module %s: out of memory", path);
 		goto out;
 	}
-	if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
-		st = paella__error_set(PAELLA_STATUS_IO_ERROR, "cannot read module %s", path);
-		goto out;
+	while (done < size) {
+		ssize_t n = read(fd, buf + done, size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			st = paella__error_set(PAELLA_STATUS_IO_ERROR,
+				"cannot read module %s: %s", path,
+				n < 0 ? strerror(errno) : "it shrank while being read");
+			goto out;
+		}
+		done += (size_t)n;
 	}
 	buf[size] = '\0';
-	st = load_image(rt, buf, (size_t)size + 1, path, out);
+	st = load_image(rt, buf, size + 1, path, out);
 out:
 	free(buf);
-	fclose(f);
+	close(fd);
 	return st;
 }
 
@@ -222,6 +273,14 @@ paella_module_load_sim(struct paella_runtime *rt, const struct paella_sim_module
 		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
 			"paella_module_load_sim: nkernels is %u but kernels is NULL",
 			desc->nkernels);
+	/* Zero is what a description that forgot the field holds: its
+	 * manifest would go unchecked and unread. */
+	if (desc->abi_version == 0 && desc->manifest != NULL)
+		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"paella_module_load_sim: abi_version is 0 but a manifest is given: "
+			"set abi_version to PAELLA_ABI_VERSION (%u), the version paella-cc "
+			"writes, or leave manifest NULL for a module not built by paella-cc",
+			PAELLA_ABI_VERSION);
 	b = rt->backend;
 	/* The ABI first, as for an image: a mismatch says so whatever else. */
 	if (desc->abi_version != 0 && desc->abi_version == PAELLA_ABI_VERSION &&

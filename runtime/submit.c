@@ -82,8 +82,11 @@ wait_manual(struct paella_job *job, int64_t timeout_ns)
 	enum paella_status st;
 
 	pthread_mutex_lock(&rt->run_lock);
-	if (timeout_ns >= 0)
-		until = rt->backend->ops->now_ns(rt->backend) + (uint64_t)timeout_ns;
+	/* Past the clock's end, a timeout is as good as none. */
+	if (timeout_ns >= 0 &&
+	    paella__add_overflows_u64(rt->backend->ops->now_ns(rt->backend), (uint64_t)timeout_ns,
+				      &until))
+		until = UINT64_MAX;
 	st = paella__dispatcher_run(rt->dispatcher, until, job, false);
 	pthread_mutex_unlock(&rt->run_lock);
 	if (st != PAELLA_STATUS_OK)

@@ -4,6 +4,8 @@
 #ifndef PAELLA_UTIL_H
 #define PAELLA_UTIL_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -37,6 +39,33 @@ paella__abort(const char *file, int line, const char *func, const char *fmt, ...
 	} while (0)
 
 #define PAELLA__BUG(...) paella__abort(__FILE__, __LINE__, __func__, __VA_ARGS__)
+
+/* Sizes and offsets that come from a caller are added and multiplied only
+ * through these: each returns true, leaving *out undefined, where the exact
+ * result does not fit. */
+static inline bool
+paella__add_overflows(size_t a, size_t b, size_t *sum)
+{
+	return __builtin_add_overflow(a, b, sum);
+}
+
+static inline bool
+paella__mul_overflows(size_t a, size_t b, size_t *product)
+{
+	return __builtin_mul_overflow(a, b, product);
+}
+
+static inline bool
+paella__add_overflows_u64(uint64_t a, uint64_t b, uint64_t *sum)
+{
+	return __builtin_add_overflow(a, b, sum);
+}
+
+static inline bool
+paella__mul_overflows_u64(uint64_t a, uint64_t b, uint64_t *product)
+{
+	return __builtin_mul_overflow(a, b, product);
+}
 
 static inline int
 paella__is_pow2_u64(uint64_t x)

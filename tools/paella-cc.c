@@ -16,6 +16,7 @@
 #endif
 #include <errno.h>
 #include <limits.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -55,6 +56,22 @@ static void die(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(EXIT_USAGE);
+}
+
+/* The pass compiles --paella-skip with llvm::Regex, POSIX extended syntax:
+ * a regex it would refuse is refused here, before clang runs. */
+static void check_skip_regex(const char *re)
+{
+	regex_t rx;
+	char why[256];
+	int rc = regcomp(&rx, re, REG_EXTENDED | REG_NOSUB);
+
+	if (rc != 0) {
+		regerror(rc, &rx, why, sizeof(why));
+		die("--paella-skip='%s' is not a valid regex: %s (POSIX extended syntax, "
+		    "e.g. --paella-skip='^my_lib_')", re, why);
+	}
+	regfree(&rx);
 }
 
 static void *xmalloc(size_t n)
@@ -934,6 +951,7 @@ int main(int argc, char **argv)
 
 				if (!*re)
 					die("--paella-skip= needs a regex, e.g. --paella-skip='^vector_add$'");
+				check_skip_regex(re);
 				skip = old ? xasprintf("%s|(%s)", old, re) : xasprintf("(%s)", re);
 				free(old);
 			} else if (starts_with(a, "--paella-notify=")) {

@@ -7,6 +7,9 @@ Cases:
   help           --help exits 0 and documents --paella-no-instrument
   version        --version exits 0 and names the ABI version
   bogus          an unknown --paella-bogus exits 2 with one line of error
+  skip-regex     an invalid --paella-skip regex: one line of error, exit 2,
+                 before clang runs; one reaching the pass through -mllvm: an
+                 error diagnostic, no crash report; a valid one skips
   missing        a missing input exits non-zero and names the file
   no-input       no input file exits 2 with one line of error
   env-errors     a missing clang, CUDA toolkit or plugin: one line each, exit 2
@@ -183,6 +186,34 @@ def case_bogus(c):
     src = c.write("k.cu", KERNEL)
     _, _, err = c.run(["--paella-bogus", "-c", src], expect=2)
     one_error_line(err, "--paella-bogus")
+
+
+def case_skip_regex(c):
+    src = c.write("k.cu", KERNEL)
+    for bad in ("[", "(", "a{1", "*x"):
+        _, _, err = c.run(["--paella-skip=" + bad, "--cuda-device-only", "-S", src,
+                           "-o", c.path("k.ptx")], expect=2)
+        one_error_line(err, "--paella-skip='%s'" % bad, "regex")
+    # Past paella-cc's check, straight to the pass: a diagnostic, not a crash.
+    status, _, err = c.run(["--cuda-device-only", "-S", src, "-o", c.path("k.ptx"),
+                            "-mllvm", "-paella-skip=(["])
+    if status == 0:
+        fail("an invalid -paella-skip reaching the pass compiled")
+    if "bad -paella-skip regex" not in err:
+        fail("the pass did not name the invalid regex: %r" % err)
+    for w in ("PLEASE submit a bug report", "Stack dump", "error in backend"):
+        if w in err:
+            fail("an invalid regex crashed the compiler (%r)" % w)
+    # A valid one still leaves the kernel alone.
+    ptx = c.path("skip.ptx")
+    c.run(["--paella-skip=^sc(a|x)le$", "--cuda-device-only", "-S", src, "-o", ptx], expect=0)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from check_ptx import manifest
+    with open(ptx) as f:
+        got = manifest(f.read())
+    if got is None or got[1].get("scale", ("",))[0] != "U" or got[1]["scale"][2] != "skip-regex":
+        fail("--paella-skip=^sc(a|x)le$ did not leave scale alone: %s" % (got,))
+    print("OK")
 
 
 def case_missing(c):
@@ -559,6 +590,7 @@ CASES = {
     "help": case_help,
     "version": case_version,
     "bogus": case_bogus,
+    "skip-regex": case_skip_regex,
     "missing": case_missing,
     "no-input": case_no_input,
     "env-errors": case_env_errors,

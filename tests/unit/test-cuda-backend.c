@@ -591,6 +591,22 @@ START_TEST(cuda_backend_abi_checks)
 	load(rt, "not an image", PAELLA_STATUS_DRIVER_ERROR);
 	ck_assert_msg(strstr(paella_last_error(), "cuModuleLoadData") != NULL, "%s",
 		      paella_last_error());
+	/* A sentence naming what was loaded, not a C expression and a line. */
+	ck_assert_msg(strstr(paella_last_error(), "cannot load module image") != NULL &&
+		      strstr(paella_last_error(), ".c:") == NULL, "%s", paella_last_error());
+	{
+		char bad[] = "/tmp/paella-test-bad-image-XXXXXX";
+		int bfd = mkstemp(bad);
+
+		ck_assert_int_ge(bfd, 0);
+		ck_assert_int_eq(write(bfd, "not an image", 12), 12);
+		close(bfd);
+		ck_assert_int_eq(paella_module_load_file(rt, bad, &mod),
+				 PAELLA_STATUS_DRIVER_ERROR);
+		ck_assert_msg(strstr(paella_last_error(), bad) != NULL, "%s",
+			      paella_last_error());
+		unlink(bad);
+	}
 	paella_runtime_destroy(rt);
 }
 END_TEST

@@ -33,6 +33,8 @@ use_fake(void)
 struct captured {
 	int errors;
 	char last[PAELLA__MESSAGE_MAX];
+	/* The last debug message. */
+	char debug[PAELLA__MESSAGE_MAX];
 };
 
 static void
@@ -42,6 +44,10 @@ capture(enum paella__log_level level, const char *msg, void *data)
 
 	if (level == PAELLA__LOG_ERROR)
 		c->errors++;
+	if (level == PAELLA__LOG_DEBUG) {
+		snprintf(c->debug, sizeof(c->debug), "%s", msg);
+		return;
+	}
 	snprintf(c->last, sizeof(c->last), "%s", msg);
 }
 
@@ -190,16 +196,21 @@ START_TEST(cuda_driver_check_macro_reports)
 	ck_assert_int_eq(reached, 1);
 
 	setenv("FAKE_CUDA_FAIL", "cuMemAlloc", 1);
-	paella__log_set_handler(capture, &cap, PAELLA__LOG_ERROR);
+	paella__log_set_handler(capture, &cap, PAELLA__LOG_DEBUG);
 	reached = 0;
 	ck_assert_int_eq(alloc_checked(cu, &reached), PAELLA_STATUS_NO_MEMORY);
 	paella__log_set_handler(NULL, NULL, PAELLA__LOG_NONE);
 	ck_assert_int_eq(reached, 0);
 
+	/* The user reads the driver function and its error; the expression
+	 * and the source line go to the debug log only. */
 	msg = paella__error_last();
-	ck_assert_msg(strstr(msg, "cuMemAlloc(&p, 64)") != NULL, "message: %s", msg);
+	ck_assert_msg(strstr(msg, "cuMemAlloc") != NULL, "message: %s", msg);
+	ck_assert_msg(strstr(msg, "(&p, 64)") == NULL, "message: %s", msg);
 	ck_assert_msg(strstr(msg, "FAKE_CUDA_ERROR_OUT_OF_MEMORY") != NULL, "message: %s", msg);
-	ck_assert_msg(strstr(msg, "test-cuda-driver.c:") != NULL, "message: %s", msg);
+	ck_assert_msg(strstr(msg, "test-cuda-driver.c:") == NULL, "message: %s", msg);
+	ck_assert_msg(strstr(cap.debug, "cuMemAlloc(&p, 64)") != NULL, "debug: %s", cap.debug);
+	ck_assert_msg(strstr(cap.debug, "test-cuda-driver.c:") != NULL, "debug: %s", cap.debug);
 	ck_assert_int_eq(cap.errors, 1);
 	ck_assert_str_eq(cap.last, msg);
 	paella__cu_close(cu);

@@ -15,6 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* PAELLA_ABI_VERSION, the instrumentation ABI this runtime speaks and
+ * paella-cc writes into every module (struct paella_sim_module's
+ * abi_version), and the layout of the launch records. */
+#include "instrument-abi.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -365,10 +370,28 @@ paella_runtime_stats(struct paella_runtime *rt, struct paella_runtime_stats *out
  * naming both versions.  A module not built by paella-cc (no ABI version)
  * loads with every kernel uninstrumented, and a warning.  On sim returns
  * PAELLA_STATUS_UNSUPPORTED: use paella_module_load_sim().
+ *
+ * @path must name a regular file: a directory, FIFO, socket or device is
+ * refused with PAELLA_STATUS_INVALID_ARGUMENT, saying what it is, without
+ * waiting for a writer.  Errors while loading (the driver's included) name
+ * @path.
+ *
+ * On sim, a cubin (`paella-cc --cuda-device-only -c`, an ELF64 file; not a
+ * fatbin, not PTX) loads too: the simulator reads its __paella_abi_version
+ * and __paella_manifest, checked as on cuda, and its kernels' names,
+ * registers and static shared memory; since an image carries no timing,
+ * each block of its kernels runs PAELLA_SIM_IMAGE_BLOCK_NS.  Anything else
+ * returns PAELLA_STATUS_INVALID_ARGUMENT: describe such a module with
+ * paella_module_load_sim().
  */
 PAELLA_EXPORT enum paella_status
 paella_module_load_file(struct paella_runtime *rt, const char *path,
 			struct paella_module **out);
+
+/* On sim, how long each block of a kernel loaded from an image runs: 10 us,
+ * so a grid of one wave takes 10 us and of n waves n times that.  For
+ * other timings, describe the module with paella_module_load_sim(). */
+#define PAELLA_SIM_IMAGE_BLOCK_NS 10000u
 
 /**
  * paella_module_load_image - like paella_module_load_file(), from @bytes
@@ -392,7 +415,10 @@ struct paella_sim_kernel {
  * and a profile of each kernel. */
 struct paella_sim_module {
 	/* The instrumentation ABI version the module claims to be built for:
-	 * PAELLA_ABI_VERSION, or another to see it refused. */
+	 * PAELLA_ABI_VERSION, or another to see it refused.  0 (not built by
+	 * paella-cc: every kernel uninstrumented) only with manifest NULL: a
+	 * manifest with abi_version 0 is refused with
+	 * PAELLA_STATUS_INVALID_ARGUMENT, as a field left unset. */
 	unsigned abi_version;
 	/* The manifest text (paella/instrument-abi.h): which kernels exist,
 	 * instrumented or not, and their parameter counts. */
