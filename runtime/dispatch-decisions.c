@@ -426,7 +426,7 @@ paella__dispatch_refresh_estimates(struct paella__dispatcher *d)
 	d->policy->ops->rekey(d->policy);
 }
 
-/* ---- one turn -------------------------------------------------------------- */
+/* ---- polling and launching ------------------------------------------------ */
 
 static void
 op_done(struct paella__dispatcher *d, struct paella_job *job, struct paella__op *op,
