@@ -92,8 +92,7 @@ paella__cuda_free_ops(struct paella__cuda *c);
 
 /* The backend table's entries of cuda-ops.c (backend.h says what each does). */
 enum paella_status
-paella__cuda_profile(struct paella__backend *b, const struct paella__launch_desc *l,
-		     uint64_t *ns);
+paella__cuda_profile(struct paella__backend *b, const struct paella__launch_desc *l, uint64_t *ns);
 enum paella_status
 paella__cuda_launch(struct paella__backend *b, const struct paella__launch_desc *l,
 		    struct paella__bop **out);

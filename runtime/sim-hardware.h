@@ -22,7 +22,10 @@
 #include "list.h"
 #include "occupancy.h"
 
-enum paella__sim_op_kind { PAELLA__SIM_OP_KERNEL, PAELLA__SIM_OP_COPY };
+enum paella__sim_op_kind {
+	PAELLA__SIM_OP_KERNEL,
+	PAELLA__SIM_OP_COPY,
+};
 
 struct paella__sim_op {
 	enum paella__sim_op_kind kind;
