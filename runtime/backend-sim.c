@@ -15,6 +15,7 @@
 
 #include "backend-sim.h"
 #include "cards.h"
+#include "list.h"
 #include "log.h"
 #include "sim-hardware.h"
 #include "util.h"
