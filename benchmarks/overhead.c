@@ -241,17 +241,25 @@ launch_of(struct bcase *c, CUfunction f, int set, void **params, CUdeviceptr *pt
 	return l;
 }
 
-/* Whether the runtime would give a launch of plain copy @f at @c's shape a
- * tail marker (a grid of more than a wave), and which. */
+/* What the launch rule asks of the benchmark: a tail marker for plain copy
+ * @f at @c's shape, on the marker stream where there is one. */
+struct marker_ask {
+	const struct bcase *c;
+	CUfunction f;
+	struct paella__launcher *lc;
+	struct paella__marker_launch *m;
+};
+
 static bool
-marker_for(const struct bcase *c, CUfunction f, uint64_t wave, struct paella__launcher *lc,
-	   struct paella__marker_launch *m)
+marker_fits(void *ctx)
 {
-	if (marker_stream == NULL ||
-	    !paella__notify_use_tail_marker((uint64_t)c->grid[0] * c->grid[1] * c->grid[2], wave))
+	struct marker_ask *a = ctx;
+	const struct bcase *c = a->c;
+
+	if (marker_stream == NULL)
 		return false;
-	if (paella__marker_plan_function(paella__launcher_markers(lc), f,
-					 c->block[0] * c->block[1] * c->block[2], 0, m) !=
+	if (paella__marker_plan_function(paella__launcher_markers(a->lc), a->f,
+					 c->block[0] * c->block[1] * c->block[2], 0, a->m) !=
 	    PAELLA_STATUS_OK) {
 		fprintf(stderr, "overhead: %s: %s; instrumented code instead\n", c->label,
 			paella__error_last());
@@ -260,17 +268,21 @@ marker_for(const struct bcase *c, CUfunction f, uint64_t wave, struct paella__la
 	return true;
 }
 
-/* What the runtime launches for the instrumented build at @c's shape: the
- * kernel; or its plain copy where the sampling rule picks no block; or its
- * plain copy and a tail marker for a grid of more than a wave. */
+/* What the runtime launches for the instrumented build at @c's shape, by
+ * the runtime's own rule (launch-rule.h) as a model step's launches take
+ * it: the kernel; or its plain copy where the sampling rule picks no block;
+ * or its plain copy and a tail marker (*@m) for a grid of more than a wave. */
 static CUfunction
 inst_function(const struct bcase *c, CUmodule minst, uint64_t wave,
 	      struct paella__launcher *lc, bool *plain, bool *marked,
 	      struct paella__marker_launch *m)
 {
+	struct paella__launch_rule_in rule = { 0 };
+	struct marker_ask ask = { c, NULL, lc, m };
+	struct paella__launch_codes codes;
+	enum paella__launch_code code;
 	char name[128];
 	CUfunction f;
-	uint64_t nblocks = (uint64_t)c->grid[0] * c->grid[1] * c->grid[2];
 
 	*plain = false;
 	*marked = false;
@@ -280,14 +292,20 @@ inst_function(const struct bcase *c, CUmodule minst, uint64_t wave,
 		return f;
 	}
 	snprintf(name, sizeof(name), "%s%s", c->func, PAELLA_PLAIN_CLONE_SUFFIX);
-	if (!no_plain && notify_mode == PAELLA__NOTIFY_SAMPLE &&
-	    cu->cuModuleGetFunction(&f, minst, name) == CUDA_SUCCESS) {
-		*marked = bench_config.progress == PAELLA_PROGRESS_MARKERS &&
-			  marker_for(c, f, wave, lc, m);
-		*plain = *marked || paella__notify_use_plain_copy(nblocks, wave);
-		if (*plain)
-			return f;
-	}
+	rule.instrumented = true;
+	rule.counted = notify_mode == PAELLA__NOTIFY_COUNT;
+	rule.has_plain = cu->cuModuleGetFunction(&ask.f, minst, name) == CUDA_SUCCESS;
+	rule.nblocks = (uint64_t)c->grid[0] * c->grid[1] * c->grid[2];
+	rule.wave_blocks = wave;
+	rule.progress = bench_config.progress;
+	/* Off with --no-plain or PAELLA_PLAIN_COPIES=0. */
+	rule.plain_copies = !no_plain;
+	paella__launch_rule(&rule, marker_fits, &ask, &codes);
+	code = codes.code[PAELLA__WANT_PROGRESS];
+	*plain = code != PAELLA__CODE_BUILT;
+	*marked = code == PAELLA__CODE_MARKED;
+	if (*plain)
+		return ask.f;
 	CHECK(cuModuleGetFunction(&f, minst, c->func));
 	return f;
 }

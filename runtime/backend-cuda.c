@@ -3,100 +3,30 @@
  * (cuda-driver.c) and launch records (notify.c).
  *
  * One primary context of one device, made current in every thread that
- * calls in; a pool of non-blocking streams; each launch takes a launch
- * record (notify.c) whose host-mapped words give its progress and
- * completion, and each copy a completion-only record written by a stream
- * write-value after it.
+ * calls in; a pool of non-blocking streams; modules and their kernels,
+ * device memory and occupancy here, the work that goes onto the streams in
+ * cuda-ops.c.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
+#include "backend-cuda.h"
 #include "cuda-driver.h"
-#include "launch.h"
 #include "log.h"
-#include "notify.h"
 #include "paella/instrument-abi.h"
 #include "util.h"
 
-/* Profile runs of a kernel at finalize: the fastest of these counts. */
-#define PROFILE_RUNS 3
 /* Spins per advance(): about a microsecond, under the 1.1 us a
  * notification takes to arrive. */
 #define ADVANCE_SPINS 8
-
-struct cuda_kernel {
-	CUfunction fn;
-	char *name;
-	struct cuda_kernel *next;
-	/* The tail marker for the last block shape asked for (the dispatcher's
-	 * thread and model load; a step keeps one shape). */
-	pthread_mutex_t marker_lock;
-	bool marker_valid;
-	bool marker_ok;
-	unsigned marker_threads;
-	unsigned marker_dsmem;
-	struct paella__marker_launch marker;
-};
 
 struct cuda_module {
 	CUmodule mod;
 	/* Kernels looked up so far: a model step keeps a pointer to one. */
 	pthread_mutex_t lock;
-	struct cuda_kernel *kernels;
+	struct paella__cuda_kernel *kernels;
 };
-
-struct cuda_op {
-	struct paella__notify_record *rec;
-	struct cuda_op *next_free;
-	/* Its stream, and its place in that stream's order (from 1). */
-	unsigned stream;
-	uint64_t stream_seq;
-	/* A tail marker waits for the ops before it on its stream. */
-	bool marker_pending;
-	struct paella__marker_launch marker;
-};
-
-struct cuda {
-	struct paella__backend base;
-	struct paella__cu *cu;
-	CUdevice dev;
-	CUcontext ctx;
-	bool ctx_retained;
-	CUstream *streams;
-	/* Per stream: a lower-priority partner for its kernels' tail markers
-	 * (NULL entries when markers are off); ops issued on it, and the
-	 * latest of them seen done (the dispatcher polls a stream's ops in
-	 * order).  The dispatcher's thread only. */
-	CUstream *marker_streams;
-	uint64_t *stream_issued;
-	uint64_t *stream_seen;
-	CUstream profile_stream;
-	/* One profile at a time: they share the stream and would time each
-	 * other. */
-	pthread_mutex_t profile_lock;
-	struct paella__launcher *launcher;
-	/* The dispatcher's thread only. */
-	struct cuda_op *free_ops;
-};
-
-static struct cuda *
-to_cuda(struct paella__backend *b)
-{
-	return (struct cuda *)b;
-}
-
-static enum paella_status
-cuda_bind_thread(struct paella__backend *b)
-{
-	struct cuda *c = to_cuda(b);
-	enum paella_status st = PAELLA_STATUS_OK;
-
-	PAELLA_CU_CHECK_GOTO(c->cu, cuCtxSetCurrent(c->ctx), st, out);
-out:
-	return st;
-}
 
 static uint64_t
 cuda_now_ns(struct paella__backend *b)
@@ -107,7 +37,7 @@ cuda_now_ns(struct paella__backend *b)
 /* Reads module global @name into a malloc'd buffer of its size plus a NUL;
  * NULL without error when the module has none. */
 static enum paella_status
-read_global(struct cuda *c, CUmodule mod, const char *name, char **out, size_t *len)
+read_global(struct paella__cuda *c, CUmodule mod, const char *name, char **out, size_t *len)
 {
 	enum paella_status st = PAELLA_STATUS_OK;
 	CUdeviceptr dptr;
@@ -138,7 +68,7 @@ static enum paella_status
 cuda_module_load_image(struct paella__backend *b, const void *image, size_t bytes,
 		       void **module, unsigned *abi_version, char **manifest)
 {
-	struct cuda *c = to_cuda(b);
+	struct paella__cuda *c = paella__cuda_of(b);
 	enum paella_status st;
 	struct cuda_module *m;
 	char *abi = NULL;
@@ -147,7 +77,7 @@ cuda_module_load_image(struct paella__backend *b, const void *image, size_t byte
 	*module = NULL;
 	*abi_version = 0;
 	*manifest = NULL;
-	st = cuda_bind_thread(b);
+	st = paella__cuda_bind_thread(b);
 	if (st != PAELLA_STATUS_OK)
 		return st;
 	m = calloc(1, sizeof(*m));
@@ -194,18 +124,18 @@ cuda_module_load_sim(struct paella__backend *b, const struct paella_sim_module *
 static void
 cuda_module_unload(struct paella__backend *b, void *module)
 {
-	struct cuda *c = to_cuda(b);
+	struct paella__cuda *c = paella__cuda_of(b);
 	struct cuda_module *m = module;
 
 	while (m->kernels != NULL) {
-		struct cuda_kernel *k = m->kernels;
+		struct paella__cuda_kernel *k = m->kernels;
 
 		m->kernels = k->next;
 		pthread_mutex_destroy(&k->marker_lock);
 		free(k->name);
 		free(k);
 	}
-	cuda_bind_thread(b);
+	paella__cuda_bind_thread(b);
 	/* An external module (model capture) loaded nothing itself. */
 	if (m->mod != NULL)
 		c->cu->cuModuleUnload(m->mod);
@@ -214,7 +144,7 @@ cuda_module_unload(struct paella__backend *b, void *module)
 }
 
 static enum paella_status
-func_attr(struct cuda *c, CUfunction fn, CUfunction_attribute attr, unsigned *out)
+func_attr(struct paella__cuda *c, CUfunction fn, CUfunction_attribute attr, unsigned *out)
 {
 	enum paella_status st = PAELLA_STATUS_OK;
 	int v = 0;
@@ -226,7 +156,7 @@ out:
 }
 
 static enum paella_status
-kernel_attrs(struct cuda *c, CUfunction fn, struct paella__kernel_attrs *attrs)
+kernel_attrs(struct paella__cuda *c, CUfunction fn, struct paella__kernel_attrs *attrs)
 {
 	enum paella_status st;
 
@@ -240,10 +170,10 @@ kernel_attrs(struct cuda *c, CUfunction fn, struct paella__kernel_attrs *attrs)
 }
 
 /* The module's entry for @fn, made on first use; NULL when out of memory. */
-static struct cuda_kernel *
+static struct paella__cuda_kernel *
 module_kernel(struct cuda_module *m, CUfunction fn, const char *name)
 {
-	struct cuda_kernel *k;
+	struct paella__cuda_kernel *k;
 
 	pthread_mutex_lock(&m->lock);
 	for (k = m->kernels; k != NULL; k = k->next)
@@ -269,14 +199,14 @@ static enum paella_status
 cuda_kernel_get(struct paella__backend *b, void *module, const char *name,
 		struct paella__bkernel **out, struct paella__kernel_attrs *attrs)
 {
-	struct cuda *c = to_cuda(b);
+	struct paella__cuda *c = paella__cuda_of(b);
 	struct cuda_module *m = module;
 	enum paella_status st = PAELLA_STATUS_OK;
-	struct cuda_kernel *k;
+	struct paella__cuda_kernel *k;
 	CUfunction fn;
 	CUresult rc;
 
-	st = cuda_bind_thread(b);
+	st = paella__cuda_bind_thread(b);
 	if (st != PAELLA_STATUS_OK)
 		return st;
 	rc = c->cu->cuModuleGetFunction(&fn, m->mod, name);
@@ -298,7 +228,7 @@ cuda_kernel_get(struct paella__backend *b, void *module, const char *name,
 static enum paella_status
 cuda_module_external(struct paella__backend *b, void **module)
 {
-	struct cuda *c = to_cuda(b);
+	struct paella__cuda *c = paella__cuda_of(b);
 	struct cuda_module *m;
 
 	*module = NULL;
@@ -321,16 +251,16 @@ cuda_kernel_wrap(struct paella__backend *b, void *module, void *function, const 
 		 struct paella__bkernel **out, struct paella__kernel_attrs *attrs,
 		 size_t *sizes, unsigned max, unsigned *nparams)
 {
-	struct cuda *c = to_cuda(b);
+	struct paella__cuda *c = paella__cuda_of(b);
 	struct cuda_module *m = module;
 	CUfunction fn = function;
 	enum paella_status st;
-	struct cuda_kernel *k;
+	struct paella__cuda_kernel *k;
 	unsigned n = 0;
 
 	*out = NULL;
 	*nparams = 0;
-	st = cuda_bind_thread(b);
+	st = paella__cuda_bind_thread(b);
 	if (st != PAELLA_STATUS_OK)
 		return st;
 	st = kernel_attrs(c, fn, attrs);
@@ -361,13 +291,13 @@ static enum paella_status
 cuda_occupancy(struct paella__backend *b, struct paella__bkernel *kernel,
 	       unsigned block_threads, unsigned dynamic_smem, unsigned *blocks_per_sm)
 {
-	struct cuda *c = to_cuda(b);
-	struct cuda_kernel *k = (struct cuda_kernel *)kernel;
+	struct paella__cuda *c = paella__cuda_of(b);
+	struct paella__cuda_kernel *k = (struct paella__cuda_kernel *)kernel;
 	enum paella_status st;
 	int n = 0;
 
 	*blocks_per_sm = 0;
-	st = cuda_bind_thread(b);
+	st = paella__cuda_bind_thread(b);
 	if (st != PAELLA_STATUS_OK)
 		return st;
 	/* Above 48 KiB a kernel must opt in, for launches and for the
@@ -386,13 +316,13 @@ out:
 static enum paella_status
 cuda_mem_alloc(struct paella__backend *b, size_t bytes, uint64_t *dptr)
 {
-	struct cuda *c = to_cuda(b);
+	struct paella__cuda *c = paella__cuda_of(b);
 	enum paella_status st;
 	size_t words = (bytes + 3) / 4;
 	CUdeviceptr p = 0;
 
 	*dptr = 0;
-	st = cuda_bind_thread(b);
+	st = paella__cuda_bind_thread(b);
 	if (st != PAELLA_STATUS_OK)
 		return st;
 	PAELLA_CU_CHECK_GOTO(c->cu, cuMemAlloc(&p, words * 4), st, out);
@@ -410,19 +340,19 @@ out:
 static void
 cuda_mem_free(struct paella__backend *b, uint64_t dptr)
 {
-	struct cuda *c = to_cuda(b);
+	struct paella__cuda *c = paella__cuda_of(b);
 
 	if (dptr == 0)
 		return;
-	cuda_bind_thread(b);
+	paella__cuda_bind_thread(b);
 	c->cu->cuMemFree(dptr);
 }
 
 static enum paella_status
 cuda_mem_write(struct paella__backend *b, uint64_t dptr, const void *src, size_t bytes)
 {
-	struct cuda *c = to_cuda(b);
-	enum paella_status st = cuda_bind_thread(b);
+	struct paella__cuda *c = paella__cuda_of(b);
+	enum paella_status st = paella__cuda_bind_thread(b);
 
 	if (st != PAELLA_STATUS_OK)
 		return st;
@@ -438,8 +368,8 @@ out:
 static enum paella_status
 cuda_mem_read(struct paella__backend *b, void *dst, uint64_t dptr, size_t bytes)
 {
-	struct cuda *c = to_cuda(b);
-	enum paella_status st = cuda_bind_thread(b);
+	struct paella__cuda *c = paella__cuda_of(b);
+	enum paella_status st = paella__cuda_bind_thread(b);
 
 	if (st != PAELLA_STATUS_OK)
 		return st;
@@ -448,498 +378,17 @@ out:
 	return st;
 }
 
-/* The tail marker for blocks of @k of @threads threads and @dsmem bytes of
- * dynamic shared memory, planned once per shape.  False when none fits. */
-static bool
-marker_for(struct cuda *c, struct cuda_kernel *k, unsigned threads, unsigned dsmem,
-	   struct paella__marker_launch *out)
-{
-	bool ok;
-
-	pthread_mutex_lock(&k->marker_lock);
-	if (!k->marker_valid || k->marker_threads != threads || k->marker_dsmem != dsmem) {
-		enum paella_status st = paella__marker_plan_function(paella__launcher_markers(c->launcher),
-								      k->fn, threads, dsmem, &k->marker);
-
-		if (st != PAELLA_STATUS_OK)
-			paella__log_info("kernel %s, blocks of %u threads: no tail marker (%s); "
-					 "it reports through its instrumented code", k->name,
-					 threads, paella__error_last());
-		k->marker_valid = true;
-		k->marker_ok = st == PAELLA_STATUS_OK;
-		k->marker_threads = threads;
-		k->marker_dsmem = dsmem;
-	}
-	ok = k->marker_ok;
-	*out = k->marker;
-	pthread_mutex_unlock(&k->marker_lock);
-	return ok;
-}
-
 static bool
 cuda_tail_marker_ok(struct paella__backend *b, struct paella__bkernel *kernel,
 		    unsigned block_threads, unsigned dynamic_smem)
 {
-	struct cuda *c = to_cuda(b);
+	struct paella__cuda *c = paella__cuda_of(b);
 	struct paella__marker_launch m;
 
-	if (c->marker_streams == NULL || cuda_bind_thread(b) != PAELLA_STATUS_OK)
+	if (c->marker_streams == NULL || paella__cuda_bind_thread(b) != PAELLA_STATUS_OK)
 		return false;
-	return marker_for(c, (struct cuda_kernel *)kernel, block_threads, dynamic_smem, &m);
-}
-
-/* @l as the launch path takes it (launch.h): the kernel @l names runs as
- * it is, with a record of its mode, signalled as @l asks. */
-static void
-to_launch(const struct paella__launch_desc *l, struct paella__launch *out)
-{
-	struct cuda_kernel *k = (struct cuda_kernel *)l->kernel;
-
-	memset(out, 0, sizeof(*out));
-	out->fn = k->fn;
-	out->plain = k->fn;
-	out->mode = paella__notify_mode_of(l->instrumented, l->counted);
-	out->code = l->tail_marker ? PAELLA__CODE_MARKED : PAELLA__CODE_BUILT;
-	memcpy(out->grid, l->grid, sizeof(out->grid));
-	memcpy(out->block, l->block, sizeof(out->block));
-	out->smem = l->dynamic_smem;
-	out->params = l->params;
-	out->nparams = l->nparams;
-	out->wave_blocks = l->wave_blocks;
-	out->untracked = l->untracked;
-	out->signal = !l->completion_kernel ? PAELLA__SIGNAL_WRITE_VALUE
-		      : l->completion_hint ? PAELLA__SIGNAL_KERNEL_HINT
-					   : PAELLA__SIGNAL_KERNEL;
-}
-
-/* Launches @l on @stream with a record; on success the caller owns *@rec. */
-static enum paella_status
-launch_with_record(struct cuda *c, const struct paella__launch_desc *l, CUstream stream,
-		   struct paella__notify_record **rec_out)
-{
-	struct paella__launch launch;
-
-	to_launch(l, &launch);
-	return paella__launch(c->launcher, &launch, stream, rec_out);
-}
-
-static enum paella_status
-cuda_profile(struct paella__backend *b, const struct paella__launch_desc *l, uint64_t *ns)
-{
-	struct cuda *c = to_cuda(b);
-	enum paella_status st;
-	CUevent start = NULL, stop = NULL;
-	float best_ms = -1.0f;
-
-	*ns = 0;
-	st = cuda_bind_thread(b);
-	if (st != PAELLA_STATUS_OK)
-		return st;
-	pthread_mutex_lock(&c->profile_lock);
-	PAELLA_CU_CHECK_GOTO(c->cu, cuEventCreate(&start, CU_EVENT_DEFAULT), st, out);
-	PAELLA_CU_CHECK_GOTO(c->cu, cuEventCreate(&stop, CU_EVENT_DEFAULT), st, out);
-	/* One run more than counted: the first loads the module's code. */
-	for (int run = 0; run <= PROFILE_RUNS; run++) {
-		struct paella__notify_record *rec = NULL;
-		float ms = 0.0f;
-
-		PAELLA_CU_CHECK_GOTO(c->cu, cuEventRecord(start, c->profile_stream), st, out);
-		st = launch_with_record(c, l, c->profile_stream, &rec);
-		if (st != PAELLA_STATUS_OK)
-			goto out;
-		PAELLA_CU_CHECK_GOTO(c->cu, cuEventRecord(stop, c->profile_stream), st, err_rec);
-		PAELLA_CU_CHECK_GOTO(c->cu, cuStreamSynchronize(c->profile_stream), st, err_rec);
-		paella__notify_set_done(rec);
-		paella__notify_release(rec);
-		PAELLA_CU_CHECK_GOTO(c->cu, cuEventElapsedTime(&ms, start, stop), st, out);
-		if (run > 0 && (best_ms < 0.0f || ms < best_ms))
-			best_ms = ms;
-		continue;
-err_rec:
-		c->cu->cuStreamSynchronize(c->profile_stream);
-		paella__notify_set_done(rec);
-		paella__notify_release(rec);
-		goto out;
-	}
-	*ns = (uint64_t)((double)best_ms * 1e6 + 0.5);
-out:
-	if (stop != NULL)
-		c->cu->cuEventDestroy(stop);
-	if (start != NULL)
-		c->cu->cuEventDestroy(start);
-	pthread_mutex_unlock(&c->profile_lock);
-	return st;
-}
-
-static struct cuda_op *
-op_get(struct cuda *c)
-{
-	struct cuda_op *op = c->free_ops;
-
-	if (op != NULL) {
-		c->free_ops = op->next_free;
-		return op;
-	}
-	return calloc(1, sizeof(*op));
-}
-
-/* @op was just issued on @stream: its place in the stream's order. */
-static void
-op_issued(struct cuda *c, struct cuda_op *op, unsigned stream)
-{
-	op->stream = stream;
-	op->stream_seq = ++c->stream_issued[stream];
-	op->marker_pending = false;
-}
-
-/* Launches @op's pending tail marker if everything before its kernel on its
- * stream has been seen done: the kernel then heads the stream (it may have
- * started already; a late marker only says so late). */
-static void
-marker_try(struct cuda *c, struct cuda_op *op)
-{
-	enum paella_status st;
-
-	if (c->stream_seen[op->stream] + 1 < op->stream_seq)
-		return;
-	op->marker_pending = false;
-	st = paella__marker_enqueue(paella__launcher_markers(c->launcher), op->rec,
-				    c->marker_streams[op->stream], &op->marker);
-	if (st != PAELLA_STATUS_OK)
-		/* Only a hint is lost: completion still comes from the stream. */
-		paella__log_warn("tail marker not launched: %s", paella__error_last());
-}
-
-static enum paella_status
-cuda_launch(struct paella__backend *b, const struct paella__launch_desc *l,
-	    struct paella__bop **out)
-{
-	struct cuda *c = to_cuda(b);
-	struct cuda_op *op = op_get(c);
-	struct paella__launch_desc plain;
-	enum paella_status st;
-	bool marked = false;
-
-	*out = NULL;
-	if (op == NULL)
-		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "launch: out of memory");
-	PAELLA__ASSERT(c->streams[l->stream] != NULL);
-	if (l->untracked) {
-		PAELLA__ASSERT(!l->instrumented && !l->tail_marker);
-		op->rec = NULL;
-		st = launch_with_record(c, l, c->streams[l->stream], NULL);
-		if (st != PAELLA_STATUS_OK) {
-			op->next_free = c->free_ops;
-			c->free_ops = op;
-			return st;
-		}
-		op_issued(c, op, l->stream);
-		*out = (struct paella__bop *)op;
-		return PAELLA_STATUS_OK;
-	}
-	if (l->tail_marker) {
-		PAELLA__ASSERT(!l->instrumented);
-		marked = c->marker_streams != NULL &&
-			 marker_for(c, (struct cuda_kernel *)l->kernel,
-				    l->block[0] * l->block[1] * l->block[2], l->dynamic_smem,
-				    &op->marker);
-		if (!marked) {
-			/* Completion only, as for any plain kernel. */
-			plain = *l;
-			plain.tail_marker = false;
-			l = &plain;
-		}
-	}
-	st = launch_with_record(c, l, c->streams[l->stream], &op->rec);
-	if (st != PAELLA_STATUS_OK) {
-		op->next_free = c->free_ops;
-		c->free_ops = op;
-		return st;
-	}
-	op_issued(c, op, l->stream);
-	if (marked) {
-		op->marker_pending = true;
-		marker_try(c, op);
-	}
-	*out = (struct paella__bop *)op;
-	return PAELLA_STATUS_OK;
-}
-
-/* ---- graphs ------------------------------------------------------------- */
-
-/* A run of kernels captured once and launched with one call.  Each kernel
- * keeps the launch record it was captured with for the graph's life: a
- * graph node's parameters are fixed. */
-struct cuda_graph {
-	CUgraphExec exec;
-	struct paella__notify_record **recs;
-	unsigned nrecs;
-};
-
-static void
-graph_free(struct cuda *c, struct cuda_graph *g)
-{
-	if (g->exec != NULL)
-		c->cu->cuGraphExecDestroy(g->exec);
-	for (unsigned i = 0; i < g->nrecs; i++) {
-		if (g->exec == NULL) {
-			/* Never launched. */
-			paella__notify_cancel(g->recs[i]);
-		} else {
-			/* Only the graph's launches used it, and the caller
-			 * has seen them done. */
-			paella__notify_set_done(g->recs[i]);
-			paella__notify_release(g->recs[i]);
-		}
-	}
-	free(g->recs);
-	free(g);
-}
-
-static enum paella_status
-cuda_graph_create(struct paella__backend *b, const struct paella__launch_desc *descs,
-		  unsigned n, void **out)
-{
-	struct cuda *c = to_cuda(b);
-	const struct paella__cu *cu = c->cu;
-	struct cuda_graph *g;
-	enum paella_status st = PAELLA_STATUS_OK;
-	CUgraph graph = NULL;
-	CUresult rc;
-
-	*out = NULL;
-	if (cu->cuStreamBeginCapture == NULL || cu->cuStreamEndCapture == NULL ||
-	    cu->cuGraphInstantiateWithFlags == NULL || cu->cuGraphLaunch == NULL ||
-	    cu->cuGraphExecDestroy == NULL || cu->cuGraphDestroy == NULL)
-		return paella__error_set(PAELLA_STATUS_UNSUPPORTED,
-			"the CUDA driver has no stream capture or graph launch");
-	st = cuda_bind_thread(b);
-	if (st != PAELLA_STATUS_OK)
-		return st;
-	g = calloc(1, sizeof(*g));
-	if (g == NULL || (g->recs = calloc(n, sizeof(*g->recs))) == NULL) {
-		free(g);
-		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "graph: out of memory");
-	}
-	/* Records first: making one calls the driver, which a capturing
-	 * thread may not. */
-	for (unsigned i = 0; i < n; i++) {
-		const struct paella__launch_desc *l = &descs[i];
-		struct paella__launch launch;
-
-		if (!l->instrumented)
-			continue;
-		if (l->counted) {
-			st = paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
-				"a count-mode kernel cannot go into a graph: its counters need "
-				"per-launch bases");
-			goto err;
-		}
-		to_launch(l, &launch);
-		st = paella__launch_record(c->launcher, &launch, &g->recs[g->nrecs]);
-		if (st != PAELLA_STATUS_OK)
-			goto err;
-		g->nrecs++;
-	}
-	/* The profile stream: nothing else uses it outside a profile. */
-	pthread_mutex_lock(&c->profile_lock);
-	rc = cu->cuStreamBeginCapture(c->profile_stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
-	if (rc != CUDA_SUCCESS) {
-		st = paella__cu_fail(cu, rc, "cuStreamBeginCapture", __FILE__, __LINE__);
-		pthread_mutex_unlock(&c->profile_lock);
-		goto err;
-	}
-	for (unsigned i = 0, r = 0; i < n && st == PAELLA_STATUS_OK; i++) {
-		struct paella__launch launch;
-
-		/* Each kernel keeps its record for the graph's life; the run's
-		 * completion is signalled at each graph launch. */
-		to_launch(&descs[i], &launch);
-		launch.signal = PAELLA__SIGNAL_NONE;
-		launch.untracked = !paella__launch_instrumented(&launch);
-		if (!launch.untracked)
-			launch.record = g->recs[r++];
-		st = paella__launch(c->launcher, &launch, c->profile_stream, NULL);
-	}
-	/* Ended whatever happened, so the stream is usable again. */
-	rc = cu->cuStreamEndCapture(c->profile_stream, &graph);
-	pthread_mutex_unlock(&c->profile_lock);
-	if (st == PAELLA_STATUS_OK && rc != CUDA_SUCCESS)
-		st = paella__cu_fail(cu, rc, "cuStreamEndCapture", __FILE__, __LINE__);
-	if (st == PAELLA_STATUS_OK)
-		PAELLA_CU_CHECK_GOTO(cu, cuGraphInstantiateWithFlags(&g->exec, graph, 0), st, err);
-err:
-	if (graph != NULL)
-		cu->cuGraphDestroy(graph);
-	if (st != PAELLA_STATUS_OK) {
-		graph_free(c, g);
-		return st;
-	}
-	*out = g;
-	return PAELLA_STATUS_OK;
-}
-
-static void
-cuda_graph_destroy(struct paella__backend *b, void *graph)
-{
-	if (graph != NULL)
-		graph_free(to_cuda(b), graph);
-}
-
-static enum paella_status
-cuda_graph_launch(struct paella__backend *b, void *graph, unsigned stream,
-		  struct paella__bop **out)
-{
-	struct cuda *c = to_cuda(b);
-	struct cuda_graph *g = graph;
-	struct cuda_op *op = op_get(c);
-	enum paella_status st;
-	CUstream s;
-
-	*out = NULL;
-	if (op == NULL)
-		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "graph launch: out of memory");
-	PAELLA__ASSERT(c->streams[stream] != NULL);
-	s = c->streams[stream];
-	/* One completion for the run: stream order covers its kernels. */
-	st = paella__notify_acquire(paella__launcher_pool(c->launcher), 1, PAELLA__NOTIFY_NONE, 0, &op->rec);
-	if (st != PAELLA_STATUS_OK)
-		goto err;
-	PAELLA_CU_CHECK_GOTO(c->cu, cuGraphLaunch(g->exec, s), st, err_cancel);
-	op_issued(c, op, stream);
-	st = paella__notify_enqueue_completion(op->rec, s);
-	if (st != PAELLA_STATUS_OK) {
-		c->cu->cuStreamSynchronize(s);
-		paella__notify_set_done(op->rec);
-	}
-	*out = (struct paella__bop *)op;
-	return PAELLA_STATUS_OK;
-err_cancel:
-	paella__notify_cancel(op->rec);
-err:
-	op->next_free = c->free_ops;
-	c->free_ops = op;
-	return st;
-}
-
-static enum paella_status
-cuda_copy(struct paella__backend *b, unsigned stream, enum paella__copy_dir dir,
-	  uint64_t dptr, void *host, size_t bytes, struct paella__bop **out)
-{
-	struct cuda *c = to_cuda(b);
-	struct cuda_op *op = op_get(c);
-	CUstream s;
-	enum paella_status st;
-
-	*out = NULL;
-	if (op == NULL)
-		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "copy: out of memory");
-	PAELLA__ASSERT(c->streams[stream] != NULL);
-	s = c->streams[stream];
-	op->rec = NULL;
-	if (dir == PAELLA__COPY_TO_DEVICE)
-		PAELLA_CU_CHECK_GOTO(c->cu, cuMemcpyHtoDAsync(dptr, host, bytes, s), st, err);
-	else
-		PAELLA_CU_CHECK_GOTO(c->cu, cuMemcpyDtoHAsync(host, dptr, bytes, s), st, err);
-	st = paella__notify_acquire(paella__launcher_pool(c->launcher), 1, PAELLA__NOTIFY_NONE, 0, &op->rec);
-	if (st != PAELLA_STATUS_OK)
-		goto err_sync;
-	st = paella__notify_enqueue_completion(op->rec, s);
-	if (st != PAELLA_STATUS_OK) {
-		paella__notify_cancel(op->rec);
-		goto err_sync;
-	}
-	op_issued(c, op, stream);
-	*out = (struct paella__bop *)op;
-	return PAELLA_STATUS_OK;
-err_sync:
-	/* The copy is queued and reads or writes the job's memory: it must
-	 * end before the job's buffers are reused. */
-	c->cu->cuStreamSynchronize(s);
-err:
-	op->next_free = c->free_ops;
-	c->free_ops = op;
-	return st;
-}
-
-static bool
-cuda_poll(struct paella__backend *b, struct paella__bop *bop, uint64_t *progress)
-{
-	struct cuda *c = to_cuda(b);
-	struct cuda_op *op = (struct cuda_op *)bop;
-	bool done;
-
-	PAELLA__ASSERT(op->rec != NULL);
-	done = paella__notify_poll(op->rec, progress);
-	if (done) {
-		/* Done before its turn came: no marker needed. */
-		op->marker_pending = false;
-		if (op->stream_seq > c->stream_seen[op->stream])
-			c->stream_seen[op->stream] = op->stream_seq;
-	} else if (op->marker_pending) {
-		marker_try(c, op);
-	}
-	return done;
-}
-
-static void
-cuda_release(struct paella__backend *b, struct paella__bop *bop)
-{
-	struct cuda *c = to_cuda(b);
-	struct cuda_op *op = (struct cuda_op *)bop;
-
-	if (op->rec != NULL)
-		paella__notify_release(op->rec);
-	op->rec = NULL;
-	op->next_free = c->free_ops;
-	c->free_ops = op;
-}
-
-static enum paella_status
-cuda_stream_create(struct paella__backend *b, int priority, unsigned *id)
-{
-	struct cuda *c = to_cuda(b);
-	enum paella_status st;
-	int least = 0, greatest = 0, prio;
-	unsigned i;
-
-	for (i = b->nstreams; i < b->nstreams + PAELLA__MAX_DIRECT_STREAMS; i++)
-		if (c->streams[i] == NULL)
-			break;
-	if (i == b->nstreams + PAELLA__MAX_DIRECT_STREAMS)
-		return paella__error_set(PAELLA_STATUS_BUSY,
-			"paella_stream_create: a runtime holds at most %u direct streams",
-			PAELLA__MAX_DIRECT_STREAMS);
-	/* CUDA's priorities count down: greatest (e.g. -5) runs first. */
-	if (c->cu->cuCtxGetStreamPriorityRange == NULL ||
-	    c->cu->cuStreamCreateWithPriority == NULL ||
-	    c->cu->cuCtxGetStreamPriorityRange(&least, &greatest) != CUDA_SUCCESS) {
-		PAELLA_CU_CHECK_GOTO(c->cu, cuStreamCreate(&c->streams[i], CU_STREAM_NON_BLOCKING),
-				     st, out);
-	} else {
-		prio = least - priority;
-		prio = prio < greatest ? greatest : prio > least ? least : prio;
-		PAELLA_CU_CHECK_GOTO(c->cu, cuStreamCreateWithPriority(&c->streams[i],
-				     CU_STREAM_NON_BLOCKING, prio), st, out);
-	}
-	c->stream_issued[i] = 0;
-	c->stream_seen[i] = 0;
-	*id = i;
-	return PAELLA_STATUS_OK;
-out:
-	c->streams[i] = NULL;
-	return st;
-}
-
-static void
-cuda_stream_destroy(struct paella__backend *b, unsigned id)
-{
-	struct cuda *c = to_cuda(b);
-
-	PAELLA__ASSERT(id >= b->nstreams && c->streams[id] != NULL);
-	c->cu->cuStreamSynchronize(c->streams[id]);
-	c->cu->cuStreamDestroy(c->streams[id]);
-	c->streams[id] = NULL;
+	return paella__cuda_marker_for(c, (struct paella__cuda_kernel *)kernel, block_threads,
+				       dynamic_smem, &m);
 }
 
 static void
@@ -954,19 +403,14 @@ cuda_advance(struct paella__backend *b, uint64_t until_ns)
 static void
 cuda_destroy(struct paella__backend *b)
 {
-	struct cuda *c = to_cuda(b);
+	struct paella__cuda *c = paella__cuda_of(b);
 
 	if (c == NULL)
 		return;
 	if (c->ctx != NULL)
 		c->cu->cuCtxSetCurrent(c->ctx);
 	paella__launcher_destroy(c->launcher);
-	while (c->free_ops != NULL) {
-		struct cuda_op *op = c->free_ops;
-
-		c->free_ops = op->next_free;
-		free(op);
-	}
+	paella__cuda_free_ops(c);
 	if (c->streams != NULL)
 		for (unsigned i = 0; i < c->base.nstreams + PAELLA__MAX_DIRECT_STREAMS; i++)
 			if (c->streams[i] != NULL)
@@ -991,7 +435,7 @@ cuda_destroy(struct paella__backend *b)
 static const struct paella__backend_ops cuda_ops = {
 	.name = "cuda",
 	.destroy = cuda_destroy,
-	.bind_thread = cuda_bind_thread,
+	.bind_thread = paella__cuda_bind_thread,
 	.now_ns = cuda_now_ns,
 	.module_load_image = cuda_module_load_image,
 	.module_load_sim = cuda_module_load_sim,
@@ -1000,26 +444,26 @@ static const struct paella__backend_ops cuda_ops = {
 	.module_external = cuda_module_external,
 	.kernel_wrap = cuda_kernel_wrap,
 	.tail_marker_ok = cuda_tail_marker_ok,
-	.stream_create = cuda_stream_create,
-	.stream_destroy = cuda_stream_destroy,
+	.stream_create = paella__cuda_stream_create,
+	.stream_destroy = paella__cuda_stream_destroy,
 	.occupancy = cuda_occupancy,
 	.mem_alloc = cuda_mem_alloc,
 	.mem_free = cuda_mem_free,
 	.mem_write = cuda_mem_write,
 	.mem_read = cuda_mem_read,
-	.profile = cuda_profile,
-	.launch = cuda_launch,
-	.graph_create = cuda_graph_create,
-	.graph_destroy = cuda_graph_destroy,
-	.graph_launch = cuda_graph_launch,
-	.copy = cuda_copy,
-	.poll = cuda_poll,
-	.release = cuda_release,
+	.profile = paella__cuda_profile,
+	.launch = paella__cuda_launch,
+	.graph_create = paella__cuda_graph_create,
+	.graph_destroy = paella__cuda_graph_destroy,
+	.graph_launch = paella__cuda_graph_launch,
+	.copy = paella__cuda_copy,
+	.poll = paella__cuda_poll,
+	.release = paella__cuda_release,
 	.advance = cuda_advance,
 };
 
 static enum paella_status
-device_attr(struct cuda *c, CUdevice_attribute attr, unsigned *out)
+device_attr(struct paella__cuda *c, CUdevice_attribute attr, unsigned *out)
 {
 	enum paella_status st = PAELLA_STATUS_OK;
 	int v = 0;
@@ -1031,7 +475,7 @@ out:
 }
 
 static enum paella_status
-read_device(struct cuda *c)
+read_device(struct paella__cuda *c)
 {
 	struct paella__device_info *d = &c->base.device;
 	static const struct {
@@ -1076,7 +520,7 @@ out:
  * when no block of our kernels is waiting for room.
  */
 static enum paella_status
-create_streams(struct cuda *c, unsigned n, bool want_markers)
+create_streams(struct paella__cuda *c, unsigned n, bool want_markers)
 {
 	enum paella_status st = PAELLA_STATUS_OK;
 	int least = 0, greatest = 0;
@@ -1109,7 +553,7 @@ enum paella_status
 paella__backend_cuda_create(const struct paella__backend_params *p, struct paella__backend **out)
 {
 	enum paella_status st;
-	struct cuda *c;
+	struct paella__cuda *c;
 	int count = 0;
 
 	*out = NULL;

@@ -56,8 +56,6 @@ static const char done_ptx[] =
 	COMPLETION_ENTRY("paella_completion", "st.release")
 	COMPLETION_ENTRY("paella_completion_hint", "st.relaxed");
 
-/* Decides how completions after kernels are signalled; pool->lock held. */
-
 enum paella_status
 paella__completion_create(const struct paella__cu *cu, struct paella__completion_kernels **out)
 {

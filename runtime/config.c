@@ -15,6 +15,23 @@
 #define DEFAULT_FAIR_THRESHOLD_NS UINT64_C(2000000)
 #define MAX_KERNELS_PER_JOB 8u
 
+/* The index of environment switch @name's value among @choices (NULL
+ * ended); -1 when it is unset or empty, and when it is none of them, after a
+ * warning that says what is expected. */
+static int
+env_choice(const char *name, const char *const *choices, const char *expected)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL || *v == '\0')
+		return -1;
+	for (int i = 0; choices[i] != NULL; i++)
+		if (strcmp(v, choices[i]) == 0)
+			return i;
+	paella__log_warn("%s=%s: expected %s", name, v, expected);
+	return -1;
+}
+
 /*
  * The environment's switches, read here and nowhere else, so that a whole
  * program (transparent mode included) can be run another way without a
@@ -24,33 +41,21 @@
 static void
 apply_environment(struct paella_config *c)
 {
-	const char *v;
+	static const char *const progress[] = { "markers", "reports", "none", NULL };
+	static const enum paella_progress progress_of[] = {
+		PAELLA_PROGRESS_MARKERS, PAELLA_PROGRESS_REPORTS, PAELLA_PROGRESS_NONE,
+	};
+	static const char *const plain_copies[] = { "0", "1", NULL };
+	static const char *const completion[] = { "kernel", "write-value", NULL };
+	int i;
 
-	v = getenv("PAELLA_PROGRESS");
-	if (v != NULL && *v != '\0') {
-		if (strcmp(v, "markers") == 0)
-			c->progress = PAELLA_PROGRESS_MARKERS;
-		else if (strcmp(v, "reports") == 0)
-			c->progress = PAELLA_PROGRESS_REPORTS;
-		else if (strcmp(v, "none") == 0)
-			c->progress = PAELLA_PROGRESS_NONE;
-		else
-			paella__log_warn("PAELLA_PROGRESS=%s: expected markers, reports or none", v);
-	}
-	v = getenv("PAELLA_PLAIN_COPIES");
-	if (v != NULL && *v != '\0') {
-		if (strcmp(v, "0") == 0)
-			c->plain_copies = false;
-		else if (strcmp(v, "1") != 0)
-			paella__log_warn("PAELLA_PLAIN_COPIES=%s: expected 0 or 1", v);
-	}
-	v = getenv("PAELLA_COMPLETION");
-	if (v != NULL && *v != '\0') {
-		if (strcmp(v, "write-value") == 0)
-			c->completion_kernel_ns = UINT64_MAX;
-		else if (strcmp(v, "kernel") != 0)
-			paella__log_warn("PAELLA_COMPLETION=%s: expected kernel or write-value", v);
-	}
+	i = env_choice("PAELLA_PROGRESS", progress, "markers, reports or none");
+	if (i >= 0)
+		c->progress = progress_of[i];
+	if (env_choice("PAELLA_PLAIN_COPIES", plain_copies, "0 or 1") == 0)
+		c->plain_copies = false;
+	if (env_choice("PAELLA_COMPLETION", completion, "kernel or write-value") == 1)
+		c->completion_kernel_ns = UINT64_MAX;
 }
 
 PAELLA_EXPORT void

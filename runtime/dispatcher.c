@@ -1,30 +1,16 @@
 /*
- * dispatcher.c - the loop that decides which kernel runs next.
+ * dispatcher.c - the loop that decides which kernel runs next: its inbox,
+ * its turns, the thread or manual-mode caller that runs them, and its stats.
  *
  * Each turn: take the jobs submitted since the last turn; poll every job's
- * oldest op in flight for progress and completion; then, while the kernels
- * in flight still need fewer than the launch window of GPU waves for their
- * remaining blocks, ask the policy for the best candidate and launch that
- * job's next kernel on the job's stream.  So the hardware queue holds at
- * most about one wave beyond what runs, and the policy, not the order of
- * arrival at the hardware, decides what runs next.
- *
- * A job whose current kernel is still in flight stays a candidate (up to
- * max_kernels_in_flight_per_job kernels): when the policy picks it anyway,
- * its next kernel goes onto its stream early and starts as soon as the
- * current one ends, hiding the launch's latency.
- *
- * Copies use no SM: they are issued as soon as the step before them is,
- * and never wait for the window.
- *
- * Where the model captured a run of its kernels as one graph (model.c,
- * graph_chunk_ns), the run goes out as one op: one launch call, one
- * completion, one decision; all its kernels' blocks count against the
- * window until it is seen done.
+ * oldest op in flight for progress and completion; then launch while the
+ * window has room.  What to launch, and what the polls teach, is
+ * dispatch-decisions.c's.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "dispatch-decisions.h"
 #include "dispatcher.h"
 #include "job.h"
 #include "log.h"
@@ -32,547 +18,6 @@
 #include "policy.h"
 #include "runtime.h"
 #include "util.h"
-
-/*
- * The inbox: jobs submitted from any thread wait here until the dispatcher
- * takes them.  `lock` guards the list and the flags; `wake` signals the
- * sleeping dispatcher thread.
- */
-struct inbox {
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	struct paella__list jobs;
-	/* Read without the lock by the spinning dispatcher (atomic). */
-	unsigned has_jobs;
-	bool accepting;
-	bool stopping;
-	bool sleeping;
-	uint64_t next_seq;
-};
-
-struct paella__dispatcher {
-	struct paella_runtime *rt;
-	struct inbox inbox;
-	/* Manual mode: polled on every turn (direct mode's jobs); returns
-	 * whether any of its work is in flight. */
-	bool (*extra_poll)(struct paella_runtime *rt);
-	struct paella__backend *b;
-	const struct paella__backend_ops *bops;
-	struct paella__policy *policy;
-	double window;
-	unsigned max_kernels_per_job;
-	/* Kernels launched alone with at least this estimate signal their
-	 * completion by completion kernel (paella_config). */
-	uint64_t completion_kernel_ns;
-
-	/* Jobs with ops in flight: the only ones a turn polls. */
-	struct paella__list running;
-	/* Every job taken in and not completed. */
-	struct paella__list live;
-	/* Jobs waiting for a stream. */
-	struct paella__list stream_wait;
-	/* Models whose estimates moved enough to re-sort their jobs. */
-	struct paella__list stale_models;
-	unsigned *free_streams;
-	unsigned nfree_streams;
-	struct paella__op *free_ops;
-
-	uint64_t jobs_live;
-	uint64_t ops_in_flight;
-	/* Estimated GPU time of every kernel launched: the policies' clock
-	 * for fairness. */
-	uint64_t gpu_ns;
-	/* Waves the kernels in flight need, as of this turn. */
-	double load;
-	/* xorshift64 state choosing which turns to time. */
-	uint64_t sample_rng;
-
-	/* Written only here, with relaxed atomic stores; read by any thread. */
-	struct paella_runtime_stats stats;
-
-	paella__trace_fn trace;
-	void *trace_data;
-};
-
-/* One writer, many readers: a plain read of our own counter, an atomic
- * store so that readers never see a torn value. */
-#define STAT_ADD(d, field, n) \
-	__atomic_store_n(&(d)->stats.field, (d)->stats.field + (n), __ATOMIC_RELAXED)
-
-static void
-stat_max(struct paella__dispatcher *d, double *field, double v)
-{
-	if (v > *field)
-		__atomic_store(field, &v, __ATOMIC_RELAXED);
-}
-
-/* ---- small helpers ----------------------------------------------------- */
-
-static struct paella_job *
-job_of(struct paella__sched_entity *e)
-{
-	return PAELLA__CONTAINER_OF(e, struct paella_job, sched);
-}
-
-static bool
-next_is_kernel(const struct paella_job *job)
-{
-	const struct paella_model *m = job->model;
-
-	return job->next_step < m->nsteps && m->steps[job->next_step].kind == PAELLA__STEP_KERNEL;
-}
-
-static void
-set_time(uint64_t *field, uint64_t ns)
-{
-	__atomic_store_n(field, ns, __ATOMIC_RELAXED);
-}
-
-static struct paella__op *
-op_get(struct paella__dispatcher *d)
-{
-	struct paella__op *op = d->free_ops;
-
-	if (op != NULL) {
-		d->free_ops = op->next;
-		return op;
-	}
-	return malloc(sizeof(*op));
-}
-
-static void
-op_put(struct paella__dispatcher *d, struct paella__op *op)
-{
-	op->next = d->free_ops;
-	d->free_ops = op;
-}
-
-/* ---- the candidate set ------------------------------------------------- */
-
-static void abandon(struct paella__dispatcher *d, struct paella_job *job,
-		    enum paella_status status, uint64_t now);
-static void fail(struct paella__dispatcher *d, struct paella_job *job,
-		 enum paella_status status);
-
-static void
-candidate_add(struct paella__dispatcher *d, struct paella_job *job, uint64_t now)
-{
-	enum paella_status st;
-
-	PAELLA__ASSERT(!job->in_policy && !job->failed);
-	st = d->policy->ops->insert(d->policy, &job->sched);
-	if (st != PAELLA_STATUS_OK) {
-		paella__log_error("job of model %s: no memory to queue it", job->model->name);
-		if (job->state == PAELLA__JOB_QUEUED)
-			abandon(d, job, st, now);
-		else
-			fail(d, job, st); /* ends once its ops drain */
-		return;
-	}
-	job->in_policy = true;
-}
-
-static void
-candidate_remove(struct paella__dispatcher *d, struct paella_job *job)
-{
-	if (!job->in_policy)
-		return;
-	d->policy->ops->remove(d->policy, &job->sched);
-	job->in_policy = false;
-}
-
-/* Jobs parked for a resource that just came free compete again. */
-static void
-unpark(struct paella__dispatcher *d, struct paella__list *parked, uint64_t now)
-{
-	struct paella__list *node, *tmp;
-
-	PAELLA__LIST_FOREACH_SAFE(node, tmp, parked) {
-		struct paella_job *job = PAELLA__CONTAINER_OF(node, struct paella_job, link);
-
-		paella__list_unlink(node);
-		candidate_add(d, job, now);
-	}
-}
-
-/* ---- job lifecycle ------------------------------------------------------ */
-
-static void
-admit(struct paella__dispatcher *d, struct paella_job *job, uint64_t now)
-{
-	job->state = PAELLA__JOB_QUEUED;
-	paella__list_append(&d->live, &job->live_link);
-	d->jobs_live++;
-	job->sched.remaining_ns = job->model->suffix_ns[0];
-	job->sched.estimated = true;
-	job->sched.served_mark_ns = d->gpu_ns;
-	job->sched.group = &job->model->sched_group;
-	candidate_add(d, job, now);
-}
-
-static void
-retire(struct paella__dispatcher *d, struct paella_job *job, enum paella_status status,
-       uint64_t now)
-{
-	paella__list_unlink(&job->live_link);
-	job->state = PAELLA__JOB_DONE;
-	d->jobs_live--;
-	STAT_ADD(d, jobs_completed, 1);
-	__atomic_sub_fetch(&job->model->jobs_live, 1, __ATOMIC_ACQ_REL);
-	/* Callback, waiters, and the runtime's reference: the job is not
-	 * ours after this. */
-	paella__job_complete(job, status, now);
-}
-
-/* A job that never got a stream ends with @status. */
-static void
-abandon(struct paella__dispatcher *d, struct paella_job *job, enum paella_status status,
-	uint64_t now)
-{
-	PAELLA__ASSERT(job->state == PAELLA__JOB_QUEUED);
-	candidate_remove(d, job);
-	if (paella__list_linked(&job->link))
-		paella__list_unlink(&job->link);
-	retire(d, job, status, now);
-}
-
-/* A job that holds a stream and a buffer set, with nothing in flight. */
-static void
-finish(struct paella__dispatcher *d, struct paella_job *job, uint64_t now)
-{
-	struct paella_model *m = job->model;
-	struct paella__bufset *set = job->bufset;
-
-	PAELLA__ASSERT(job->ops_head == NULL && job->kernels_in_flight == 0);
-	PAELLA__ASSERT(!paella__list_linked(&job->running_link));
-	candidate_remove(d, job);
-
-	d->free_streams[d->nfree_streams++] = job->stream;
-	unpark(d, &d->stream_wait, now);
-	set->next_free = m->free_sets;
-	m->free_sets = set;
-	job->bufset = NULL;
-	unpark(d, &m->parked, now);
-
-	retire(d, job, job->failed ? job->status : PAELLA_STATUS_OK, now);
-}
-
-/* A step failed: issue nothing more; the job ends once its ops drain. */
-static void
-fail(struct paella__dispatcher *d, struct paella_job *job, enum paella_status status)
-{
-	paella__log_error("job of model %s failed at step %u: %s",
-			  job->model->name, job->next_step, paella_status_str(status));
-	job->failed = true;
-	job->status = status;
-	candidate_remove(d, job);
-}
-
-static void
-push_op(struct paella__dispatcher *d, struct paella_job *job, struct paella__step *step,
-	unsigned nsteps, struct paella__bop *bop, uint64_t now)
-{
-	struct paella__op *op = op_get(d);
-
-	if (op == NULL)
-		PAELLA__BUG("no memory to track an op already issued to the GPU");
-	op->bop = bop;
-	op->step = step;
-	op->nsteps = nsteps;
-	op->next = NULL;
-	op->issued_ns = now;
-	op->progress_seen = false;
-	if (job->ops_tail != NULL) {
-		job->ops_tail->next = op;
-	} else {
-		job->ops_head = op;
-		paella__list_append(&d->running, &job->running_link);
-	}
-	job->ops_tail = op;
-	d->ops_in_flight++;
-}
-
-/* Issues the copies from the job's next step up to its next kernel. */
-static void
-issue_copies(struct paella__dispatcher *d, struct paella_job *job, uint64_t now)
-{
-	struct paella_model *m = job->model;
-
-	while (job->next_step < m->nsteps && !next_is_kernel(job)) {
-		struct paella__step *step = &m->steps[job->next_step];
-		uint64_t dptr = job->bufset->base + m->buffers[step->buffer].set_offset +
-				step->buffer_offset;
-		bool in = step->kind == PAELLA__STEP_COPY_IN;
-		void *host = in ? (void *)((const char *)job->input + step->host_offset)
-				: (void *)((char *)job->output + step->host_offset);
-		struct paella__bop *bop;
-		enum paella_status st;
-
-		st = d->bops->copy(d->b, job->stream,
-				   in ? PAELLA__COPY_TO_DEVICE : PAELLA__COPY_TO_HOST,
-				   dptr, host, step->bytes, &bop);
-		if (st != PAELLA_STATUS_OK) {
-			fail(d, job, st);
-			return;
-		}
-		push_op(d, job, step, 1, bop, now);
-		STAT_ADD(d, copies_issued, 1);
-		job->next_step++;
-	}
-}
-
-/* Gives a queued job a stream and a buffer set, or parks it until one is
- * free.  Returns whether it can launch. */
-static bool
-start(struct paella__dispatcher *d, struct paella_job *job, uint64_t now)
-{
-	struct paella_model *m = job->model;
-	struct paella__bufset *set = m->free_sets;
-
-	if (d->nfree_streams == 0 || set == NULL) {
-		candidate_remove(d, job);
-		paella__list_append(set == NULL ? &m->parked : &d->stream_wait, &job->link);
-		return false;
-	}
-	m->free_sets = set->next_free;
-	job->bufset = set;
-	job->stream = d->free_streams[--d->nfree_streams];
-	job->state = PAELLA__JOB_ACTIVE;
-	job->last_done_ns = now;
-	set_time(&job->times.first_launch_ns, now);
-	issue_copies(d, job, now);
-	return !job->failed;
-}
-
-static void
-launch(struct paella__dispatcher *d, struct paella_job *job, uint64_t now)
-{
-	struct paella_model *m = job->model;
-	unsigned index = job->next_step;
-	struct paella__step *step = &m->steps[index];
-	/* A run of kernels captured as one graph goes out as one op. */
-	unsigned run = m->run_len != NULL && m->run_len[index] > 1 ? m->run_len[index] : 1;
-	struct paella__sched_clock clock;
-	struct paella__bop *bop;
-	enum paella_status st;
-	bool early = job->kernels_in_flight > 0;
-	double load_before = d->load;
-	uint64_t gpu_before = d->gpu_ns;
-
-	PAELLA__ASSERT(step->kind == PAELLA__STEP_KERNEL);
-	if (run > 1) {
-		st = d->bops->graph_launch(d->b, job->bufset->graphs[index], job->stream, &bop);
-	} else {
-		struct paella__launch_desc desc;
-
-		paella__step_launch_desc(step, job->bufset->params[index], job->stream,
-					 PAELLA__WANT_PROGRESS, &desc);
-		desc.completion_kernel = step->estimate_ns >= d->completion_kernel_ns;
-		/* A later step (a kernel or an output copy, each signalled in
-		 * its turn) ends the job, not this one. */
-		desc.completion_hint = index + 1 < m->nsteps;
-		st = d->bops->launch(d->b, &desc, &bop);
-	}
-	if (st != PAELLA_STATUS_OK) {
-		fail(d, job, st);
-		return;
-	}
-	push_op(d, job, step, run, bop, now);
-	job->kernels_in_flight++;
-	job->next_step += run;
-	/* A run is committed to the hardware queue whole: all its kernels'
-	 * blocks count against the window. */
-	for (unsigned i = 0; i < run; i++) {
-		d->load += (double)step[i].nblocks * step[i].wave_per_block;
-		d->gpu_ns += __atomic_load_n(&step[i].estimate_ns, __ATOMIC_RELAXED);
-	}
-	STAT_ADD(d, kernels_launched, run);
-	if (early)
-		STAT_ADD(d, early_launches, 1);
-	stat_max(d, &d->stats.max_load_at_launch, load_before);
-	if (d->trace != NULL) {
-		struct paella__trace_launch t = { job, index, now, gpu_before, load_before, early };
-
-		d->trace(d->trace_data, &t);
-	}
-
-	issue_copies(d, job, now);
-	if (job->failed)
-		return;
-	job->sched.remaining_ns = m->suffix_ns[job->next_step];
-	job->sched.served_mark_ns = d->gpu_ns;
-	/* Served first even when it leaves: its model was served. */
-	clock.now_ns = now;
-	clock.gpu_ns = d->gpu_ns;
-	d->policy->ops->served(d->policy, &job->sched, &clock);
-	if (!next_is_kernel(job) || job->kernels_in_flight >= d->max_kernels_per_job)
-		candidate_remove(d, job);
-}
-
-/* ---- estimates ----------------------------------------------------------- */
-
-/*
- * Folds a kernel's observed duration into its step's estimate (moving
- * average, weight 1/4).  Observed: from when it could start (issued, and
- * its stream's previous op seen done) to when it was seen done, so it
- * includes launch and notification latency, which a job pays too.  A graph
- * run is seen as a whole: its time is shared among its kernels in
- * proportion to their estimates.
- */
-static void
-refine_step(struct paella__dispatcher *d, struct paella_model *m, struct paella__step *step,
-	    uint64_t seen)
-{
-	uint64_t est = __atomic_load_n(&step->estimate_ns, __ATOMIC_RELAXED);
-	uint64_t used = step->estimate_used_ns;
-	uint64_t diff;
-
-	est = est - est / 4 + seen / 4;
-	if (est == 0)
-		est = 1;
-	__atomic_store_n(&step->estimate_ns, est, __ATOMIC_RELAXED);
-	/* Re-sorting every job is O(jobs): only when the estimate moved by
-	 * more than 1/16 since the sums were made. */
-	diff = est > used ? est - used : used - est;
-	if (diff > used / 16 && !m->suffix_stale) {
-		m->suffix_stale = true;
-		paella__list_append(&d->stale_models, &m->stale_link);
-	}
-}
-
-static void
-refine(struct paella__dispatcher *d, struct paella_job *job, struct paella__op *op, uint64_t now)
-{
-	uint64_t start = op->issued_ns > job->last_done_ns ? op->issued_ns : job->last_done_ns;
-	uint64_t seen = now > start ? now - start : 0;
-	uint64_t total = 0;
-
-	if (op->nsteps == 1) {
-		refine_step(d, job->model, op->step, seen);
-		return;
-	}
-	for (unsigned i = 0; i < op->nsteps; i++)
-		total += __atomic_load_n(&op->step[i].estimate_ns, __ATOMIC_RELAXED);
-	for (unsigned i = 0; i < op->nsteps; i++) {
-		uint64_t est = __atomic_load_n(&op->step[i].estimate_ns, __ATOMIC_RELAXED);
-
-		refine_step(d, job->model, &op->step[i],
-			    total > 0 ? (uint64_t)((double)seen * (double)est / (double)total)
-				      : seen / op->nsteps);
-	}
-}
-
-static void
-refresh_estimates(struct paella__dispatcher *d)
-{
-	struct paella__list *node, *tmp;
-
-	if (paella__list_empty(&d->stale_models))
-		return;
-	PAELLA__LIST_FOREACH_SAFE(node, tmp, &d->stale_models) {
-		struct paella_model *m = PAELLA__CONTAINER_OF(node, struct paella_model, stale_link);
-
-		paella__list_unlink(node);
-		paella__model_update_suffix(m);
-		m->suffix_stale = false;
-	}
-	PAELLA__LIST_FOREACH_SAFE(node, tmp, &d->live) {
-		struct paella_job *job = PAELLA__CONTAINER_OF(node, struct paella_job, live_link);
-
-		job->sched.remaining_ns = job->model->suffix_ns[job->next_step];
-	}
-	d->policy->ops->rekey(d->policy);
-}
-
-/* ---- one turn -------------------------------------------------------------- */
-
-static void
-op_done(struct paella__dispatcher *d, struct paella_job *job, struct paella__op *op,
-	uint64_t now)
-{
-	job->ops_head = op->next;
-	if (job->ops_head == NULL)
-		job->ops_tail = NULL;
-	d->bops->release(d->b, op->bop);
-	d->ops_in_flight--;
-	if (op->step->kind == PAELLA__STEP_KERNEL) {
-		job->kernels_in_flight--;
-		if (op->progress_seen)
-			STAT_ADD(d, kernels_progress_seen, 1);
-		refine(d, job, op, now);
-		if (!job->failed && !job->in_policy && next_is_kernel(job) &&
-		    job->kernels_in_flight < d->max_kernels_per_job)
-			candidate_add(d, job, now);
-	}
-	job->last_done_ns = now;
-	op_put(d, op);
-}
-
-/* Polls @job's ops in stream order; returns the waves its kernels in
- * flight still need. */
-static double
-poll_job(struct paella__dispatcher *d, struct paella_job *job, uint64_t now)
-{
-	struct paella__op *op;
-	uint64_t progress = 0;
-	double load = 0.0;
-
-	while ((op = job->ops_head) != NULL) {
-		if (!d->bops->poll(d->b, op->bop, &progress))
-			break;
-		op_done(d, job, op, now);
-	}
-	if (job->ops_head == NULL) {
-		paella__list_unlink(&job->running_link);
-		if (job->failed || job->next_step == job->model->nsteps)
-			finish(d, job, now);
-		return 0.0;
-	}
-	for (op = job->ops_head; op != NULL; op = op->next) {
-		const struct paella__step *step = op->step;
-		uint64_t left;
-
-		if (step->kind != PAELLA__STEP_KERNEL)
-			continue;
-		if (op->nsteps > 1) {
-			/* A graph run: all of it until it is seen done. */
-			for (unsigned i = 0; i < op->nsteps; i++)
-				load += (double)step[i].nblocks * step[i].wave_per_block;
-			continue;
-		}
-		left = step->nblocks;
-		if (op == job->ops_head && progress < left)
-			left -= progress;
-		if (op == job->ops_head && progress > 0)
-			op->progress_seen = true;
-		load += (double)left * step->wave_per_block;
-	}
-	return load;
-}
-
-static void
-launch_while_room(struct paella__dispatcher *d, uint64_t now)
-{
-	struct paella__sched_clock clock;
-
-	while (d->load < d->window) {
-		struct paella__sched_entity *e;
-		struct paella_job *job;
-
-		clock.now_ns = now;
-		clock.gpu_ns = d->gpu_ns;
-		e = d->policy->ops->peek(d->policy, &clock);
-		if (e == NULL)
-			break;
-		job = job_of(e);
-		if (job->state != PAELLA__JOB_QUEUED || start(d, job, now))
-			launch(d, job, now);
-		/* A job that failed with nothing in flight would never be
-		 * polled again. */
-		if (job->failed && job->ops_head == NULL)
-			finish(d, job, now);
-	}
-}
 
 /* Set while this thread runs the dispatcher (its thread, or a manual-mode
  * caller inside paella_runtime_run_until() and the like): callbacks run
@@ -588,14 +33,14 @@ paella__dispatcher_on_this_thread(void)
 /* ---- the inbox --------------------------------------------------------------- */
 
 static bool
-inbox_has_jobs(struct inbox *in)
+inbox_has_jobs(struct paella__dispatcher_inbox *in)
 {
 	return __atomic_load_n(&in->has_jobs, __ATOMIC_ACQUIRE) != 0;
 }
 
 /* Moves the submitted jobs to @into; whether there were any. */
 static bool
-take_incoming(struct inbox *in, struct paella__list *into)
+take_incoming(struct paella__dispatcher_inbox *in, struct paella__list *into)
 {
 	paella__list_init(into);
 	/* The spinning dispatcher checks without the lock first. */
@@ -611,7 +56,7 @@ take_incoming(struct inbox *in, struct paella__list *into)
 enum paella_status
 paella__dispatcher_submit(struct paella__dispatcher *d, struct paella_job *job)
 {
-	struct inbox *in = &d->inbox;
+	struct paella__dispatcher_inbox *in = &d->inbox;
 
 	pthread_mutex_lock(&in->lock);
 	if (!in->accepting) {
@@ -670,20 +115,21 @@ turn(struct paella__dispatcher *d)
 	uint64_t now = d->bops->now_ns(d->b);
 	double load = 0.0;
 
-	STAT_ADD(d, dispatcher_iterations, 1);
+	PAELLA__STAT_ADD(d, dispatcher_iterations, 1);
 	if (take_incoming(&d->inbox, &incoming)) {
 		PAELLA__LIST_FOREACH_SAFE(node, tmp, &incoming) {
 			struct paella_job *job = PAELLA__CONTAINER_OF(node, struct paella_job, link);
 
 			paella__list_unlink(node);
-			admit(d, job, now);
+			paella__dispatch_admit(d, job, now);
 		}
 	}
 	PAELLA__LIST_FOREACH_SAFE(node, tmp, &d->running)
-		load += poll_job(d, PAELLA__CONTAINER_OF(node, struct paella_job, running_link), now);
+		load += paella__dispatch_poll(d, PAELLA__CONTAINER_OF(node, struct paella_job,
+								       running_link), now);
 	d->load = load;
-	refresh_estimates(d);
-	launch_while_room(d, now);
+	paella__dispatch_refresh_estimates(d);
+	paella__dispatch_launch_while_room(d, now);
 	/* With nothing in flight every candidate had room: a job left now
 	 * would wait forever. */
 	if (d->ops_in_flight == 0 && d->jobs_live != 0)
@@ -715,7 +161,7 @@ timed_turn(struct paella__dispatcher *d)
 		return turn(d);
 	t0 = paella__monotonic_ns();
 	in_flight = turn(d);
-	STAT_ADD(d, dispatcher_busy_ns, TURN_SAMPLE * (paella__monotonic_ns() - t0));
+	PAELLA__STAT_ADD(d, dispatcher_busy_ns, TURN_SAMPLE * (paella__monotonic_ns() - t0));
 	return in_flight;
 }
 
@@ -735,7 +181,7 @@ void *
 paella__dispatcher_thread(void *dispatcher)
 {
 	struct paella__dispatcher *d = dispatcher;
-	struct inbox *in = &d->inbox;
+	struct paella__dispatcher_inbox *in = &d->inbox;
 	enum paella_status st = d->bops->bind_thread(d->b);
 
 	if (st != PAELLA_STATUS_OK)
@@ -856,12 +302,7 @@ paella__dispatcher_destroy(struct paella__dispatcher *d)
 	if (d->jobs_live != 0)
 		PAELLA__BUG("dispatcher destroyed with %llu jobs live",
 			    (unsigned long long)d->jobs_live);
-	while (d->free_ops != NULL) {
-		struct paella__op *op = d->free_ops;
-
-		d->free_ops = op->next;
-		free(op);
-	}
+	paella__dispatch_free_ops(d);
 	d->policy->ops->destroy(d->policy);
 	free(d->free_streams);
 	pthread_cond_destroy(&d->inbox.wake);

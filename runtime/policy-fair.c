@@ -41,15 +41,11 @@ to_fair(struct paella__policy *p)
 	return (struct fair *)p;
 }
 
+/* A model's own candidates, in SRPT's order. */
 static bool
 member_less(const struct paella__heap_node *a, const struct paella__heap_node *b)
 {
-	const struct paella__sched_entity *x = PAELLA__ENTITY_OF(a, aux_node);
-	const struct paella__sched_entity *y = PAELLA__ENTITY_OF(b, aux_node);
-
-	if (x->remaining_ns != y->remaining_ns)
-		return x->remaining_ns < y->remaining_ns;
-	return x->seq < y->seq;
+	return paella__srpt_before(PAELLA__ENTITY_OF(a, aux_node), PAELLA__ENTITY_OF(b, aux_node));
 }
 
 static struct paella__sched_group *

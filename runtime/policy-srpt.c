@@ -13,15 +13,21 @@
 #include "util.h"
 
 bool
+paella__srpt_before(const struct paella__sched_entity *x, const struct paella__sched_entity *y)
+{
+	if (x->remaining_ns != y->remaining_ns)
+		return x->remaining_ns < y->remaining_ns;
+	return x->seq < y->seq;
+}
+
+bool
 paella__srpt_less(const struct paella__heap_node *a, const struct paella__heap_node *b)
 {
 	const struct paella__sched_entity *x = PAELLA__ENTITY_OF(a, node);
 	const struct paella__sched_entity *y = PAELLA__ENTITY_OF(b, node);
 
 	PAELLA__ASSERT(x->estimated && y->estimated);
-	if (x->remaining_ns != y->remaining_ns)
-		return x->remaining_ns < y->remaining_ns;
-	return x->seq < y->seq;
+	return paella__srpt_before(x, y);
 }
 
 enum paella_status

@@ -113,7 +113,10 @@ enum paella_status
 paella__policy_edf_create(const struct paella__policy_params *params,
 			  struct paella__policy **out);
 
-/* SRPT's order (remaining time, then submission), which FAIR shares. */
+/* SRPT's order (remaining time, then submission), which FAIR shares: of
+ * two entities, and of two heap nodes linked by their node member. */
+bool
+paella__srpt_before(const struct paella__sched_entity *x, const struct paella__sched_entity *y);
 bool
 paella__srpt_less(const struct paella__heap_node *a, const struct paella__heap_node *b);
 
