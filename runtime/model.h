@@ -17,6 +17,7 @@
 #include "backend.h"
 #include "launch-rule.h"
 #include "list.h"
+#include "log.h"
 #include "module.h"
 #include "policy.h"
 
@@ -184,6 +185,29 @@ paella__model_add_kernel_ref(struct paella_model *model, const struct paella_ker
 void
 paella__model_truncate(struct paella_model *model, unsigned nsteps, unsigned nkernels,
 		       size_t input_bytes, size_t output_bytes);
+
+/* Whether @m may be used by @fn (named in the message): not NULL, and not
+ * finalized yet when @building.  Sets the error when not. */
+static inline bool
+paella__model_check(const struct paella_model *m, const char *fn, bool building)
+{
+	if (m == NULL) {
+		paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT, "%s: model is NULL", fn);
+		return false;
+	}
+	if (building && m->finalized) {
+		paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
+			"%s: model %s is finalized: steps and buffers can no longer be added",
+			fn, m->name);
+		return false;
+	}
+	return true;
+}
+
+/* Frees what paella_model_finalize() made (model-finalize.c): the buffer
+ * sets, their graphs, the capture addresses. */
+void
+paella__model_free_sets(struct paella_model *m);
 
 /* Frees everything of @model; no job may be live, nor a capture open
  * (paella__capture_free() first). */
