@@ -355,6 +355,16 @@ main(int argc, char **argv)
 				return EXIT_OK;
 			}
 		}
+		for (int i = 1; i < argc; i++) {
+			if (argv[i][0] != '-' || strcmp(argv[i], "--") == 0)
+				continue;
+			if (takes_value(argv[i]) || strncmp(argv[i], "--batch=", 8) == 0) {
+				i += takes_value(argv[i]);
+				continue;
+			}
+			usage_error("unknown option '%s'", argv[i]);
+			return EXIT_USAGE;
+		}
 		usage_error("%s", "no command given");
 		return EXIT_USAGE;
 	}

@@ -695,8 +695,13 @@ paella_model_capture_end(struct paella_model *model);
 
 /* Called once per job, on the dispatcher's thread, when the job completed
  * (or failed), before paella_job_wait() returns for it: keep it short.  It
- * may submit and release jobs; it must not wait for jobs, nor shut down or
- * destroy the runtime (the dispatcher would wait for itself). */
+ * may submit jobs, and release the handles its program holds (@job's
+ * included, if the submitter kept one: a job submitted with out = NULL has
+ * no handle, and releasing it is refused with a logged error).  It must
+ * not wait for a job that is not done, run the dispatcher, shut down or
+ * destroy the runtime: the dispatcher would wait for itself, so those
+ * calls return PAELLA_STATUS_INVALID_ARGUMENT from a callback (destroy
+ * frees nothing and logs why). */
 typedef void (*paella_job_callback)(struct paella_job *job,
 				    enum paella_status status, void *user_data);
 
