@@ -297,15 +297,21 @@ paella_job_submit_direct(struct paella_model *model, struct paella_stream *strea
 	if (st != PAELLA_STATUS_OK) {
 		job->status = st;
 		job->failed = true;
-		/* An untracked kernel may still run on the set: the set is
-		 * kept out of use rather than risk two jobs in it. */
+		/* The caller gets no handle; what was enqueued stays the
+		 * runtime's until it drains (paella__direct_poll()).  An
+		 * untracked kernel may still run on the set: the set is kept
+		 * out of use rather than risk two jobs in it. */
+		job->has_handle = false;
+		job->refs = 1;
 		if (job->ndirect_ops > 0)
 			paella__log_error("model %s: a direct job failed after %u ops; its "
 					  "buffer set is retired", model->name, job->ndirect_ops);
+		paella__list_append(&rt->direct_jobs, &job->link);
+		return st;
 	}
 	paella__list_append(&rt->direct_jobs, &job->link);
 	*out = job;
-	return st;
+	return PAELLA_STATUS_OK;
 }
 
 /* Releases @job's ops, gives its set back (unless retired) and completes it. */

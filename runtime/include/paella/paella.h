@@ -830,7 +830,10 @@ enum paella_direct_flags {
  * @concurrent_jobs) until it completes: PAELLA_STATUS_BUSY when none is
  * free.  @desc is checked as paella_job_submit() checks it; its callback
  * and deadline must be 0 (a direct job has nobody to run a callback).
- * @flags: paella_direct_flags or'd.
+ * @flags: paella_direct_flags or'd.  On success *@out is the caller's
+ * handle (paella_job_release()); on failure it is NULL, and whatever part
+ * of the job was already enqueued drains on its own (a buffer set that an
+ * enqueued kernel may still be using is retired, with a logged error).
  */
 PAELLA_EXPORT enum paella_status
 paella_job_submit_direct(struct paella_model *model, struct paella_stream *stream,
