@@ -1115,6 +1115,44 @@ SmallVector<CallBase *, 8> launchCalls(Module &M, StringRef Name) {
   return Calls;
 }
 
+// The inert record (see giveInertRecords): a constant pointer whose tag is
+// PAELLA_RECORD_TAG_MASK and whose base is null, made once per module.
+GlobalVariable *inertRecord(Module &M) {
+  if (GlobalVariable *G = M.getGlobalVariable("__paella_inert_record", true))
+    return G;
+  LLVMContext &Ctx = M.getContext();
+  auto *PtrTy = PointerType::get(Ctx, 0);
+  auto *G = new GlobalVariable(
+      M, PtrTy, /*isConstant=*/true, GlobalValue::PrivateLinkage,
+      ConstantExpr::getIntToPtr(
+          ConstantInt::get(Type::getInt64Ty(Ctx), PAELLA_RECORD_TAG_MASK),
+          PtrTy),
+      "__paella_inert_record");
+  G->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
+  return G;
+}
+
+// A copy of the array of N pointers at Arr with the inert record at [N]: an
+// alloca of N + 1 pointers in the entry block of At's function, filled just
+// before At.
+AllocaInst *copyWithInertRecord(Instruction *At, Value *Arr, unsigned N,
+                                StringRef Name) {
+  auto *PtrTy = PointerType::get(At->getContext(), 0);
+  Function *F = At->getFunction();
+  IRBuilder<> EntryB(&*F->getEntryBlock().getFirstInsertionPt());
+  AllocaInst *Copy =
+      EntryB.CreateAlloca(ArrayType::get(PtrTy, N + 1), nullptr, Name);
+  IRBuilder<> B(At);
+  for (unsigned I = 0; I < N; I++) {
+    Value *Src = B.CreateConstInBoundsGEP1_32(PtrTy, Arr, I);
+    B.CreateStore(B.CreateLoad(PtrTy, Src),
+                  B.CreateConstInBoundsGEP1_32(PtrTy, Copy, I));
+  }
+  B.CreateStore(inertRecord(*F->getParent()),
+                B.CreateConstInBoundsGEP1_32(PtrTy, Copy, N));
+  return Copy;
+}
+
 // A launch API that takes the kernel's argument array as it is, by hand
 // (cudaLaunchCooperativeKernel, cudaLaunchKernelExC): the position of the
 // kernel and of the argument array.
@@ -1139,10 +1177,7 @@ bool giveInertRecords(Module &M) {
       {"cudaLaunchKernelExC_ptsz", 1, 2},
   };
   bool Changed = false;
-  GlobalVariable *Inert = nullptr;
-  LLVMContext &Ctx = M.getContext();
   const DataLayout &DL = M.getDataLayout();
-  auto *PtrTy = PointerType::get(Ctx, 0);
   for (const ByHandLaunch &API : APIs) {
     for (CallBase *CB : launchCalls(M, API.Name)) {
       if (CB->arg_size() <= std::max(API.Func, API.Args))
@@ -1161,28 +1196,9 @@ bool giveInertRecords(Module &M) {
           continue; // not an array we can read: left as the program wrote it
         N = Size->getFixedValue() / DL.getPointerSize();
       }
-      if (!Inert) {
-        Inert = new GlobalVariable(
-            M, PtrTy, /*isConstant=*/true, GlobalValue::PrivateLinkage,
-            ConstantExpr::getIntToPtr(
-                ConstantInt::get(Type::getInt64Ty(Ctx), PAELLA_RECORD_TAG_MASK),
-                PtrTy),
-            "__paella_inert_record");
-        Inert->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
-      }
-      Function *Caller = CB->getFunction();
-      IRBuilder<> EntryB(&*Caller->getEntryBlock().getFirstInsertionPt());
-      auto *ArrTy = ArrayType::get(PtrTy, N + 1);
-      AllocaInst *Copy = EntryB.CreateAlloca(ArrTy, nullptr, "paella.args");
-      IRBuilder<> B(CB);
-      Value *Old = CB->getArgOperand(API.Args);
-      for (unsigned I = 0; I < N; I++) {
-        Value *Src = B.CreateConstInBoundsGEP1_32(PtrTy, Old, I);
-        B.CreateStore(B.CreateLoad(PtrTy, Src),
-                      B.CreateConstInBoundsGEP1_32(PtrTy, Copy, I));
-      }
-      B.CreateStore(Inert, B.CreateConstInBoundsGEP1_32(PtrTy, Copy, N));
-      CB->setArgOperand(API.Args, Copy);
+      CB->setArgOperand(API.Args,
+                        copyWithInertRecord(CB, CB->getArgOperand(API.Args), N,
+                                            "paella.args"));
       Changed = true;
     }
   }
@@ -1201,10 +1217,7 @@ bool giveInertRecords(Module &M) {
 bool giveInertRecordsToGraphNodes(Module &M) {
   constexpr int64_t KernelParamsOffset = 40;
   bool Changed = false;
-  LLVMContext &Ctx = M.getContext();
   const DataLayout &DL = M.getDataLayout();
-  auto *PtrTy = PointerType::get(Ctx, 0);
-  GlobalVariable *Inert = nullptr;
   if (!M.getFunction("cudaGraphAddKernelNode") &&
       !M.getFunction("cudaGraphKernelNodeSetParams") &&
       !M.getFunction("cudaGraphExecKernelNodeSetParams"))
@@ -1231,27 +1244,7 @@ bool giveInertRecordsToGraphNodes(Module &M) {
       if (!Size || Size->isScalable())
         continue;
       unsigned N = Size->getFixedValue() / DL.getPointerSize();
-      if (!Inert) {
-        Inert = M.getGlobalVariable("__paella_inert_record", true);
-        if (!Inert) {
-          Inert = new GlobalVariable(
-              M, PtrTy, /*isConstant=*/true, GlobalValue::PrivateLinkage,
-              ConstantExpr::getIntToPtr(
-                  ConstantInt::get(Type::getInt64Ty(Ctx), PAELLA_RECORD_TAG_MASK),
-                  PtrTy),
-              "__paella_inert_record");
-          Inert->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
-        }
-      }
-      IRBuilder<> EntryB(&*F.getEntryBlock().getFirstInsertionPt());
-      AllocaInst *Copy =
-          EntryB.CreateAlloca(ArrayType::get(PtrTy, N + 1), nullptr, "paella.node_args");
-      IRBuilder<> B(SI);
-      for (unsigned I = 0; I < N; I++)
-        B.CreateStore(B.CreateLoad(PtrTy, B.CreateConstInBoundsGEP1_32(PtrTy, Arr, I)),
-                      B.CreateConstInBoundsGEP1_32(PtrTy, Copy, I));
-      B.CreateStore(Inert, B.CreateConstInBoundsGEP1_32(PtrTy, Copy, N));
-      SI->setOperand(0, Copy);
+      SI->setOperand(0, copyWithInertRecord(SI, Arr, N, "paella.node_args"));
       Changed = true;
     }
   }

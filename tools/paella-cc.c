@@ -342,6 +342,22 @@ static char *find_runtime_dir(const char *dir)
 	return NULL;
 }
 
+/* The first of dir/rel[0..n) that is a file, or NULL (also where dir is
+ * NULL); the caller frees it. */
+static char *find_beside(const char *dir, const char *const *rel, size_t n)
+{
+	if (!dir)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		char *cand = xasprintf("%s/%s", dir, rel[i]);
+
+		if (is_file(cand))
+			return cand;
+		free(cand);
+	}
+	return NULL;
+}
+
 #define COMPAT_NAME "paella_nvcc_compat.h"
 
 /* The nvcc-compatibility header: beside paella-cc in the build tree
@@ -350,16 +366,7 @@ static char *find_compat_header(const char *dir)
 {
 	const char *rel[] = { "include/" COMPAT_NAME, "../include/paella/" COMPAT_NAME };
 
-	if (!dir)
-		return NULL;
-	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-		char *cand = xasprintf("%s/%s", dir, rel[i]);
-
-		if (is_file(cand))
-			return cand;
-		free(cand);
-	}
-	return NULL;
+	return find_beside(dir, rel, sizeof(rel) / sizeof(rel[0]));
 }
 
 #define CUDART_SHIM_NAME "libpaella_cudart_static.a"
@@ -376,16 +383,7 @@ static char *find_cudart_shim(const char *dir)
 		"../lib64/paella/" CUDART_SHIM_NAME,
 	};
 
-	if (!dir)
-		return NULL;
-	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-		char *cand = xasprintf("%s/%s", dir, rel[i]);
-
-		if (is_file(cand))
-			return cand;
-		free(cand);
-	}
-	return NULL;
+	return find_beside(dir, rel, sizeof(rel) / sizeof(rel[0]));
 }
 
 /* Single-quote `s` for a POSIX shell where it needs it. */

@@ -27,6 +27,23 @@
 #define IO_BYTES 64u
 #define US 1000ull
 
+/* Checks that a call returns the wanted status; says the message if not. */
+#define ST_EQ(call, want) \
+	do { \
+		enum paella_status st_ = (call); \
+		ck_assert_msg(st_ == (want), "%s: %s, expected %s (%s)", #call, \
+			      paella_status_name(st_), paella_status_name(want), \
+			      paella_last_error()); \
+	} while (0)
+
+/* Checks that the thread's last error message contains needle. */
+static inline void
+message_has(const char *needle)
+{
+	ck_assert_msg(strstr(paella_last_error(), needle) != NULL,
+		      "message \"%s\" lacks \"%s\"", paella_last_error(), needle);
+}
+
 static const char fixture_manifest[] =
 	"paella-manifest 2\n"
 	"K k10 2 sample\n"
@@ -149,17 +166,26 @@ fixture_count_completion(struct paella_job *job, enum paella_status status, void
 	r->status = status;
 }
 
-static inline void
-fixture_submit(struct paella_model *m, struct fixture_request *r, uint64_t deadline_ns)
+/* A job description that reads r's input and writes r's output. */
+static inline struct paella_job_desc
+fixture_desc(struct fixture_request *r)
 {
 	struct paella_job_desc d;
-	enum paella_status st;
 
 	memset(&d, 0, sizeof(d));
 	d.input = r->input;
 	d.input_bytes = IO_BYTES;
 	d.output = r->output;
 	d.output_bytes = IO_BYTES;
+	return d;
+}
+
+static inline void
+fixture_submit(struct paella_model *m, struct fixture_request *r, uint64_t deadline_ns)
+{
+	struct paella_job_desc d = fixture_desc(r);
+	enum paella_status st;
+
 	d.deadline_ns = deadline_ns;
 	d.callback = fixture_count_completion;
 	d.user_data = r;

@@ -20,15 +20,10 @@ static struct paella_job *
 submit_direct(struct paella_model *m, struct paella_stream *s, struct fixture_request *r,
 	      unsigned flags)
 {
-	struct paella_job_desc d;
+	struct paella_job_desc d = fixture_desc(r);
 	struct paella_job *job = NULL;
 	enum paella_status st;
 
-	memset(&d, 0, sizeof(d));
-	d.input = r->input;
-	d.input_bytes = IO_BYTES;
-	d.output = r->output;
-	d.output_bytes = IO_BYTES;
 	st = paella_job_submit_direct(m, s, &d, flags, &job);
 	ck_assert_msg(st == PAELLA_STATUS_OK, "submit_direct: %s", paella_last_error());
 	return job;

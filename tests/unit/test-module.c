@@ -20,21 +20,6 @@
 
 #include "sim-fixture.h"
 
-#define ST_EQ(call, want) \
-	do { \
-		enum paella_status st_ = (call); \
-		ck_assert_msg(st_ == (want), "%s: %s, expected %s (%s)", #call, \
-			      paella_status_name(st_), paella_status_name(want), \
-			      paella_last_error()); \
-	} while (0)
-
-static void
-message_has(const char *needle)
-{
-	ck_assert_msg(strstr(paella_last_error(), needle) != NULL,
-		      "message \"%s\" lacks \"%s\"", paella_last_error(), needle);
-}
-
 static struct paella_runtime *
 manual_rt(void)
 {

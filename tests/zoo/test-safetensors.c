@@ -278,26 +278,38 @@ START_TEST(safetensors_names_escaped)
 }
 END_TEST
 
-/* A header of many tiny tensors (within the format's 100 MB) is refused
- * before it is parsed: fast, and without gigabytes of JSON objects. */
-START_TEST(safetensors_tensor_count_bounded)
+/* Writes into buf (cap bytes, enough for them) a file of `count` empty F32
+ * tensors: the 8-byte little-endian header length, then the header.  Returns
+ * the file's length. */
+static size_t
+empty_tensors(unsigned char *buf, size_t cap, unsigned count)
 {
-	const unsigned many = 1000000;
-	size_t cap = (size_t)many * 64 + 64, n = 8;
-	unsigned char *buf = malloc(cap);
-	struct pzoo__st_file *f = (struct pzoo__st_file *)1;
-	struct timespec t0, t1;
-	double s;
+	size_t n = 8;
 
-	ck_assert_ptr_nonnull(buf);
 	buf[n++] = '{';
-	for (unsigned i = 0; i < many; i++)
+	for (unsigned i = 0; i < count; i++)
 		n += (size_t)snprintf((char *)buf + n, cap - n,
 				      "%s\"t%u\":{\"dtype\":\"F32\",\"shape\":[0],"
 				      "\"data_offsets\":[0,0]}", i ? "," : "", i);
 	buf[n++] = '}';
 	for (int b = 0; b < 8; b++)
 		buf[b] = (unsigned char)((uint64_t)(n - 8) >> (8 * b));
+	return n;
+}
+
+/* A header of many tiny tensors (within the format's 100 MB) is refused
+ * before it is parsed: fast, and without gigabytes of JSON objects. */
+START_TEST(safetensors_tensor_count_bounded)
+{
+	const unsigned many = 1000000;
+	size_t cap = (size_t)many * 64 + 64, n;
+	unsigned char *buf = malloc(cap);
+	struct pzoo__st_file *f = (struct pzoo__st_file *)1;
+	struct timespec t0, t1;
+	double s;
+
+	ck_assert_ptr_nonnull(buf);
+	n = empty_tensors(buf, cap, many);
 	ck_assert_uint_le(n - 8, PZOO__ST_MAX_HEADER);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ck_assert_int_eq(pzoo__st_parse("many.safetensors", buf, n, &f),
@@ -310,15 +322,7 @@ START_TEST(safetensors_tensor_count_bounded)
 	ck_assert_msg(s < 2.0, "refusing took %.2f s", s);
 
 	/* The bound itself: 16384 empty tensors are read. */
-	n = 8;
-	buf[n++] = '{';
-	for (unsigned i = 0; i < PZOO__ST_MAX_TENSORS; i++)
-		n += (size_t)snprintf((char *)buf + n, cap - n,
-				      "%s\"t%u\":{\"dtype\":\"F32\",\"shape\":[0],"
-				      "\"data_offsets\":[0,0]}", i ? "," : "", i);
-	buf[n++] = '}';
-	for (int b = 0; b < 8; b++)
-		buf[b] = (unsigned char)((uint64_t)(n - 8) >> (8 * b));
+	n = empty_tensors(buf, cap, PZOO__ST_MAX_TENSORS);
 	ck_assert_int_eq(pzoo__st_parse("bound.safetensors", buf, n, &f), PAELLA_STATUS_OK);
 	ck_assert_uint_eq(pzoo__st_count(f), PZOO__ST_MAX_TENSORS);
 	pzoo__st_close(f);

@@ -433,6 +433,16 @@ pool_branch(struct pzoo__zb *b, zv x, const char *block, int m, const zv *out)
 	bc(b, t, block, "branch_pool", m, 1, 1, 1, 0, 0, out);
 }
 
+/* F.max_pool2d(x, kernel_size=3, stride=2) of a reduction block into @out. */
+static void
+max_pool_branch(struct pzoo__zb *b, zv x, const char *block, const zv *out)
+{
+	char n[NAME_MAX_];
+
+	snprintf(n, sizeof(n), "%s.max_pool", block);
+	pzoo__zb_maxpool(b, n, x, 3, 2, 0, false, out);
+}
+
 static zv
 inception_a(struct pzoo__zb *b, zv x, const char *name, int pool_features)
 {
@@ -458,7 +468,6 @@ inception_b(struct pzoo__zb *b, zv x, const char *name)
 {
 	const int h = (x.h - 3) / 2 + 1, w = (x.w - 3) / 2 + 1;
 	zv out = pzoo__zb_new(b, name, 384 + 96 + x.c, h, w);
-	char n[NAME_MAX_];
 	zv s, t;
 
 	s = pzoo__zb_slice(out, 0, 384);
@@ -468,8 +477,7 @@ inception_b(struct pzoo__zb *b, zv x, const char *name)
 	s = pzoo__zb_slice(out, 384, 96);
 	bc(b, t, name, "branch3x3dbl_3", 96, 3, 3, 2, 0, 0, &s);
 	s = pzoo__zb_slice(out, 480, x.c);
-	snprintf(n, sizeof(n), "%s.max_pool", name);
-	pzoo__zb_maxpool(b, n, x, 3, 2, 0, false, &s);
+	max_pool_branch(b, x, name, &s);
 	return out;
 }
 
@@ -501,7 +509,6 @@ inception_d(struct pzoo__zb *b, zv x, const char *name)
 {
 	const int h = (x.h - 3) / 2 + 1, w = (x.w - 3) / 2 + 1;
 	zv out = pzoo__zb_new(b, name, 320 + 192 + x.c, h, w);
-	char n[NAME_MAX_];
 	zv s, t;
 
 	t = bc(b, x, name, "branch3x3_1", 192, 1, 1, 1, 0, 0, NULL);
@@ -513,8 +520,7 @@ inception_d(struct pzoo__zb *b, zv x, const char *name)
 	s = pzoo__zb_slice(out, 320, 192);
 	bc(b, t, name, "branch7x7x3_4", 192, 3, 3, 2, 0, 0, &s);
 	s = pzoo__zb_slice(out, 512, x.c);
-	snprintf(n, sizeof(n), "%s.max_pool", name);
-	pzoo__zb_maxpool(b, n, x, 3, 2, 0, false, &s);
+	max_pool_branch(b, x, name, &s);
 	return out;
 }
 
