@@ -161,6 +161,18 @@ static cl::opt<bool> ClPlainClone(
              "launch where no block would report"),
     cl::Hidden, cl::init(true));
 
+static cl::opt<bool> ClFixupsOnly(
+    "paella-fixups-only",
+    cl::desc("Only the nvcc-compatibility fix-ups: no kernel is instrumented "
+             "and no launch redirected (paella-cc --paella-no-instrument)"),
+    cl::Hidden, cl::init(false));
+
+static cl::opt<bool> ClRdc(
+    "paella-rdc",
+    cl::desc("The module is relocatable device code (-fgpu-rdc): its "
+             "manifest stays local, since the device link merges modules"),
+    cl::Hidden, cl::init(false));
+
 static cl::opt<bool>
     ClHostRewrite("paella-host-rewrite",
                   cl::desc("Redirect host kernel launches to the runtime"),
@@ -979,13 +991,19 @@ void DeviceInstrumenter::insertCountEpilogue(Function &F, Value *Record,
 bool DeviceInstrumenter::emitAbiGlobals() {
   Type *I32 = Type::getInt32Ty(Ctx);
   bool Changed = false;
-  auto Replace = [&](StringRef Name, Constant *Init) {
-    GlobalVariable *Old = M.getGlobalVariable(Name);
-    if (Old && Old->getInitializer() == Init)
+  // A program of relocatable device code (-rdc) links many modules into
+  // one image, each with its own pair: the version, the same everywhere, is
+  // weak so that the device link keeps one; the manifests, each of its own
+  // size, stay local to their modules.  Transparent mode reads neither, and
+  // paella_module_load takes a cubin of one module, so nothing is lost.
+  auto Replace = [&](StringRef Name, Constant *Init,
+                     GlobalValue::LinkageTypes Linkage) {
+    GlobalVariable *Old = M.getGlobalVariable(Name, /*AllowInternal=*/true);
+    if (Old && Old->getInitializer() == Init && Old->getLinkage() == Linkage)
       return;
     Changed = true;
     auto *GV = new GlobalVariable(M, Init->getType(), /*isConstant=*/true,
-                                  GlobalValue::ExternalLinkage, Init, "",
+                                  Linkage, Init, "",
                                   nullptr, GlobalValue::NotThreadLocal,
                                   /*AddressSpace=*/1);
     GV->setAlignment(Align(4));
@@ -998,7 +1016,8 @@ bool DeviceInstrumenter::emitAbiGlobals() {
     appendToCompilerUsed(M, {GV});
   };
 
-  Replace(PAELLA_ABI_VERSION_SYMBOL, ConstantInt::get(I32, PAELLA_ABI_VERSION));
+  Replace(PAELLA_ABI_VERSION_SYMBOL, ConstantInt::get(I32, PAELLA_ABI_VERSION),
+          GlobalValue::WeakAnyLinkage);
 
   std::string Text = PAELLA_MANIFEST_HEADER;
   for (const KernelEntry &E : Manifest) {
@@ -1009,7 +1028,8 @@ bool DeviceInstrumenter::emitAbiGlobals() {
       Text += " " + E.Plain;
     Text += "\n";
   }
-  Replace(PAELLA_MANIFEST_SYMBOL, ConstantDataArray::getString(Ctx, Text));
+  Replace(PAELLA_MANIFEST_SYMBOL, ConstantDataArray::getString(Ctx, Text),
+          ClRdc ? GlobalValue::InternalLinkage : GlobalValue::ExternalLinkage);
   return Changed;
 }
 
@@ -1305,17 +1325,56 @@ bool rewriteHostLaunches(Module &M) {
   return Changed;
 }
 
+// nvcc compatibility, device side.  With -fgpu-rdc, clang lists the
+// kernels that host code launches but another file defines in
+// __clang_gpu_used_external, and so declares them in the PTX as
+// `.extern .func`; nvlink then refuses the program ("Function ... not
+// declared __global__ in all source files": a clang bug, llvm-project issue
+// 118212).  A declaration keeps nothing alive in its own module, so such
+// entries are dropped, and the list with them when it empties.
+static bool dropUsedExternalDeclarations(Module &M) {
+  GlobalVariable *GV = M.getGlobalVariable("__clang_gpu_used_external",
+                                           /*AllowInternal=*/true);
+  if (!GV || !GV->hasInitializer())
+    return false;
+  auto *Init = dyn_cast<ConstantArray>(GV->getInitializer());
+  if (!Init)
+    return false;
+  SmallVector<Constant *, 8> Keep;
+  for (Use &Op : Init->operands()) {
+    auto *C = cast<Constant>(Op.get());
+    auto *F = dyn_cast<Function>(C->stripPointerCasts());
+    if (!F || !F->isDeclaration())
+      Keep.push_back(C);
+  }
+  if (Keep.size() == Init->getNumOperands())
+    return false;
+  removeFromUsedLists(M, [&](Constant *C) { return C == GV; });
+  if (!Keep.empty()) {
+    auto *Ty = ArrayType::get(Init->getType()->getElementType(), Keep.size());
+    auto *New = new GlobalVariable(M, Ty, GV->isConstant(), GV->getLinkage(),
+                                   ConstantArray::get(Ty, Keep), "", GV);
+    New->takeName(GV);
+    appendToCompilerUsed(M, {New});
+  }
+  GV->eraseFromParent();
+  return true;
+}
+
 } // namespace
 
 namespace paella {
 
 PreservedAnalyses PaellaInstrumentPass::run(Module &M,
                                             ModuleAnalysisManager &) {
-  bool Changed;
-  if (Triple(M.getTargetTriple()).isNVPTX())
-    Changed = DeviceInstrumenter(M).run();
-  else
-    Changed = ClHostRewrite && rewriteHostLaunches(M);
+  bool Changed = false;
+  if (Triple(M.getTargetTriple()).isNVPTX()) {
+    Changed = dropUsedExternalDeclarations(M);
+    if (!ClFixupsOnly)
+      Changed |= DeviceInstrumenter(M).run();
+  } else {
+    Changed = !ClFixupsOnly && ClHostRewrite && rewriteHostLaunches(M);
+  }
   return Changed ? PreservedAnalyses::none() : PreservedAnalyses::all();
 }
 

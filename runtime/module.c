@@ -66,7 +66,9 @@ finish_load(struct paella_runtime *rt, void *bmod, const char *label,
 		goto err;
 	} else if (manifest_text == NULL) {
 		st = paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
-			"module %s has %s but no %s: it was not built by a working paella-cc",
+			"module %s has %s but no %s: it was not built by a working paella-cc, "
+			"or it is a device link of relocatable (-rdc) code, whose manifests "
+			"stay in their own modules: build the cubin from one .cu without -rdc",
 			label, PAELLA_ABI_VERSION_SYMBOL, PAELLA_MANIFEST_SYMBOL);
 		goto err;
 	}

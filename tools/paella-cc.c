@@ -822,8 +822,10 @@ static void usage(FILE *f)
 "--paella-* option goes to clang unchanged.\n"
 "\n"
 "paella-cc options:\n"
-"  --paella-no-instrument  same compiler and flags, without the pass (for fair\n"
-"                          overhead comparisons); links without libpaellart\n"
+"  --paella-no-instrument  same compiler and flags, no kernel instrumented (for\n"
+"                          fair overhead comparisons); links without\n"
+"                          libpaellart.  The plugin still makes its nvcc fix-ups\n"
+"                          (--paella-no-compat: plain clang)\n"
 "  --paella-skip=REGEX     leave kernels whose (mangled) name matches REGEX\n"
 "                          uninstrumented (LLVM regex; repeat to add more);\n"
 "                          reaches the pass as -mllvm -paella-skip=REGEX\n"
@@ -1147,6 +1149,12 @@ int main(int argc, char **argv)
 			    "set PAELLA_PLUGIN=/path/to/" PLUGIN_NAME ", or pass --paella-no-instrument",
 			    tried);
 	}
+	/* Uninstrumented, the plugin still makes the nvcc-compatibility
+	 * fix-ups (a relocatable program that launches a kernel defined in
+	 * another file links, as with nvcc), when it is there: without it the
+	 * build is plain clang's. */
+	if (has_cuda_input && no_instrument && !no_compat)
+		plugin = find_plugin(dir, tried, sizeof(tried));
 
 	/* STEP 3: clang's command line: our flags, then the user's, then the
 	 * libraries, which must follow the objects that need them. */
@@ -1163,7 +1171,11 @@ int main(int argc, char **argv)
 			argv_push(&cmd, "-include");
 			argv_push(&cmd, compat);
 		}
-		if (plugin) {
+		if (plugin && no_instrument) {
+			argv_push(&cmd, xasprintf("-fpass-plugin=%s", plugin));
+			argv_push(&cmd, "-mllvm");
+			argv_push(&cmd, "-paella-fixups-only");
+		} else if (plugin) {
 			argv_push(&cmd, xasprintf("-fpass-plugin=%s", plugin));
 			/* Clang 22 loads -fpass-plugin plugins before it parses
 			 * -mllvm, and hands -mllvm to the host and the device
@@ -1176,6 +1188,10 @@ int main(int argc, char **argv)
 			if (notify) {
 				argv_push(&cmd, "-mllvm");
 				argv_push(&cmd, xasprintf("-paella-notify=%s", notify));
+			}
+			if (nv.rdc) {
+				argv_push(&cmd, "-mllvm");
+				argv_push(&cmd, "-paella-rdc");
 			}
 		}
 	}
@@ -1198,8 +1214,16 @@ int main(int argc, char **argv)
 			argv_push(&cmd, "-Xarch_host");
 		argv_push(&cmd, nv.host.v[i]);
 	}
-	if (nv.rdc && !has_cuda_input && !no_link && !device_only)
+	/* A link of relocatable device code with no CUDA input: clang sees no
+	 * offloading on the command line, calls ld directly and leaves the
+	 * device code unlinked (an executable with no fat binary, whose every
+	 * launch fails with cudaErrorInvalidResourceHandle).  --offload-link
+	 * sends the link through clang-linker-wrapper, which does the device
+	 * link that nvcc does unasked. */
+	if (nv.rdc && !has_cuda_input && !no_link && !device_only) {
 		argv_push(&cmd, "-fgpu-rdc");
+		argv_push(&cmd, "--offload-link");
+	}
 	/* The device runtime, which device-side launches need, as nvcc links
 	 * it by default in every device link. */
 	if (nv.rdc && !no_link && !device_only) {

@@ -13,6 +13,7 @@ Cases:
   missing        a missing input exits non-zero and names the file
   no-input       no input file exits 2 with one line of error
   env-errors     a missing clang, CUDA toolkit or plugin: one line each, exit 2
+                 (--paella-no-instrument --paella-no-compat needs no plugin)
   print-plugin   --paella-print-plugin prints an existing paella-instrument.so
   verbose        -v prints the clang command with the plugin, -x cuda, sm_90
   arch           nvcc's -arch=sm_80 and -arch sm_80 become --cuda-gpu-arch
@@ -31,6 +32,9 @@ Cases:
                  exports the static copy's kernel look-up
   link-as-needed objects built with --paella-no-instrument, linked
                  without it, do not bring libpaellart in
+  rdc-link       -dc objects, one launching a kernel the other defines,
+                 linked without a CUDA input: the device link happens
+                 (a fat binary), instrumented and not
   device-kernels with CUDA 13's headers, at -O0 and -O2: a kernel launched
                  from the device keeps its layout (U device-launched), its
                  parent is left alone (U device-launch); a this_grid() rank
@@ -239,8 +243,14 @@ def case_env_errors(c):
     one_error_line(err, "/nonexistent/cuda", "CUDA_PATH")
     _, _, err = c.run(args, env={"PAELLA_PLUGIN": "/nonexistent/paella-instrument.so"}, expect=2)
     one_error_line(err, "PAELLA_PLUGIN")
-    # Without the plugin, --paella-no-instrument still works.
-    c.run(["--paella-no-instrument"] + args, env={"PAELLA_PLUGIN": "/nonexistent/p.so"}, expect=0)
+    # Uninstrumented, the plugin still makes the nvcc fix-ups: a bad
+    # PAELLA_PLUGIN is named; with --paella-no-compat too, the build is plain
+    # clang's and needs no plugin.
+    _, _, err = c.run(["--paella-no-instrument"] + args, env={"PAELLA_PLUGIN": "/nonexistent/p.so"},
+                      expect=2)
+    one_error_line(err, "PAELLA_PLUGIN")
+    c.run(["--paella-no-instrument", "--paella-no-compat"] + args,
+          env={"PAELLA_PLUGIN": "/nonexistent/p.so"}, expect=0)
     print("OK")
 
 
@@ -350,10 +360,91 @@ def case_link_noinst(c):
     src = c.write("prog.cu", PROGRAM)
     _, _, err = c.run(["-v", "--paella-no-instrument", "-O2", src, "-o", c.path("prog.noinst")], expect=0)
     argv = clang_line(err)
-    if any(a.startswith("-fpass-plugin") for a in argv) or "-lpaellart" in argv:
-        fail("--paella-no-instrument still uses the plugin or the runtime: %s" % argv)
+    if "-lpaellart" in argv:
+        fail("--paella-no-instrument still links the runtime: %s" % argv)
+    # The plugin, if it comes, makes its nvcc fix-ups only.
+    if any(a.startswith("-fpass-plugin") for a in argv) and "-paella-fixups-only" not in argv:
+        fail("--paella-no-instrument loads the plugin to instrument: %s" % argv)
     if argv.count("-lcudart") != 1:
         fail("expected -lcudart once: %s" % argv)
+    print("OK")
+
+
+RDC_KERNEL = r"""
+__device__ int table[8];
+
+__global__ void fill_table(int k)
+{
+	table[threadIdx.x] = (int)threadIdx.x * k;
+}
+"""
+
+RDC_MAIN = r"""
+#include <cstdio>
+extern __device__ int table[8];
+__global__ void fill_table(int k); /* defined in the other file */
+
+__global__ void read_table(int *out)
+{
+	out[threadIdx.x] = table[threadIdx.x];
+}
+
+int main()
+{
+	int *d;
+	cudaMalloc(&d, 8 * sizeof(int));
+	fill_table<<<1, 8>>>(3);
+	read_table<<<1, 8>>>(d);
+	return cudaGetLastError() != cudaSuccess;
+}
+"""
+
+
+def elf_sections(path):
+    """The section names of an ELF64 file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:4] != b"\x7fELF" or data[4] != 2:
+        fail("%s is not an ELF64 file" % path)
+    shoff = struct.unpack_from("<Q", data, 0x28)[0]
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+    str_off = struct.unpack_from("<Q", data, shoff + shstrndx * shentsize + 0x18)[0]
+    names = []
+    for i in range(shnum):
+        name = struct.unpack_from("<I", data, shoff + i * shentsize)[0]
+        end = data.index(b"\0", str_off + name)
+        names.append(data[str_off + name:end].decode())
+    return names
+
+
+def case_rdc_link(c):
+    """Relocatable device code over two files, one launching a kernel the
+    other defines, compiled with -dc and linked with no CUDA input: the link
+    does the device link (the executable carries a fat binary), instrumented
+    and not, and the PTX declares no kernel as a plain function."""
+    kern = c.write("table.cu", RDC_KERNEL)
+    main = c.write("main.cu", RDC_MAIN)
+    for flavour, extra in (("inst", []), ("base", ["--paella-no-instrument"])):
+        objs = []
+        for src in (kern, main):
+            o = c.path("%s.%s.o" % (os.path.basename(src), flavour))
+            c.run(extra + ["-O2", "-dc", src, "-o", o], expect=0)
+            objs.append(o)
+        exe = c.path("prog." + flavour)
+        c.run(extra + objs + ["-o", exe], expect=0)
+        if ".nv_fatbin" not in elf_sections(exe):
+            fail("%s has no .nv_fatbin: the device code was not linked" % exe)
+        ptx = c.path("main.%s.ptx" % flavour)
+        c.run(extra + ["-O2", "-rdc=true", "--cuda-device-only", "-S", main, "-o", ptx], expect=0)
+        text = open(ptx).read()
+        if re.search(r"\.extern \.func[^;]*fill_table", text):
+            fail("%s declares the kernel fill_table as .extern .func (nvlink refuses it)" % ptx)
+        if flavour == "inst":
+            if not re.search(r"\.weak \.global \.align 4 \.u32 __paella_abi_version", text):
+                fail("%s: __paella_abi_version is not weak" % ptx)
+            if re.search(r"\.visible \.global[^\n]*__paella_manifest", text):
+                fail("%s: an -rdc module's manifest is visible (the device link would clash)" % ptx)
+        print("%s: links, with a fat binary" % exe)
     print("OK")
 
 
@@ -608,6 +699,7 @@ CASES = {
     "static-cudart": case_static_cudart,
     "link-as-needed": case_link_as_needed,
     "device-kernels": case_device_kernels,
+    "rdc-link": case_rdc_link,
 }
 
 

@@ -55,6 +55,12 @@ int main()
 		printf("FAIL: %s\n", cudaGetErrorString(cudaGetLastError()));
 		return 1;
 	}
+	/* A launch that failed (say, of a kernel the CUDA runtime does not
+	 * know) left its error behind: it must not pass for a result. */
+	if (cudaGetLastError() != cudaSuccess || cudaDeviceSynchronize() != cudaSuccess) {
+		printf("FAIL: a launch failed\n");
+		return 1;
+	}
 	printf("counted=%u added=%u winners=%u max=%d\n", hc[0], hc[1], hc[2], hmx);
 	return hc[0] == n && hc[1] == 2u * n && hc[2] == 1 ? 0 : 1;
 }

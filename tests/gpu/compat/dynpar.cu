@@ -34,6 +34,12 @@ int main()
 		printf("FAIL: %s\n", cudaGetErrorString(cudaGetLastError()));
 		return 1;
 	}
+	/* A launch that failed (say, of a kernel the CUDA runtime does not
+	 * know) left its error behind: it must not pass for a result. */
+	if (cudaGetLastError() != cudaSuccess || cudaDeviceSynchronize() != cudaSuccess) {
+		printf("FAIL: a launch failed\n");
+		return 1;
+	}
 	for (int i = 0; i < n; i++)
 		sum += h[i];
 	printf("sum=%lld h[1]=%d h[100]=%d h[%d]=%d\n", sum, h[1], h[100], n - 1, h[n - 1]);

@@ -13,8 +13,12 @@
 # carried).  Output is compared after dropping timing lines (times, rates)
 # and pointer values.  The baseline runs twice: where its two runs differ (a
 # random seed, a race it prints), only the exit statuses are compared
-# ("nondet").  Prints a table and "N passed, N failed, N skipped"; exits 1
-# if any failed, 77 if every program skipped (no GPU), else 0.
+# ("nondet").  A program whose builds both exit non-zero alike is "both"
+# (same failure), not a pass: it shows nothing about the instrumentation.
+# Prints a table and "N passed, N failed, N failed in both builds, N
+# skipped"; exits 1 if any failed (or failed in both builds, unless
+# COMPAT_BOTH_OK=1, for corpora with programs that need missing data), 77
+# if every program skipped (no GPU), else 0.
 #
 # COMPAT_TIMEOUT (default 60) bounds each run in seconds; COMPAT_BUDGET
 # (default 500) the whole call: programs not started by then are listed as
@@ -26,6 +30,7 @@ shift 2
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 limit=${COMPAT_TIMEOUT:-60}
+both_ok=${COMPAT_BOTH_OK:-0}
 budget=${COMPAT_BUDGET:-500}
 start=$(date +%s)
 LD_LIBRARY_PATH="$bin/lib${CUDA_PATH:+:$CUDA_PATH/lib64}:/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
@@ -54,7 +59,7 @@ if [ $# -gt 0 ]; then
 else
 	names=$(cd "$bin" && ls *.inst 2>/dev/null | sed 's/\.inst$//')
 fi
-pass=0 fail=0 skip=0
+pass=0 fail=0 both=0 skip=0
 printf '%-40s %6s %6s %-8s %s\n' program base inst verdict note
 for name in $names; do
 	if [ $(($(date +%s) - start)) -gt "$budget" ]; then
@@ -86,15 +91,18 @@ for name in $names; do
 		fi
 		[ "$b1" = 124 ] && note="$note; both timed out"
 		[ "$b1" != 0 ] && [ "$b1" != 124 ] && note="$note; both exit $b1"
+		[ "$b1" != 0 ] && [ "$verdict" = pass ] && verdict=both
 	fi
 	case $verdict in
 	pass) pass=$((pass + 1)) ;;
+	both) both=$((both + 1)) ;;
 	skip) skip=$((skip + 1)) ;;
 	*) fail=$((fail + 1)) ;;
 	esac
 	printf '%-40s %6s %6s %-8s %s\n' "$name" "$b1" "$i1" "$verdict" "$note" | tee -a "$out/table.txt"
 done
-echo "$pass passed, $fail failed, $skip skipped"
+echo "$pass passed, $fail failed, $both failed in both builds, $skip skipped"
 [ $fail -gt 0 ] && exit 1
+[ $both -gt 0 ] && [ "$both_ok" != 1 ] && exit 1
 [ $pass -eq 0 ] && exit 77
 exit 0

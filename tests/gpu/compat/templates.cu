@@ -5,6 +5,7 @@
  * constexpr host functions called from device code.
  */
 #include <cstdio>
+#include <cstdlib>
 
 constexpr int weight(int i) { return i % 3 + 1; }
 
@@ -49,6 +50,12 @@ template <typename T> static double run(const char *name, int how)
 		cudaLaunchKernelEx(&cfg, apply<T, Scale<T> >, out, (const T *)in, f, nn);
 	}
 	cudaMemcpy(h, out, sizeof(h), cudaMemcpyDeviceToHost);
+	/* A launch that failed (say, of a kernel the CUDA runtime does not
+	 * know) left its error behind: it must not pass for a result. */
+	if (cudaGetLastError() != cudaSuccess || cudaDeviceSynchronize() != cudaSuccess) {
+		printf("FAIL: %s launch %d failed\n", name, how);
+		exit(1);
+	}
 	for (int i = 0; i < n; i++)
 		sum += (double)h[i];
 	cudaFree(in);

@@ -48,6 +48,12 @@ int main()
 		printf("FAIL: %s\n", cudaGetErrorString(cudaGetLastError()));
 		return 1;
 	}
+	/* A launch that failed (say, of a kernel the CUDA runtime does not
+	 * know) left its error behind: it must not pass for a result. */
+	if (cudaGetLastError() != cudaSuccess || cudaDeviceSynchronize() != cudaSuccess) {
+		printf("FAIL: a launch failed\n");
+		return 1;
+	}
 	for (int i = 0; i < n; i++)
 		sum += h[i];
 	printf("area sum=%.2f h[3]=%.2f h[4]=%.2f\n", sum, h[3], h[4]);
