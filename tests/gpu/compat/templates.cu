@@ -50,9 +50,7 @@ template <typename T> static double run(const char *name, int how)
 		cudaLaunchKernelEx(&cfg, apply<T, Scale<T> >, out, (const T *)in, f, nn);
 	}
 	cudaMemcpy(h, out, sizeof(h), cudaMemcpyDeviceToHost);
-	/* A launch that failed (say, of a kernel the CUDA runtime does not
-	 * know) left its error behind: it must not pass for a result. */
-	if (cudaGetLastError() != cudaSuccess || cudaDeviceSynchronize() != cudaSuccess) {
+	if (cudaGetLastError() != cudaSuccess) { /* a failed launch is no result */
 		printf("FAIL: %s launch %d failed\n", name, how);
 		exit(1);
 	}
