@@ -10,11 +10,12 @@
 #include <string.h>
 
 #include "bench.h"
+#include "../check-main.h"
 
 static struct bench_mix mix;
 static char err[512];
 
-START_TEST(mix_parses_models_shares_caps)
+PAELLA_TEST(mix_parses_models_shares_caps)
 {
 	const char *text = "# a comment\n\n  resnet18 0.952 119   # the short one\n"
 			   "inception_v3\t0.048\t6\n";
@@ -38,7 +39,7 @@ expect_error(const char *text, const char *message)
 	ck_assert_msg(strstr(err, message) != NULL, "wanted '%s' in '%s'", message, err);
 }
 
-START_TEST(mix_errors_name_the_line_and_problem)
+PAELLA_TEST(mix_errors_name_the_line_and_problem)
 {
 	expect_error("a 1 2\nb 1\n", "bad.mix:2: 2 fields, expected three: MODEL SHARE CAP");
 	expect_error("a 1 2 3\n", "bad.mix:1: more than three fields");
@@ -55,7 +56,7 @@ START_TEST(mix_errors_name_the_line_and_problem)
 }
 END_TEST
 
-START_TEST(mix_load_unknown_name_and_missing_file)
+PAELLA_TEST(mix_load_unknown_name_and_missing_file)
 {
 	ck_assert_int_eq(bench_mix_load("fig99", &mix, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "no such built-in mix (fig11, fig12)"));
@@ -65,7 +66,7 @@ START_TEST(mix_load_unknown_name_and_missing_file)
 END_TEST
 
 /* The binary's copies of fig11 and fig12 say what the shipped files say. */
-START_TEST(mix_builtins_match_the_files)
+PAELLA_TEST(mix_builtins_match_the_files)
 {
 	const char *names[] = { "fig11", "fig12" };
 	const unsigned total_cap[] = { 141, 125 };
@@ -91,7 +92,7 @@ START_TEST(mix_builtins_match_the_files)
 END_TEST
 
 /* Mean iat for a seed, sigma 1.5 and 2 (heavy tails: 10^6 draws). */
-START_TEST(lognormal_mean_is_the_iat)
+PAELLA_TEST(lognormal_mean_is_the_iat)
 {
 	const double sigmas[] = { 1.5, 2.0 };
 
@@ -113,7 +114,7 @@ START_TEST(lognormal_mean_is_the_iat)
 }
 END_TEST
 
-START_TEST(arrivals_follow_shares_and_rate)
+PAELLA_TEST(arrivals_follow_shares_and_rate)
 {
 	struct bench_request *a = calloc(100000, sizeof(*a)), *b = calloc(100000, sizeof(*b));
 	unsigned count[2] = { 0, 0 };
@@ -142,7 +143,7 @@ START_TEST(arrivals_follow_shares_and_rate)
 }
 END_TEST
 
-START_TEST(percentile_is_sorted_n_times_q)
+PAELLA_TEST(percentile_is_sorted_n_times_q)
 {
 	uint64_t v[100];
 	struct bench_stats st;
@@ -175,7 +176,7 @@ START_TEST(percentile_is_sorted_n_times_q)
 }
 END_TEST
 
-START_TEST(lists_parse)
+PAELLA_TEST(lists_parse)
 {
 	double v[4];
 
@@ -188,33 +189,4 @@ START_TEST(lists_parse)
 }
 END_TEST
 
-static Suite *
-bench_suite(void)
-{
-	Suite *s = suite_create("bench");
-	TCase *tc = tcase_create("core");
-
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, mix_parses_models_shares_caps);
-	tcase_add_test(tc, mix_errors_name_the_line_and_problem);
-	tcase_add_test(tc, mix_load_unknown_name_and_missing_file);
-	tcase_add_test(tc, mix_builtins_match_the_files);
-	tcase_add_test(tc, lognormal_mean_is_the_iat);
-	tcase_add_test(tc, arrivals_follow_shares_and_rate);
-	tcase_add_test(tc, percentile_is_sorted_n_times_q);
-	tcase_add_test(tc, lists_parse);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(bench_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PAELLA_CHECK_MAIN("bench", 30, NULL, NULL)

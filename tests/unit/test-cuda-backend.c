@@ -19,6 +19,7 @@
 
 #include "paella/instrument-abi.h"
 #include "paella/paella.h"
+#include "../check-main.h"
 
 #define IO_BYTES 64u
 
@@ -256,7 +257,7 @@ check_incremented(const struct req *r, unsigned times)
 		ck_assert_uint_eq(r->out[i], (unsigned char)(r->in[i] + times));
 }
 
-START_TEST(cuda_backend_runs_jobs)
+PAELLA_LOOP_TEST(cuda_backend_runs_jobs, 2)
 {
 	enum paella_dispatch_mode mode = _i ? PAELLA_DISPATCH_MANUAL : PAELLA_DISPATCH_THREAD;
 	struct paella_runtime *rt;
@@ -305,7 +306,7 @@ run_jobs(struct paella_model *m, unsigned n, unsigned times)
 	return fake_graph_launches() - before;
 }
 
-START_TEST(cuda_backend_graph_runs)
+PAELLA_TEST(cuda_backend_graph_runs)
 {
 	struct paella_runtime *rt;
 	struct paella_module *mod;
@@ -367,7 +368,7 @@ END_TEST
 /* Kernels launched alone whose estimate reaches completion_kernel_ns signal
  * their completion with the completion kernel, where it loads; the others,
  * and every kernel where it does not, by write-value.  Outputs the same. */
-START_TEST(cuda_backend_completion_kernel)
+PAELLA_TEST(cuda_backend_completion_kernel)
 {
 	struct paella_runtime *rt;
 	struct paella_module *mod;
@@ -456,7 +457,7 @@ fake_kernel_launches(const char *name)
 /* A sample-mode grid in which the rule picks no block runs the kernel's
  * plain copy; a grid of many waves the instrumented kernel; outputs the
  * same.  A manifest naming a copy the module lacks is refused. */
-START_TEST(cuda_backend_plain_copies)
+PAELLA_TEST(cuda_backend_plain_copies)
 {
 	struct paella_runtime *rt;
 	struct paella_module *mod;
@@ -518,7 +519,7 @@ END_TEST
 /* With stream priorities and the markers' PTX, a grid of more than a wave
  * runs the plain copy and gets a tail marker (or none, when its kernel was
  * seen done before its turn came); a grid of a wave or less never does. */
-START_TEST(cuda_backend_tail_markers)
+PAELLA_TEST(cuda_backend_tail_markers)
 {
 	struct paella_runtime *rt;
 	struct paella_module *mod;
@@ -552,7 +553,7 @@ START_TEST(cuda_backend_tail_markers)
 }
 END_TEST
 
-START_TEST(cuda_backend_abi_checks)
+PAELLA_TEST(cuda_backend_abi_checks)
 {
 	struct paella_runtime *rt;
 	struct paella_module *mod;
@@ -611,7 +612,7 @@ START_TEST(cuda_backend_abi_checks)
 }
 END_TEST
 
-START_TEST(cuda_backend_bad_input)
+PAELLA_TEST(cuda_backend_bad_input)
 {
 	struct paella_runtime *rt;
 	struct paella_module *mod;
@@ -637,7 +638,7 @@ START_TEST(cuda_backend_bad_input)
 }
 END_TEST
 
-START_TEST(cuda_backend_launch_failure_loses_nothing)
+PAELLA_TEST(cuda_backend_launch_failure_loses_nothing)
 {
 	struct paella_runtime *rt;
 	struct paella_module *mod;
@@ -715,7 +716,7 @@ stub_inc_of(const char *image_text)
 	ck_assert_int_eq(get_function(&stub_function, mod, "inc"), CUDA_SUCCESS);
 }
 
-START_TEST(transparent_launch_adds_the_record)
+PAELLA_TEST(transparent_launch_adds_the_record)
 {
 	unsigned char buf[IO_BYTES] = { 0 };
 	CUdeviceptr dptr = (CUdeviceptr)(uintptr_t)buf;
@@ -741,7 +742,7 @@ END_TEST
 
 /* Transparent mode reads no progress: a kernel with a plain copy runs the
  * copy, with the program's arguments only. */
-START_TEST(transparent_runs_plain_copies)
+PAELLA_TEST(transparent_runs_plain_copies)
 {
 	unsigned char buf[IO_BYTES] = { 0 };
 	CUdeviceptr dptr = (CUdeviceptr)(uintptr_t)buf;
@@ -800,7 +801,7 @@ capture_runtime(enum paella_dispatch_mode mode)
 
 static const struct paella_dim3 grid1 = { 300, 1, 1 }, block1 = { 128, 1, 1 };
 
-START_TEST(capture_records_launches)
+PAELLA_LOOP_TEST(capture_records_launches, 2)
 {
 	enum paella_dispatch_mode mode = _i ? PAELLA_DISPATCH_MANUAL : PAELLA_DISPATCH_THREAD;
 	struct paella_runtime *rt;
@@ -882,7 +883,7 @@ end_elsewhere(void *m)
 	return (void *)(uintptr_t)paella_model_capture_end(m);
 }
 
-START_TEST(capture_errors)
+PAELLA_TEST(capture_errors)
 {
 	struct paella_runtime *rt;
 	struct paella_module *mod;
@@ -980,7 +981,7 @@ START_TEST(capture_errors)
 }
 END_TEST
 
-START_TEST(capture_needs_cuda)
+PAELLA_TEST(capture_needs_cuda)
 {
 	struct paella_config c;
 	struct paella_runtime *rt = NULL;
@@ -1002,38 +1003,4 @@ START_TEST(capture_needs_cuda)
 }
 END_TEST
 
-static Suite *
-cuda_backend_suite(void)
-{
-	Suite *s = suite_create("cuda-backend");
-	TCase *tc = tcase_create("fake-driver");
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_loop_test(tc, cuda_backend_runs_jobs, 0, 2);
-	tcase_add_test(tc, cuda_backend_abi_checks);
-	tcase_add_test(tc, cuda_backend_graph_runs);
-	tcase_add_test(tc, cuda_backend_completion_kernel);
-	tcase_add_test(tc, cuda_backend_plain_copies);
-	tcase_add_test(tc, cuda_backend_tail_markers);
-	tcase_add_test(tc, transparent_runs_plain_copies);
-	tcase_add_test(tc, cuda_backend_bad_input);
-	tcase_add_test(tc, cuda_backend_launch_failure_loses_nothing);
-	tcase_add_test(tc, transparent_launch_adds_the_record);
-	tcase_add_loop_test(tc, capture_records_launches, 0, 2);
-	tcase_add_test(tc, capture_errors);
-	tcase_add_test(tc, capture_needs_cuda);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(cuda_backend_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+PAELLA_CHECK_MAIN("cuda-backend", 60, NULL, NULL)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cuda-driver.h"
+#include "../check-main.h"
 
 static const char *
 fake_path(void)
@@ -51,7 +52,7 @@ capture(enum paella__log_level level, const char *msg, void *data)
 	snprintf(c->last, sizeof(c->last), "%s", msg);
 }
 
-START_TEST(cuda_driver_missing_library)
+PAELLA_TEST(cuda_driver_missing_library)
 {
 	struct paella__cu *cu = (struct paella__cu *)1;
 	enum paella_status st;
@@ -68,7 +69,7 @@ START_TEST(cuda_driver_missing_library)
 }
 END_TEST
 
-START_TEST(cuda_driver_no_driver_message)
+PAELLA_TEST(cuda_driver_no_driver_message)
 {
 	struct paella__cu *cu = NULL;
 	void *real = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
@@ -87,7 +88,7 @@ START_TEST(cuda_driver_no_driver_message)
 }
 END_TEST
 
-START_TEST(cuda_driver_fake_loads)
+PAELLA_TEST(cuda_driver_fake_loads)
 {
 	struct paella__cu *cu = NULL;
 	int count = 0;
@@ -112,7 +113,7 @@ START_TEST(cuda_driver_fake_loads)
 }
 END_TEST
 
-START_TEST(cuda_driver_dlsym_fallback)
+PAELLA_TEST(cuda_driver_dlsym_fallback)
 {
 	struct paella__cu *cu = NULL;
 	CUdeviceptr p = 0;
@@ -128,7 +129,7 @@ START_TEST(cuda_driver_dlsym_fallback)
 }
 END_TEST
 
-START_TEST(cuda_driver_required_missing)
+PAELLA_TEST(cuda_driver_required_missing)
 {
 	struct paella__cu *cu = NULL;
 
@@ -142,7 +143,7 @@ START_TEST(cuda_driver_required_missing)
 }
 END_TEST
 
-START_TEST(cuda_driver_too_old)
+PAELLA_TEST(cuda_driver_too_old)
 {
 	struct paella__cu *cu = NULL;
 
@@ -154,7 +155,7 @@ START_TEST(cuda_driver_too_old)
 }
 END_TEST
 
-START_TEST(cuda_driver_init_fails)
+PAELLA_TEST(cuda_driver_init_fails)
 {
 	struct paella__cu *cu = NULL;
 	char code[16];
@@ -182,7 +183,7 @@ out:
 	return status;
 }
 
-START_TEST(cuda_driver_check_macro_reports)
+PAELLA_TEST(cuda_driver_check_macro_reports)
 {
 	struct paella__cu *cu = NULL;
 	struct captured cap = { 0 };
@@ -217,7 +218,7 @@ START_TEST(cuda_driver_check_macro_reports)
 }
 END_TEST
 
-START_TEST(cuda_driver_status_mapping)
+PAELLA_TEST(cuda_driver_status_mapping)
 {
 	ck_assert_int_eq(paella__cu_status(CUDA_SUCCESS), PAELLA_STATUS_OK);
 	ck_assert_int_eq(paella__cu_status(CUDA_ERROR_OUT_OF_MEMORY), PAELLA_STATUS_NO_MEMORY);
@@ -227,33 +228,4 @@ START_TEST(cuda_driver_status_mapping)
 }
 END_TEST
 
-static Suite *
-cuda_driver_suite(void)
-{
-	Suite *s = suite_create("cuda-driver");
-	TCase *tc = tcase_create("load");
-
-	tcase_add_test(tc, cuda_driver_missing_library);
-	tcase_add_test(tc, cuda_driver_no_driver_message);
-	tcase_add_test(tc, cuda_driver_fake_loads);
-	tcase_add_test(tc, cuda_driver_dlsym_fallback);
-	tcase_add_test(tc, cuda_driver_required_missing);
-	tcase_add_test(tc, cuda_driver_too_old);
-	tcase_add_test(tc, cuda_driver_init_fails);
-	tcase_add_test(tc, cuda_driver_check_macro_reports);
-	tcase_add_test(tc, cuda_driver_status_mapping);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(cuda_driver_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+PAELLA_CHECK_MAIN("cuda-driver", 0, NULL, NULL)

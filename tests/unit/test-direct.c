@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sim-fixture.h"
+#include "../check-main.h"
 
 static struct paella_runtime *
 manual_runtime(void)
@@ -39,7 +40,7 @@ latency(struct paella_job *job)
 	return t.completed_ns - t.submitted_ns;
 }
 
-START_TEST(direct_job_runs_whole)
+PAELLA_TEST(direct_job_runs_whole)
 {
 	struct paella_runtime *rt = manual_runtime();
 	struct paella_module *mod = fixture_module(rt);
@@ -66,7 +67,7 @@ START_TEST(direct_job_runs_whole)
 }
 END_TEST
 
-START_TEST(direct_graph_is_one_launch)
+PAELLA_TEST(direct_graph_is_one_launch)
 {
 	struct paella_runtime *rt = manual_runtime();
 	struct paella_module *mod = fixture_module(rt);
@@ -94,7 +95,7 @@ START_TEST(direct_graph_is_one_launch)
 }
 END_TEST
 
-START_TEST(direct_sets_and_modes)
+PAELLA_TEST(direct_sets_and_modes)
 {
 	struct paella_config c = fixture_config(PAELLA_POLICY_SRPT, PAELLA_DISPATCH_THREAD, 0.0);
 	struct paella_runtime *rt = fixture_runtime(&c);
@@ -148,7 +149,7 @@ START_TEST(direct_sets_and_modes)
 }
 END_TEST
 
-START_TEST(direct_priority_goes_first)
+PAELLA_TEST(direct_priority_goes_first)
 {
 	struct paella_runtime *rt = manual_runtime();
 	struct paella_module *mod = fixture_module(rt);
@@ -191,28 +192,4 @@ START_TEST(direct_priority_goes_first)
 }
 END_TEST
 
-static Suite *
-direct_suite(void)
-{
-	Suite *s = suite_create("direct");
-	TCase *tc = tcase_create("direct");
-
-	tcase_add_test(tc, direct_job_runs_whole);
-	tcase_add_test(tc, direct_graph_is_one_launch);
-	tcase_add_test(tc, direct_sets_and_modes);
-	tcase_add_test(tc, direct_priority_goes_first);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(direct_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+PAELLA_CHECK_MAIN("direct", 0, NULL, NULL)

@@ -12,6 +12,7 @@
 #include "dispatcher.h"
 #include "runtime.h"
 #include "sim-fixture.h"
+#include "../check-main.h"
 
 /* ---- a record of the dispatcher's decisions ------------------------------- */
 
@@ -88,7 +89,7 @@ long_then_short(enum paella_policy policy, uint64_t *long_done, uint64_t *short_
 	paella_runtime_destroy(rt);
 }
 
-START_TEST(dispatcher_srpt_runs_shorter_job_first)
+PAELLA_TEST(dispatcher_srpt_runs_shorter_job_first)
 {
 	uint64_t lng, shrt, sub;
 
@@ -106,7 +107,7 @@ START_TEST(dispatcher_srpt_runs_shorter_job_first)
 }
 END_TEST
 
-START_TEST(dispatcher_fifo_keeps_arrival_order)
+PAELLA_TEST(dispatcher_fifo_keeps_arrival_order)
 {
 	struct paella_config c = fixture_config(PAELLA_POLICY_FIFO, PAELLA_DISPATCH_MANUAL, 0.05);
 	struct paella_runtime *rt = fixture_runtime(&c);
@@ -199,7 +200,7 @@ long_job_worst_gap(enum paella_policy policy, uint64_t threshold, uint64_t *long
 	return worst;
 }
 
-START_TEST(dispatcher_fair_bounds_wait_of_long_job)
+PAELLA_TEST(dispatcher_fair_bounds_wait_of_long_job)
 {
 	uint64_t threshold = 200 * US, srpt_done, fair_done;
 	uint64_t srpt = long_job_worst_gap(PAELLA_POLICY_SRPT, threshold, &srpt_done);
@@ -249,7 +250,7 @@ deadlines_missed(enum paella_policy policy)
 	return missed;
 }
 
-START_TEST(dispatcher_edf_meets_feasible_deadlines)
+PAELLA_TEST(dispatcher_edf_meets_feasible_deadlines)
 {
 	ck_assert_uint_eq(deadlines_missed(PAELLA_POLICY_EDF), 0);
 	/* The same set in arrival order misses: the test has teeth. */
@@ -302,7 +303,7 @@ worst_true_load(double window, double *seen_by_dispatcher)
 	return ss.max_true_load_at_launch;
 }
 
-START_TEST(dispatcher_gating_keeps_hardware_queue_short)
+PAELLA_TEST(dispatcher_gating_keeps_hardware_queue_short)
 {
 	double seen, truth = worst_true_load(1.0, &seen);
 
@@ -319,7 +320,7 @@ END_TEST
 
 /* ---- every job, exactly once ------------------------------------------------- */
 
-START_TEST(dispatcher_every_job_completes_once)
+PAELLA_LOOP_TEST(dispatcher_every_job_completes_once, 2)
 {
 	struct paella_config c = fixture_config(_i % 2 ? PAELLA_POLICY_FAIR : PAELLA_POLICY_SRPT,
 						PAELLA_DISPATCH_MANUAL, 0.2);
@@ -395,7 +396,7 @@ workload_times(uint64_t seed, uint64_t *out, unsigned n)
 	paella_runtime_destroy(rt);
 }
 
-START_TEST(dispatcher_sim_is_deterministic)
+PAELLA_TEST(dispatcher_sim_is_deterministic)
 {
 	uint64_t a[16], b[16], c[16];
 
@@ -480,7 +481,7 @@ graph_chain_latency(unsigned runs_of, uint64_t *kernels)
 	return latency;
 }
 
-START_TEST(dispatcher_graph_runs)
+PAELLA_TEST(dispatcher_graph_runs)
 {
 	uint64_t k_alone, k_pairs, k_threes;
 	uint64_t alone = graph_chain_latency(0, &k_alone);
@@ -500,7 +501,7 @@ START_TEST(dispatcher_graph_runs)
 }
 END_TEST
 
-START_TEST(dispatcher_early_launch_hides_latency)
+PAELLA_TEST(dispatcher_early_launch_hides_latency)
 {
 	uint64_t early_on, early_off;
 	uint64_t with = chain_latency(2, &early_on);
@@ -514,7 +515,7 @@ START_TEST(dispatcher_early_launch_hides_latency)
 }
 END_TEST
 
-START_TEST(dispatcher_uninstrumented_kernels_complete)
+PAELLA_TEST(dispatcher_uninstrumented_kernels_complete)
 {
 	struct paella_config c = fixture_config(PAELLA_POLICY_SRPT, PAELLA_DISPATCH_MANUAL, 0.0);
 	struct paella_runtime *rt;
@@ -563,7 +564,7 @@ START_TEST(dispatcher_uninstrumented_kernels_complete)
 }
 END_TEST
 
-START_TEST(dispatcher_streams_limit_concurrency)
+PAELLA_TEST(dispatcher_streams_limit_concurrency)
 {
 	struct paella_config c = fixture_config(PAELLA_POLICY_FIFO, PAELLA_DISPATCH_MANUAL, 0.0);
 	struct paella_runtime *rt;
@@ -600,36 +601,4 @@ START_TEST(dispatcher_streams_limit_concurrency)
 }
 END_TEST
 
-static Suite *
-dispatcher_suite(void)
-{
-	Suite *s = suite_create("dispatcher");
-	TCase *tc = tcase_create("sim");
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, dispatcher_srpt_runs_shorter_job_first);
-	tcase_add_test(tc, dispatcher_fifo_keeps_arrival_order);
-	tcase_add_test(tc, dispatcher_fair_bounds_wait_of_long_job);
-	tcase_add_test(tc, dispatcher_edf_meets_feasible_deadlines);
-	tcase_add_test(tc, dispatcher_gating_keeps_hardware_queue_short);
-	tcase_add_loop_test(tc, dispatcher_every_job_completes_once, 0, 2);
-	tcase_add_test(tc, dispatcher_sim_is_deterministic);
-	tcase_add_test(tc, dispatcher_early_launch_hides_latency);
-	tcase_add_test(tc, dispatcher_graph_runs);
-	tcase_add_test(tc, dispatcher_uninstrumented_kernels_complete);
-	tcase_add_test(tc, dispatcher_streams_limit_concurrency);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(dispatcher_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+PAELLA_CHECK_MAIN("dispatcher", 60, NULL, NULL)

@@ -16,6 +16,7 @@
 #include "image-manifest.h"
 #include "log.h"
 #include "paella/instrument-abi.h"
+#include "../check-main.h"
 
 struct file {
 	unsigned char *data;
@@ -54,7 +55,7 @@ kernel(const struct paella__image *img, const char *name)
 	return NULL;
 }
 
-START_TEST(image_reads_cubin)
+PAELLA_TEST(image_reads_cubin)
 {
 	struct file f = cubin();
 	struct paella__image img;
@@ -98,7 +99,7 @@ expect_bogus(const unsigned char *data, size_t bytes, const char *what)
 	ck_assert_uint_eq(img.nkernels, 0);
 }
 
-START_TEST(image_refuses_bogus_headers)
+PAELLA_TEST(image_refuses_bogus_headers)
 {
 	struct file f = cubin();
 	unsigned char *d = malloc(f.bytes);
@@ -162,7 +163,7 @@ START_TEST(image_refuses_bogus_headers)
 END_TEST
 
 /* Flipped bytes anywhere, and every prefix: errors or images, no crash. */
-START_TEST(image_survives_corruption)
+PAELLA_TEST(image_survives_corruption)
 {
 	struct file f = cubin();
 	unsigned char *d = malloc(f.bytes);
@@ -193,28 +194,4 @@ START_TEST(image_survives_corruption)
 }
 END_TEST
 
-static Suite *
-image_suite(void)
-{
-	Suite *s = suite_create("image-manifest");
-	TCase *tc = tcase_create("image-manifest");
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, image_reads_cubin);
-	tcase_add_test(tc, image_refuses_bogus_headers);
-	tcase_add_test(tc, image_survives_corruption);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(image_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+PAELLA_CHECK_MAIN("image-manifest", 60, NULL, NULL)

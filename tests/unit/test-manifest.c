@@ -8,8 +8,9 @@
 
 #include "log.h"
 #include "manifest.h"
+#include "../check-main.h"
 
-START_TEST(manifest_parses_what_the_pass_writes)
+PAELLA_TEST(manifest_parses_what_the_pass_writes)
 {
 	static const char text[] = "paella-manifest 2\nK two 2 count\nK none 0 sample\nU skipped 1 skip-attribute\n";
 	struct paella__manifest m;
@@ -32,7 +33,7 @@ START_TEST(manifest_parses_what_the_pass_writes)
 END_TEST
 
 /* Manifest 3: a sample-mode kernel may name its plain copy. */
-START_TEST(manifest_v3_plain_copies)
+PAELLA_TEST(manifest_v3_plain_copies)
 {
 	static const char text[] = "paella-manifest 3\nK k 2 sample k__paella_plain\n"
 				   "K s 1 sample\nK c 1 count\nU u 1 grid-sync\n";
@@ -52,7 +53,7 @@ START_TEST(manifest_v3_plain_copies)
 }
 END_TEST
 
-START_TEST(manifest_empty_and_blank_lines)
+PAELLA_TEST(manifest_empty_and_blank_lines)
 {
 	struct paella__manifest m;
 
@@ -67,7 +68,7 @@ START_TEST(manifest_empty_and_blank_lines)
 }
 END_TEST
 
-START_TEST(manifest_rejects_garbage)
+PAELLA_TEST(manifest_rejects_garbage)
 {
 	static const char *const bad[] = {
 		"",
@@ -101,28 +102,4 @@ START_TEST(manifest_rejects_garbage)
 }
 END_TEST
 
-static Suite *
-manifest_suite(void)
-{
-	Suite *s = suite_create("manifest");
-	TCase *tc = tcase_create("manifest");
-
-	tcase_add_test(tc, manifest_parses_what_the_pass_writes);
-	tcase_add_test(tc, manifest_v3_plain_copies);
-	tcase_add_test(tc, manifest_empty_and_blank_lines);
-	tcase_add_test(tc, manifest_rejects_garbage);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(manifest_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+PAELLA_CHECK_MAIN("manifest", 0, NULL, NULL)

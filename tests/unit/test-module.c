@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "sim-fixture.h"
+#include "../check-main.h"
 
 static struct paella_runtime *
 manual_rt(void)
@@ -39,7 +40,7 @@ cubin_path(void)
 
 /* ---- files ------------------------------------------------------------------ */
 
-START_TEST(module_file_not_regular)
+PAELLA_TEST(module_file_not_regular)
 {
 	struct paella_runtime *rt = manual_rt();
 	struct paella_module *mod = (struct paella_module *)1;
@@ -103,7 +104,7 @@ END_TEST
 
 /* ---- the ABI version ---------------------------------------------------------- */
 
-START_TEST(module_sim_abi_zero)
+PAELLA_TEST(module_sim_abi_zero)
 {
 	struct paella_runtime *rt = manual_rt();
 	struct paella_sim_module desc = { 0, fixture_manifest, fixture_kernels, 5 };
@@ -145,7 +146,7 @@ read_all(const char *path, size_t *bytes)
 	return buf;
 }
 
-START_TEST(module_sim_loads_cubin)
+PAELLA_TEST(module_sim_loads_cubin)
 {
 	struct paella_runtime *rt = manual_rt();
 	struct paella_module *mod = NULL;
@@ -191,7 +192,7 @@ START_TEST(module_sim_loads_cubin)
 }
 END_TEST
 
-START_TEST(module_sim_image_truncated)
+PAELLA_TEST(module_sim_image_truncated)
 {
 	struct paella_runtime *rt = manual_rt();
 	struct paella_module *mod = NULL;
@@ -228,7 +229,7 @@ END_TEST
 
 /* ---- a model's sizes ------------------------------------------------------------ */
 
-START_TEST(module_model_size_messages)
+PAELLA_TEST(module_model_size_messages)
 {
 	struct paella_runtime *rt = manual_rt();
 	struct paella_model *m = NULL;
@@ -269,30 +270,4 @@ START_TEST(module_model_size_messages)
 }
 END_TEST
 
-static Suite *
-module_suite(void)
-{
-	Suite *s = suite_create("module");
-	TCase *tc = tcase_create("module");
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, module_file_not_regular);
-	tcase_add_test(tc, module_sim_abi_zero);
-	tcase_add_test(tc, module_sim_loads_cubin);
-	tcase_add_test(tc, module_sim_image_truncated);
-	tcase_add_test(tc, module_model_size_messages);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(module_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+PAELLA_CHECK_MAIN("module", 60, NULL, NULL)

@@ -14,6 +14,7 @@
 #include "marker.h"
 #include "notify-test.h"
 #include "notify.h"
+#include "../check-main.h"
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -71,7 +72,7 @@ block_exit(const struct paella__notify_class *cls, uint32_t shards,
 
 /* ---- planning ----------------------------------------------------------- */
 
-START_TEST(notify_plan_classes)
+PAELLA_TEST(notify_plan_classes)
 {
 	static const struct {
 		uint64_t nblocks;
@@ -106,7 +107,7 @@ START_TEST(notify_plan_classes)
 }
 END_TEST
 
-START_TEST(notify_plan_posts_bounded)
+PAELLA_TEST(notify_plan_posts_bounded)
 {
 	uint64_t n = 1;
 
@@ -130,7 +131,7 @@ START_TEST(notify_plan_posts_bounded)
 }
 END_TEST
 
-START_TEST(notify_shard_blocks_exact)
+PAELLA_TEST(notify_shard_blocks_exact)
 {
 	static const uint64_t grids[] = { 1, 2, 3, 7, 63, 65, 129, 999, 1001, 4097, 65535 };
 
@@ -228,7 +229,7 @@ simulate_launch(struct paella__notify_track *t, const struct paella__notify_clas
 	free(inflight);
 }
 
-START_TEST(notify_progress_simulated)
+PAELLA_TEST(notify_progress_simulated)
 {
 	static const uint64_t grids[] = { 1, 2, 7, 64, 65, 300, 1000, 4099, 70001 };
 
@@ -248,7 +249,7 @@ START_TEST(notify_progress_simulated)
 }
 END_TEST
 
-START_TEST(notify_progress_wraps)
+PAELLA_TEST(notify_progress_wraps)
 {
 	struct paella__notify_class cls = paella__notify_plan(5000);
 	uint32_t shards = paella__notify_class_shards(cls);
@@ -267,7 +268,7 @@ START_TEST(notify_progress_wraps)
 }
 END_TEST
 
-START_TEST(notify_progress_all_posts_sum_to_grid)
+PAELLA_TEST(notify_progress_all_posts_sum_to_grid)
 {
 	const uint64_t n = 1001;
 	struct paella__notify_class cls = paella__notify_plan(n);
@@ -292,7 +293,7 @@ START_TEST(notify_progress_all_posts_sum_to_grid)
 }
 END_TEST
 
-START_TEST(notify_progress_ignores_previous_launch)
+PAELLA_TEST(notify_progress_ignores_previous_launch)
 {
 	const uint64_t n = 640;
 	struct paella__notify_class cls = paella__notify_plan(n);
@@ -395,7 +396,7 @@ play_grid(struct paella__notify_record *rec, uint64_t nblocks)
 	free(posts);
 }
 
-START_TEST(notify_record_header)
+PAELLA_TEST(notify_record_header)
 {
 	struct paella__notify_record *rec;
 	struct paella_launch_record *r;
@@ -414,7 +415,7 @@ START_TEST(notify_record_header)
 }
 END_TEST
 
-START_TEST(notify_record_launches)
+PAELLA_TEST(notify_record_launches)
 {
 	static const uint64_t grids[] = { 1, 7, 1000, 1000, 7, 4097, 1000 };
 	struct paella__notify_record *rec;
@@ -441,7 +442,7 @@ START_TEST(notify_record_launches)
 }
 END_TEST
 
-START_TEST(notify_record_done_from_posts)
+PAELLA_TEST(notify_record_done_from_posts)
 {
 	const uint64_t n = 64;
 	struct paella__notify_record *rec;
@@ -465,7 +466,7 @@ START_TEST(notify_record_done_from_posts)
 }
 END_TEST
 
-START_TEST(notify_record_uninstrumented)
+PAELLA_TEST(notify_record_uninstrumented)
 {
 	struct paella__notify_record *rec;
 	uint64_t total;
@@ -485,7 +486,7 @@ START_TEST(notify_record_uninstrumented)
 }
 END_TEST
 
-START_TEST(notify_record_bad_grid)
+PAELLA_TEST(notify_record_bad_grid)
 {
 	struct paella__notify_record *rec;
 
@@ -499,7 +500,7 @@ START_TEST(notify_record_bad_grid)
 }
 END_TEST
 
-START_TEST(notify_record_alloc_fails)
+PAELLA_TEST(notify_record_alloc_fails)
 {
 	struct paella__notify_record *rec;
 
@@ -515,7 +516,7 @@ START_TEST(notify_record_alloc_fails)
 }
 END_TEST
 
-START_TEST(notify_record_release_running_aborts)
+PAELLA_SIGNAL_TEST(notify_record_release_running_aborts, SIGABRT)
 {
 	struct paella__notify_record *rec;
 
@@ -527,7 +528,7 @@ END_TEST
 
 /* ---- sample mode ------------------------------------------------------- */
 
-START_TEST(notify_sample_tag_rule)
+PAELLA_TEST(notify_sample_tag_rule)
 {
 	static const uint64_t grids[] = { 1, 2, 31, 32, 100, 1055, 1056, 1057, 2112, 4096,
 					  5000, 65536, 262144, 1000003, UINT32_MAX };
@@ -561,7 +562,7 @@ START_TEST(notify_sample_tag_rule)
 }
 END_TEST
 
-START_TEST(notify_sample_reports_brute_force)
+PAELLA_TEST(notify_sample_reports_brute_force)
 {
 	for (uint64_t n = 1; n < 600; n += 7) {
 		for (uint32_t tag = 0; tag < 7; tag++) {
@@ -580,7 +581,7 @@ END_TEST
 /* Where the completion kernel cannot run (here: the fake driver has no
  * cuLaunchKernelEx and takes no PTX; a pre-Hopper GPU refuses the PTX),
  * completions after kernels go by the write-value, and still arrive. */
-START_TEST(notify_kernel_completion_falls_back)
+PAELLA_TEST(notify_kernel_completion_falls_back)
 {
 	struct paella__completion_kernels *ck;
 	struct paella__notify_record *rec;
@@ -600,7 +601,7 @@ END_TEST
 
 /* Where it loads, the completion kernel signals in stream order, as the
  * write-value would: not before the stream gets there. */
-START_TEST(notify_kernel_completion_by_kernel)
+PAELLA_TEST(notify_kernel_completion_by_kernel)
 {
 	struct paella__completion_kernels *ck;
 	struct paella__notify_record *rec;
@@ -630,7 +631,7 @@ START_TEST(notify_kernel_completion_by_kernel)
 }
 END_TEST
 
-START_TEST(notify_config_environment)
+PAELLA_TEST(notify_config_environment)
 {
 	struct paella_config c;
 
@@ -656,7 +657,7 @@ START_TEST(notify_config_environment)
 }
 END_TEST
 
-START_TEST(notify_sample_record)
+PAELLA_TEST(notify_sample_record)
 {
 	const uint64_t n = 262144, wave = 1056;
 	struct paella__notify_record *rec;
@@ -725,7 +726,7 @@ static const unsigned variant_regs[] = { 32, 48, 64, 96, 128, 168, 254 };
 static const unsigned variant_max[] = { 1024, 1024, 1024, 640, 512, 384, 256 };
 static const unsigned any_max[] = { 1024, 1024, 1024, 1024, 1024, 1024, 1024 };
 
-START_TEST(notify_marker_shape_rule)
+PAELLA_TEST(notify_marker_shape_rule)
 {
 	struct paella__marker_shape m;
 
@@ -791,7 +792,7 @@ END_TEST
 /* Marker mode: progress is 0 until this launch's marker stores its number,
  * then the grid less a wave; done only from the stream; a marker of an
  * earlier launch of the record counts for nothing. */
-START_TEST(notify_marker_record)
+PAELLA_TEST(notify_marker_record)
 {
 	const uint64_t n = 65536, wave = 1056;
 	struct paella__notify_record *rec, *again;
@@ -855,7 +856,7 @@ START_TEST(notify_marker_record)
 }
 END_TEST
 
-START_TEST(notify_marker_rule)
+PAELLA_TEST(notify_marker_rule)
 {
 	/* More than a wave, and the wave known. */
 	ck_assert(paella__notify_use_tail_marker(65536, 1056));
@@ -864,7 +865,7 @@ START_TEST(notify_marker_rule)
 }
 END_TEST
 
-START_TEST(notify_marker_grids)
+PAELLA_TEST(notify_marker_grids)
 {
 	/* More than a wave, wave known: a marker; else not. */
 	ck_assert(paella__notify_use_tail_marker(1057, 1056));
@@ -873,53 +874,4 @@ START_TEST(notify_marker_grids)
 }
 END_TEST
 
-static Suite *
-notify_suite(void)
-{
-	Suite *s = suite_create("notify");
-	TCase *tc = tcase_create("arithmetic");
-	TCase *rec = tcase_create("records");
-
-	tcase_add_test(tc, notify_plan_classes);
-	tcase_add_test(tc, notify_plan_posts_bounded);
-	tcase_add_test(tc, notify_shard_blocks_exact);
-	tcase_add_test(tc, notify_progress_simulated);
-	tcase_add_test(tc, notify_progress_wraps);
-	tcase_add_test(tc, notify_progress_all_posts_sum_to_grid);
-	tcase_add_test(tc, notify_progress_ignores_previous_launch);
-	tcase_add_test(tc, notify_sample_tag_rule);
-	tcase_add_test(tc, notify_sample_reports_brute_force);
-	tcase_add_test(tc, notify_marker_shape_rule);
-	tcase_add_test(tc, notify_marker_grids);
-	tcase_add_test(tc, notify_marker_rule);
-	tcase_set_timeout(tc, 60);
-	suite_add_tcase(s, tc);
-
-	tcase_add_checked_fixture(rec, fake_setup, fake_teardown);
-	tcase_add_test(rec, notify_record_header);
-	tcase_add_test(rec, notify_sample_record);
-	tcase_add_test(rec, notify_marker_record);
-	tcase_add_test(rec, notify_kernel_completion_falls_back);
-	tcase_add_test(rec, notify_config_environment);
-	tcase_add_test(rec, notify_kernel_completion_by_kernel);
-	tcase_add_test(rec, notify_record_launches);
-	tcase_add_test(rec, notify_record_done_from_posts);
-	tcase_add_test(rec, notify_record_uninstrumented);
-	tcase_add_test(rec, notify_record_bad_grid);
-	tcase_add_test(rec, notify_record_alloc_fails);
-	tcase_add_test_raise_signal(rec, notify_record_release_running_aborts, SIGABRT);
-	suite_add_tcase(s, rec);
-	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(notify_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+PAELLA_CHECK_MAIN("notify", 60, fake_setup, fake_teardown)

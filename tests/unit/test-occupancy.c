@@ -7,6 +7,7 @@
 
 #include "cards.h"
 #include "occupancy.h"
+#include "../check-main.h"
 
 static unsigned
 occ(const char *card, unsigned threads, unsigned regs, unsigned smem)
@@ -19,7 +20,7 @@ occ(const char *card, unsigned threads, unsigned regs, unsigned smem)
 	return paella__occupancy(&c->sm, &blk);
 }
 
-START_TEST(occupancy_hopper_limits)
+PAELLA_TEST(occupancy_hopper_limits)
 {
 	/* Threads limit: 2048 per SM. */
 	ck_assert_uint_eq(occ("H100", 256, 16, 0), 8);
@@ -44,7 +45,7 @@ START_TEST(occupancy_hopper_limits)
 }
 END_TEST
 
-START_TEST(occupancy_fit_in_partial_sm)
+PAELLA_TEST(occupancy_fit_in_partial_sm)
 {
 	const struct paella__card *c = paella__card_find("H100");
 	struct paella__sm_usage blk = paella__block_usage(&c->sm, 256, 32, 0);
@@ -59,7 +60,7 @@ START_TEST(occupancy_fit_in_partial_sm)
 }
 END_TEST
 
-START_TEST(occupancy_cards)
+PAELLA_TEST(occupancy_cards)
 {
 	ck_assert_uint_eq(paella__card_find("H100")->sm_count, 132);
 	ck_assert_uint_eq(paella__card_find("h200")->sm_count, 132);
@@ -69,27 +70,4 @@ START_TEST(occupancy_cards)
 }
 END_TEST
 
-static Suite *
-occupancy_suite(void)
-{
-	Suite *s = suite_create("occupancy");
-	TCase *tc = tcase_create("occupancy");
-
-	tcase_add_test(tc, occupancy_hopper_limits);
-	tcase_add_test(tc, occupancy_fit_in_partial_sm);
-	tcase_add_test(tc, occupancy_cards);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(occupancy_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+PAELLA_CHECK_MAIN("occupancy", 0, NULL, NULL)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "policy.h"
+#include "../check-main.h"
 
 /* ---- the heap ---------------------------------------------------------------- */
 
@@ -31,7 +32,7 @@ item_of(struct paella__heap_node *n)
 	return (struct item *)((char *)n - offsetof(struct item, node));
 }
 
-START_TEST(policy_heap_orders_and_updates)
+PAELLA_TEST(policy_heap_orders_and_updates)
 {
 	enum { N = 500 };
 	struct item *items = calloc(N, sizeof(*items));
@@ -126,7 +127,7 @@ drain(struct paella__policy *p, uint64_t *order, unsigned n)
 	ck_assert_ptr_null(p->ops->peek(p, &clock));
 }
 
-START_TEST(policy_fifo_srpt_edf_orders)
+PAELLA_TEST(policy_fifo_srpt_edf_orders)
 {
 	struct paella__sched_entity e[5];
 	/* seq, remaining, deadline */
@@ -166,7 +167,7 @@ START_TEST(policy_fifo_srpt_edf_orders)
 }
 END_TEST
 
-START_TEST(policy_srpt_served_and_rekey)
+PAELLA_TEST(policy_srpt_served_and_rekey)
 {
 	struct paella__policy *p = policy(PAELLA_POLICY_SRPT, 0);
 	struct paella__sched_clock clock = { 0, 0 };
@@ -192,7 +193,7 @@ START_TEST(policy_srpt_served_and_rekey)
 }
 END_TEST
 
-START_TEST(policy_srpt_refuses_unknown_estimate)
+PAELLA_SIGNAL_TEST(policy_srpt_refuses_unknown_estimate, SIGABRT)
 {
 	struct paella__policy *p = policy(PAELLA_POLICY_SRPT, 0);
 	struct paella__sched_entity a, b;
@@ -206,7 +207,7 @@ START_TEST(policy_srpt_refuses_unknown_estimate)
 }
 END_TEST
 
-START_TEST(policy_fair_serves_a_waiting_model)
+PAELLA_TEST(policy_fair_serves_a_waiting_model)
 {
 	struct paella__policy *p = policy(PAELLA_POLICY_FAIR, 1000);
 	struct paella__sched_clock clock = { 0, 0 };
@@ -276,7 +277,7 @@ long_served_in(double threshold, unsigned dispatches)
 	return served;
 }
 
-START_TEST(policy_fair_deficit_knob)
+PAELLA_TEST(policy_fair_deficit_knob)
 {
 	/* Two models: each dispatch of the short one owes the long one 1/2,
 	 * each of its own takes 1/2 back.  Threshold 1: from the third
@@ -290,7 +291,7 @@ START_TEST(policy_fair_deficit_knob)
 }
 END_TEST
 
-START_TEST(policy_unknown_kind)
+PAELLA_TEST(policy_unknown_kind)
 {
 	struct paella__policy_params pp = { 0 };
 	struct paella__policy *p = (struct paella__policy *)1;
@@ -301,31 +302,4 @@ START_TEST(policy_unknown_kind)
 }
 END_TEST
 
-static Suite *
-policy_suite(void)
-{
-	Suite *s = suite_create("policy");
-	TCase *tc = tcase_create("policy");
-
-	tcase_add_test(tc, policy_heap_orders_and_updates);
-	tcase_add_test(tc, policy_fifo_srpt_edf_orders);
-	tcase_add_test(tc, policy_srpt_served_and_rekey);
-	tcase_add_test_raise_signal(tc, policy_srpt_refuses_unknown_estimate, SIGABRT);
-	tcase_add_test(tc, policy_fair_serves_a_waiting_model);
-	tcase_add_test(tc, policy_fair_deficit_knob);
-	tcase_add_test(tc, policy_unknown_kind);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(policy_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+PAELLA_CHECK_MAIN("policy", 0, NULL, NULL)

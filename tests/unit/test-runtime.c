@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "sim-fixture.h"
+#include "../check-main.h"
 
 static struct paella_runtime *
 manual_rt(void)
@@ -22,7 +23,7 @@ manual_rt(void)
 
 /* ---- creating runtimes --------------------------------------------------- */
 
-START_TEST(runtime_config_errors)
+PAELLA_TEST(runtime_config_errors)
 {
 	struct paella_config c;
 	struct paella_runtime *rt = (struct paella_runtime *)1;
@@ -56,7 +57,7 @@ START_TEST(runtime_config_errors)
 }
 END_TEST
 
-START_TEST(runtime_dispatcher_pinning)
+PAELLA_TEST(runtime_dispatcher_pinning)
 {
 	struct paella_config c = fixture_config(PAELLA_POLICY_SRPT, PAELLA_DISPATCH_THREAD, 0.0);
 	struct paella_runtime *rt = NULL;
@@ -74,7 +75,7 @@ START_TEST(runtime_dispatcher_pinning)
 }
 END_TEST
 
-START_TEST(runtime_cards)
+PAELLA_TEST(runtime_cards)
 {
 	static const char *const cards[] = { "H100", "h200", "A100", "L4" };
 
@@ -107,7 +108,7 @@ capture(enum paella__log_level level, const char *msg, void *data)
 	}
 }
 
-START_TEST(runtime_cuda_without_driver)
+PAELLA_TEST(runtime_cuda_without_driver)
 {
 	struct paella_config c;
 	struct paella_runtime *rt = NULL;
@@ -136,7 +137,7 @@ END_TEST
 
 /* ---- modules ---------------------------------------------------------------- */
 
-START_TEST(runtime_module_errors)
+PAELLA_TEST(runtime_module_errors)
 {
 	struct paella_runtime *rt = manual_rt();
 	struct paella_sim_module desc = { PAELLA_ABI_VERSION, fixture_manifest,
@@ -182,7 +183,7 @@ END_TEST
 
 /* ---- models ---------------------------------------------------------------- */
 
-START_TEST(runtime_model_errors)
+PAELLA_TEST(runtime_model_errors)
 {
 	struct paella_runtime *rt = manual_rt();
 	struct paella_module *mod = fixture_module(rt);
@@ -264,7 +265,7 @@ START_TEST(runtime_model_errors)
 }
 END_TEST
 
-START_TEST(runtime_model_estimate)
+PAELLA_TEST(runtime_model_estimate)
 {
 	struct paella_runtime *rt = manual_rt();
 	struct paella_module *mod = fixture_module(rt);
@@ -281,7 +282,7 @@ END_TEST
 
 /* ---- jobs --------------------------------------------------------------------- */
 
-START_TEST(runtime_submit_errors_lose_nothing)
+PAELLA_TEST(runtime_submit_errors_lose_nothing)
 {
 	struct paella_runtime *rt = manual_rt();
 	struct paella_module *mod = fixture_module(rt);
@@ -356,7 +357,7 @@ START_TEST(runtime_submit_errors_lose_nothing)
 }
 END_TEST
 
-START_TEST(runtime_manual_wait_and_timeout)
+PAELLA_TEST(runtime_manual_wait_and_timeout)
 {
 	struct paella_runtime *rt = manual_rt();
 	struct paella_module *mod = fixture_module(rt);
@@ -381,7 +382,7 @@ START_TEST(runtime_manual_wait_and_timeout)
 }
 END_TEST
 
-START_TEST(runtime_thread_mode_wait)
+PAELLA_TEST(runtime_thread_mode_wait)
 {
 	struct paella_config c = fixture_config(PAELLA_POLICY_SRPT, PAELLA_DISPATCH_THREAD, 0.05);
 	struct paella_runtime *rt = fixture_runtime(&c);
@@ -414,7 +415,7 @@ START_TEST(runtime_thread_mode_wait)
 }
 END_TEST
 
-START_TEST(runtime_destroy_drains_queued_jobs)
+PAELLA_TEST(runtime_destroy_drains_queued_jobs)
 {
 	struct paella_config c = fixture_config(PAELLA_POLICY_FIFO, PAELLA_DISPATCH_THREAD, 0.05);
 	struct paella_runtime *rt = fixture_runtime(&c);
@@ -478,7 +479,7 @@ submit_many(void *arg)
 	return NULL;
 }
 
-START_TEST(runtime_16_threads_submit_at_once)
+PAELLA_TEST(runtime_16_threads_submit_at_once)
 {
 	struct paella_config c = fixture_config(PAELLA_POLICY_SRPT, PAELLA_DISPATCH_THREAD, 0.1);
 	struct paella_runtime *rt = fixture_runtime(&c);
@@ -512,37 +513,4 @@ START_TEST(runtime_16_threads_submit_at_once)
 }
 END_TEST
 
-static Suite *
-runtime_suite(void)
-{
-	Suite *s = suite_create("runtime");
-	TCase *tc = tcase_create("api");
-
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, runtime_config_errors);
-	tcase_add_test(tc, runtime_dispatcher_pinning);
-	tcase_add_test(tc, runtime_cards);
-	tcase_add_test(tc, runtime_cuda_without_driver);
-	tcase_add_test(tc, runtime_module_errors);
-	tcase_add_test(tc, runtime_model_errors);
-	tcase_add_test(tc, runtime_model_estimate);
-	tcase_add_test(tc, runtime_submit_errors_lose_nothing);
-	tcase_add_test(tc, runtime_manual_wait_and_timeout);
-	tcase_add_test(tc, runtime_thread_mode_wait);
-	tcase_add_test(tc, runtime_destroy_drains_queued_jobs);
-	tcase_add_test(tc, runtime_16_threads_submit_at_once);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(runtime_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+PAELLA_CHECK_MAIN("runtime", 120, NULL, NULL)

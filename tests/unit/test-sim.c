@@ -11,6 +11,7 @@
 #include "backend-sim.h"
 #include "cards.h"
 #include "paella/instrument-abi.h"
+#include "../check-main.h"
 
 #define US 1000ull
 
@@ -79,7 +80,7 @@ run_until_done(struct sim_env *e, struct paella__bop *op)
 	return e->b->ops->now_ns(e->b);
 }
 
-START_TEST(sim_kernel_timing)
+PAELLA_TEST(sim_kernel_timing)
 {
 	struct sim_env e;
 	struct paella__bop *op;
@@ -115,7 +116,7 @@ START_TEST(sim_kernel_timing)
 }
 END_TEST
 
-START_TEST(sim_launches_serialize_on_the_host)
+PAELLA_TEST(sim_launches_serialize_on_the_host)
 {
 	struct sim_env e;
 	struct paella__bop *a, *b, *c;
@@ -135,7 +136,7 @@ START_TEST(sim_launches_serialize_on_the_host)
 }
 END_TEST
 
-START_TEST(sim_head_of_line_blocking)
+PAELLA_TEST(sim_head_of_line_blocking)
 {
 	struct sim_env e;
 	struct paella__bop *big, *small;
@@ -165,7 +166,7 @@ START_TEST(sim_head_of_line_blocking)
 }
 END_TEST
 
-START_TEST(sim_stream_order_and_sharing)
+PAELLA_TEST(sim_stream_order_and_sharing)
 {
 	struct sim_env e;
 	struct paella__bop *a, *b, *c;
@@ -190,7 +191,7 @@ START_TEST(sim_stream_order_and_sharing)
 }
 END_TEST
 
-START_TEST(sim_copies_move_bytes)
+PAELLA_TEST(sim_copies_move_bytes)
 {
 	struct sim_env e;
 	struct paella__bop *in, *out;
@@ -222,7 +223,7 @@ START_TEST(sim_copies_move_bytes)
 }
 END_TEST
 
-START_TEST(sim_advance_stops_at_limit)
+PAELLA_TEST(sim_advance_stops_at_limit)
 {
 	struct sim_env e;
 	struct paella__bop *op;
@@ -240,7 +241,7 @@ START_TEST(sim_advance_stops_at_limit)
 }
 END_TEST
 
-START_TEST(sim_occupancy_of_cards)
+PAELLA_TEST(sim_occupancy_of_cards)
 {
 	struct sim_env e;
 	unsigned n = 0;
@@ -268,7 +269,7 @@ START_TEST(sim_occupancy_of_cards)
 }
 END_TEST
 
-START_TEST(sim_unknown_card)
+PAELLA_TEST(sim_unknown_card)
 {
 	struct paella__backend_params p = { 0, 4, "RTX 9090", 1, 0.0 };
 	struct paella__backend *b = (struct paella__backend *)1;
@@ -280,7 +281,7 @@ START_TEST(sim_unknown_card)
 }
 END_TEST
 
-START_TEST(sim_jitter_spreads_progress)
+PAELLA_TEST(sim_jitter_spreads_progress)
 {
 	struct sim_env e;
 	struct paella__bop *op;
@@ -301,33 +302,4 @@ START_TEST(sim_jitter_spreads_progress)
 }
 END_TEST
 
-static Suite *
-sim_suite(void)
-{
-	Suite *s = suite_create("sim");
-	TCase *tc = tcase_create("sim");
-
-	tcase_add_test(tc, sim_kernel_timing);
-	tcase_add_test(tc, sim_launches_serialize_on_the_host);
-	tcase_add_test(tc, sim_head_of_line_blocking);
-	tcase_add_test(tc, sim_stream_order_and_sharing);
-	tcase_add_test(tc, sim_copies_move_bytes);
-	tcase_add_test(tc, sim_advance_stops_at_limit);
-	tcase_add_test(tc, sim_occupancy_of_cards);
-	tcase_add_test(tc, sim_unknown_card);
-	tcase_add_test(tc, sim_jitter_spreads_progress);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(sim_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+PAELLA_CHECK_MAIN("sim", 0, NULL, NULL)

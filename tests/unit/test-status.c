@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "paella/paella.h"
+#include "../check-main.h"
 
 static const enum paella_status all[] = {
 #define ALL(name, str) PAELLA_STATUS_##name,
@@ -14,14 +15,14 @@ static const enum paella_status all[] = {
 };
 #define NSTATUS (sizeof(all) / sizeof(all[0]))
 
-START_TEST(status_ok_is_zero)
+PAELLA_TEST(status_ok_is_zero)
 {
 	ck_assert_int_eq(PAELLA_STATUS_OK, 0);
 	ck_assert_str_eq(paella_status_name(PAELLA_STATUS_OK), "PAELLA_STATUS_OK");
 }
 END_TEST
 
-START_TEST(status_names_and_strings_distinct)
+PAELLA_TEST(status_names_and_strings_distinct)
 {
 	for (size_t i = 0; i < NSTATUS; i++) {
 		const char *name = paella_status_name(all[i]);
@@ -40,7 +41,7 @@ START_TEST(status_names_and_strings_distinct)
 }
 END_TEST
 
-START_TEST(status_unknown_values)
+PAELLA_TEST(status_unknown_values)
 {
 	ck_assert_str_eq(paella_status_name((enum paella_status)NSTATUS),
 			 "PAELLA_STATUS_UNKNOWN");
@@ -50,7 +51,7 @@ START_TEST(status_unknown_values)
 }
 END_TEST
 
-START_TEST(status_version_string)
+PAELLA_TEST(status_version_string)
 {
 	const char *v = paella_version_string();
 
@@ -59,28 +60,4 @@ START_TEST(status_version_string)
 }
 END_TEST
 
-static Suite *
-status_suite(void)
-{
-	Suite *s = suite_create("status");
-	TCase *tc = tcase_create("status");
-
-	tcase_add_test(tc, status_ok_is_zero);
-	tcase_add_test(tc, status_names_and_strings_distinct);
-	tcase_add_test(tc, status_unknown_values);
-	tcase_add_test(tc, status_version_string);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(status_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+PAELLA_CHECK_MAIN("status", 0, NULL, NULL)

@@ -12,6 +12,7 @@
 #include "builder.h"
 #include "zoo-private.h"
 #include "paella/zoo.h"
+#include "../check-main.h"
 
 static const struct {
 	const char *name;
@@ -33,6 +34,7 @@ static const struct {
 	{ "inception_v3", 23834568, 109, 299, "Mixed_7c.branch3x3dbl_3b.conv.weight",
 	  { 384, 384, 3, 1 } },
 };
+#define NMODELS ((int)(sizeof(expected) / sizeof(expected[0])))
 
 static const struct paella_zoo_tensor *
 find_tensor(const struct paella_zoo_plan *p, const char *name)
@@ -43,7 +45,7 @@ find_tensor(const struct paella_zoo_plan *p, const char *name)
 	return NULL;
 }
 
-START_TEST(models_match_torchvision)
+PAELLA_LOOP_TEST(models_match_torchvision, NMODELS)
 {
 	const unsigned i = (unsigned)_i;
 	struct paella_zoo_plan *p;
@@ -77,7 +79,7 @@ END_TEST
 
 /* Every launch binds every argument, to something that exists; grids are
  * within the hardware's limits. */
-START_TEST(models_launches_are_bound)
+PAELLA_LOOP_TEST(models_launches_are_bound, NMODELS)
 {
 	const unsigned i = (unsigned)_i;
 	struct paella_zoo_plan *p;
@@ -143,7 +145,7 @@ END_TEST
 
 /* No two storages that are live at the same time share a byte; the
  * input, output and split-K counters are live throughout. */
-START_TEST(models_placement_is_safe)
+PAELLA_LOOP_TEST(models_placement_is_safe, NMODELS)
 {
 	const unsigned i = (unsigned)_i;
 	struct paella_zoo_plan *p;
@@ -185,7 +187,7 @@ START_TEST(models_placement_is_safe)
 }
 END_TEST
 
-START_TEST(models_batch)
+PAELLA_TEST(models_batch)
 {
 	struct paella_zoo_options o1 = { .batch = 1 }, o3 = { .batch = 3 };
 	struct paella_zoo_plan *a, *b;
@@ -203,7 +205,7 @@ START_TEST(models_batch)
 }
 END_TEST
 
-START_TEST(models_unknown)
+PAELLA_TEST(models_unknown)
 {
 	struct paella_zoo_plan *p = (struct paella_zoo_plan *)1;
 
@@ -213,7 +215,7 @@ START_TEST(models_unknown)
 }
 END_TEST
 
-START_TEST(models_pool_out_like_pytorch)
+PAELLA_TEST(models_pool_out_like_pytorch)
 {
 	/* (input, kernel, stride, padding, ceil_mode) -> PyTorch's size. */
 	static const int cases[][6] = {
@@ -231,7 +233,7 @@ START_TEST(models_pool_out_like_pytorch)
 END_TEST
 
 /* A whole model through the CPU interpreter: finite, deterministic. */
-START_TEST(models_cpu_run)
+PAELLA_TEST(models_cpu_run)
 {
 	struct paella_zoo_plan *p;
 	float *blob, *in, *o1, *o2;
@@ -260,33 +262,4 @@ START_TEST(models_cpu_run)
 }
 END_TEST
 
-static Suite *
-models_suite(void)
-{
-	Suite *s = suite_create("models");
-	TCase *tc = tcase_create("models");
-	const int n = (int)(sizeof(expected) / sizeof(expected[0]));
-
-	tcase_set_timeout(tc, 120);
-	tcase_add_loop_test(tc, models_match_torchvision, 0, n);
-	tcase_add_loop_test(tc, models_launches_are_bound, 0, n);
-	tcase_add_loop_test(tc, models_placement_is_safe, 0, n);
-	tcase_add_test(tc, models_batch);
-	tcase_add_test(tc, models_unknown);
-	tcase_add_test(tc, models_pool_out_like_pytorch);
-	tcase_add_test(tc, models_cpu_run);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(models_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PAELLA_CHECK_MAIN("models", 120, NULL, NULL)

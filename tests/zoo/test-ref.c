@@ -12,6 +12,7 @@
 #include "ref.h"
 #include "zoo-private.h"
 #include "paella/zoo.h"
+#include "../check-main.h"
 
 static float x25[25];
 
@@ -30,7 +31,7 @@ expect(const float *got, const float *want, int n, double tol)
 			      (double)got[i], (double)want[i]);
 }
 
-START_TEST(ref_maxpool_ceil_mode)
+PAELLA_TEST(ref_maxpool_ceil_mode)
 {
 	/* F.max_pool2d(arange(1, 26).view(1, 1, 5, 5), 3, 2, 1, ceil_mode=True) */
 	static const float want[9] = { 7, 9, 10, 17, 19, 20, 22, 24, 25 };
@@ -41,7 +42,7 @@ START_TEST(ref_maxpool_ceil_mode)
 }
 END_TEST
 
-START_TEST(ref_avgpool_count_include_pad)
+PAELLA_TEST(ref_avgpool_count_include_pad)
 {
 	static const float cip[9] = { 1.7777777910232544f, 3.6666667461395264f,
 				      3.1111111640930176f, 7.666666507720947f, 13.0f,
@@ -61,7 +62,7 @@ START_TEST(ref_avgpool_count_include_pad)
 }
 END_TEST
 
-START_TEST(ref_adaptive_avgpool)
+PAELLA_TEST(ref_adaptive_avgpool)
 {
 	/* F.adaptive_avg_pool2d(arange(1, 26).view(1, 1, 5, 5), (3, 2)) */
 	static const float want[6] = { 4.5f, 6.5f, 12.0f, 14.0f, 19.5f, 21.5f };
@@ -82,7 +83,7 @@ START_TEST(ref_adaptive_avgpool)
 }
 END_TEST
 
-START_TEST(ref_pool_views)
+PAELLA_TEST(ref_pool_views)
 {
 	/* Channel 1 of a 3-channel input into channel 2 of a 4-channel
 	 * output: nothing else written. */
@@ -131,7 +132,7 @@ direct(const float *x, int ctot, const float *w, int C, int H, int W, int M, int
 	return acc;
 }
 
-START_TEST(ref_conv_against_direct)
+PAELLA_TEST(ref_conv_against_direct)
 {
 	static const int shapes[][12] = {
 		/* N C H W M R S sh sw ph pw groups */
@@ -203,7 +204,7 @@ START_TEST(ref_conv_against_direct)
 }
 END_TEST
 
-START_TEST(ref_conv_prologue)
+PAELLA_TEST(ref_conv_prologue)
 {
 	/* A 1x1 convolution of weight 1 over relu(2x + 1) with zero padding
 	 * 1: the padded border stays 0, not relu(0 * 2 + 1) = 1. */
@@ -221,7 +222,7 @@ START_TEST(ref_conv_prologue)
 }
 END_TEST
 
-START_TEST(ref_linear_softmax_add)
+PAELLA_TEST(ref_linear_softmax_add)
 {
 	const float x[6] = { 1, 2, 3, 4, 5, 6 }, w[6] = { 1, 0, -1, 2, 2, 2 }, b[2] = { 0.5f, -20 };
 	float y[4], big[3] = { 1000.0f, 1001.0f, 1002.0f }, p[3], s[3];
@@ -246,32 +247,4 @@ START_TEST(ref_linear_softmax_add)
 }
 END_TEST
 
-static Suite *
-ref_suite(void)
-{
-	Suite *s = suite_create("ref");
-	TCase *tc = tcase_create("ref");
-
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, ref_maxpool_ceil_mode);
-	tcase_add_test(tc, ref_avgpool_count_include_pad);
-	tcase_add_test(tc, ref_adaptive_avgpool);
-	tcase_add_test(tc, ref_pool_views);
-	tcase_add_test(tc, ref_conv_against_direct);
-	tcase_add_test(tc, ref_conv_prologue);
-	tcase_add_test(tc, ref_linear_softmax_add);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(ref_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PAELLA_CHECK_MAIN("ref", 0, setup, NULL)

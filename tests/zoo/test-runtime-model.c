@@ -13,6 +13,7 @@
 #include "paella/paella.h"
 #include "paella/zoo.h"
 #include "zoo-private.h"
+#include "../check-main.h"
 
 static struct paella_runtime *
 sim_runtime(enum paella_policy policy)
@@ -57,7 +58,7 @@ plan_of(const char *name)
 	return p;
 }
 
-START_TEST(rtmodel_serve_resnet18_mobilenet)
+PAELLA_TEST(rtmodel_serve_resnet18_mobilenet)
 {
 	struct paella_runtime *rt = sim_runtime(PAELLA_POLICY_SRPT);
 	const char *names[2] = { "resnet18", "mobilenet_v2" };
@@ -129,7 +130,7 @@ START_TEST(rtmodel_serve_resnet18_mobilenet)
 }
 END_TEST
 
-START_TEST(rtmodel_every_model_one_job)
+PAELLA_TEST(rtmodel_every_model_one_job)
 {
 	struct paella_runtime *rt = sim_runtime(PAELLA_POLICY_FIFO);
 
@@ -167,7 +168,7 @@ START_TEST(rtmodel_every_model_one_job)
 }
 END_TEST
 
-START_TEST(rtmodel_random_blob)
+PAELLA_TEST(rtmodel_random_blob)
 {
 	struct paella_zoo_plan *p = plan_of("squeezenet1_1");
 	float *a = NULL, *b = NULL, *c = NULL;
@@ -189,7 +190,7 @@ END_TEST
 /* On sim the images are not needed; on a runtime without the images, a cuda
  * build of the model is refused with a message, not a crash: tested through
  * the NULL-modules check, which needs no GPU. */
-START_TEST(rtmodel_unknown_image_dir)
+PAELLA_TEST(rtmodel_unknown_image_dir)
 {
 	struct paella_runtime *rt = sim_runtime(PAELLA_POLICY_FIFO);
 	struct paella_module *mods[PAELLA_ZOO_NIMAGES];
@@ -209,7 +210,7 @@ START_TEST(rtmodel_unknown_image_dir)
 }
 END_TEST
 
-START_TEST(rtmodel_variants)
+PAELLA_TEST(rtmodel_variants)
 {
 	enum paella_zoo_variant v;
 
@@ -230,7 +231,7 @@ END_TEST
 
 /* paella_zoo_model_build(), as a benchmark calls it: each variant on sim
  * serves a job; the model owns its plan. */
-START_TEST(rtmodel_build_variants)
+PAELLA_TEST(rtmodel_build_variants)
 {
 	struct paella_runtime *rt = sim_runtime(PAELLA_POLICY_FIFO);
 
@@ -288,31 +289,4 @@ START_TEST(rtmodel_build_variants)
 }
 END_TEST
 
-static Suite *
-rtmodel_suite(void)
-{
-	Suite *s = suite_create("runtime-model");
-	TCase *tc = tcase_create("core");
-
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, rtmodel_serve_resnet18_mobilenet);
-	tcase_add_test(tc, rtmodel_every_model_one_job);
-	tcase_add_test(tc, rtmodel_random_blob);
-	tcase_add_test(tc, rtmodel_unknown_image_dir);
-	tcase_add_test(tc, rtmodel_variants);
-	tcase_add_test(tc, rtmodel_build_variants);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(rtmodel_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+PAELLA_CHECK_MAIN("runtime-model", 120, NULL, NULL)

@@ -15,6 +15,7 @@
 
 #include "zoo-private.h"
 #include "safetensors.h"
+#include "../check-main.h"
 
 static char path[256];
 
@@ -78,7 +79,7 @@ write_good(void)
 	ck_assert_int_eq(pzoo__st_write(path, t, 3), PAELLA_STATUS_OK);
 }
 
-START_TEST(safetensors_reads_back)
+PAELLA_TEST(safetensors_reads_back)
 {
 	struct pzoo__st_file *f;
 	const struct pzoo__st_tensor *t;
@@ -112,7 +113,7 @@ START_TEST(safetensors_reads_back)
 }
 END_TEST
 
-START_TEST(safetensors_truncated)
+PAELLA_TEST(safetensors_truncated)
 {
 	long size;
 	FILE *fp;
@@ -136,7 +137,7 @@ START_TEST(safetensors_truncated)
 }
 END_TEST
 
-START_TEST(safetensors_corrupt_header)
+PAELLA_TEST(safetensors_corrupt_header)
 {
 	FILE *fp;
 
@@ -172,7 +173,7 @@ START_TEST(safetensors_corrupt_header)
 }
 END_TEST
 
-START_TEST(safetensors_wrong_dtype_and_size)
+PAELLA_TEST(safetensors_wrong_dtype_and_size)
 {
 	write_raw("{\"w\": {\"dtype\": \"F17\", \"shape\": [2], \"data_offsets\": [0, 8]}}", 8);
 	expect_error(PAELLA_STATUS_INVALID_ARGUMENT, "'w'", "unknown dtype 'F17'");
@@ -184,7 +185,7 @@ START_TEST(safetensors_wrong_dtype_and_size)
 }
 END_TEST
 
-START_TEST(safetensors_layout)
+PAELLA_TEST(safetensors_layout)
 {
 	/* Overlapping tensors. */
 	write_raw("{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]}, "
@@ -222,7 +223,7 @@ START_TEST(safetensors_layout)
 }
 END_TEST
 
-START_TEST(safetensors_missing_file)
+PAELLA_TEST(safetensors_missing_file)
 {
 	struct pzoo__st_file *f;
 
@@ -244,7 +245,7 @@ on_alarm(int sig)
 
 /* Issue 15: a FIFO (or a device) given as a weights file is refused at
  * once instead of blocking for a writer; so is a directory. */
-START_TEST(safetensors_not_regular_files)
+PAELLA_TEST(safetensors_not_regular_files)
 {
 	struct pzoo__st_file *f = (struct pzoo__st_file *)1;
 	char fifo[256];
@@ -266,7 +267,7 @@ START_TEST(safetensors_not_regular_files)
 END_TEST
 
 /* Names from a file reach messages escaped: no terminal escape passes. */
-START_TEST(safetensors_names_escaped)
+PAELLA_TEST(safetensors_names_escaped)
 {
 	write_raw("{\"a\\u001b[31mred\":{\"dtype\":\"F32\",\"shape\":[1],"
 		  "\"data_offsets\":[0,8]}}", 4);
@@ -299,7 +300,7 @@ empty_tensors(unsigned char *buf, size_t cap, unsigned count)
 
 /* A header of many tiny tensors (within the format's 100 MB) is refused
  * before it is parsed: fast, and without gigabytes of JSON objects. */
-START_TEST(safetensors_tensor_count_bounded)
+PAELLA_TEST(safetensors_tensor_count_bounded)
 {
 	const unsigned many = 1000000;
 	size_t cap = (size_t)many * 64 + 64, n;
@@ -330,35 +331,4 @@ START_TEST(safetensors_tensor_count_bounded)
 }
 END_TEST
 
-static Suite *
-safetensors_suite(void)
-{
-	Suite *s = suite_create("safetensors");
-	TCase *tc = tcase_create("safetensors");
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, safetensors_reads_back);
-	tcase_add_test(tc, safetensors_not_regular_files);
-	tcase_add_test(tc, safetensors_names_escaped);
-	tcase_add_test(tc, safetensors_tensor_count_bounded);
-	tcase_add_test(tc, safetensors_truncated);
-	tcase_add_test(tc, safetensors_corrupt_header);
-	tcase_add_test(tc, safetensors_wrong_dtype_and_size);
-	tcase_add_test(tc, safetensors_layout);
-	tcase_add_test(tc, safetensors_missing_file);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(safetensors_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PAELLA_CHECK_MAIN("safetensors", 60, setup, teardown)

@@ -11,6 +11,7 @@
 
 #include "weights-file.h"
 #include "paella/zoo.h"
+#include "../check-main.h"
 
 static char out[1 << 16];
 static char path[256];
@@ -47,7 +48,7 @@ run(const char *args)
 	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
-START_TEST(tool_models)
+PAELLA_TEST(tool_models)
 {
 	static const char *const want[] = {
 		"resnet18", "11689512", "resnet34", "21797672", "resnet50", "25557032",
@@ -64,7 +65,7 @@ START_TEST(tool_models)
 }
 END_TEST
 
-START_TEST(tool_plan)
+PAELLA_TEST(tool_plan)
 {
 	ck_assert_int_eq(run("plan squeezenet1_1"), 0);
 	ck_assert_ptr_nonnull(strstr(out, "30 launches"));
@@ -75,7 +76,7 @@ START_TEST(tool_plan)
 }
 END_TEST
 
-START_TEST(tool_check_weights)
+PAELLA_TEST(tool_check_weights)
 {
 	struct paella_zoo_plan *p;
 	struct weights_fault f = { .drop = "features.3.squeeze.bias" };
@@ -110,7 +111,7 @@ END_TEST
 
 /* Issue 15: every problem of a weights file is listed, each on its own line
  * prefixed with the program's name; exit 1 for bad weights. */
-START_TEST(tool_check_weights_every_problem)
+PAELLA_TEST(tool_check_weights_every_problem)
 {
 	struct paella_zoo_plan *p;
 	struct weights_fault f = {
@@ -137,7 +138,7 @@ START_TEST(tool_check_weights_every_problem)
 END_TEST
 
 /* Options anywhere on the line, as --help shows them. */
-START_TEST(tool_options_anywhere)
+PAELLA_TEST(tool_options_anywhere)
 {
 	ck_assert_int_eq(run("plan resnet18 --batch 2"), 0);
 	ck_assert_ptr_nonnull(strstr(out, "batch 2"));
@@ -164,7 +165,7 @@ START_TEST(tool_options_anywhere)
 }
 END_TEST
 
-START_TEST(tool_help)
+PAELLA_TEST(tool_help)
 {
 	ck_assert_int_eq(run("--help"), 0);
 	ck_assert_ptr_nonnull(strstr(out, "check-weights MODEL FILE"));
@@ -176,32 +177,4 @@ START_TEST(tool_help)
 }
 END_TEST
 
-static Suite *
-tool_suite(void)
-{
-	Suite *s = suite_create("tool");
-	TCase *tc = tcase_create("tool");
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, tool_models);
-	tcase_add_test(tc, tool_plan);
-	tcase_add_test(tc, tool_check_weights);
-	tcase_add_test(tc, tool_help);
-	tcase_add_test(tc, tool_check_weights_every_problem);
-	tcase_add_test(tc, tool_options_anywhere);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(tool_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PAELLA_CHECK_MAIN("tool", 60, setup, teardown)

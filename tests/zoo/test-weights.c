@@ -15,6 +15,7 @@
 #include "zoo-private.h"
 #include "weights-file.h"
 #include "paella/zoo.h"
+#include "../check-main.h"
 
 static char path[256];
 
@@ -97,7 +98,7 @@ check_fold(const struct paella_zoo_plan *p, const float *blob, const char *conv,
 	}
 }
 
-START_TEST(weights_fold_batch_norm)
+PAELLA_TEST(weights_fold_batch_norm)
 {
 	struct paella_zoo_plan *p;
 	float *blob = NULL;
@@ -123,7 +124,7 @@ START_TEST(weights_fold_batch_norm)
 }
 END_TEST
 
-START_TEST(weights_googlenet_eps_and_prologue)
+PAELLA_TEST(weights_googlenet_eps_and_prologue)
 {
 	struct paella_zoo_plan *p;
 	float *blob = NULL;
@@ -178,7 +179,7 @@ expect_refused(const struct paella_zoo_plan *p, enum paella_status want, const c
 			      paella_zoo_last_error());
 }
 
-START_TEST(weights_refuse_mismatches)
+PAELLA_TEST(weights_refuse_mismatches)
 {
 	struct paella_zoo_plan *p;
 	struct weights_fault f;
@@ -234,7 +235,7 @@ END_TEST
 
 /* Issue 15: weights that are not numbers, and batch-norm statistics that
  * fold to NaN, are refused naming the tensor. */
-START_TEST(weights_refuse_non_numbers)
+PAELLA_TEST(weights_refuse_non_numbers)
 {
 	struct paella_zoo_plan *p;
 	struct weights_fault f;
@@ -291,7 +292,7 @@ collect(void *user, const char *msg)
 
 /* paella_zoo_check_weights() lists every problem, not the first; names
  * from the file are printed escaped. */
-START_TEST(weights_check_lists_every_problem)
+PAELLA_TEST(weights_check_lists_every_problem)
 {
 	struct paella_zoo_plan *p;
 	struct weights_fault f = {
@@ -334,7 +335,7 @@ START_TEST(weights_check_lists_every_problem)
 }
 END_TEST
 
-START_TEST(weights_ignore_aux_classifiers)
+PAELLA_TEST(weights_ignore_aux_classifiers)
 {
 	struct paella_zoo_plan *p;
 	struct weights_fault f = { .extra = "aux1.fc2.weight" };
@@ -349,32 +350,4 @@ START_TEST(weights_ignore_aux_classifiers)
 }
 END_TEST
 
-static Suite *
-weights_suite(void)
-{
-	Suite *s = suite_create("weights");
-	TCase *tc = tcase_create("weights");
-
-	tcase_set_timeout(tc, 120);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, weights_fold_batch_norm);
-	tcase_add_test(tc, weights_googlenet_eps_and_prologue);
-	tcase_add_test(tc, weights_refuse_mismatches);
-	tcase_add_test(tc, weights_ignore_aux_classifiers);
-	tcase_add_test(tc, weights_refuse_non_numbers);
-	tcase_add_test(tc, weights_check_lists_every_problem);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(weights_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PAELLA_CHECK_MAIN("weights", 120, setup, teardown)
