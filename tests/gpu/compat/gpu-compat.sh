@@ -23,6 +23,8 @@
 # COMPAT_TIMEOUT (default 60) bounds each run in seconds; COMPAT_BUDGET
 # (default 500) the whole call: programs not started by then are listed as
 # "not run" (counted as skipped), to be given by name to a second call.
+# COMPAT_JOBS=N (default 1) runs the programs in N shards at once, sharing
+# the GPU (outputs are compared, not timed), and merges their tables.
 set -u
 bin=$(cd "$1" && pwd)
 out=$2
@@ -58,6 +60,35 @@ if [ $# -gt 0 ]; then
 	names="$*"
 else
 	names=$(cd "$bin" && ls *.inst 2>/dev/null | sed 's/\.inst$//')
+fi
+jobs=${COMPAT_JOBS:-1}
+if [ "$jobs" -gt 1 ]; then
+	set -- $names
+	rm -f "$out/table.txt"
+	k=0
+	while [ $k -lt "$jobs" ]; do
+		shard=
+		i=0
+		for name in "$@"; do
+			[ $((i % jobs)) = $k ] && shard="$shard $name"
+			i=$((i + 1))
+		done
+		COMPAT_JOBS=1 sh "$0" "$bin" "$out/shard-$k" $shard >"$out/shard-$k.log" 2>&1 &
+		k=$((k + 1))
+	done
+	wait
+	cat "$out"/shard-*/table.txt | sort >"$out/table.txt"
+	printf '%-40s %6s %6s %-8s %s\n' program base inst verdict note
+	cat "$out/table.txt"
+	pass=$(awk '$4 == "pass"' "$out/table.txt" | wc -l)
+	fail=$(awk '$4 == "FAIL"' "$out/table.txt" | wc -l)
+	both=$(awk '$4 == "both"' "$out/table.txt" | wc -l)
+	skip=$(awk '$4 == "skip"' "$out/table.txt" | wc -l)
+	echo "$pass passed, $fail failed, $both failed in both builds, $skip skipped"
+	[ "$fail" -gt 0 ] && exit 1
+	[ "$both" -gt 0 ] && [ "$both_ok" != 1 ] && exit 1
+	[ "$pass" -eq 0 ] && exit 77
+	exit 0
 fi
 pass=0 fail=0 both=0 skip=0
 printf '%-40s %6s %6s %-8s %s\n' program base inst verdict note
