@@ -41,6 +41,12 @@
 //    from the device, or (count mode) using named barrier 1 are left as they are, with a
 //    remark, and listed in the manifest as uninstrumented.
 //
+//    nvcc compatibility (also with -paella-fixups-only, which paella-cc
+//    --paella-no-instrument gives, and nothing else then): kernel
+//    declarations leave clang's __clang_gpu_used_external list, which would
+//    make -rdc programs that launch a kernel of another file fail to link.
+//    With -paella-rdc the manifest stays local to its module.
+//
 //    Host module: each call of cudaLaunchKernel[_ptsz] whose kernel is a
 //    CUDA launch stub becomes a call of paella_launch_kernel[_ptsz] with the
 //    same arguments plus the kernel's parameter count.
@@ -1341,13 +1347,16 @@ static bool dropUsedExternalDeclarations(Module &M) {
   if (!Init)
     return false;
   SmallVector<Constant *, 8> Keep;
+  SmallVector<Function *, 4> Dropped;
   for (Use &Op : Init->operands()) {
     auto *C = cast<Constant>(Op.get());
     auto *F = dyn_cast<Function>(C->stripPointerCasts());
-    if (!F || !F->isDeclaration())
+    if (F && F->isDeclaration())
+      Dropped.push_back(F);
+    else
       Keep.push_back(C);
   }
-  if (Keep.size() == Init->getNumOperands())
+  if (Dropped.empty())
     return false;
   removeFromUsedLists(M, [&](Constant *C) { return C == GV; });
   if (!Keep.empty()) {
@@ -1358,6 +1367,11 @@ static bool dropUsedExternalDeclarations(Module &M) {
     appendToCompilerUsed(M, {New});
   }
   GV->eraseFromParent();
+  for (Function *F : Dropped) {
+    F->removeDeadConstantUsers(); // the old list's initialiser
+    if (F->use_empty())
+      F->eraseFromParent();
+  }
   return true;
 }
 

@@ -7,8 +7,13 @@
 ; RUN: echo 'target triple = "nvptx64-nvidia-cuda"' > %t.empty.ll
 ; RUN: echo 'define void @f() { ret void }' >> %t.empty.ll
 ; RUN: %opt -passes=paella-instrument -S %t.empty.ll | FileCheck %s --check-prefix=EMPTY
+; Relocatable device code: the device link merges modules, so the manifest
+; stays in its own (internal) and the version is weak in every mode.
+; RUN: %opt -passes=paella-instrument -paella-rdc -S %s | FileCheck %s --check-prefix=RDC
+; RDC: @__paella_abi_version = weak addrspace(1) constant i32 2, align 4
+; RDC: @__paella_manifest = internal addrspace(1) constant
 
-; CHECK: @__paella_abi_version = addrspace(1) constant i32 2, align 4
+; CHECK: @__paella_abi_version = weak addrspace(1) constant i32 2, align 4
 ; CHECK: @__paella_manifest = addrspace(1) constant [{{[0-9]+}} x i8] c"paella-manifest 3\0AK two 2 sample two__paella_plain\0AK none 0 sample none__paella_plain\0AU skipped 1 skip-attribute\0A\00", align 4
 ; CHECK: @llvm.compiler.used = appending global [4 x ptr] [ptr @two__paella_plain, ptr @none__paella_plain, ptr addrspacecast (ptr addrspace(1) @__paella_abi_version to ptr), ptr addrspacecast (ptr addrspace(1) @__paella_manifest to ptr)]
 ; Sample mode keeps each instrumented kernel's plain copy, as written: the

@@ -10,7 +10,7 @@
 ; RUN: %opt -passes=paella-instrument -paella-sample-at=edges -S %s | FileCheck %s
 ; RUN: %opt -passes=paella-instrument -paella-notify=sample -paella-sample-at=edges -S %s | FileCheck %s
 
-; CHECK: @__paella_abi_version = addrspace(1) constant i32 2
+; CHECK: @__paella_abi_version = weak addrspace(1) constant i32 2
 ; CHECK: c"paella-manifest 3\0AK scale 2 sample scale__paella_plain\0AK count_up 2 sample count_up__paella_plain\0A\00"
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @scale(ptr {{.*}}%0, float {{.*}}%1, ptr addrspace(1) noundef %paella.record)
 ; CHECK: store float

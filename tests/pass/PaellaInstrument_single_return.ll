@@ -6,7 +6,7 @@
 ; to host memory.
 ; RUN: %opt -passes=paella-instrument -paella-notify=count -S %s | FileCheck %s
 
-; CHECK: @__paella_abi_version = addrspace(1) constant i32 2
+; CHECK: @__paella_abi_version = weak addrspace(1) constant i32 2
 ; CHECK-LABEL: define {{.*}}ptx_kernel void @scale(ptr {{.*}}%0, float {{.*}}%1, ptr addrspace(1) noundef %paella.record)
 ; CHECK: store float
 ; CHECK-NEXT: br label %paella.exit
