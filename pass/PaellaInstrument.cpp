@@ -43,8 +43,9 @@
 //
 //    nvcc compatibility (also with -paella-fixups-only, which paella-cc
 //    --paella-no-instrument gives, and nothing else then): kernel
-//    declarations leave clang's __clang_gpu_used_external list, which would
-//    make -rdc programs that launch a kernel of another file fail to link.
+//    declarations leave clang's __clang_gpu_used_external list, and a kernel
+//    launched from the device but defined in another file is declared as a
+//    kernel: both would make -rdc programs fail to link.
 //    With -paella-rdc the manifest stays local to its module.
 //
 //    Host module: each call of cudaLaunchKernel[_ptsz] whose kernel is a
@@ -302,6 +303,7 @@ private:
   void emitSampleReport(Function &F, Value *Record, BasicBlock *Start, BasicBlock *Next);
   void insertCountEpilogue(Function &F, Value *Record, BasicBlock *Exit);
   bool emitAbiGlobals();
+  void padExternalDeviceLaunches();
 };
 
 void DeviceInstrumenter::initialize() {
@@ -346,7 +348,20 @@ void DeviceInstrumenter::initialize() {
     if (!F.isDeclaration() && isKernel(F) && addressUsedByCode(F))
       DeviceLaunched.insert(&F);
   // A kernel launched from here but defined in another file (-rdc): its own
-  // file cannot know, and instruments it unless told.  Say so, loudly.
+  // file cannot know, and instruments it unless told.
+  padExternalDeviceLaunches();
+}
+
+// The parameter buffer of a device-side launch of a kernel that another file
+// defines (-rdc) gets one pointer more, after the parameters as written: a
+// launch record tagged PAELLA_RECORD_TAG_MASK with no address.  If that file
+// instrumented the kernel (sample mode), the kernel finds its record there
+// and the tag samples no block of any grid under 2^33 blocks, so it reports
+// nothing and touches no memory; if it did not, the kernel never reads past
+// its own parameters.  Either way the child computes what it was written to.
+// Count mode touches the record in every block, so there the launch is left
+// as it is and the user is told to keep the kernel plain (--paella-skip).
+void DeviceInstrumenter::padExternalDeviceLaunches() {
   for (Function &L : M) {
     StringRef LN = L.getName();
     if (!L.isDeclaration() ||
@@ -356,19 +371,58 @@ void DeviceInstrumenter::initialize() {
     SmallPtrSet<Function *, 4> Warned;
     for (User *U : L.users()) {
       auto *CB = dyn_cast<CallBase>(U);
-      if (!CB || CB->arg_size() == 0)
+      if (!CB || CB->arg_size() < 2 || CB->getMetadata("paella.padded"))
         continue;
       auto *Child =
           dyn_cast<Function>(CB->getArgOperand(0)->stripPointerCasts());
-      if (!Child || !Child->isDeclaration() || !Warned.insert(Child).second)
+      if (!Child || !Child->isDeclaration())
         continue;
-      std::string Msg =
-          "paella-instrument: kernel " + demangle(Child->getName().str()) +
-          " is launched from the device here but defined in another file, "
-          "which instruments it unless told: build that file with "
-          "--paella-skip='^" + Child->getName().str() +
-          "$' (or mark the kernel __attribute__((annotate(\"paella_skip\"))))";
-      Ctx.diagnose(DiagnosticInfoGeneric(Msg, DS_Warning));
+      // The buffer: a call of the device runtime's parameter-buffer
+      // allocator with constant alignment and size (what clang emits).
+      auto *Alloc =
+          dyn_cast<CallBase>(CB->getArgOperand(1)->stripPointerCasts());
+      Function *AF = Alloc ? Alloc->getCalledFunction() : nullptr;
+      ConstantInt *AlignC = nullptr, *SizeC = nullptr;
+      if (AF && Alloc->arg_size() == 2 &&
+          (AF->getName().starts_with("__cudaCDP2GetParameterBuffer") ||
+           AF->getName().starts_with("cudaGetParameterBuffer"))) {
+        AlignC = dyn_cast<ConstantInt>(Alloc->getArgOperand(0));
+        SizeC = dyn_cast<ConstantInt>(Alloc->getArgOperand(1));
+      }
+      // One buffer, one launch: a buffer passed to two launches is not
+      // clang's code, and is left alone.
+      bool Sole = Alloc && llvm::count_if(Alloc->users(), [&](User *AU) {
+                             auto *LC = dyn_cast<CallBase>(AU);
+                             return LC && LC->getCalledFunction() == &L;
+                           }) == 1;
+      if (ClNotify == NotifyMode::Count || !AlignC || !SizeC || !Sole) {
+        if (!Warned.insert(Child).second)
+          continue;
+        std::string Msg =
+            "paella-instrument: kernel " + demangle(Child->getName().str()) +
+            " is launched from the device here but defined in another file, "
+            "which instruments it unless told: build that file with "
+            "--paella-skip='^" + Child->getName().str() +
+            "$' (or mark the kernel __attribute__((annotate(\"paella_skip\"))))";
+        Ctx.diagnose(DiagnosticInfoGeneric(Msg, DS_Warning));
+        continue;
+      }
+      uint64_t Offset = alignTo(SizeC->getZExtValue(), 8);
+      Type *I64 = Type::getInt64Ty(Ctx);
+      Alloc->setArgOperand(0, ConstantInt::get(AlignC->getType(),
+                                               std::max<uint64_t>(AlignC->getZExtValue(), 8)));
+      Alloc->setArgOperand(1, ConstantInt::get(SizeC->getType(), Offset + 8));
+      IRBuilder<> B(CB);
+      Value *Slot = B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), CB->getArgOperand(1),
+                                                  Offset, "paella.norecord.slot");
+      B.CreateAlignedStore(ConstantInt::get(I64, PAELLA_RECORD_TAG_MASK), Slot, Align(8));
+      CB->setMetadata("paella.padded", MDNode::get(Ctx, {}));
+      remark(*CB->getFunction(), "DeviceLaunchPadded",
+             "device-side launch of " + demangle(Child->getName().str()) +
+                 ", defined in another file: a launch record that reports "
+                 "nothing follows its parameters, in case that file "
+                 "instrumented it",
+             /*Missed=*/false);
     }
   }
 }
@@ -1375,6 +1429,34 @@ static bool dropUsedExternalDeclarations(Module &M) {
   return true;
 }
 
+// The same bug for a kernel launched from the device but defined in another
+// file: clang declares it without the kernel calling convention, so the PTX
+// says `.extern .func` and nvlink refuses it.  Its declaration gets the
+// convention (`.extern .entry`), as nvcc's PTX has it.
+static bool markDeviceLaunchedDeclarations(Module &M) {
+  bool Changed = false;
+  for (Function &L : M) {
+    StringRef LN = L.getName();
+    if (!L.isDeclaration() ||
+        !(LN.starts_with("__cudaCDP2LaunchDevice") ||
+          LN.starts_with("cudaLaunchDevice")))
+      continue;
+    for (User *U : L.users()) {
+      auto *CB = dyn_cast<CallBase>(U);
+      if (!CB || CB->arg_size() == 0)
+        continue;
+      auto *Child =
+          dyn_cast<Function>(CB->getArgOperand(0)->stripPointerCasts());
+      if (!Child || !Child->isDeclaration() ||
+          Child->getCallingConv() == CallingConv::PTX_Kernel)
+        continue;
+      Child->setCallingConv(CallingConv::PTX_Kernel);
+      Changed = true;
+    }
+  }
+  return Changed;
+}
+
 } // namespace
 
 namespace paella {
@@ -1384,6 +1466,7 @@ PreservedAnalyses PaellaInstrumentPass::run(Module &M,
   bool Changed = false;
   if (Triple(M.getTargetTriple()).isNVPTX()) {
     Changed = dropUsedExternalDeclarations(M);
+    Changed |= markDeviceLaunchedDeclarations(M);
     if (!ClFixupsOnly)
       Changed |= DeviceInstrumenter(M).run();
   } else {

@@ -32,9 +32,10 @@ Cases:
                  exports the static copy's kernel look-up
   link-as-needed objects built with --paella-no-instrument, linked
                  without it, do not bring libpaellart in
-  rdc-link       -dc objects, one launching a kernel the other defines,
-                 linked without a CUDA input: the device link happens
-                 (a fat binary), instrumented and not
+  rdc-link       -dc objects, one launching (from the host and from the
+                 device) a kernel the other defines, linked without a CUDA
+                 input: the device link happens (a fat binary), instrumented
+                 and not; the device-side launch passes a no-report record
   device-kernels with CUDA 13's headers, at -O0 and -O2: a kernel launched
                  from the device keeps its layout (U device-launched), its
                  parent is left alone (U device-launch); a this_grid() rank
@@ -389,11 +390,17 @@ __global__ void read_table(int *out)
 	out[threadIdx.x] = table[threadIdx.x];
 }
 
+__global__ void refill(int k) /* a device-side launch across files */
+{
+	fill_table<<<1, 8>>>(k);
+}
+
 int main()
 {
 	int *d;
 	cudaMalloc(&d, 8 * sizeof(int));
 	fill_table<<<1, 8>>>(3);
+	refill<<<1, 1>>>(4);
 	read_table<<<1, 8>>>(d);
 	return cudaGetLastError() != cudaSuccess;
 }
@@ -439,6 +446,15 @@ def case_rdc_link(c):
         text = open(ptx).read()
         if re.search(r"\.extern \.func[^;]*fill_table", text):
             fail("%s declares the kernel fill_table as .extern .func (nvlink refuses it)" % ptx)
+        if not re.search(r"\.extern \.entry[^;]*fill_table", text):
+            fail("%s: the device-launched fill_table is not declared .extern .entry" % ptx)
+        # refill's launch of fill_table: 4 bytes of parameters, then (when
+        # instrumenting) the no-report record at offset 8.
+        padded = re.search(r"st\.b64\s+\[%rd\d+\+8\], 31;", text)
+        if flavour == "inst" and not padded:
+            fail("%s: the device-side launch of another file's kernel has no no-report record" % ptx)
+        if flavour == "base" and padded:
+            fail("%s: --paella-no-instrument changed a device-side launch" % ptx)
         if flavour == "inst":
             if not re.search(r"\.weak \.global \.align 4 \.u32 __paella_abi_version", text):
                 fail("%s: __paella_abi_version is not weak" % ptx)
@@ -545,6 +561,7 @@ __global__ void k(float *o, int *c)
 	const Shape *p = &q;
 
 	o[0] = p->area();
+	o[1] = (float)nan("");
 	__nv_atomic_fetch_add(c, 1, __NV_ATOMIC_RELAXED, __NV_THREAD_SCOPE_DEVICE);
 }
 

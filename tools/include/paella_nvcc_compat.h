@@ -17,6 +17,8 @@
  *     its address, which ptxas refuses for an undefined function; nvcc's
  *     device runtime traps there, and so does this one (linkonce: emitted
  *     only where a vtable names it);
+ *   - nan() and nanf() on the device, which clang declares and never
+ *     defines: libdevice's, as nvcc's;
  *   - device operator new and delete without #include <new> (a virtual
  *     destructor's deleting variant calls sized delete): nvcc declares them
  *     implicitly; clang's CUDA <new> wrapper defines them, so it is included.
@@ -222,6 +224,16 @@ __nv_atomic_thread_fence(int order, int scope = __NV_THREAD_SCOPE_SYSTEM)
 /* ---- device operator new/delete ------------------------------------------ */
 
 #include <new>
+
+/* ---- nan() and nanf() on the device -------------------------------------- */
+
+/* clang's CUDA headers declare them for the device and define them nowhere:
+ * a call compiles, and fails at ptxas (whole program) or nvlink (-rdc) as an
+ * undefined ::nan.  nvcc's come from libdevice, as these do. */
+extern "C" __device__ double __nv_nan(const char *);
+extern "C" __device__ float __nv_nanf(const char *);
+__device__ double nan(const char *tag) { return __nv_nan(tag); }
+__device__ float nanf(const char *tag) { return __nv_nanf(tag); }
 
 /* ---- __cxa_pure_virtual on the device ------------------------------------ */
 
