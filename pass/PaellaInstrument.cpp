@@ -45,7 +45,9 @@
 //    --paella-no-instrument gives, and nothing else then): kernel
 //    declarations leave clang's __clang_gpu_used_external list, and a kernel
 //    launched from the device but defined in another file is declared as a
-//    kernel: both would make -rdc programs fail to link.
+//    kernel, and the uses of a static device variable that clang renamed
+//    for -rdc go to the renamed definition: each would make -rdc programs
+//    fail to link.
 //    With -paella-rdc the manifest stays local to its module.
 //
 //    Host module: each call of cudaLaunchKernel[_ptsz] whose kernel is a
@@ -68,6 +70,7 @@
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/Statistic.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Analysis/LoopInfo.h"
 #include "llvm/Analysis/OptimizationRemarkEmitter.h"
 #include "llvm/Analysis/ValueTracking.h"
@@ -1457,6 +1460,35 @@ static bool markDeviceLaunchedDeclarations(Module &M) {
   return Changed;
 }
 
+// And a third: with -fgpu-rdc, clang 22 gives a static __device__ or
+// __constant__ variable that host code names (cudaMemcpyToSymbol) a unique
+// name, `<name>__static__<id>`, so that the host can find it, but leaves the
+// device code's uses on an external declaration of the old name, which
+// nothing defines: nvlink fails with "Undefined reference".  The uses go to
+// the renamed definition, as clang meant.
+static bool mergeRenamedStatics(Module &M) {
+  StringMap<GlobalVariable *> Renamed;
+  for (GlobalVariable &GV : M.globals()) {
+    StringRef Name = GV.getName();
+    size_t At = Name.rfind("__static__");
+    if (!GV.isDeclaration() && At != StringRef::npos && At > 0)
+      Renamed[Name.take_front(At)] = &GV;
+  }
+  bool Changed = false;
+  for (GlobalVariable &GV : llvm::make_early_inc_range(M.globals())) {
+    if (!GV.isDeclaration() || !GV.hasName())
+      continue;
+    auto It = Renamed.find(GV.getName());
+    if (It == Renamed.end() || It->second->getType() != GV.getType() ||
+        It->second->getValueType() != GV.getValueType())
+      continue;
+    GV.replaceAllUsesWith(It->second);
+    GV.eraseFromParent();
+    Changed = true;
+  }
+  return Changed;
+}
+
 } // namespace
 
 namespace paella {
@@ -1467,6 +1499,7 @@ PreservedAnalyses PaellaInstrumentPass::run(Module &M,
   if (Triple(M.getTargetTriple()).isNVPTX()) {
     Changed = dropUsedExternalDeclarations(M);
     Changed |= markDeviceLaunchedDeclarations(M);
+    Changed |= mergeRenamedStatics(M);
     if (!ClFixupsOnly)
       Changed |= DeviceInstrumenter(M).run();
   } else {

@@ -33,9 +33,10 @@ Cases:
   link-as-needed objects built with --paella-no-instrument, linked
                  without it, do not bring libpaellart in
   rdc-link       -dc objects, one launching (from the host and from the
-                 device) a kernel the other defines, linked without a CUDA
-                 input: the device link happens (a fat binary), instrumented
-                 and not; the device-side launch passes a no-report record
+                 device) a kernel the other defines, which reads a static
+                 __constant__ the host sets, linked without a CUDA input:
+                 the device link happens (a fat binary), instrumented and
+                 not; the device-side launch passes a no-report record
   device-kernels with CUDA 13's headers, at -O0 and -O2: a kernel launched
                  from the device keeps its layout (U device-launched), its
                  parent is left alone (U device-launch); a this_grid() rank
@@ -373,10 +374,16 @@ def case_link_noinst(c):
 
 RDC_KERNEL = r"""
 __device__ int table[8];
+static __constant__ int offset[1]; /* static, and named by host code */
 
 __global__ void fill_table(int k)
 {
-	table[threadIdx.x] = (int)threadIdx.x * k;
+	table[threadIdx.x] = (int)threadIdx.x * k + offset[0];
+}
+
+void set_offset(int v)
+{
+	cudaMemcpyToSymbol(offset, &v, sizeof v);
 }
 """
 
@@ -384,6 +391,7 @@ RDC_MAIN = r"""
 #include <cstdio>
 extern __device__ int table[8];
 __global__ void fill_table(int k); /* defined in the other file */
+void set_offset(int v);
 
 __global__ void read_table(int *out)
 {
@@ -399,6 +407,7 @@ int main()
 {
 	int *d;
 	cudaMalloc(&d, 8 * sizeof(int));
+	set_offset(1);
 	fill_table<<<1, 8>>>(3);
 	refill<<<1, 1>>>(4);
 	read_table<<<1, 8>>>(d);

@@ -1,13 +1,21 @@
 /*
  * Relocatable device code over several files (-rdc=true / -dc): a kernel
  * here calls device functions and reads a __device__ table defined in the
- * other files; a kernel there is launched from here.
+ * other files; a kernel there is launched from here, by the host and by a
+ * kernel (a device-side launch across files: the child, instrumented in
+ * its own file, must still read the parameters the parent wrote).
  */
 #include <cstdio>
 
 extern __device__ int polynomial(int x);
 extern __device__ int table[8];
 __global__ void fill_table(int k); /* defined in table.cu */
+void set_offset(int v);            /* table.cu too */
+
+__global__ void refill(int k)
+{
+	fill_table<<<1, 8>>>(k);
+}
 
 __global__ void evaluate(int *out, int n)
 {
@@ -27,8 +35,11 @@ int main()
 		printf("SKIP: no CUDA device\n");
 		return 77;
 	}
+	set_offset(5);
 	fill_table<<<1, 8>>>(11);
 	evaluate<<<n / 256, 256>>>(d, n);
+	refill<<<1, 1>>>(13);
+	evaluate<<<n / 256, 256>>>(d + n / 2, n / 2);
 	cudaError_t err = cudaMemcpy(h, d, sizeof(h), cudaMemcpyDeviceToHost);
 	err = err != cudaSuccess ? err : cudaGetLastError(); /* a failed launch too */
 	if (err != cudaSuccess) {
