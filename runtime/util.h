@@ -41,31 +41,12 @@ paella__abort(const char *file, int line, const char *func, const char *fmt, ...
 #define PAELLA__BUG(...) paella__abort(__FILE__, __LINE__, __func__, __VA_ARGS__)
 
 /* Sizes and offsets that come from a caller are added and multiplied only
- * through these: each returns true, leaving *out undefined, where the exact
- * result does not fit. */
-static inline bool
-paella__add_overflows(size_t a, size_t b, size_t *sum)
-{
-	return __builtin_add_overflow(a, b, sum);
-}
-
-static inline bool
-paella__mul_overflows(size_t a, size_t b, size_t *product)
-{
-	return __builtin_mul_overflow(a, b, product);
-}
-
-static inline bool
-paella__add_overflows_u64(uint64_t a, uint64_t b, uint64_t *sum)
-{
-	return __builtin_add_overflow(a, b, sum);
-}
-
-static inline bool
-paella__mul_overflows_u64(uint64_t a, uint64_t b, uint64_t *product)
-{
-	return __builtin_mul_overflow(a, b, product);
-}
+ * through these: each is true, leaving *out undefined, where the exact
+ * result does not fit in *out's type.  The builtins are type-generic, so
+ * one name serves size_t and uint64_t alike (as the kernel's
+ * check_add_overflow()). */
+#define paella__add_overflows(a, b, out) __builtin_add_overflow((a), (b), (out))
+#define paella__mul_overflows(a, b, out) __builtin_mul_overflow((a), (b), (out))
 
 static inline int
 paella__is_pow2_u64(uint64_t x)
