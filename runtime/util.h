@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "paella/paella.h"
+
 #define PAELLA__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define PAELLA__STR_(x) #x
@@ -84,6 +86,16 @@ paella__log2_u64(uint64_t pow2)
 	while ((UINT64_C(1) << s) < pow2)
 		s++;
 	return s;
+}
+
+/* A grid or block as the API gives it, into the x, y, z array that steps
+ * and launches keep. */
+static inline void
+paella__dim3_put(unsigned out[3], struct paella_dim3 d)
+{
+	out[0] = d.x;
+	out[1] = d.y;
+	out[2] = d.z;
 }
 
 /* CLOCK_MONOTONIC in ns: the cuda backend's clock, and wall time spent. */
