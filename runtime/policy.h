@@ -99,19 +99,14 @@ enum paella_status
 paella__policy_create(enum paella_policy kind, const struct paella__policy_params *params,
 		      struct paella__policy **out);
 
-/* The constructors of policy-*.c. */
-enum paella_status
-paella__policy_fifo_create(const struct paella__policy_params *params,
-			   struct paella__policy **out);
-enum paella_status
-paella__policy_srpt_create(const struct paella__policy_params *params,
-			   struct paella__policy **out);
-enum paella_status
-paella__policy_fair_create(const struct paella__policy_params *params,
-			   struct paella__policy **out);
-enum paella_status
-paella__policy_edf_create(const struct paella__policy_params *params,
-			  struct paella__policy **out);
+/* The constructors of policy-*.c, all of one type. */
+typedef enum paella_status paella__policy_create_fn(const struct paella__policy_params *params,
+						    struct paella__policy **out);
+
+paella__policy_create_fn paella__policy_fifo_create;
+paella__policy_create_fn paella__policy_srpt_create;
+paella__policy_create_fn paella__policy_fair_create;
+paella__policy_create_fn paella__policy_edf_create;
 
 /* SRPT's order (remaining time, then submission), which FAIR shares: of
  * two entities, and of two heap nodes linked by their node member. */
