@@ -240,3 +240,19 @@ paella__cu_fail(const struct paella__cu *cu, CUresult rc, const char *call,
 				 (int)strcspn(call, "("), call, paella__cu_error_name(cu, rc),
 				 (int)rc, str);
 }
+
+void
+paella__ptx_module_init(struct paella__ptx_module *pm, const struct paella__cu *cu)
+{
+	memset(pm, 0, sizeof(*pm));
+	pm->cu = cu;
+	pthread_mutex_init(&pm->lock, NULL);
+}
+
+void
+paella__ptx_module_fini(struct paella__ptx_module *pm)
+{
+	if (pm->module != NULL)
+		pm->cu->cuModuleUnload(pm->module);
+	pthread_mutex_destroy(&pm->lock);
+}
