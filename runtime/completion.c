@@ -98,9 +98,8 @@ paella__completion_enqueue(struct paella__completion_kernels *ck,
 	const struct paella__cu *cu = ck->ptx.cu;
 	CUlaunchAttribute attr;
 	CUlaunchConfig cfg;
-	CUdeviceptr word = paella__notify_done_word_dev(rec);
-	uint32_t seq = paella__notify_seq(rec);
-	void *params[2] = { &word, &seq };
+	struct paella__notify_store done = paella__notify_done_store(rec);
+	void *params[2] = { &done.word, &done.seq };
 	CUresult rc;
 
 	if (paella__completion_kind(ck) != PAELLA__COMPLETION_KERNEL)

@@ -209,10 +209,9 @@ paella__marker_enqueue(struct paella__markers *mk, struct paella__notify_record 
 		       CUstream stream, const struct paella__marker_launch *m)
 {
 	const struct paella__cu *cu = mk->ptx.cu;
-	CUdeviceptr word = paella__notify_marker_word_dev(rec);
-	uint32_t seq = paella__notify_seq(rec);
+	struct paella__notify_store marker = paella__notify_marker_store(rec);
 	CUdeviceptr never = 0;
-	void *params[3] = { &word, &seq, &never };
+	void *params[3] = { &marker.word, &marker.seq, &never };
 	enum paella_status status = PAELLA_STATUS_OK;
 
 	PAELLA_CU_CHECK_GOTO(cu, cuLaunchKernel(m->fn, 1, 1, 1, m->threads, 1, 1, m->smem,
