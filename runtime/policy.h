@@ -91,6 +91,19 @@ struct paella__policy_ops {
 					     const struct paella__sched_clock *clock);
 };
 
+/* The table of policy @name_ whose functions are @prefix_destroy,
+ * @prefix_insert and so on: every policy has each of them, so the list is
+ * kept here, beside the struct, and a policy that lacks one does not build. */
+#define PAELLA__POLICY_OPS(name_, prefix) { \
+	.name = (name_), \
+	.destroy = prefix##_destroy, \
+	.insert = prefix##_insert, \
+	.remove = prefix##_remove, \
+	.served = prefix##_served, \
+	.rekey = prefix##_rekey, \
+	.peek = prefix##_peek, \
+}
+
 struct paella__policy {
 	const struct paella__policy_ops *ops;
 };
