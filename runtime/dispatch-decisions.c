@@ -194,12 +194,8 @@ push_op(struct paella__dispatcher *d, struct paella_job *job, struct paella__ste
 		op = malloc(sizeof(*op));
 	if (op == NULL)
 		PAELLA__BUG("no memory to track an op already issued to the GPU");
-	op->bop = bop;
-	op->step = step;
-	op->nsteps = nsteps;
-	op->next = NULL;
-	op->issued_ns = now;
-	op->progress_seen = false;
+	/* Whole, so that a recycled op keeps nothing of its last use. */
+	*op = (struct paella__op){ .bop = bop, .step = step, .nsteps = nsteps, .issued_ns = now };
 	if (job->ops_tail != NULL) {
 		job->ops_tail->next = op;
 	} else {
