@@ -180,9 +180,7 @@ err:
 void
 paella__cu_close(struct paella__cu *cu)
 {
-	if (cu == NULL)
-		return;
-	if (cu->lib != NULL)
+	if (cu != NULL && cu->lib != NULL)
 		dlclose(cu->lib);
 	free(cu);
 }
