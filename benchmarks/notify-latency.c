@@ -160,8 +160,8 @@ measure_once(enum signal sig, const struct probes *pr, unsigned nblocks,
 		exit(1);
 	}
 	if (sig == SIG_WV_NOBARRIER) {
-		CUresult rc = cu->cuStreamWriteValue32(stream, paella__notify_done_word_dev(rec),
-						       paella__notify_seq(rec),
+		struct paella__notify_store done = paella__notify_done_store(rec);
+		CUresult rc = cu->cuStreamWriteValue32(stream, done.word, done.seq,
 						       CU_STREAM_WRITE_VALUE_NO_MEMORY_BARRIER);
 
 		if (rc != CUDA_SUCCESS) {

@@ -210,12 +210,12 @@ struct paella__backend_params {
 	bool tail_markers;
 };
 
-enum paella_status
-paella__backend_cuda_create(const struct paella__backend_params *params,
-			    struct paella__backend **out);
+/* A backend's constructor; every backend has one of this type, so it is
+ * declared once and the backends are named by it. */
+typedef enum paella_status paella__backend_create_fn(const struct paella__backend_params *params,
+						     struct paella__backend **out);
 
-enum paella_status
-paella__backend_sim_create(const struct paella__backend_params *params,
-			   struct paella__backend **out);
+paella__backend_create_fn paella__backend_cuda_create;
+paella__backend_create_fn paella__backend_sim_create;
 
 #endif /* PAELLA_BACKEND_H */

@@ -11,17 +11,6 @@
 #include "log.h"
 #include "util.h"
 
-struct paella__completion_kernels {
-	const struct paella__cu *cu;
-	/* Loaded on first use, under the lock: the current context must be
-	 * the launches' one. */
-	pthread_mutex_t lock;
-	bool decided;
-	enum paella__completion kind;
-	CUmodule module;
-	CUfunction done_fn;
-	CUfunction hint_fn;
-};
 /*
  * The completion kernels: launched after a kernel with programmatic stream
  * serialization, they may start as the kernel's last blocks exit, wait in
@@ -56,59 +45,34 @@ static const char done_ptx[] =
 	COMPLETION_ENTRY("paella_completion", "st.release")
 	COMPLETION_ENTRY("paella_completion_hint", "st.relaxed");
 
-enum paella_status
-paella__completion_create(const struct paella__cu *cu, struct paella__completion_kernels **out)
-{
-	struct paella__completion_kernels *ck = calloc(1, sizeof(*ck));
-
-	*out = NULL;
-	if (ck == NULL)
-		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "completion kernel: out of memory");
-	ck->cu = cu;
-	pthread_mutex_init(&ck->lock, NULL);
-	*out = ck;
-	return PAELLA_STATUS_OK;
-}
-
-void
-paella__completion_destroy(struct paella__completion_kernels *ck)
-{
-	if (ck == NULL)
-		return;
-	if (ck->module != NULL)
-		ck->cu->cuModuleUnload(ck->module);
-	pthread_mutex_destroy(&ck->lock);
-	free(ck);
-}
-
-/* Decides how completions after kernels are signalled; ck->lock held. */
+/* Decides how completions after kernels are signalled; ck->ptx.lock held. */
 static void
 decide(struct paella__completion_kernels *ck)
 {
-	const struct paella__cu *cu = ck->cu;
+	const struct paella__cu *cu = ck->ptx.cu;
 	CUresult rc;
 
-	ck->decided = true;
+	ck->ptx.tried = true;
 	ck->kind = PAELLA__COMPLETION_WRITE_VALUE;
 	if (cu->cuLaunchKernelEx == NULL) {
 		paella__log_info("completion by write-value: the driver lacks cuLaunchKernelEx");
 		return;
 	}
-	rc = cu->cuModuleLoadData(&ck->module, done_ptx);
+	rc = cu->cuModuleLoadData(&ck->ptx.module, done_ptx);
 	if (rc != CUDA_SUCCESS) {
 		/* Before sm_90, or a fake driver: the write-value serves. */
 		paella__log_info("completion by write-value: the completion kernel does not "
 				 "load here (%s)", paella__cu_error_name(cu, rc));
-		ck->module = NULL;
+		ck->ptx.module = NULL;
 		return;
 	}
-	rc = cu->cuModuleGetFunction(&ck->done_fn, ck->module, "paella_completion");
+	rc = cu->cuModuleGetFunction(&ck->done_fn, ck->ptx.module, "paella_completion");
 	if (rc == CUDA_SUCCESS)
-		rc = cu->cuModuleGetFunction(&ck->hint_fn, ck->module, "paella_completion_hint");
+		rc = cu->cuModuleGetFunction(&ck->hint_fn, ck->ptx.module, "paella_completion_hint");
 	if (rc != CUDA_SUCCESS) {
 		paella__log_warn("completion by write-value: %s", paella__cu_error_name(cu, rc));
-		cu->cuModuleUnload(ck->module);
-		ck->module = NULL;
+		cu->cuModuleUnload(ck->ptx.module);
+		ck->ptx.module = NULL;
 		return;
 	}
 	ck->kind = PAELLA__COMPLETION_KERNEL;
@@ -119,11 +83,11 @@ paella__completion_kind(struct paella__completion_kernels *ck)
 {
 	enum paella__completion c;
 
-	pthread_mutex_lock(&ck->lock);
-	if (!ck->decided)
+	pthread_mutex_lock(&ck->ptx.lock);
+	if (!ck->ptx.tried)
 		decide(ck);
 	c = ck->kind;
-	pthread_mutex_unlock(&ck->lock);
+	pthread_mutex_unlock(&ck->ptx.lock);
 	return c;
 }
 
@@ -131,12 +95,11 @@ enum paella_status
 paella__completion_enqueue(struct paella__completion_kernels *ck,
 			   struct paella__notify_record *rec, CUstream stream, bool hint)
 {
-	const struct paella__cu *cu = ck->cu;
+	const struct paella__cu *cu = ck->ptx.cu;
 	CUlaunchAttribute attr;
 	CUlaunchConfig cfg;
-	CUdeviceptr word = paella__notify_done_word_dev(rec);
-	uint32_t seq = paella__notify_seq(rec);
-	void *params[2] = { &word, &seq };
+	struct paella__notify_store done = paella__notify_done_store(rec);
+	void *params[2] = { &done.word, &done.seq };
 	CUresult rc;
 
 	if (paella__completion_kind(ck) != PAELLA__COMPLETION_KERNEL)

@@ -9,10 +9,10 @@
  * (benchmarks/results/notify-latency.md).  It needs sm_90 and
  * cuLaunchKernelEx; where either is missing the write-value serves.
  *
- *	paella__completion_create(cu, &ck);
+ *	paella__ptx_module_init(&ck.ptx, cu);
  *	... launch the kernel with record rec on stream ...
- *	paella__completion_enqueue(ck, rec, stream, hint);
- *	paella__completion_destroy(ck);
+ *	paella__completion_enqueue(&ck, rec, stream, hint);
+ *	paella__ptx_module_fini(&ck.ptx);
  */
 #ifndef PAELLA_COMPLETION_H
 #define PAELLA_COMPLETION_H
@@ -29,14 +29,16 @@ enum paella__completion {
 	PAELLA__COMPLETION_KERNEL,
 };
 
-struct paella__completion_kernels;
-
-/* Makes no driver call: the kernels load on first use. */
-enum paella_status
-paella__completion_create(const struct paella__cu *cu, struct paella__completion_kernels **out);
-
-void
-paella__completion_destroy(struct paella__completion_kernels *ck);
+/* The completion kernels of a context, in their owner (the launcher).
+ * Readied, zeroed, by paella__ptx_module_init(&ck->ptx, cu), with no
+ * driver call: the kernels load on first use. */
+struct paella__completion_kernels {
+	/* ptx.tried: the way has been decided. */
+	struct paella__ptx_module ptx;
+	enum paella__completion kind;
+	CUfunction done_fn;
+	CUfunction hint_fn;
+};
 
 /* The way completions after kernels are signalled, deciding it on the
  * first call (loads the completion kernel in the current context). */

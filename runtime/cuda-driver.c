@@ -180,9 +180,7 @@ err:
 void
 paella__cu_close(struct paella__cu *cu)
 {
-	if (cu == NULL)
-		return;
-	if (cu->lib != NULL)
+	if (cu != NULL && cu->lib != NULL)
 		dlclose(cu->lib);
 	free(cu);
 }
@@ -239,4 +237,20 @@ paella__cu_fail(const struct paella__cu *cu, CUresult rc, const char *call,
 				 "the CUDA driver's %.*s failed: %s (%d: %s)",
 				 (int)strcspn(call, "("), call, paella__cu_error_name(cu, rc),
 				 (int)rc, str);
+}
+
+void
+paella__ptx_module_init(struct paella__ptx_module *pm, const struct paella__cu *cu)
+{
+	memset(pm, 0, sizeof(*pm));
+	pm->cu = cu;
+	pthread_mutex_init(&pm->lock, NULL);
+}
+
+void
+paella__ptx_module_fini(struct paella__ptx_module *pm)
+{
+	if (pm->module != NULL)
+		pm->cu->cuModuleUnload(pm->module);
+	pthread_mutex_destroy(&pm->lock);
 }

@@ -21,6 +21,7 @@
 #ifndef PAELLA_CUDA_DRIVER_H
 #define PAELLA_CUDA_DRIVER_H
 
+#include <pthread.h>
 #include <stdbool.h>
 
 #include <cuda.h>
@@ -146,6 +147,28 @@ paella__cu_status(CUresult rc);
 enum paella_status
 paella__cu_fail(const struct paella__cu *cu, CUresult rc, const char *call,
 		const char *file, int line);
+
+/*
+ * A module of PTX that the runtime writes itself (the completion kernels,
+ * the tail markers), held in its owner's struct: the owner loads it on
+ * first use, under @lock, so that it loads in the context current then
+ * (the launches' one).  Init makes no driver call; fini unloads the module
+ * where it loaded.
+ */
+struct paella__ptx_module {
+	const struct paella__cu *cu;
+	pthread_mutex_t lock;
+	/* Whether the owner tried to load it; @module stays NULL where that
+	 * failed. */
+	bool tried;
+	CUmodule module;
+};
+
+void
+paella__ptx_module_init(struct paella__ptx_module *pm, const struct paella__cu *cu);
+
+void
+paella__ptx_module_fini(struct paella__ptx_module *pm);
 
 /*
  * Calls cu->call; on failure reports the driver's error name (and, in the

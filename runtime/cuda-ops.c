@@ -14,6 +14,7 @@
 
 #include "backend-cuda.h"
 #include "launch.h"
+#include "list.h"
 #include "log.h"
 #include "notify.h"
 #include "util.h"
@@ -141,34 +142,26 @@ out:
 	return st;
 }
 
+/* An op from the free list, else a new one; NULL when out of memory. */
 static struct paella__cuda_op *
 op_get(struct paella__cuda *c)
 {
-	struct paella__cuda_op *op = c->free_ops;
+	struct paella__cuda_op *op;
 
-	if (op != NULL) {
-		c->free_ops = op->next_free;
-		return op;
-	}
-	return calloc(1, sizeof(*op));
+	PAELLA__FREE_POP(c->free_ops, op, next_free);
+	return op != NULL ? op : calloc(1, sizeof(*op));
 }
 
 static void
 op_put(struct paella__cuda *c, struct paella__cuda_op *op)
 {
-	op->next_free = c->free_ops;
-	c->free_ops = op;
+	PAELLA__FREE_PUSH(c->free_ops, op, next_free);
 }
 
 void
 paella__cuda_free_ops(struct paella__cuda *c)
 {
-	while (c->free_ops != NULL) {
-		struct paella__cuda_op *op = c->free_ops;
-
-		c->free_ops = op->next_free;
-		free(op);
-	}
+	PAELLA__FREE_DRAIN(c->free_ops, next_free, free);
 }
 
 /* @op was just issued on @stream: its place in the stream's order. */

@@ -26,6 +26,7 @@
 
 #include "dispatch-decisions.h"
 #include "job.h"
+#include "list.h"
 #include "log.h"
 #include "model.h"
 #include "util.h"
@@ -59,35 +60,6 @@ set_time(uint64_t *field, uint64_t ns)
 	__atomic_store_n(field, ns, __ATOMIC_RELAXED);
 }
 
-static struct paella__op *
-op_get(struct paella__dispatcher *d)
-{
-	struct paella__op *op = d->free_ops;
-
-	if (op != NULL) {
-		d->free_ops = op->next;
-		return op;
-	}
-	return malloc(sizeof(*op));
-}
-
-static void
-op_put(struct paella__dispatcher *d, struct paella__op *op)
-{
-	op->next = d->free_ops;
-	d->free_ops = op;
-}
-
-void
-paella__dispatch_free_ops(struct paella__dispatcher *d)
-{
-	while (d->free_ops != NULL) {
-		struct paella__op *op = d->free_ops;
-
-		d->free_ops = op->next;
-		free(op);
-	}
-}
 
 /* ---- the candidate set ------------------------------------------------- */
 
@@ -214,16 +186,16 @@ static void
 push_op(struct paella__dispatcher *d, struct paella_job *job, struct paella__step *step,
 	unsigned nsteps, struct paella__bop *bop, uint64_t now)
 {
-	struct paella__op *op = op_get(d);
+	struct paella__op *op;
 
+	/* Spare ops link through next, which a live op uses for its job's. */
+	PAELLA__FREE_POP(d->free_ops, op, next);
+	if (op == NULL)
+		op = malloc(sizeof(*op));
 	if (op == NULL)
 		PAELLA__BUG("no memory to track an op already issued to the GPU");
-	op->bop = bop;
-	op->step = step;
-	op->nsteps = nsteps;
-	op->next = NULL;
-	op->issued_ns = now;
-	op->progress_seen = false;
+	/* Whole, so that a recycled op keeps nothing of its last use. */
+	*op = (struct paella__op){ .bop = bop, .step = step, .nsteps = nsteps, .issued_ns = now };
 	if (job->ops_tail != NULL) {
 		job->ops_tail->next = op;
 	} else {
@@ -447,7 +419,7 @@ op_done(struct paella__dispatcher *d, struct paella_job *job, struct paella__op 
 			candidate_add(d, job, now);
 	}
 	job->last_done_ns = now;
-	op_put(d, op);
+	PAELLA__FREE_PUSH(d->free_ops, op, next);
 }
 
 double

@@ -110,8 +110,4 @@ paella__dispatch_refresh_estimates(struct paella__dispatcher *d);
 void
 paella__dispatch_launch_while_room(struct paella__dispatcher *d, uint64_t now);
 
-/* Frees the ops kept for reuse (at destroy). */
-void
-paella__dispatch_free_ops(struct paella__dispatcher *d);
-
 #endif /* PAELLA_DISPATCH_DECISIONS_H */

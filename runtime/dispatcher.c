@@ -13,6 +13,7 @@
 #include "dispatch-decisions.h"
 #include "dispatcher.h"
 #include "job.h"
+#include "list.h"
 #include "log.h"
 #include "model.h"
 #include "policy.h"
@@ -302,7 +303,7 @@ paella__dispatcher_destroy(struct paella__dispatcher *d)
 	if (d->jobs_live != 0)
 		PAELLA__BUG("dispatcher destroyed with %llu jobs live",
 			    (unsigned long long)d->jobs_live);
-	paella__dispatch_free_ops(d);
+	PAELLA__FREE_DRAIN(d->free_ops, next, free);
 	d->policy->ops->destroy(d->policy);
 	free(d->free_streams);
 	pthread_cond_destroy(&d->inbox.wake);

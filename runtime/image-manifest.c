@@ -54,7 +54,7 @@ in_file(const struct elf *e, uint64_t off, uint64_t size)
 {
 	uint64_t end;
 
-	return !paella__add_overflows_u64(off, size, &end) && end <= e->bytes;
+	return !paella__add_overflows(off, size, &end) && end <= e->bytes;
 }
 
 /* The bytes of @sh, or NULL for a section with none in the file. */
@@ -102,7 +102,7 @@ read_headers(struct elf *e)
 		return bogus("an ELF file for another machine than a CUDA GPU");
 	if (eh.e_shnum == 0 || eh.e_shentsize < sizeof(Elf64_Shdr))
 		return bogus("no section headers");
-	if (paella__mul_overflows_u64(eh.e_shnum, eh.e_shentsize, &table) ||
+	if (paella__mul_overflows(eh.e_shnum, eh.e_shentsize, &table) ||
 	    !in_file(e, eh.e_shoff, table))
 		return bogus("section headers past the end of the file (truncated?)");
 	e->nsections = eh.e_shnum;

@@ -10,8 +10,8 @@
 struct paella__launcher {
 	const struct paella__cu *cu;
 	struct paella__notify_pool *pool;
-	struct paella__completion_kernels *completion;
-	struct paella__markers *markers;
+	struct paella__completion_kernels completion;
+	struct paella__markers markers;
 };
 
 enum paella_status
@@ -24,16 +24,15 @@ paella__launcher_create(const struct paella__cu *cu, struct paella__launcher **o
 	lc = calloc(1, sizeof(*lc));
 	if (lc == NULL)
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "launcher: out of memory");
-	lc->cu = cu;
 	st = paella__notify_pool_create(cu, &lc->pool);
-	if (st == PAELLA_STATUS_OK)
-		st = paella__completion_create(cu, &lc->completion);
-	if (st == PAELLA_STATUS_OK)
-		st = paella__markers_create(cu, &lc->markers);
 	if (st != PAELLA_STATUS_OK) {
-		paella__launcher_destroy(lc);
+		free(lc);
 		return st;
 	}
+	lc->cu = cu;
+	/* Their kernels load on first use: nothing more can fail here. */
+	paella__ptx_module_init(&lc->completion.ptx, cu);
+	paella__ptx_module_init(&lc->markers.ptx, cu);
 	*out = lc;
 	return PAELLA_STATUS_OK;
 }
@@ -44,8 +43,8 @@ paella__launcher_destroy(struct paella__launcher *lc)
 	if (lc == NULL)
 		return;
 	paella__notify_pool_destroy(lc->pool);
-	paella__completion_destroy(lc->completion);
-	paella__markers_destroy(lc->markers);
+	paella__ptx_module_fini(&lc->completion.ptx);
+	paella__ptx_module_fini(&lc->markers.ptx);
 	free(lc);
 }
 
@@ -58,13 +57,13 @@ paella__launcher_pool(struct paella__launcher *lc)
 struct paella__markers *
 paella__launcher_markers(struct paella__launcher *lc)
 {
-	return lc->markers;
+	return &lc->markers;
 }
 
 struct paella__completion_kernels *
 paella__launcher_completion(struct paella__launcher *lc)
 {
-	return lc->completion;
+	return &lc->completion;
 }
 
 bool
@@ -99,7 +98,7 @@ enqueue_signal(struct paella__launcher *lc, const struct paella__launch *l,
 		return paella__notify_enqueue_completion(rec, stream);
 	case PAELLA__SIGNAL_KERNEL:
 	case PAELLA__SIGNAL_KERNEL_HINT:
-		return paella__completion_enqueue(lc->completion, rec, stream,
+		return paella__completion_enqueue(&lc->completion, rec, stream,
 						  l->signal == PAELLA__SIGNAL_KERNEL_HINT);
 	case PAELLA__SIGNAL_NONE:
 		break;

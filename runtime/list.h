@@ -1,6 +1,7 @@
 /*
  * list.h - intrusive doubly linked lists, as libuv's queue.h: a node lives
- * inside the object it links, so linking allocates nothing.  Private.
+ * inside the object it links, so linking allocates nothing.  Private.  And
+ * free lists (PAELLA__FREE_*), singly linked the same way.
  *
  * A list is a head node linked to itself when empty:
  *	struct paella__list jobs;
@@ -82,5 +83,35 @@ paella__list_splice(struct paella__list *to, struct paella__list *from)
 #define PAELLA__LIST_FOREACH_SAFE(node, tmp, head) \
 	for ((node) = (head)->next, (tmp) = (node)->next; (node) != (head); \
 	     (node) = (tmp), (tmp) = (node)->next)
+
+/*
+ * Free lists: spare objects kept for reuse, so that hot paths allocate only
+ * while a pool grows.  @head is a pointer to the object type, NULL when
+ * empty; the objects link through their pointer member @link.
+ *	PAELLA__FREE_PUSH(c->free_ops, op, next_free);
+ *	PAELLA__FREE_POP(c->free_ops, op, next_free);     // op NULL when empty
+ *	PAELLA__FREE_DRAIN(c->free_ops, next_free, free); // at destroy
+ */
+#define PAELLA__FREE_PUSH(head, obj, link) \
+	do { \
+		(obj)->link = (head); \
+		(head) = (obj); \
+	} while (0)
+
+#define PAELLA__FREE_POP(head, obj, link) \
+	do { \
+		(obj) = (head); \
+		if ((obj) != NULL) \
+			(head) = (obj)->link; \
+	} while (0)
+
+#define PAELLA__FREE_DRAIN(head, link, destroy) \
+	do { \
+		while ((head) != NULL) { \
+			__typeof__(head) paella__spare_ = (head); \
+			(head) = paella__spare_->link; \
+			destroy(paella__spare_); \
+		} \
+	} while (0)
 
 #endif /* PAELLA_LIST_H */

@@ -127,12 +127,14 @@ paella__error_clear(void)
 void
 paella__abort(const char *file, int line, const char *func, const char *fmt, ...)
 {
+	char msg[PAELLA__MESSAGE_MAX];
 	va_list ap;
 
-	fprintf(stderr, "paella: internal error at %s:%d (%s): ", file, line, func);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputs("\n", stderr);
+	/* One fprintf, as log_va(), so that another thread's lines do not
+	 * split the last words of this one. */
+	fprintf(stderr, "paella: internal error at %s:%d (%s): %s\n", file, line, func, msg);
 	abort();
 }

@@ -15,19 +15,8 @@
 /* Tail-marker variants: the live values each keeps (ptxas adds about 8
  * registers of its own: 32, 48, 64, 96, 128, 168 and 254 on sm_90). */
 static const unsigned marker_live[] = { 24, 40, 56, 88, 120, 160, 246 };
-#define MARKER_VARIANTS (sizeof(marker_live) / sizeof(marker_live[0]))
-
-struct paella__markers {
-	const struct paella__cu *cu;
-	/* The variants, loaded on first use, under the lock. */
-	pthread_mutex_t lock;
-	bool tried;
-	CUmodule module;
-	CUfunction fn[MARKER_VARIANTS];
-	unsigned regs[MARKER_VARIANTS];
-	unsigned max_threads[MARKER_VARIANTS];
-	unsigned nmarkers;
-};
+_Static_assert(PAELLA__ARRAY_SIZE(marker_live) == PAELLA__MARKER_VARIANTS,
+	       "marker.h's PAELLA__MARKER_VARIANTS counts the variants");
 
 bool
 paella__marker_choose_shape(unsigned kthreads, unsigned kregs, const unsigned *variant_regs,
@@ -67,31 +56,6 @@ paella__marker_choose_shape(unsigned kthreads, unsigned kregs, const unsigned *v
 	return found;
 }
 
-enum paella_status
-paella__markers_create(const struct paella__cu *cu, struct paella__markers **out)
-{
-	struct paella__markers *mk = calloc(1, sizeof(*mk));
-
-	*out = NULL;
-	if (mk == NULL)
-		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "tail markers: out of memory");
-	mk->cu = cu;
-	pthread_mutex_init(&mk->lock, NULL);
-	*out = mk;
-	return PAELLA_STATUS_OK;
-}
-
-void
-paella__markers_destroy(struct paella__markers *mk)
-{
-	if (mk == NULL)
-		return;
-	if (mk->module != NULL)
-		mk->cu->cuModuleUnload(mk->module);
-	pthread_mutex_destroy(&mk->lock);
-	free(mk);
-}
-
 /*
  * The tail markers, PTX made here: thread 0 stores the launch's number
  * (relaxed, system scope: a hint, no fence) into the record's marker word.
@@ -122,42 +86,42 @@ marker_ptx_entry(char *buf, size_t cap, size_t at, unsigned live)
 	return at;
 }
 
-/* Loads the marker variants; mk->lock held. */
+/* Loads the marker variants; mk->ptx.lock held. */
 static void
 load(struct paella__markers *mk)
 {
-	const struct paella__cu *cu = mk->cu;
+	const struct paella__cu *cu = mk->ptx.cu;
 	char *ptx = malloc(MARKER_PTX_BYTES);
 	size_t at;
 	CUresult rc;
 
-	mk->tried = true;
+	mk->ptx.tried = true;
 	if (ptx == NULL)
 		return;
 	at = (size_t)snprintf(ptx, MARKER_PTX_BYTES,
 			      ".version 8.0\n.target sm_90\n.address_size 64\n");
-	for (unsigned i = 0; i < MARKER_VARIANTS; i++)
+	for (unsigned i = 0; i < PAELLA__MARKER_VARIANTS; i++)
 		at = marker_ptx_entry(ptx, MARKER_PTX_BYTES, at, marker_live[i]);
 	if (at >= MARKER_PTX_BYTES) {
 		paella__log_warn("tail markers: PTX too long (%zu bytes)", at);
 		free(ptx);
 		return;
 	}
-	rc = cu->cuModuleLoadData(&mk->module, ptx);
+	rc = cu->cuModuleLoadData(&mk->ptx.module, ptx);
 	free(ptx);
 	if (rc != CUDA_SUCCESS) {
 		paella__log_info("no tail markers: they do not load here (%s)",
 				 paella__cu_error_name(cu, rc));
-		mk->module = NULL;
+		mk->ptx.module = NULL;
 		return;
 	}
-	for (unsigned i = 0; i < MARKER_VARIANTS; i++) {
+	for (unsigned i = 0; i < PAELLA__MARKER_VARIANTS; i++) {
 		char name[64];
 		CUfunction fn;
 		int regs = 0, max_threads = 0;
 
 		snprintf(name, sizeof(name), "paella_tail_marker_r%u", marker_live[i]);
-		rc = cu->cuModuleGetFunction(&fn, mk->module, name);
+		rc = cu->cuModuleGetFunction(&fn, mk->ptx.module, name);
 		if (rc == CUDA_SUCCESS)
 			rc = cu->cuFuncGetAttribute(&regs, CU_FUNC_ATTRIBUTE_NUM_REGS, fn);
 		/* The registers bound the block: 254 of them allow 256 threads. */
@@ -181,14 +145,14 @@ enum paella_status
 paella__marker_plan(struct paella__markers *mk, unsigned kthreads, unsigned kregs,
 			   unsigned ksmem, struct paella__marker_launch *out)
 {
-	const struct paella__cu *cu = mk->cu;
+	const struct paella__cu *cu = mk->ptx.cu;
 	struct paella__marker_shape shape;
 	enum paella_status st = PAELLA_STATUS_OK;
 	CUresult rc;
 
 	memset(out, 0, sizeof(*out));
-	pthread_mutex_lock(&mk->lock);
-	if (!mk->tried)
+	pthread_mutex_lock(&mk->ptx.lock);
+	if (!mk->ptx.tried)
 		load(mk);
 	if (mk->nmarkers == 0) {
 		st = paella__error_set(PAELLA_STATUS_UNSUPPORTED,
@@ -217,7 +181,7 @@ paella__marker_plan(struct paella__markers *mk, unsigned kthreads, unsigned kreg
 				paella__cu_error_name(cu, rc));
 	}
 out:
-	pthread_mutex_unlock(&mk->lock);
+	pthread_mutex_unlock(&mk->ptx.lock);
 	return st;
 }
 
@@ -226,7 +190,7 @@ paella__marker_plan_function(struct paella__markers *mk, CUfunction f,
 				    unsigned kthreads, unsigned dsmem,
 				    struct paella__marker_launch *out)
 {
-	const struct paella__cu *cu = mk->cu;
+	const struct paella__cu *cu = mk->ptx.cu;
 	enum paella_status st = PAELLA_STATUS_OK;
 	int regs = 0, ssmem = 0;
 
@@ -244,11 +208,10 @@ enum paella_status
 paella__marker_enqueue(struct paella__markers *mk, struct paella__notify_record *rec,
 		       CUstream stream, const struct paella__marker_launch *m)
 {
-	const struct paella__cu *cu = mk->cu;
-	CUdeviceptr word = paella__notify_marker_word_dev(rec);
-	uint32_t seq = paella__notify_seq(rec);
+	const struct paella__cu *cu = mk->ptx.cu;
+	struct paella__notify_store marker = paella__notify_marker_store(rec);
 	CUdeviceptr never = 0;
-	void *params[3] = { &word, &seq, &never };
+	void *params[3] = { &marker.word, &marker.seq, &never };
 	enum paella_status status = PAELLA_STATUS_OK;
 
 	PAELLA_CU_CHECK_GOTO(cu, cuLaunchKernel(m->fn, 1, 1, 1, m->threads, 1, 1, m->smem,

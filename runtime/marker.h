@@ -9,11 +9,11 @@
  * launch's number into the record's marker word (notify.h,
  * PAELLA__NOTIFY_MARKER).
  *
- *	paella__markers_create(cu, &mk);
- *	paella__marker_plan_function(mk, f, threads, dsmem, &m);   // once per shape
+ *	paella__ptx_module_init(&mk.ptx, cu);
+ *	paella__marker_plan_function(&mk, f, threads, dsmem, &m);  // once per shape
  *	... launch f with a PAELLA__NOTIFY_MARKER record rec (launch.h) ...
- *	... once f heads its stream: paella__marker_enqueue(mk, rec, low, &m);
- *	paella__markers_destroy(mk);
+ *	... once f heads its stream: paella__marker_enqueue(&mk, rec, low, &m);
+ *	paella__ptx_module_fini(&mk.ptx);
  */
 #ifndef PAELLA_MARKER_H
 #define PAELLA_MARKER_H
@@ -65,14 +65,20 @@ struct paella__marker_launch {
 	unsigned smem;
 };
 
-struct paella__markers;
+/* Tail-marker variants built (marker.c says which). */
+#define PAELLA__MARKER_VARIANTS 7
 
-/* Makes no driver call: the variants load on first use. */
-enum paella_status
-paella__markers_create(const struct paella__cu *cu, struct paella__markers **out);
-
-void
-paella__markers_destroy(struct paella__markers *mk);
+/* The tail markers of a context, in their owner (the launcher).  Readied,
+ * zeroed, by paella__ptx_module_init(&mk->ptx, cu), with no driver call:
+ * the variants load on first use. */
+struct paella__markers {
+	struct paella__ptx_module ptx;
+	/* The variants that loaded, as measured. */
+	CUfunction fn[PAELLA__MARKER_VARIANTS];
+	unsigned regs[PAELLA__MARKER_VARIANTS];
+	unsigned max_threads[PAELLA__MARKER_VARIANTS];
+	unsigned nmarkers;
+};
 
 /*
  * Plans the tail marker for a kernel whose blocks have @kthreads threads,

@@ -313,12 +313,8 @@ paella__model_add_kernel_ref(struct paella_model *m, const struct paella_kernel_
 			threads, step.kernel.attrs.regs_per_thread,
 			step.kernel.attrs.static_smem + s->dynamic_smem_bytes, b->device.name);
 
-	step.grid[0] = s->grid.x;
-	step.grid[1] = s->grid.y;
-	step.grid[2] = s->grid.z;
-	step.block[0] = s->block.x;
-	step.block[1] = s->block.y;
-	step.block[2] = s->block.z;
+	paella__dim3_put(step.grid, s->grid);
+	paella__dim3_put(step.block, s->block);
 	step.dynamic_smem = s->dynamic_smem_bytes;
 	step.blocks_per_sm = bps;
 	step.wave_blocks = (uint64_t)bps * b->device.sm_count;

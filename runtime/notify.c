@@ -584,25 +584,20 @@ paella__notify_record_mode(const struct paella__notify_record *rec)
 	return rec->mode;
 }
 
-CUdeviceptr
-paella__notify_done_word_dev(const struct paella__notify_record *rec)
+struct paella__notify_store
+paella__notify_done_store(const struct paella__notify_record *rec)
 {
 	PAELLA__ASSERT(rec->in_use);
-	return rec->done_word_dev;
+	return (struct paella__notify_store){ .word = rec->done_word_dev, .seq = rec->seq };
 }
 
-CUdeviceptr
-paella__notify_marker_word_dev(const struct paella__notify_record *rec)
+struct paella__notify_store
+paella__notify_marker_store(const struct paella__notify_record *rec)
 {
 	PAELLA__ASSERT(rec->in_use && rec->mode == PAELLA__NOTIFY_MARKER);
 	/* The first host slot: a marker-mode record counts nothing. */
-	return rec->done_word_dev - HOST_DONE_OFFSET;
-}
-
-uint32_t
-paella__notify_seq(const struct paella__notify_record *rec)
-{
-	return rec->seq;
+	return (struct paella__notify_store){ .word = rec->done_word_dev - HOST_DONE_OFFSET,
+					      .seq = rec->seq };
 }
 
 uint32_t

@@ -228,6 +228,22 @@ enum paella_status
 paella__notify_enqueue_completion(struct paella__notify_record *rec,
 				  CUstream stream);
 
+/* Or the store that signals this launch, for a caller that enqueues its own
+ * (the completion kernel, the tail marker, a benchmark's variant):
+ * the device address of one of the record's words, and the launch's
+ * number to store there. */
+struct paella__notify_store {
+	CUdeviceptr word;
+	uint32_t seq;
+};
+
+/* Into the completion word: the completion, as the write-value does it. */
+struct paella__notify_store
+paella__notify_done_store(const struct paella__notify_record *rec);
+/* Marker mode: into the word the tail marker stores into (marker.h). */
+struct paella__notify_store
+paella__notify_marker_store(const struct paella__notify_record *rec);
+
 /* Reads the host-mapped words once: returns whether the launch is complete
  * and stores the blocks known finished in @progress (may be NULL). */
 bool
@@ -250,17 +266,6 @@ paella__notify_done(struct paella__notify_record *rec);
  * the stream): the record counts as done. */
 void
 paella__notify_set_done(struct paella__notify_record *rec);
-
-/* The completion word's device address, and the value this launch's
- * completion writes there (for a caller that enqueues its own write). */
-CUdeviceptr
-paella__notify_done_word_dev(const struct paella__notify_record *rec);
-uint32_t
-paella__notify_seq(const struct paella__notify_record *rec);
-/* Marker mode: the device address of the word the tail marker stores the
- * launch's number into (marker.h). */
-CUdeviceptr
-paella__notify_marker_word_dev(const struct paella__notify_record *rec);
 
 /* Returns a completed record to the pool; its bases move past the launch.
  * Aborts if the record is not done: reusing it while its kernel runs would

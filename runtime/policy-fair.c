@@ -192,15 +192,7 @@ fair_peek(struct paella__policy *p, const struct paella__sched_clock *clock)
 	return PAELLA__ENTITY_OF(paella__heap_top(&f->by_remaining), node);
 }
 
-static const struct paella__policy_ops fair_ops = {
-	.name = "fair",
-	.destroy = fair_destroy,
-	.insert = fair_insert,
-	.remove = fair_remove,
-	.served = fair_served,
-	.rekey = fair_rekey,
-	.peek = fair_peek,
-};
+static const struct paella__policy_ops fair_ops = PAELLA__POLICY_OPS("fair", fair);
 
 enum paella_status
 paella__policy_fair_create(const struct paella__policy_params *params,

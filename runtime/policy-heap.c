@@ -76,13 +76,7 @@ paella__policy_heap_create(const char *name, paella__heap_less less,
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "policy: out of memory");
 	}
 	/* A table per instance, for the name; the functions are shared. */
-	ops->name = name;
-	ops->destroy = hp_destroy;
-	ops->insert = hp_insert;
-	ops->remove = hp_remove;
-	ops->served = hp_served;
-	ops->rekey = hp_rekey;
-	ops->peek = hp_peek;
+	*ops = (struct paella__policy_ops)PAELLA__POLICY_OPS(name, hp);
 	hp->base.ops = ops;
 	paella__heap_init(&hp->heap, less);
 	*out = &hp->base;

@@ -91,6 +91,19 @@ struct paella__policy_ops {
 					     const struct paella__sched_clock *clock);
 };
 
+/* The table of policy @name_ whose functions are @prefix_destroy,
+ * @prefix_insert and so on: every policy has each of them, so the list is
+ * kept here, beside the struct, and a policy that lacks one does not build. */
+#define PAELLA__POLICY_OPS(name_, prefix) { \
+	.name = (name_), \
+	.destroy = prefix##_destroy, \
+	.insert = prefix##_insert, \
+	.remove = prefix##_remove, \
+	.served = prefix##_served, \
+	.rekey = prefix##_rekey, \
+	.peek = prefix##_peek, \
+}
+
 struct paella__policy {
 	const struct paella__policy_ops *ops;
 };
@@ -99,19 +112,14 @@ enum paella_status
 paella__policy_create(enum paella_policy kind, const struct paella__policy_params *params,
 		      struct paella__policy **out);
 
-/* The constructors of policy-*.c. */
-enum paella_status
-paella__policy_fifo_create(const struct paella__policy_params *params,
-			   struct paella__policy **out);
-enum paella_status
-paella__policy_srpt_create(const struct paella__policy_params *params,
-			   struct paella__policy **out);
-enum paella_status
-paella__policy_fair_create(const struct paella__policy_params *params,
-			   struct paella__policy **out);
-enum paella_status
-paella__policy_edf_create(const struct paella__policy_params *params,
-			  struct paella__policy **out);
+/* The constructors of policy-*.c, all of one type. */
+typedef enum paella_status paella__policy_create_fn(const struct paella__policy_params *params,
+						    struct paella__policy **out);
+
+paella__policy_create_fn paella__policy_fifo_create;
+paella__policy_create_fn paella__policy_srpt_create;
+paella__policy_create_fn paella__policy_fair_create;
+paella__policy_create_fn paella__policy_edf_create;
 
 /* SRPT's order (remaining time, then submission), which FAIR shares: of
  * two entities, and of two heap nodes linked by their node member. */

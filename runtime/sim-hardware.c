@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "list.h"
 #include "log.h"
 #include "sim-hardware.h"
 #include "util.h"
@@ -139,10 +140,10 @@ event_pop(struct paella__sim *s)
 static struct paella__sim_batch *
 batch_get(struct paella__sim *s)
 {
-	struct paella__sim_batch *b = s->free_batches;
+	struct paella__sim_batch *b;
 
+	PAELLA__FREE_POP(s->free_batches, b, next_free);
 	if (b != NULL) {
-		s->free_batches = b->next_free;
 		memset(b->per_sm, 0, s->card->sm_count);
 		return b;
 	}
@@ -155,10 +156,16 @@ batch_get(struct paella__sim *s)
 }
 
 static void
+batch_free(struct paella__sim_batch *b)
+{
+	free(b->per_sm);
+	free(b);
+}
+
+static void
 batch_put(struct paella__sim *s, struct paella__sim_batch *b)
 {
-	b->next_free = s->free_batches;
-	s->free_batches = b;
+	PAELLA__FREE_PUSH(s->free_batches, b, next_free);
 }
 
 static void
@@ -459,11 +466,10 @@ paella__sim_step(struct paella__sim *s)
 struct paella__sim_op *
 paella__sim_op_get(struct paella__sim *s)
 {
-	struct paella__sim_op *op = s->free_ops;
+	struct paella__sim_op *op;
 
-	if (op != NULL)
-		s->free_ops = op->next_free;
-	else
+	PAELLA__FREE_POP(s->free_ops, op, next_free);
+	if (op == NULL)
 		op = malloc(sizeof(*op));
 	if (op == NULL)
 		return NULL;
@@ -476,8 +482,7 @@ paella__sim_op_get(struct paella__sim *s)
 void
 paella__sim_op_put(struct paella__sim *s, struct paella__sim_op *op)
 {
-	op->next_free = s->free_ops;
-	s->free_ops = op;
+	PAELLA__FREE_PUSH(s->free_ops, op, next_free);
 }
 
 void
@@ -545,19 +550,8 @@ paella__sim_fini(struct paella__sim *s)
 	for (unsigned i = 0; i < s->nevents; i++)
 		if (s->events[i].type == EV_BATCH_DONE)
 			batch_put(s, s->events[i].ptr);
-	while (s->free_batches != NULL) {
-		struct paella__sim_batch *bt = s->free_batches;
-
-		s->free_batches = bt->next_free;
-		free(bt->per_sm);
-		free(bt);
-	}
-	while (s->free_ops != NULL) {
-		struct paella__sim_op *op = s->free_ops;
-
-		s->free_ops = op->next_free;
-		free(op);
-	}
+	PAELLA__FREE_DRAIN(s->free_batches, next_free, batch_free);
+	PAELLA__FREE_DRAIN(s->free_ops, next_free, free);
 	free(s->events);
 	free(s->streams);
 	free(s->sm_free);

@@ -84,7 +84,7 @@ wait_manual(struct paella_job *job, int64_t timeout_ns)
 	pthread_mutex_lock(&rt->run_lock);
 	/* Past the clock's end, a timeout is as good as none. */
 	if (timeout_ns >= 0 &&
-	    paella__add_overflows_u64(rt->backend->ops->now_ns(rt->backend), (uint64_t)timeout_ns,
+	    paella__add_overflows(rt->backend->ops->now_ns(rt->backend), (uint64_t)timeout_ns,
 				      &until))
 		until = UINT64_MAX;
 	st = paella__dispatcher_run(rt->dispatcher, until, job, false);

@@ -186,12 +186,8 @@ launch(const void *func, struct paella_dim3 grid, struct paella_dim3 block, void
 	 * is one, with no record and no signal. */
 	l.code = l.plain != NULL ? PAELLA__CODE_PLAIN : PAELLA__CODE_BUILT;
 	l.untracked = l.plain != NULL;
-	l.grid[0] = grid.x;
-	l.grid[1] = grid.y;
-	l.grid[2] = grid.z;
-	l.block[0] = block.x;
-	l.block[1] = block.y;
-	l.block[2] = block.z;
+	paella__dim3_put(l.grid, grid);
+	paella__dim3_put(l.block, block);
 	l.smem = (unsigned)shmem;
 	l.params = params;
 	l.nparams = (unsigned)nparams;

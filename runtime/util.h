@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "paella/paella.h"
+
 #define PAELLA__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define PAELLA__STR_(x) #x
@@ -41,31 +43,12 @@ paella__abort(const char *file, int line, const char *func, const char *fmt, ...
 #define PAELLA__BUG(...) paella__abort(__FILE__, __LINE__, __func__, __VA_ARGS__)
 
 /* Sizes and offsets that come from a caller are added and multiplied only
- * through these: each returns true, leaving *out undefined, where the exact
- * result does not fit. */
-static inline bool
-paella__add_overflows(size_t a, size_t b, size_t *sum)
-{
-	return __builtin_add_overflow(a, b, sum);
-}
-
-static inline bool
-paella__mul_overflows(size_t a, size_t b, size_t *product)
-{
-	return __builtin_mul_overflow(a, b, product);
-}
-
-static inline bool
-paella__add_overflows_u64(uint64_t a, uint64_t b, uint64_t *sum)
-{
-	return __builtin_add_overflow(a, b, sum);
-}
-
-static inline bool
-paella__mul_overflows_u64(uint64_t a, uint64_t b, uint64_t *product)
-{
-	return __builtin_mul_overflow(a, b, product);
-}
+ * through these: each is true, leaving *out undefined, where the exact
+ * result does not fit in *out's type.  The builtins are type-generic, so
+ * one name serves size_t and uint64_t alike (as the kernel's
+ * check_add_overflow()). */
+#define paella__add_overflows(a, b, out) __builtin_add_overflow((a), (b), (out))
+#define paella__mul_overflows(a, b, out) __builtin_mul_overflow((a), (b), (out))
 
 static inline int
 paella__is_pow2_u64(uint64_t x)
@@ -103,6 +86,16 @@ paella__log2_u64(uint64_t pow2)
 	while ((UINT64_C(1) << s) < pow2)
 		s++;
 	return s;
+}
+
+/* A grid or block as the API gives it, into the x, y, z array that steps
+ * and launches keep. */
+static inline void
+paella__dim3_put(unsigned out[3], struct paella_dim3 d)
+{
+	out[0] = d.x;
+	out[1] = d.y;
+	out[2] = d.z;
 }
 
 /* CLOCK_MONOTONIC in ns: the cuda backend's clock, and wall time spent. */

@@ -583,19 +583,19 @@ END_TEST
  * completions after kernels go by the write-value, and still arrive. */
 PAELLA_TEST(notify_kernel_completion_falls_back)
 {
-	struct paella__completion_kernels *ck;
+	struct paella__completion_kernels ck = { 0 };
 	struct paella__notify_record *rec;
 
-	ck_assert_int_eq(paella__completion_create(cu, &ck), PAELLA_STATUS_OK);
+	paella__ptx_module_init(&ck.ptx, cu);
 	ck_assert_int_eq(paella__notify_acquire(pool, 64, PAELLA__NOTIFY_SAMPLE, 0, &rec),
 			 PAELLA_STATUS_OK);
-	ck_assert_int_eq(paella__completion_enqueue(ck, rec, NULL, false), PAELLA_STATUS_OK);
-	ck_assert_int_eq(paella__completion_kind(ck), PAELLA__COMPLETION_WRITE_VALUE);
+	ck_assert_int_eq(paella__completion_enqueue(&ck, rec, NULL, false), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella__completion_kind(&ck), PAELLA__COMPLETION_WRITE_VALUE);
 	ck_assert(!paella__notify_done(rec));
 	fake_flush();
 	ck_assert(paella__notify_done(rec));
 	paella__notify_release(rec);
-	paella__completion_destroy(ck);
+	paella__ptx_module_fini(&ck.ptx);
 }
 END_TEST
 
@@ -603,22 +603,22 @@ END_TEST
  * write-value would: not before the stream gets there. */
 PAELLA_TEST(notify_kernel_completion_by_kernel)
 {
-	struct paella__completion_kernels *ck;
+	struct paella__completion_kernels ck = { 0 };
 	struct paella__notify_record *rec;
 	unsigned (*launches)(void);
 
 	*(void **)&launches = dlsym(fake_handle, "fake_cuda_completion_launches");
 	ck_assert_ptr_nonnull(launches);
-	ck_assert_int_eq(paella__completion_create(cu, &ck), PAELLA_STATUS_OK);
+	paella__ptx_module_init(&ck.ptx, cu);
 	setenv("FAKE_CUDA_PTX_COMPLETION", "1", 1);
-	ck_assert_int_eq(paella__completion_kind(ck), PAELLA__COMPLETION_KERNEL);
+	ck_assert_int_eq(paella__completion_kind(&ck), PAELLA__COMPLETION_KERNEL);
 	unsetenv("FAKE_CUDA_PTX_COMPLETION");
 	for (int i = 0; i < 3; i++) {
 		unsigned before = launches();
 
 		ck_assert_int_eq(paella__notify_acquire(pool, 4096, PAELLA__NOTIFY_SAMPLE, 1056, &rec),
 				 PAELLA_STATUS_OK);
-		ck_assert_int_eq(paella__completion_enqueue(ck, rec, NULL, i == 1),
+		ck_assert_int_eq(paella__completion_enqueue(&ck, rec, NULL, i == 1),
 				 PAELLA_STATUS_OK);
 		ck_assert_uint_eq(launches() - before, 1);
 		ck_assert(!paella__notify_done(rec));
@@ -627,7 +627,7 @@ PAELLA_TEST(notify_kernel_completion_by_kernel)
 		ck_assert_uint_eq(paella__notify_progress(rec), 4096);
 		paella__notify_release(rec);
 	}
-	paella__completion_destroy(ck);
+	paella__ptx_module_fini(&ck.ptx);
 }
 END_TEST
 
@@ -797,7 +797,7 @@ PAELLA_TEST(notify_marker_record)
 	const uint64_t n = 65536, wave = 1056;
 	struct paella__notify_record *rec, *again;
 	struct paella__marker_launch m;
-	struct paella__markers *mk;
+	struct paella__markers mk = { 0 };
 	unsigned (*launches)(void), (*threads)(void), (*smem)(void);
 
 	*(void **)&launches = dlsym(fake_handle, "fake_cuda_marker_launches");
@@ -808,12 +808,13 @@ PAELLA_TEST(notify_marker_record)
 	ck_assert_ptr_nonnull(smem);
 
 	/* Where the PTX does not load: unsupported, with a message. */
-	ck_assert_int_eq(paella__markers_create(cu, &mk), PAELLA_STATUS_OK);
-	ck_assert_int_eq(paella__marker_plan(mk, 256, 32, 0, &m), PAELLA_STATUS_UNSUPPORTED);
-	paella__markers_destroy(mk);
-	ck_assert_int_eq(paella__markers_create(cu, &mk), PAELLA_STATUS_OK);
+	paella__ptx_module_init(&mk.ptx, cu);
+	ck_assert_int_eq(paella__marker_plan(&mk, 256, 32, 0, &m), PAELLA_STATUS_UNSUPPORTED);
+	paella__ptx_module_fini(&mk.ptx);
+	memset(&mk, 0, sizeof(mk));
+	paella__ptx_module_init(&mk.ptx, cu);
 	setenv("FAKE_CUDA_PTX_MARKER", "1", 1);
-	ck_assert_int_eq(paella__marker_plan(mk, 256, 40, 4096, &m), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella__marker_plan(&mk, 256, 40, 4096, &m), PAELLA_STATUS_OK);
 	unsetenv("FAKE_CUDA_PTX_MARKER");
 	ck_assert_uint_eq(m.smem, 4096);
 	ck_assert_uint_ge(m.threads, 256);
@@ -825,7 +826,7 @@ PAELLA_TEST(notify_marker_record)
 	ck_assert_int_eq(paella__notify_enqueue_completion(rec, NULL), PAELLA_STATUS_OK);
 	ck_assert_uint_eq(paella__notify_progress(rec), 0);
 	ck_assert(!paella__notify_marker_seen(rec));
-	ck_assert_int_eq(paella__marker_enqueue(mk, rec, NULL, &m), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella__marker_enqueue(&mk, rec, NULL, &m), PAELLA_STATUS_OK);
 	ck_assert_uint_eq(launches(), 1);
 	ck_assert_uint_eq(threads(), m.threads);
 	ck_assert_uint_eq(smem(), 4096);
@@ -849,10 +850,10 @@ PAELLA_TEST(notify_marker_record)
 	paella__notify_release(again);
 
 	/* The fake's variants all allow 1,024 threads; a block of 2,048 none. */
-	ck_assert_int_eq(paella__marker_plan(mk, 1024, 255, 0, &m), PAELLA_STATUS_OK);
+	ck_assert_int_eq(paella__marker_plan(&mk, 1024, 255, 0, &m), PAELLA_STATUS_OK);
 	ck_assert_uint_eq(m.threads, 1024);
-	ck_assert_int_eq(paella__marker_plan(mk, 2048, 32, 0, &m), PAELLA_STATUS_UNSUPPORTED);
-	paella__markers_destroy(mk);
+	ck_assert_int_eq(paella__marker_plan(&mk, 2048, 32, 0, &m), PAELLA_STATUS_UNSUPPORTED);
+	paella__ptx_module_fini(&mk.ptx);
 }
 END_TEST
 

@@ -110,19 +110,13 @@ add_param(struct pzoo__zb *b, enum paella_zoo_recipe recipe, int weight, int bia
 	  float eps, int groups, uint64_t count)
 {
 	struct paella_zoo_plan *p = b->plan;
-	struct paella_zoo_param *q;
 
 	if (!GROW(b, params, cap_params, p->nparams))
 		return -1;
-	q = &p->params[p->nparams];
-	q->recipe = recipe;
-	q->weight = weight;
-	q->bias = bias;
-	q->bn = bn;
-	q->eps = eps;
-	q->groups = groups;
-	q->offset = p->param_floats;
-	q->count = count;
+	p->params[p->nparams] = (struct paella_zoo_param){
+		.recipe = recipe, .weight = weight, .bias = bias, .bn = bn, .eps = eps,
+		.groups = groups, .offset = p->param_floats, .count = count,
+	};
 	p->param_floats += (count + PAELLA_ZOO_PARAM_ALIGN - 1) / PAELLA_ZOO_PARAM_ALIGN *
 			   PAELLA_ZOO_PARAM_ALIGN;
 	return (int)p->nparams++;
