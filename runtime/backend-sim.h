@@ -4,7 +4,8 @@
  *
  * The simulator's timing constants, so a test can reason about expected
  * times, and counters that check the dispatcher against the GPU's true
- * state (the dispatcher sees it only through delayed notifications).
+ * state (the dispatcher sees it only through delayed notifications): both
+ * in sim-costs.h, which the simulated card (sim-hardware.c) uses too.
  */
 #ifndef PAELLA_BACKEND_SIM_H
 #define PAELLA_BACKEND_SIM_H
@@ -12,31 +13,7 @@
 #include <stdint.h>
 
 #include "backend.h"
-
-/* Host time of one cuLaunchKernel (DESIGN.md, hardware costs: 4.7 to 5.1 us): launches and
- * copies issued back to back reach the GPU this far apart. */
-#define PAELLA_SIM_LAUNCH_NS 4800u
-/* A progress post seen by the polling CPU (DESIGN.md, hardware costs: 1.07 us). */
-#define PAELLA_SIM_PROGRESS_LATENCY_NS 1100u
-/* Completion through a stream write-value after the op (1.07 + 1.3 us). */
-#define PAELLA_SIM_COMPLETION_LATENCY_NS 2400u
-/* A copy: fixed cost plus bytes at this rate (pageable memory over PCIe). */
-#define PAELLA_SIM_COPY_LATENCY_NS 2000u
-#define PAELLA_SIM_COPY_BYTES_PER_NS 25u
-
-struct paella__sim_stats {
-	uint64_t events;
-	uint64_t kernels_launched;
-	uint64_t kernels_completed;
-	uint64_t copies;
-	uint64_t block_batches;
-	/* At each launch, the waves the kernels already in flight still
-	 * needed for their unfinished blocks, by the GPU's true state: the
-	 * largest of these. */
-	double max_true_load_at_launch;
-	/* The most threads resident on all SMs at once. */
-	uint64_t max_resident_threads;
-};
+#include "sim-costs.h"
 
 /* @b must be a sim backend. */
 void

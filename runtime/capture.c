@@ -32,7 +32,7 @@
 #include "log.h"
 #include "model.h"
 #include "module.h"
-#include "runtime.h"
+#include "runtime-state.h"
 
 /* As transparent.c: the driver's limit of 4 KiB of parameters. */
 #define MAX_PARAMS 1024

@@ -10,7 +10,7 @@
 
 #include <stdbool.h>
 
-#include "runtime.h"
+#include "runtime-state.h"
 
 /* Polls @rt's direct jobs and completes those whose last op is done;
  * returns whether any is still in flight.  The dispatcher's manual loop

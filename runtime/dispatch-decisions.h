@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "backend.h"
-#include "dispatcher.h"
+#include "dispatch-trace.h"
 #include "list.h"
 #include "policy.h"
 

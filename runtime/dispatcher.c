@@ -17,7 +17,7 @@
 #include "log.h"
 #include "model.h"
 #include "policy.h"
-#include "runtime.h"
+#include "runtime-state.h"
 #include "util.h"
 
 /* Set while this thread runs the dispatcher (its thread, or a manual-mode

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dispatch-trace.h"
 #include "paella/paella.h"
 
 struct paella_runtime;
@@ -69,21 +70,6 @@ paella__dispatcher_run(struct paella__dispatcher *d, uint64_t until_ns,
 
 void
 paella__dispatcher_stats(struct paella__dispatcher *d, struct paella_runtime_stats *out);
-
-/* What tests see of each decision. */
-struct paella__trace_launch {
-	struct paella_job *job;
-	unsigned step;
-	uint64_t now_ns;
-	/* The policies' GPU-time clock before this launch. */
-	uint64_t gpu_ns;
-	/* Waves the kernels in flight needed, before this launch. */
-	double load_before;
-	/* The job's previous kernel was still in flight. */
-	bool early;
-};
-
-typedef void (*paella__trace_fn)(void *data, const struct paella__trace_launch *launch);
 
 /* Calls @fn at each kernel launch, from the dispatcher's thread.  Set it
  * before submitting. */

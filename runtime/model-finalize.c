@@ -10,7 +10,7 @@
 
 #include "log.h"
 #include "model.h"
-#include "runtime.h"
+#include "runtime-state.h"
 #include "util.h"
 
 /* Job buffers start on this boundary within a set, as cuMemAlloc aligns. */

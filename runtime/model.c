@@ -11,7 +11,7 @@
 
 #include "log.h"
 #include "model.h"
-#include "runtime.h"
+#include "runtime-state.h"
 #include "util.h"
 
 #define MAX_KERNEL_ARGS 1024u

@@ -13,7 +13,7 @@
 #include "log.h"
 #include "module.h"
 #include "paella/instrument-abi.h"
-#include "runtime.h"
+#include "runtime-state.h"
 
 /* Largest image read from a file: fatbins of big models run to hundreds
  * of MB, and a larger file is more likely a mistake. */

@@ -16,7 +16,7 @@
 #include "log.h"
 #include "model.h"
 #include "module.h"
-#include "runtime.h"
+#include "runtime-state.h"
 #include "util.h"
 
 

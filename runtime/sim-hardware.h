@@ -17,7 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "backend-sim.h"
+#include "backend.h"
+#include "sim-costs.h"
 #include "cards.h"
 #include "list.h"
 #include "occupancy.h"

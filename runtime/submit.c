@@ -12,7 +12,7 @@
 #include "dispatcher.h"
 #include "job.h"
 #include "log.h"
-#include "runtime.h"
+#include "runtime-state.h"
 #include "util.h"
 
 /* Polls of `done` before a waiter sleeps: a few microseconds. */

@@ -10,7 +10,7 @@
 
 #include "backend-sim.h"
 #include "dispatcher.h"
-#include "runtime.h"
+#include "runtime-state.h"
 #include "sim-fixture.h"
 #include "../check-main.h"
 

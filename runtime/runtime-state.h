@@ -1,6 +1,10 @@
 /*
- * runtime.h - the runtime object that ties a backend, a dispatcher, and the
- * modules and models loaded into it.  Private.
+ * runtime-state.h - the runtime object that ties a backend, a dispatcher,
+ * and the modules and models loaded into it.  Private.  Fields only: the
+ * parts below the public entry points (dispatcher, models, modules,
+ * capture, direct mode) read them; runtime.c makes and frees the object,
+ * and none of them calls into runtime.c, so no file includes a header of a
+ * file that includes its own.
  *
  * Locks (none is ever held while taking another):
  *	run_lock	manual mode: one thread at a time runs the dispatcher.
@@ -8,8 +12,8 @@
  * The dispatcher owns its inbox of submitted jobs and that inbox's lock;
  * see dispatcher.c for what it owns without a lock.
  */
-#ifndef PAELLA_RUNTIME_H
-#define PAELLA_RUNTIME_H
+#ifndef PAELLA_RUNTIME_STATE_H
+#define PAELLA_RUNTIME_STATE_H
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -47,4 +51,4 @@ struct paella_runtime {
 	struct paella__list direct_streams;
 };
 
-#endif /* PAELLA_RUNTIME_H */
+#endif /* PAELLA_RUNTIME_STATE_H */
