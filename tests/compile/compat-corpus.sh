@@ -118,6 +118,27 @@ build_one() { # build_one DIR NAME FLAVOUR
 	rm -rf "$obj"
 }
 
+# run_dir DIR NAME: OUT_DIR/NAME.dir, the folder gpu-compat.sh runs the sample
+# in, with what it reads at run time where sdkFindFilePath looks first (./
+# and ./data/): its data/ folder, the files of Common/data its sources name,
+# and its own sources (the NVRTC samples compile them when they run).
+run_dir() {
+	d=$1 name=$2
+	r="$out/$name.dir"
+	rm -rf "$r"
+	mkdir -p "$r/data"
+	[ -d "$d/data" ] && cp -r "$d/data/." "$r/data/"
+	src=$(find "$d" -maxdepth 1 -type f)
+	for f in "$root"/Common/data/*; do
+		[ -f "$f" ] && grep -qF "$(basename "$f")" $src && cp "$f" "$r/data/"
+	done
+	find "$d" -maxdepth 1 -type f \( -name '*.cu' -o -name '*.cuh' -o -name '*.h' \) \
+		-exec cp {} "$r/" \;
+	rmdir "$r/data" 2>/dev/null
+	rmdir "$r" 2>/dev/null
+	return 0
+}
+
 
 rodinia() { # rodinia ROOT
 	for flavour in inst base; do
@@ -221,6 +242,7 @@ for d in $dirs; do
 	log="$out/logs/$name.log"
 	if build_one "$d" "$name" inst >"$log" 2>&1 && build_one "$d" "$name" base >>"$log" 2>&1; then
 		printf '%s\tbuilt\t\n' "$name" >>"$results"
+		run_dir "$d" "$name"
 	else
 		first=$(grep -m1 -E 'error|fatal|undefined' "$log" | cut -c1-200)
 		printf '%s\tFAILED\t%s\n' "$name" "$first" >>"$results"
