@@ -1215,24 +1215,33 @@ GlobalVariable *inertRecord(Module &M) {
   return G;
 }
 
-// A copy of the array of N pointers at Arr with the inert record at [N]: an
-// alloca of N + 1 pointers in the entry block of At's function, filled just
-// before At.
-AllocaInst *copyWithInertRecord(Instruction *At, Value *Arr, unsigned N,
-                                StringRef Name) {
+// Room for a copy of an array of N pointers with the inert record at [N]:
+// an alloca of N + 1 pointers in the entry block of F.
+AllocaInst *inertCopySlot(Function &F, unsigned N, StringRef Name) {
+  auto *PtrTy = PointerType::get(F.getContext(), 0);
+  IRBuilder<> EntryB(&*F.getEntryBlock().getFirstInsertionPt());
+  return EntryB.CreateAlloca(ArrayType::get(PtrTy, N + 1), nullptr, Name);
+}
+
+// Fills Copy, just before At, with the N pointers at Arr and the inert record.
+void fillInertCopy(Instruction *At, AllocaInst *Copy, Value *Arr, unsigned N) {
   auto *PtrTy = PointerType::get(At->getContext(), 0);
-  Function *F = At->getFunction();
-  IRBuilder<> EntryB(&*F->getEntryBlock().getFirstInsertionPt());
-  AllocaInst *Copy =
-      EntryB.CreateAlloca(ArrayType::get(PtrTy, N + 1), nullptr, Name);
   IRBuilder<> B(At);
   for (unsigned I = 0; I < N; I++) {
     Value *Src = B.CreateConstInBoundsGEP1_32(PtrTy, Arr, I);
     B.CreateStore(B.CreateLoad(PtrTy, Src),
                   B.CreateConstInBoundsGEP1_32(PtrTy, Copy, I));
   }
-  B.CreateStore(inertRecord(*F->getParent()),
+  B.CreateStore(inertRecord(*At->getModule()),
                 B.CreateConstInBoundsGEP1_32(PtrTy, Copy, N));
+}
+
+// A copy of the array of N pointers at Arr with the inert record at [N],
+// filled just before At.
+AllocaInst *copyWithInertRecord(Instruction *At, Value *Arr, unsigned N,
+                                StringRef Name) {
+  AllocaInst *Copy = inertCopySlot(*At->getFunction(), N, Name);
+  fillInertCopy(At, Copy, Arr, N);
   return Copy;
 }
 
@@ -1290,44 +1299,74 @@ bool giveInertRecords(Module &M) {
 
 // The same for a kernel node of a graph the program builds by hand
 // (cudaGraphAddKernelNode, cudaGraphKernelNodeSetParams,
-// cudaGraphExecKernelNodeSetParams): where the program stores a local array
-// of N pointers into the kernelParams field (byte 40, LP64) of a local
-// cudaKernelNodeParams, the field gets instead a copy of the array, made
-// there, with the inert record at [N].  The node API copies the parameters
-// when called, and the arguments the array points to are the program's own,
-// so later changes to them still count; only an element of the array
-// replaced after the store would not be seen.
+// cudaGraphExecKernelNodeSetParams, and the generic cudaGraphAddNode,
+// cudaGraphNodeSetParams, cudaGraphExecNodeSetParams): where the program
+// stores a local array of N pointers, or null (a kernel without
+// parameters), into the kernelParams field of a local cudaKernelNodeParams
+// (byte 40, LP64) or cudaGraphNodeParams (byte 56: its kernel member), the
+// field gets instead a copy of the array with the inert record at [N],
+// filled before each call that passes the structure on (the array's own
+// elements may be stored after the field is).  The node API copies the
+// parameters when called, and the arguments the array points to are the
+// program's own, so later changes to them still count.  No other node
+// type holds an array of pointers at those bytes.
 bool giveInertRecordsToGraphNodes(Module &M) {
-  constexpr int64_t KernelParamsOffset = 40;
+  static const struct {
+    const char *Type;
+    int64_t KernelParams;
+  } Fields[] = {{"struct.cudaKernelNodeParams", 40}, {"struct.cudaGraphNodeParams", 56}};
   bool Changed = false;
   const DataLayout &DL = M.getDataLayout();
   if (!M.getFunction("cudaGraphAddKernelNode") &&
       !M.getFunction("cudaGraphKernelNodeSetParams") &&
-      !M.getFunction("cudaGraphExecKernelNodeSetParams"))
+      !M.getFunction("cudaGraphExecKernelNodeSetParams") &&
+      !M.getFunction("cudaGraphAddNode") && !M.getFunction("cudaGraphNodeSetParams") &&
+      !M.getFunction("cudaGraphExecNodeSetParams"))
     return false;
   for (Function &F : M) {
-    SmallVector<StoreInst *, 4> Stores;
+    struct Found {
+      StoreInst *SI;
+      AllocaInst *Params; // the structure
+    };
+    SmallVector<Found, 4> Stores;
     for (Instruction &I : instructions(F)) {
       auto *SI = dyn_cast<StoreInst>(&I);
-      if (!SI)
+      if (!SI || !SI->getValueOperand()->getType()->isPointerTy())
         continue;
       int64_t Off = 0;
       auto *P = dyn_cast<AllocaInst>(
           GetPointerBaseWithConstantOffset(SI->getPointerOperand(), Off, DL));
       auto *STy = P ? dyn_cast<StructType>(P->getAllocatedType()) : nullptr;
-      if (!STy || !STy->hasName() || Off != KernelParamsOffset ||
-          !STy->getName().starts_with("struct.cudaKernelNodeParams"))
+      if (!STy || !STy->hasName())
         continue;
-      if (isa<AllocaInst>(SI->getValueOperand()->stripPointerCasts()))
-        Stores.push_back(SI);
+      bool Field = false;
+      for (const auto &Fd : Fields)
+        Field |= Off == Fd.KernelParams && STy->getName().starts_with(Fd.Type) &&
+                 !STy->getName().starts_with("struct.cudaKernelNodeParamsV2");
+      Value *V = SI->getValueOperand()->stripPointerCasts();
+      if (Field && (isa<AllocaInst>(V) || isa<ConstantPointerNull>(V)))
+        Stores.push_back({SI, P});
     }
-    for (StoreInst *SI : Stores) {
-      auto *Arr = cast<AllocaInst>(SI->getValueOperand()->stripPointerCasts());
-      auto Size = Arr->getAllocationSize(DL);
-      if (!Size || Size->isScalable())
-        continue;
-      unsigned N = Size->getFixedValue() / DL.getPointerSize();
-      SI->setOperand(0, copyWithInertRecord(SI, Arr, N, "paella.node_args"));
+    for (const Found &Fd : Stores) {
+      Value *V = Fd.SI->getValueOperand()->stripPointerCasts();
+      unsigned N = 0;
+      if (auto *Arr = dyn_cast<AllocaInst>(V)) {
+        auto Size = Arr->getAllocationSize(DL);
+        if (!Size || Size->isScalable())
+          continue;
+        N = Size->getFixedValue() / DL.getPointerSize();
+      }
+      AllocaInst *Copy = inertCopySlot(F, N, "paella.node_args");
+      Fd.SI->setOperand(0, Copy);
+      // Before every call that passes the structure on; the field's store
+      // dominates those that can see this copy.
+      for (Instruction &I : instructions(F))
+        if (auto *CB = dyn_cast<CallBase>(&I))
+          if (!isa<IntrinsicInst>(CB) &&
+              llvm::any_of(CB->args(), [&](const Use &A) {
+                return A->stripPointerCasts() == Fd.Params;
+              }))
+            fillInertCopy(CB, Copy, V, N);
       Changed = true;
     }
   }

@@ -17,6 +17,7 @@
 #define CUDART_ERROR_MEMORY_ALLOCATION 2
 #define CUDART_ERROR_INITIALIZATION 3
 #define CUDART_ERROR_NO_DEVICE 100
+#define CUDART_ERROR_NOT_SUPPORTED 801
 #define CUDART_ERROR_UNKNOWN 999
 
 /* Whether the calling thread is capturing a model. */

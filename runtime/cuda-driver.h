@@ -92,6 +92,7 @@
 	X(cuLaunchKernelEx, 11060) \
 	X(cuStreamBeginCapture, 10010) \
 	X(cuStreamEndCapture, 10000) \
+	X(cuStreamIsCapturing, 10000) \
 	X(cuGraphInstantiateWithFlags, 11040) \
 	X(cuStreamWaitEvent, 3020) \
 	X(cuGraphLaunch, 10000) \

@@ -134,8 +134,16 @@ paella__launch(struct paella__launcher *lc, const struct paella__launch *l, CUst
 		*rec_out = NULL;
 	PAELLA__ASSERT(fn != NULL);
 	if (l->untracked) {
-		PAELLA__ASSERT(!paella__launch_instrumented(l) && l->code != PAELLA__CODE_MARKED &&
-			       rec == NULL);
+		/* A record tagged to sample no block, at no address: sample-mode
+		 * code reads only the tag unless a block is sampled (as a
+		 * device-side launch across files passes it; instrument-abi.h). */
+		static const uintptr_t no_report = PAELLA_RECORD_TAG_MASK;
+
+		PAELLA__ASSERT(l->code != PAELLA__CODE_MARKED && rec == NULL);
+		if (paella__launch_instrumented(l)) {
+			PAELLA__ASSERT(l->mode == PAELLA__NOTIFY_SAMPLE);
+			l->params[l->nparams] = (void *)&no_report;
+		}
 		st = launch_kernel(cu, l, fn, stream);
 		if (st != PAELLA_STATUS_OK)
 			goto out;

@@ -66,7 +66,9 @@ struct paella__launch {
 	 * launch's interval, a marker's progress. */
 	uint64_t wave_blocks;
 	/* No record and no signal (direct mode: a later op of the stream says
-	 * when it got past this one).  Only for code with no instrumentation. */
+	 * when it got past this one; a launch captured into a program's graph,
+	 * which may replay it any number of times).  Instrumented code then
+	 * gets a record that reports nothing: sample mode only. */
 	bool untracked;
 	enum paella__signal signal;
 	/* Benchmarks: an event to record between the kernel and its signal, so

@@ -5,9 +5,8 @@
  *
  * The kernel is launched at once on the caller's stream, as the program
  * asked: no dispatcher reorders it (the program's own stream order is its
- * semantics).  What the runtime adds is the launch record, the instrumented
- * kernel's extra last argument; its progress and completion are read back
- * only to recycle the record.
+ * semantics).  What the runtime adds is the instrumented kernel's extra last
+ * argument, its launch record.
  *
  * The host stub's address becomes a CUfunction through the CUDA runtime
  * the program links (cudaGetFuncBySymbol, CUDA 11+); kernels run in the
@@ -19,6 +18,9 @@
  * plain copy in its module (manifest 3; found through cuFuncGetModule and
  * cuFuncGetName, driver 12.3+) runs the copy, with no record and no
  * completion write: the program pays nothing for the instrumentation.
+ * Without a copy (or with PAELLA_PLAIN_COPIES=0) it runs its instrumented
+ * code with a record that reports nothing, and still no completion write.
+ * Only count-mode kernels take records here.
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -138,6 +140,17 @@ reap(void)
 	}
 }
 
+/* Whether @stream is being captured into a graph (an old driver: no). */
+static bool
+capturing(CUstream stream)
+{
+	CUstreamCaptureStatus cs = CU_STREAM_CAPTURE_STATUS_NONE;
+
+	return g.cu->cuStreamIsCapturing != NULL &&
+	       g.cu->cuStreamIsCapturing(stream, &cs) == CUDA_SUCCESS &&
+	       cs != CU_STREAM_CAPTURE_STATUS_NONE;
+}
+
 static int
 launch(const void *func, struct paella_dim3 grid, struct paella_dim3 block, void **args,
        size_t shmem, CUstream stream, int nparams)
@@ -183,9 +196,25 @@ launch(const void *func, struct paella_dim3 grid, struct paella_dim3 block, void
 	l.mode = mode;
 	l.plain = mode == PAELLA__NOTIFY_SAMPLE ? plain_copy(fn) : NULL;
 	/* Nothing here reads a launch's progress: the plain copy where there
-	 * is one, with no record and no signal. */
+	 * is one, else the instrumented code with a record that reports
+	 * nothing, and no signal.  Sample mode so needs no record at all: none
+	 * to allocate (a record made while the program's own kernel spins on a
+	 * flag the host sets later, as UnifiedMemoryPerf's does, would wait on
+	 * that kernel: pinned allocations may synchronize), none to recycle,
+	 * nothing for a graph capture to record.  Count mode's kernels count
+	 * into their record in every block: they get one, and cannot be
+	 * captured into a graph, which would replay it. */
 	l.code = l.plain != NULL ? PAELLA__CODE_PLAIN : PAELLA__CODE_BUILT;
-	l.untracked = l.plain != NULL;
+	l.untracked = mode == PAELLA__NOTIFY_SAMPLE;
+	if (!l.untracked && capturing(stream)) {
+		pthread_mutex_unlock(&g.lock);
+		free(o);
+		paella__error_set(PAELLA_STATUS_UNSUPPORTED,
+			"paella_launch_kernel: a count-mode kernel cannot be captured into a "
+			"CUDA graph (its blocks count into a record a replay would reuse): "
+			"build it in sample mode, or with --paella-skip");
+		return CUDART_ERROR_NOT_SUPPORTED;
+	}
 	paella__dim3_put(l.grid, grid);
 	paella__dim3_put(l.block, block);
 	l.smem = (unsigned)shmem;

@@ -203,11 +203,22 @@ static struct {
 } deferred[MAX_DEFERRED];
 static int ndeferred;
 
+static unsigned fake_write_values;
+
+FAKE_EXPORT unsigned fake_cuda_write_values(void);
+FAKE_EXPORT unsigned
+fake_cuda_write_values(void)
+{
+	return fake_write_values;
+}
+
 FAKE_EXPORT CUresult CUDAAPI
 cuStreamWriteValue32(CUstream stream, CUdeviceptr addr, cuuint32_t value,
 		     unsigned int flags)
 {
 	uint32_t *p = (uint32_t *)(uintptr_t)addr;
+
+	fake_write_values++;
 
 	if (env_int("FAKE_CUDA_DEFER_WRITES", 0) && ndeferred < MAX_DEFERRED) {
 		deferred[ndeferred].addr = p;
@@ -653,6 +664,15 @@ cuOccupancyMaxActiveBlocksPerMultiprocessor(int *n, CUfunction fn, int threads, 
 
 /* What the tests can ask of the launches the fake saw. */
 static unsigned fake_launches;
+/* The record parameter of the last sample-mode launch. */
+static CUdeviceptr last_sample_param;
+
+FAKE_EXPORT unsigned fake_cuda_last_sample_param(void);
+FAKE_EXPORT unsigned
+fake_cuda_last_sample_param(void)
+{
+	return (unsigned)last_sample_param;
+}
 
 FAKE_EXPORT unsigned fake_cuda_launches(void);
 FAKE_EXPORT unsigned
@@ -669,12 +689,16 @@ play_sample_epilogue(CUdeviceptr param, uint64_t nblocks)
 	uint32_t tag = (uint32_t)(param & PAELLA_RECORD_TAG_MASK);
 	struct paella_launch_record *rec =
 		(struct paella_launch_record *)(uintptr_t)(param - tag);
-	uint32_t *host = (uint32_t *)(uintptr_t)rec->host_counts;
 	uint64_t mask = (UINT64_C(1) << tag) - 1;
 
+	/* As the pass's code: the record is read only by a sampled block (a
+	 * record that reports nothing has no address). */
 	for (uint64_t id = 0; id < nblocks; id++)
-		if ((id & mask) == mask && id + (PAELLA_SAMPLE_TAIL_INTERVALS << tag) < nblocks)
+		if ((id & mask) == mask && id + (PAELLA_SAMPLE_TAIL_INTERVALS << tag) < nblocks) {
+			uint32_t *host = (uint32_t *)(uintptr_t)rec->host_counts;
+
 			__atomic_store_n(&host[0], (uint32_t)id + 1, __ATOMIC_RELEASE);
+		}
 }
 
 /* The count-mode epilogue of every block, in block order, as the pass
@@ -957,8 +981,8 @@ run_kernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, void **params)
 		play_epilogue((struct paella_launch_record *)(uintptr_t)rec,
 			      (uint64_t)gx * gy * gz);
 	} else if (k->instrumented == 2) {
-		play_sample_epilogue(*(const CUdeviceptr *)params[k->nparams],
-				     (uint64_t)gx * gy * gz);
+		last_sample_param = *(const CUdeviceptr *)params[k->nparams];
+		play_sample_epilogue(last_sample_param, (uint64_t)gx * gy * gz);
 	}
 	return CUDA_SUCCESS;
 }

@@ -723,17 +723,22 @@ PAELLA_TEST(transparent_launch_adds_the_record)
 	int n = IO_BYTES;
 	void *args[2] = { &dptr, &n };
 	struct paella_dim3 grid = { 1000, 1, 1 }, block = { 256, 1, 1 };
-	unsigned before;
+	unsigned before, writes;
 
 	stub_inc_of(image);
 	before = fake_launches();
-	/* The fake plays the epilogue on params[2]: the record must be there. */
+	writes = fake_counter("fake_cuda_write_values");
+	/* The fake plays the epilogue on params[2]: the record must be there.
+	 * Nothing reads these launches' progress: the record is one that
+	 * samples no block and has no address, and no completion is written. */
 	for (unsigned i = 0; i < 5; i++) {
 		ck_assert_int_eq(paella_launch_kernel(&stub, grid, block, args, 0, NULL, 2), 0);
 		ck_assert_int_eq(paella_launch_kernel_ptsz(&stub, grid, block, args, 0, NULL, 2), 0);
 	}
 	ck_assert_uint_eq(fake_launches() - before, 10);
 	ck_assert_uint_eq(buf[0], 10);
+	ck_assert_uint_eq(fake_counter("fake_cuda_last_sample_param"), PAELLA_RECORD_TAG_MASK);
+	ck_assert_uint_eq(fake_counter("fake_cuda_write_values"), writes);
 	/* Not a kernel: the CUDA runtime's error passes through. */
 	ck_assert_int_eq(paella_launch_kernel(&n, grid, block, args, 0, NULL, 2), 98);
 	ck_assert_int_eq(paella_launch_kernel(&stub, grid, block, NULL, 0, NULL, 2), 1);

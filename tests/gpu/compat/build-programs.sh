@@ -11,7 +11,7 @@
 # --check: every program is there, twice, and each instrumented build links
 # libpaellart while no baseline does.
 set -eu
-programs="minmax atomics coop templates virtual dynpar rdc templates-O0 coop-G make-saxpy cmake-heat"
+programs="minmax atomics coop templates virtual graphs dynpar rdc templates-O0 coop-G make-saxpy cmake-heat"
 
 check() {
 	for p in $programs; do
@@ -51,7 +51,7 @@ build() { # build NAME FLAVOUR-FLAGS... -- ARGS...
 for flavour in inst base; do
 	extra=
 	[ "$flavour" = base ] && extra=--paella-no-instrument
-	for p in minmax atomics coop templates virtual; do
+	for p in minmax atomics coop templates virtual graphs; do
 		build $p $extra -O2 "$src/$p.cu" -o "$out/$p.$flavour"
 	done
 	# Dynamic parallelism needs relocatable device code, as with nvcc.
