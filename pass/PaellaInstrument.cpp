@@ -355,6 +355,29 @@ void DeviceInstrumenter::initialize() {
   padExternalDeviceLaunches();
 }
 
+// The device-side launches in M (CUDA 13's __cudaCDP2LaunchDevice, older
+// cudaLaunchDevice*) of a kernel only declared here: another file's.
+static SmallVector<std::pair<CallBase *, Function *>, 4>
+externalDeviceLaunches(Module &M) {
+  SmallVector<std::pair<CallBase *, Function *>, 4> Launches;
+  for (Function &L : M) {
+    StringRef LN = L.getName();
+    if (!L.isDeclaration() || !(LN.starts_with("__cudaCDP2LaunchDevice") ||
+                                LN.starts_with("cudaLaunchDevice")))
+      continue;
+    for (User *U : L.users()) {
+      auto *CB = dyn_cast<CallBase>(U);
+      if (!CB || CB->getCalledFunction() != &L || CB->arg_size() < 2)
+        continue;
+      auto *Child =
+          dyn_cast<Function>(CB->getArgOperand(0)->stripPointerCasts());
+      if (Child && Child->isDeclaration())
+        Launches.push_back({CB, Child});
+    }
+  }
+  return Launches;
+}
+
 // The parameter buffer of a device-side launch of a kernel that another file
 // defines (-rdc) gets one pointer more, after the parameters as written: a
 // launch record tagged PAELLA_RECORD_TAG_MASK with no address.  If that file
@@ -365,68 +388,55 @@ void DeviceInstrumenter::initialize() {
 // Count mode touches the record in every block, so there the launch is left
 // as it is and the user is told to keep the kernel plain (--paella-skip).
 void DeviceInstrumenter::padExternalDeviceLaunches() {
-  for (Function &L : M) {
-    StringRef LN = L.getName();
-    if (!L.isDeclaration() ||
-        !(LN.starts_with("__cudaCDP2LaunchDevice") ||
-          LN.starts_with("cudaLaunchDevice")))
+  SmallPtrSet<Function *, 4> Warned;
+  for (auto [CB, Child] : externalDeviceLaunches(M)) {
+    if (CB->getMetadata("paella.padded"))
       continue;
-    SmallPtrSet<Function *, 4> Warned;
-    for (User *U : L.users()) {
-      auto *CB = dyn_cast<CallBase>(U);
-      if (!CB || CB->arg_size() < 2 || CB->getMetadata("paella.padded"))
-        continue;
-      auto *Child =
-          dyn_cast<Function>(CB->getArgOperand(0)->stripPointerCasts());
-      if (!Child || !Child->isDeclaration())
-        continue;
-      // The buffer: a call of the device runtime's parameter-buffer
-      // allocator with constant alignment and size (what clang emits).
-      auto *Alloc =
-          dyn_cast<CallBase>(CB->getArgOperand(1)->stripPointerCasts());
-      Function *AF = Alloc ? Alloc->getCalledFunction() : nullptr;
-      ConstantInt *AlignC = nullptr, *SizeC = nullptr;
-      if (AF && Alloc->arg_size() == 2 &&
-          (AF->getName().starts_with("__cudaCDP2GetParameterBuffer") ||
-           AF->getName().starts_with("cudaGetParameterBuffer"))) {
-        AlignC = dyn_cast<ConstantInt>(Alloc->getArgOperand(0));
-        SizeC = dyn_cast<ConstantInt>(Alloc->getArgOperand(1));
-      }
-      // One buffer, one launch: a buffer passed to two launches is not
-      // clang's code, and is left alone.
-      bool Sole = Alloc && llvm::count_if(Alloc->users(), [&](User *AU) {
-                             auto *LC = dyn_cast<CallBase>(AU);
-                             return LC && LC->getCalledFunction() == &L;
-                           }) == 1;
-      if (ClNotify == NotifyMode::Count || !AlignC || !SizeC || !Sole) {
-        if (!Warned.insert(Child).second)
-          continue;
-        std::string Msg =
-            "paella-instrument: kernel " + demangle(Child->getName().str()) +
-            " is launched from the device here but defined in another file, "
-            "which instruments it unless told: build that file with "
-            "--paella-skip='^" + Child->getName().str() +
-            "$' (or mark the kernel __attribute__((annotate(\"paella_skip\"))))";
-        Ctx.diagnose(DiagnosticInfoGeneric(Msg, DS_Warning));
-        continue;
-      }
-      uint64_t Offset = alignTo(SizeC->getZExtValue(), 8);
-      Type *I64 = Type::getInt64Ty(Ctx);
-      Alloc->setArgOperand(0, ConstantInt::get(AlignC->getType(),
-                                               std::max<uint64_t>(AlignC->getZExtValue(), 8)));
-      Alloc->setArgOperand(1, ConstantInt::get(SizeC->getType(), Offset + 8));
-      IRBuilder<> B(CB);
-      Value *Slot = B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), CB->getArgOperand(1),
-                                                  Offset, "paella.norecord.slot");
-      B.CreateAlignedStore(ConstantInt::get(I64, PAELLA_RECORD_TAG_MASK), Slot, Align(8));
-      CB->setMetadata("paella.padded", MDNode::get(Ctx, {}));
-      remark(*CB->getFunction(), "DeviceLaunchPadded",
-             "device-side launch of " + demangle(Child->getName().str()) +
-                 ", defined in another file: a launch record that reports "
-                 "nothing follows its parameters, in case that file "
-                 "instrumented it",
-             /*Missed=*/false);
+    Function *Launch = CB->getCalledFunction();
+    // The buffer: a call of the device runtime's parameter-buffer
+    // allocator with constant alignment and size (what clang emits).
+    auto *Alloc = dyn_cast<CallBase>(CB->getArgOperand(1)->stripPointerCasts());
+    Function *AF = Alloc ? Alloc->getCalledFunction() : nullptr;
+    ConstantInt *AlignC = nullptr, *SizeC = nullptr;
+    if (AF && Alloc->arg_size() == 2 &&
+        (AF->getName().starts_with("__cudaCDP2GetParameterBuffer") ||
+         AF->getName().starts_with("cudaGetParameterBuffer"))) {
+      AlignC = dyn_cast<ConstantInt>(Alloc->getArgOperand(0));
+      SizeC = dyn_cast<ConstantInt>(Alloc->getArgOperand(1));
     }
+    // One buffer, one launch: a buffer passed to two launches is not
+    // clang's code, and is left alone.
+    bool Sole = Alloc && llvm::count_if(Alloc->users(), [&](User *AU) {
+                           auto *LC = dyn_cast<CallBase>(AU);
+                           return LC && LC->getCalledFunction() == Launch;
+                         }) == 1;
+    if (ClNotify == NotifyMode::Count || !AlignC || !SizeC || !Sole) {
+      if (!Warned.insert(Child).second)
+        continue;
+      std::string Msg =
+          "paella-instrument: kernel " + demangle(Child->getName().str()) +
+          " is launched from the device here but defined in another file, "
+          "which instruments it unless told: build that file with "
+          "--paella-skip='^" + Child->getName().str() +
+          "$' (or mark the kernel __attribute__((annotate(\"paella_skip\"))))";
+      Ctx.diagnose(DiagnosticInfoGeneric(Msg, DS_Warning));
+      continue;
+    }
+    uint64_t Offset = alignTo(SizeC->getZExtValue(), 8);
+    Alloc->setArgOperand(0, ConstantInt::get(AlignC->getType(),
+                                             std::max<uint64_t>(AlignC->getZExtValue(), 8)));
+    Alloc->setArgOperand(1, ConstantInt::get(SizeC->getType(), Offset + 8));
+    IRBuilder<> B(CB);
+    Value *Slot = B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), CB->getArgOperand(1), Offset,
+                                                "paella.norecord.slot");
+    B.CreateAlignedStore(B.getInt64(PAELLA_RECORD_TAG_MASK), Slot, Align(8));
+    CB->setMetadata("paella.padded", MDNode::get(Ctx, {}));
+    remark(*CB->getFunction(), "DeviceLaunchPadded",
+           "device-side launch of " + demangle(Child->getName().str()) +
+               ", defined in another file: a launch record that reports "
+               "nothing follows its parameters, in case that file "
+               "instrumented it",
+           /*Missed=*/false);
   }
 }
 
@@ -1477,24 +1487,11 @@ static bool dropUsedExternalDeclarations(Module &M) {
 // convention (`.extern .entry`), as nvcc's PTX has it.
 static bool markDeviceLaunchedDeclarations(Module &M) {
   bool Changed = false;
-  for (Function &L : M) {
-    StringRef LN = L.getName();
-    if (!L.isDeclaration() ||
-        !(LN.starts_with("__cudaCDP2LaunchDevice") ||
-          LN.starts_with("cudaLaunchDevice")))
+  for (auto [CB, Child] : externalDeviceLaunches(M)) {
+    if (Child->getCallingConv() == CallingConv::PTX_Kernel)
       continue;
-    for (User *U : L.users()) {
-      auto *CB = dyn_cast<CallBase>(U);
-      if (!CB || CB->arg_size() == 0)
-        continue;
-      auto *Child =
-          dyn_cast<Function>(CB->getArgOperand(0)->stripPointerCasts());
-      if (!Child || !Child->isDeclaration() ||
-          Child->getCallingConv() == CallingConv::PTX_Kernel)
-        continue;
-      Child->setCallingConv(CallingConv::PTX_Kernel);
-      Changed = true;
-    }
+    Child->setCallingConv(CallingConv::PTX_Kernel);
+    Changed = true;
   }
   return Changed;
 }

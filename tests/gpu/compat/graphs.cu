@@ -45,13 +45,30 @@ static double sum(const float *d, int n)
 	return s;
 }
 
+/* Instantiates @g, replays it @reps times on @s, prints the sum of @x; 1 on
+ * failure.  Destroys @g. */
+static int replay(cudaGraph_t g, cudaStream_t s, int reps, const char *what, const float *x,
+		  int n)
+{
+	cudaGraphExec_t ge;
+
+	CHECK(cudaGraphInstantiate(&ge, g, 0));
+	for (int r = 0; r < reps; r++)
+		CHECK(cudaGraphLaunch(ge, s));
+	CHECK(cudaStreamSynchronize(s));
+	CHECK(cudaGetLastError());
+	printf("%s: sum=%.1f\n", what, sum(x, n));
+	cudaGraphExecDestroy(ge);
+	cudaGraphDestroy(g);
+	return 0;
+}
+
 int main()
 {
 	const int n = 1 << 16;
 	float *x;
 	cudaStream_t s;
 	cudaGraph_t g;
-	cudaGraphExec_t ge;
 	int h_ticks = 0;
 
 	if (cudaMalloc(&x, n * sizeof(float)) != cudaSuccess) {
@@ -67,14 +84,8 @@ int main()
 	axpb<<<n / 256, 256, 0, s>>>(x, 2.0f, 0.5f, n);
 	tick<<<1, 32, 0, s>>>();
 	CHECK(cudaStreamEndCapture(s, &g));
-	CHECK(cudaGraphInstantiate(&ge, g, 0));
-	for (int r = 0; r < 3; r++)
-		CHECK(cudaGraphLaunch(ge, s));
-	CHECK(cudaStreamSynchronize(s));
-	CHECK(cudaGetLastError());
-	printf("captured: sum=%.1f\n", sum(x, n));
-	cudaGraphExecDestroy(ge);
-	cudaGraphDestroy(g);
+	if (replay(g, s, 3, "captured", x, n))
+		return 1;
 
 	/* 2. Kernel nodes by hand, both APIs, and a parameterless one. */
 	{
@@ -102,14 +113,8 @@ int main()
 		t.kernel.blockDim = dim3(32);
 		t.kernel.kernelParams = NULL;
 		CHECK(cudaGraphAddNode(&k3, g, &k2, NULL, 1, &t));
-		CHECK(cudaGraphInstantiate(&ge, g, 0));
-		for (int r = 0; r < 2; r++)
-			CHECK(cudaGraphLaunch(ge, s));
-		CHECK(cudaStreamSynchronize(s));
-		CHECK(cudaGetLastError());
-		printf("by hand: sum=%.1f\n", sum(x, n));
-		cudaGraphExecDestroy(ge);
-		cudaGraphDestroy(g);
+		if (replay(g, s, 2, "by hand", x, n))
+			return 1;
 	}
 	CHECK(cudaMemcpyFromSymbol(&h_ticks, ticks, sizeof(int)));
 	printf("ticks=%d\n", h_ticks);
