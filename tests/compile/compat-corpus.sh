@@ -121,7 +121,8 @@ build_one() { # build_one DIR NAME FLAVOUR
 # run_dir DIR NAME: OUT_DIR/NAME.dir, the folder gpu-compat.sh runs the sample
 # in, with what it reads at run time where sdkFindFilePath looks first (./
 # and ./data/): its data/ folder, the files of Common/data its sources name,
-# and its own sources (the NVRTC samples compile them when they run).
+# and the files of its own folder (input matrices; the sources the NVRTC
+# samples compile when they run).
 run_dir() {
 	d=$1 name=$2
 	r="$out/$name.dir"
@@ -132,8 +133,7 @@ run_dir() {
 	for f in "$root"/Common/data/*; do
 		[ -f "$f" ] && grep -qF "$(basename "$f")" $src && cp "$f" "$r/data/"
 	done
-	find "$d" -maxdepth 1 -type f \( -name '*.cu' -o -name '*.cuh' -o -name '*.h' \) \
-		-exec cp {} "$r/" \;
+	find "$d" -maxdepth 1 -type f -exec cp {} "$r/" \;
 	rmdir "$r/data" 2>/dev/null
 	rmdir "$r" 2>/dev/null
 	return 0
