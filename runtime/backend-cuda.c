@@ -80,9 +80,7 @@ cuda_module_load_image(struct paella__backend *b, const void *image, size_t byte
 	st = paella__cuda_bind_thread(b);
 	if (st != PAELLA_STATUS_OK)
 		return st;
-	m = calloc(1, sizeof(*m));
-	if (m == NULL)
-		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "module: out of memory");
+	PAELLA__NEW_OR_RETURN(m, "module: out of memory");
 	pthread_mutex_init(&m->lock, NULL);
 	PAELLA_CU_CHECK_GOTO(c->cu, cuModuleLoadData(&m->mod, image), st, err);
 
@@ -238,9 +236,7 @@ cuda_module_external(struct paella__backend *b, void **module)
 			"read a kernel's argument sizes, and the driver %s (version %d) lacks it: "
 			"update the driver, or build the model with paella_model_add_kernel()",
 			c->cu->path, c->cu->driver_version);
-	m = calloc(1, sizeof(*m));
-	if (m == NULL)
-		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "module: out of memory");
+	PAELLA__NEW_OR_RETURN(m, "module: out of memory");
 	pthread_mutex_init(&m->lock, NULL);
 	*module = m;
 	return PAELLA_STATUS_OK;
@@ -557,9 +553,7 @@ paella__backend_cuda_create(const struct paella__backend_params *p, struct paell
 	int count = 0;
 
 	*out = NULL;
-	c = calloc(1, sizeof(*c));
-	if (c == NULL)
-		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "cuda backend: out of memory");
+	PAELLA__NEW_OR_RETURN(c, "cuda backend: out of memory");
 	c->base.ops = &cuda_ops;
 	c->base.nstreams = p->nstreams;
 	pthread_mutex_init(&c->profile_lock, NULL);

@@ -114,9 +114,7 @@ sim_module_load_sim(struct paella__backend *b, const struct paella_sim_module *d
 	struct sim_module *m;
 
 	*module = NULL;
-	m = calloc(1, sizeof(*m));
-	if (m == NULL)
-		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "sim module: out of memory");
+	PAELLA__NEW_OR_RETURN(m, "sim module: out of memory");
 	m->kernels = calloc(desc->nkernels ? desc->nkernels : 1, sizeof(*m->kernels));
 	if (m->kernels == NULL)
 		goto oom;
@@ -525,9 +523,7 @@ paella__backend_sim_create(const struct paella__backend_params *p,
 		return paella__error_set(PAELLA_STATUS_NOT_FOUND,
 			"sim: no card called \"%s\"; the simulator knows %s",
 			name, paella__card_names());
-	s = calloc(1, sizeof(*s));
-	if (s == NULL)
-		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "sim: out of memory");
+	PAELLA__NEW_OR_RETURN(s, "sim: out of memory");
 	s->base.ops = &sim_ops;
 	s->base.nstreams = p->nstreams;
 	if (!paella__sim_init(s, card, p->nstreams + PAELLA__MAX_DIRECT_STREAMS, p->sim_seed,

@@ -175,10 +175,7 @@ paella_model_capture_begin(struct paella_model *m)
 			"paella_model_capture_begin: cudaGetFuncBySymbol is not in the "
 			"process: link the program with the shared CUDA runtime 11 or newer "
 			"(-lcudart), as paella-cc does");
-	c = calloc(1, sizeof(*c));
-	if (c == NULL)
-		return paella__error_set(PAELLA_STATUS_NO_MEMORY,
-					 "paella_model_capture_begin: out of memory");
+	PAELLA__NEW_OR_RETURN(c, "paella_model_capture_begin: out of memory");
 	c->owner = pthread_self();
 	c->nsteps = m->nsteps;
 	c->nkernels = m->nkernels;

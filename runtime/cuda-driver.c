@@ -106,10 +106,7 @@ paella__cu_open(struct paella__cu **out)
 	CUresult rc;
 
 	*out = NULL;
-	cu = calloc(1, sizeof(*cu));
-	if (cu == NULL)
-		return paella__error_set(PAELLA_STATUS_NO_MEMORY,
-					 "out of memory loading the CUDA driver");
+	PAELLA__NEW_OR_RETURN(cu, "out of memory loading the CUDA driver");
 	snprintf(cu->path, sizeof(cu->path), "%s", path);
 
 	cu->lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);

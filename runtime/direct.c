@@ -53,9 +53,7 @@ paella_stream_create(struct paella_runtime *rt, int priority, struct paella_stre
 	if (b->ops->stream_create == NULL)
 		return paella__error_set(PAELLA_STATUS_UNSUPPORTED,
 			"paella_stream_create: the %s backend has no direct mode", b->ops->name);
-	s = calloc(1, sizeof(*s));
-	if (s == NULL)
-		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "paella_stream_create: out of memory");
+	PAELLA__NEW_OR_RETURN(s, "paella_stream_create: out of memory");
 	st = b->ops->bind_thread(b);
 	if (st == PAELLA_STATUS_OK)
 		st = b->ops->stream_create(b, priority, &s->id);

@@ -258,9 +258,7 @@ paella__dispatcher_create(struct paella_runtime *rt, struct paella__dispatcher *
 	enum paella_status st;
 
 	*out = NULL;
-	d = calloc(1, sizeof(*d));
-	if (d == NULL)
-		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "dispatcher: out of memory");
+	PAELLA__NEW_OR_RETURN(d, "dispatcher: out of memory");
 	d->rt = rt;
 	pthread_mutex_init(&d->inbox.lock, NULL);
 	pthread_cond_init(&d->inbox.wake, NULL);

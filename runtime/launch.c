@@ -21,9 +21,7 @@ paella__launcher_create(const struct paella__cu *cu, struct paella__launcher **o
 	enum paella_status st;
 
 	*out = NULL;
-	lc = calloc(1, sizeof(*lc));
-	if (lc == NULL)
-		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "launcher: out of memory");
+	PAELLA__NEW_OR_RETURN(lc, "launcher: out of memory");
 	st = paella__notify_pool_create(cu, &lc->pool);
 	if (st != PAELLA_STATUS_OK) {
 		free(lc);

@@ -270,10 +270,7 @@ paella__notify_pool_create(const struct paella__cu *cu,
 	if (cu == NULL)
 		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
 					 "notify pool: no CUDA driver table");
-	pool = calloc(1, sizeof(*pool));
-	if (pool == NULL)
-		return paella__error_set(PAELLA_STATUS_NO_MEMORY,
-					 "notify pool: out of memory");
+	PAELLA__NEW_OR_RETURN(pool, "notify pool: out of memory");
 	pool->cu = cu;
 	pthread_mutex_init(&pool->lock, NULL);
 	*out = pool;
@@ -331,10 +328,7 @@ record_create(struct paella__notify_pool *pool, enum paella__notify_mode mode,
 	CUdeviceptr host_dev = 0;
 
 	*out = NULL;
-	rec = calloc(1, sizeof(*rec));
-	if (rec == NULL)
-		return paella__error_set(PAELLA_STATUS_NO_MEMORY,
-					 "launch record: out of memory");
+	PAELLA__NEW_OR_RETURN(rec, "launch record: out of memory");
 	rec->pool = pool;
 	rec->mode = mode;
 	rec->cls = mode == PAELLA__NOTIFY_COUNT ? cls : (struct paella__notify_class){ 0, 0 };

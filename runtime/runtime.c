@@ -99,9 +99,7 @@ paella_runtime_create(const struct paella_config *config, struct paella_runtime 
 	st = paella__config_check(config);
 	if (st != PAELLA_STATUS_OK)
 		return st;
-	rt = calloc(1, sizeof(*rt));
-	if (rt == NULL)
-		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "paella_runtime_create: out of memory");
+	PAELLA__NEW_OR_RETURN(rt, "paella_runtime_create: out of memory");
 	rt->config = *config;
 	if (config->sim_card != NULL) {
 		rt->sim_card = strdup(config->sim_card);

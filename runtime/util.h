@@ -42,6 +42,16 @@ paella__abort(const char *file, int line, const char *func, const char *fmt, ...
 
 #define PAELLA__BUG(...) paella__abort(__FILE__, __LINE__, __func__, __VA_ARGS__)
 
+/* @p = one zeroed object of its type; where that fails, the function returns
+ * PAELLA_STATUS_NO_MEMORY with @msg as the error (paella__error_set, log.h):
+ * for the allocations that come before anything needs undoing. */
+#define PAELLA__NEW_OR_RETURN(p, msg) \
+	do { \
+		(p) = calloc(1, sizeof(*(p))); \
+		if ((p) == NULL) \
+			return paella__error_set(PAELLA_STATUS_NO_MEMORY, "%s", (msg)); \
+	} while (0)
+
 /* Sizes and offsets that come from a caller are added and multiplied only
  * through these: each is true, leaving *out undefined, where the exact
  * result does not fit in *out's type.  The builtins are type-generic, so
