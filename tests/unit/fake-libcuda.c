@@ -765,6 +765,14 @@ cuStreamBeginCapture_v2(CUstream s, CUstreamCaptureMode mode)
 }
 
 FAKE_EXPORT CUresult CUDAAPI
+cuStreamIsCapturing(CUstream s, CUstreamCaptureStatus *status)
+{
+	*status = capturing != NULL && s == capturing ? CU_STREAM_CAPTURE_STATUS_ACTIVE
+						      : CU_STREAM_CAPTURE_STATUS_NONE;
+	return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult CUDAAPI
 cuStreamEndCapture(CUstream s, CUgraph *graph)
 {
 	if (capturing == NULL || s != capturing)
@@ -1048,6 +1056,7 @@ cuGetProcAddress(const char *symbol, void **pfn, int cuda_version,
 		FN(cuFuncGetModule)
 		FN(cuStreamBeginCapture)
 		FN(cuStreamEndCapture)
+		FN(cuStreamIsCapturing)
 		FN(cuGraphInstantiateWithFlags)
 		FN(cuGraphDestroy)
 		FN(cuGraphExecDestroy)

@@ -745,6 +745,44 @@ PAELLA_TEST(transparent_launch_adds_the_record)
 }
 END_TEST
 
+/* A launch the program captures into a CUDA graph: sample mode takes no
+ * record and writes no completion (nothing that would break the capture,
+ * which a graph replays); count mode, whose blocks count into their record,
+ * is refused there with an error that says so. */
+PAELLA_TEST(transparent_launch_in_a_capture)
+{
+	unsigned char buf[IO_BYTES] = { 0 };
+	CUdeviceptr dptr = (CUdeviceptr)(uintptr_t)buf;
+	int n = IO_BYTES;
+	void *args[2] = { &dptr, &n };
+	struct paella_dim3 grid = { 1000, 1, 1 }, block = { 256, 1, 1 };
+	CUresult (*begin)(CUstream, CUstreamCaptureMode);
+	CUresult (*end)(CUstream, CUgraph *);
+	CUresult (*destroy)(CUgraph);
+	CUstream s = (CUstream)(uintptr_t)0x5150;
+	CUgraph g = NULL;
+	unsigned writes;
+
+	stub_inc_of(image);
+	*(void **)&begin = dlsym(fake, "cuStreamBeginCapture_v2");
+	*(void **)&end = dlsym(fake, "cuStreamEndCapture");
+	*(void **)&destroy = dlsym(fake, "cuGraphDestroy");
+	ck_assert_int_eq(begin(s, CU_STREAM_CAPTURE_MODE_GLOBAL), CUDA_SUCCESS);
+	writes = fake_counter("fake_cuda_write_values");
+	ck_assert_int_eq(paella_launch_kernel(&stub, grid, block, args, 0, s, 2), 0);
+	ck_assert_uint_eq(fake_counter("fake_cuda_write_values"), writes);
+	ck_assert_int_eq(paella_launch_kernel(&stub, grid, block, args, 0, s,
+					      2 | PAELLA_LAUNCH_COUNT_MODE), 801);
+	ck_assert_ptr_nonnull(strstr(paella_last_error(), "cannot be captured"));
+	ck_assert_int_eq(end(s, &g), CUDA_SUCCESS);
+	ck_assert_int_eq(destroy(g), CUDA_SUCCESS);
+	/* Outside the capture, count mode takes its record and is signalled. */
+	ck_assert_int_eq(paella_launch_kernel(&stub, grid, block, args, 0, s,
+					      2 | PAELLA_LAUNCH_COUNT_MODE), 0);
+	ck_assert_uint_gt(fake_counter("fake_cuda_write_values"), writes);
+}
+END_TEST
+
 /* Transparent mode reads no progress: a kernel with a plain copy runs the
  * copy, with the program's arguments only. */
 PAELLA_TEST(transparent_runs_plain_copies)
