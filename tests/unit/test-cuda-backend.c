@@ -753,7 +753,8 @@ PAELLA_TEST(transparent_launch_in_a_capture)
 {
 	unsigned char buf[IO_BYTES] = { 0 };
 	CUdeviceptr dptr = (CUdeviceptr)(uintptr_t)buf;
-	int n = IO_BYTES;
+	/* The fake records 8 bytes of each argument of a captured launch. */
+	long long n = IO_BYTES;
 	void *args[2] = { &dptr, &n };
 	struct paella_dim3 grid = { 1000, 1, 1 }, block = { 256, 1, 1 };
 	CUresult (*begin)(CUstream, CUstreamCaptureMode);
