@@ -441,6 +441,12 @@ struct nvcc_state {
 	bool user_arch;         /* an architecture was given */
 	bool rdc;               /* -rdc=true, -dc, -fgpu-rdc */
 	bool to_ptx;            /* -ptx */
+	/* -ptx, -cubin, -fatbin: a device image the program loads itself (the
+	 * driver API: cuModuleLoad, cuLaunchKernel) and launches by hand, with
+	 * the parameters as written: built uninstrumented. */
+	bool image;
+	bool fatbin;            /* -fatbin */
+	unsigned narchs;        /* architectures given */
 	bool device_debug;      /* -G */
 	enum cudart_mode cudart;
 	bool cudart_given;      /* a cudart library named on the command line */
@@ -499,6 +505,7 @@ static void push_arch(struct argv_buf *user, struct nvcc_state *st, const char *
 	char *arch = gpu_arch(v);
 
 	st->user_arch = true;
+	st->narchs++;
 	if (arch)
 		argv_push(user, xasprintf("--cuda-gpu-arch=%s", arch));
 	else
@@ -703,8 +710,15 @@ static bool translate_nvcc(char **argv, int *i, struct argv_buf *user, struct nv
 		    "and link)", a);
 	if (strcmp(a, "-lib") == 0 || strcmp(a, "--lib") == 0)
 		die("%s: make the static library with ar (ar rcs libx.a *.o), as nvcc does", a);
-	if (strcmp(a, "-fatbin") == 0 || strcmp(a, "--fatbin") == 0)
-		die("%s is not supported: use --paella-cubin for a cubin the runtime loads", a);
+	if (strcmp(a, "-fatbin") == 0 || strcmp(a, "--fatbin") == 0) {
+		/* One architecture's cubin: the driver loads it as it loads a
+		 * fat binary (cuModuleLoad reads the file's header). */
+		st->image = true;
+		st->fatbin = true;
+		argv_push(user, "--cuda-device-only");
+		argv_push(user, "-c");
+		return true;
+	}
 	if (strcmp(a, "-lineinfo") == 0 || strcmp(a, "--generate-line-info") == 0) {
 		argv_push(user, "-gline-tables-only");
 		return true;
@@ -718,11 +732,13 @@ static bool translate_nvcc(char **argv, int *i, struct argv_buf *user, struct nv
 	}
 	if (strcmp(a, "-ptx") == 0 || strcmp(a, "--ptx") == 0) {
 		st->to_ptx = true;
+		st->image = true;
 		argv_push(user, "--cuda-device-only");
 		argv_push(user, "-S");
 		return true;
 	}
 	if (strcmp(a, "-cubin") == 0 || strcmp(a, "--cubin") == 0) {
+		st->image = true;
 		argv_push(user, "--cuda-device-only");
 		argv_push(user, "-c");
 		return true;
@@ -862,7 +878,10 @@ static void usage(FILE *f)
 "  -lineinfo               -gline-tables-only\n"
 "  -G                      -g (clang's device code is then unoptimised, debug)\n"
 "  -x cu                   -x cuda\n"
-"  -ptx, -cubin            --cuda-device-only -S | -c\n"
+"  -ptx, -cubin, -fatbin   --cuda-device-only -S | -c | -c (one architecture's\n"
+"                          cubin, which the driver loads as a fat binary);\n"
+"                          uninstrumented: an image a program loads itself is\n"
+"                          launched by hand, with the parameters as written\n"
 "  -cudart static|shared|none, -lcudart_static   the CUDA runtime to link\n"
 "                          (default shared; static: see below)\n"
 "  --default-stream per-thread   -fgpu-default-stream=per-thread\n"
@@ -873,7 +892,7 @@ static void usage(FILE *f)
 "    --expt-extended-lambda, --extended-lambda, -Wno-deprecated-gpu-targets,\n"
 "    -ccbin/--compiler-bindir X, -Xcudafe X, -Xnvlink X, -t/--threads N,\n"
 "    --diag-suppress=N, -keep, -keep-dir X, -split-compile N, -Xfatbin X, -time X\n"
-"  refused, with what to do instead: -dlink, -lib, -fatbin\n"
+"  refused, with what to do instead: -dlink, -lib\n"
 "\n"
 "What it adds to clang's command line:\n"
 "  -x cuda before .cu inputs (-x none before other inputs that follow them),\n"
@@ -1129,6 +1148,14 @@ int main(int argc, char **argv)
 	}
 	if (device_only)
 		no_link = true;
+	/* nvcc's image flags make what a program launches by hand: the layout
+	 * as written (clang's --cuda-device-only, or --paella-cubin, make the
+	 * instrumented images the runtime loads). */
+	if (nv.image)
+		no_instrument = true;
+	if (nv.fatbin && nv.narchs > 1)
+		die("-fatbin makes one architecture's image here (a cubin the driver loads as a fat "
+		    "binary): give one -arch or -gencode, or one -fatbin per architecture");
 
 	/* STEP 2: find what the command needs. */
 	clang = find_clang();

@@ -17,7 +17,8 @@
 # cuda-samples: builds the programs of a checkout of NVIDIA/cuda-samples (CUDA 13 branch,
 # Samples/<category>/<sample>/) with paella-cc as their CMakeLists.txt would
 # with nvcc: the sources named by add_executable, each compiled on its own
-# (-rdc=true where the target sets CUDA_SEPARABLE_COMPILATION), then linked
+# (-rdc=true where the target sets CUDA_SEPARABLE_COMPILATION), the device
+# images its custom steps make (-fatbin, -ptx: uninstrumented), then linked
 # with the toolkit libraries the target names and the shared CUDA runtime
 # (CMake's default is the static one, which tests/gpu/compat covers; shared
 # here keeps the binaries small enough to carry to a GPU machine).  Twice: OUT_DIR/<sample>.inst (instrumented) and
@@ -118,6 +119,28 @@ build_one() { # build_one DIR NAME FLAVOUR
 	rm -rf "$obj"
 }
 
+# custom_images DIR NAME: the device images the sample's CMake project makes
+# in a custom step (`${CMAKE_CUDA_COMPILER} ... -fatbin` or `-ptx` of its
+# CUDA_KERNEL_SOURCE into CUDA_FATBIN_FILE / CUDA_PTX_FILE), made the same way
+# with paella-cc into OUT_DIR/NAME.images, for run_dir.
+custom_images() {
+	d=$1 name=$2
+	rm -rf "$out/$name.images"
+	for kind in FATBIN PTX; do
+		file=$(grep -oE "set\(CUDA_${kind}_FILE \"[^\"]+\"" "$d/CMakeLists.txt" 2>/dev/null |
+			head -1 | sed -E 's#.*/##; s#"$##')
+		[ -n "$file" ] || continue
+		src=$(grep -oE 'set\(CUDA_KERNEL_SOURCE "[^"]+"' "$d/CMakeLists.txt" | head -1 |
+			sed -E 's#.*/##; s#"$##')
+		flag=-fatbin
+		[ $kind = PTX ] && flag=-ptx
+		mkdir -p "$out/$name.images"
+		(cd "$d" && "$cc" -I"$root/Common" -I. -Wno-deprecated-gpu-targets \
+			-o "$out/$name.images/$file" $flag "$src") || return 1
+	done
+	return 0
+}
+
 # run_dir DIR NAME: OUT_DIR/NAME.dir, the folder gpu-compat.sh runs the sample
 # in, with what it reads at run time where sdkFindFilePath looks first (./
 # and ./data/): its data/ folder, the files of Common/data its sources name,
@@ -134,6 +157,10 @@ run_dir() {
 		[ -f "$f" ] && grep -qF "$(basename "$f")" $src && cp "$f" "$r/data/"
 	done
 	find "$d" -maxdepth 1 -type f -exec cp {} "$r/" \;
+	if [ -d "$out/$name.images" ]; then
+		cp "$out/$name.images"/* "$r/"
+		rm -rf "$out/$name.images"
+	fi
 	rmdir "$r/data" 2>/dev/null
 	rmdir "$r" 2>/dev/null
 	return 0
@@ -240,7 +267,8 @@ for d in $dirs; do
 		continue
 	fi
 	log="$out/logs/$name.log"
-	if build_one "$d" "$name" inst >"$log" 2>&1 && build_one "$d" "$name" base >>"$log" 2>&1; then
+	if build_one "$d" "$name" inst >"$log" 2>&1 && build_one "$d" "$name" base >>"$log" 2>&1 &&
+		custom_images "$d" "$name" >>"$log" 2>&1; then
 		printf '%s\tbuilt\t\n' "$name" >>"$results"
 		run_dir "$d" "$name"
 	else

@@ -26,6 +26,8 @@ Cases:
                  not define paella_launch_kernel yet)
   nvcc-flags     nvcc's common flags become their clang equivalents (-v)
   nvcc-errors    nvcc flags paella-cc cannot honour: one error line, exit 2
+  nvcc-images    -ptx, -cubin, -fatbin: uninstrumented images a program
+                 loads itself (--cuda-device-only: instrumented)
   compat-header  CUDA inputs get the nvcc-compatibility header, and code
                  only nvcc accepted compiles (--paella-no-compat: not)
   static-cudart  a link with the static cudart gets no shared one and
@@ -541,7 +543,7 @@ def case_nvcc_flags(c):
 
 def case_nvcc_errors(c):
     src = c.write("k.cu", KERNEL)
-    for flag, word in (("-dlink", "device"), ("-lib", "ar"), ("-fatbin", "--paella-cubin")):
+    for flag, word in (("-dlink", "device"), ("-lib", "ar")):
         status, _, err = c.run([flag, src, "-o", c.path("x")])
         if status != 2:
             fail("%s: expected exit 2, got %d" % (flag, status))
@@ -550,6 +552,37 @@ def case_nvcc_errors(c):
     if status != 2:
         fail("-cudart bogus: expected exit 2")
     one_error_line(err, "static, shared and none")
+    print("OK")
+
+
+def case_nvcc_images(c):
+    """nvcc's -ptx, -cubin and -fatbin make a device image the program loads
+    itself and launches by hand: uninstrumented (the parameters as written,
+    no manifest); -cubin and -fatbin give a CUDA ELF the driver loads.
+    Clang's --cuda-device-only still gives the instrumented image."""
+    src = c.write("k.cu", KERNEL)
+    ptx = c.path("k.ptx")
+    c.run(["-O2", "-ptx", src, "-o", ptx], expect=0)
+    text = open(ptx).read()
+    if "paella" in text:
+        fail("-ptx: the image is instrumented (it names paella): %s" % ptx)
+    if len(re.findall(r"\.param [^\n]*scale_param_\d", text)) != 3:
+        fail("-ptx: scale does not have its 3 parameters as written")
+    for flag in ("-cubin", "-fatbin"):
+        out = c.path("k" + flag)
+        c.run(["-O2", flag, src, "-o", out], expect=0)
+        check_cuda_elf(out, 90)
+        if b"__paella_manifest" in open(out, "rb").read():
+            fail("%s: the image carries a manifest (instrumented)" % flag)
+    status, _, err = c.run(["-fatbin", "-gencode", "arch=compute_80,code=sm_80", "-gencode",
+                            "arch=compute_90,code=sm_90", src, "-o", c.path("k2.fatbin")])
+    if status != 2:
+        fail("-fatbin for two architectures: expected exit 2, got %d" % status)
+    one_error_line(err, "-fatbin", "one architecture")
+    inst = c.path("k.inst.ptx")
+    c.run(["-O2", "--cuda-device-only", "-S", src, "-o", inst], expect=0)
+    if "__paella_manifest" not in open(inst).read():
+        fail("--cuda-device-only -S is no longer instrumented")
     print("OK")
 
 
@@ -720,6 +753,7 @@ CASES = {
     "link-missing": case_link_missing,
     "link-runtime": case_link_runtime,
     "nvcc-flags": case_nvcc_flags,
+    "nvcc-images": case_nvcc_images,
     "nvcc-errors": case_nvcc_errors,
     "compat-header": case_compat_header,
     "static-cudart": case_static_cudart,
