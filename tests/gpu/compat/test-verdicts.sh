@@ -1,0 +1,45 @@
+#!/bin/sh
+# test-verdicts.sh GPU_COMPAT_SH
+#
+# gpu-compat.sh's verdicts, on stand-in programs (shell scripts, no GPU):
+# the same output passes; a different one fails; an instrumented output
+# that one of the baseline's later runs also gives passes (a printed race);
+# both builds failing alike is "both", and fails the call unless
+# COMPAT_BOTH_OK=1.
+set -eu
+script=$1
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+mkdir -p "$dir/bin/lib"
+cd "$dir/bin"
+printf '#!/bin/sh\necho same 1\n' >ok.base
+cp ok.base ok.inst
+printf '#!/bin/sh\necho right\n' >bad.base
+printf '#!/bin/sh\necho wrong\n' >bad.inst
+# The baseline prints A on its first two runs, B after: a race it prints,
+# rarely one way (two baseline runs alone would call B a failure).
+printf '#!/bin/sh\necho x >>"%s/seen"\nif [ $(wc -l <"%s/seen") -gt 2 ]; then echo B; else echo A; fi\n' \
+	"$dir" "$dir" >race.base
+printf '#!/bin/sh\necho B\n' >race.inst
+printf '#!/bin/sh\necho no data; exit 1\n' >nodata.base
+cp nodata.base nodata.inst
+chmod +x ./*.base ./*.inst
+
+fail() { echo "FAIL: $*"; exit 1; }
+verdict() { awk -v n="$1" '$1 == n { print $4 }' "$dir/out/table.txt"; }
+
+if sh "$script" "$dir/bin" "$dir/out" >"$dir/log" 2>&1; then
+	fail "a differing program did not fail the call"
+fi
+[ "$(verdict ok)" = pass ] || fail "ok: $(verdict ok)"
+[ "$(verdict bad)" = FAIL ] || fail "bad: $(verdict bad)"
+[ "$(verdict race)" = pass ] || fail "race: $(verdict race)"
+[ "$(verdict nodata)" = both ] || fail "nodata: $(verdict nodata)"
+grep -q '2 passed, 1 failed, 1 failed in both builds' "$dir/log" || fail "summary: $(tail -1 "$dir/log")"
+rm -f "$dir/bin/bad.base" "$dir/bin/bad.inst" "$dir/seen"
+rm -rf "$dir/out"
+sh "$script" "$dir/bin" "$dir/out" >"$dir/log" 2>&1 && fail "both-fail passed without COMPAT_BOTH_OK"
+rm -f "$dir/seen"
+COMPAT_BOTH_OK=1 sh "$script" "$dir/bin" "$dir/out2" >"$dir/log" 2>&1 ||
+	fail "COMPAT_BOTH_OK=1 still failed: $(tail -1 "$dir/log")"
+echo "OK: pass, FAIL, a race the baseline also prints, both-fail"
