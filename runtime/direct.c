@@ -233,9 +233,7 @@ paella_job_submit_direct(struct paella_model *model, struct paella_stream *strea
 	struct paella_job *job;
 	enum paella_status st;
 
-	if (out != NULL)
-		*out = NULL;
-	st = paella__job_check_desc(model, desc, "paella_job_submit_direct");
+	st = paella__job_check_desc(model, desc, out, "paella_job_submit_direct");
 	if (st != PAELLA_STATUS_OK)
 		return st;
 	if (stream == NULL || out == NULL)

@@ -89,10 +89,12 @@ check_size(const struct paella_model *m, const char *what, const void *ptr,
 
 enum paella_status
 paella__job_check_desc(const struct paella_model *model, const struct paella_job_desc *desc,
-		       const char *what)
+		       struct paella_job **out, const char *what)
 {
 	enum paella_status st;
 
+	if (out != NULL)
+		*out = NULL;
 	if (model == NULL || desc == NULL)
 		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
 			"%s: %s is NULL", what, model == NULL ? "the model" : "the desc");

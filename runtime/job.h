@@ -101,11 +101,12 @@ paella__job_new(void);
 void
 paella__job_unref(struct paella_job *job);
 
-/* @desc's pointers and sizes against @model's (and the model finalized);
+/* The start of both submit calls: clears *@out (when given), then checks
+ * @desc's pointers and sizes against @model's (and the model finalized);
  * @what names the caller in messages. */
 enum paella_status
 paella__job_check_desc(const struct paella_model *model, const struct paella_job_desc *desc,
-		       const char *what);
+		       struct paella_job **out, const char *what);
 
 /* Publishes @status and wakes waiters: the dispatcher's last word on it. */
 void

@@ -26,9 +26,7 @@ paella_job_submit(struct paella_model *model, const struct paella_job_desc *desc
 	struct paella_job *job;
 	enum paella_status st;
 
-	if (out != NULL)
-		*out = NULL;
-	st = paella__job_check_desc(model, desc, "paella_job_submit");
+	st = paella__job_check_desc(model, desc, out, "paella_job_submit");
 	if (st != PAELLA_STATUS_OK)
 		return st;
 
