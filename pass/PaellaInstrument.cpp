@@ -379,9 +379,10 @@ externalDeviceLaunches(Module &M) {
 }
 
 // The parameter buffer of a device-side launch of a kernel that another file
-// defines (-rdc) gets one pointer more, after the parameters as written: a
-// launch record tagged PAELLA_RECORD_TAG_MASK with no address.  If that file
-// instrumented the kernel (sample mode), the kernel finds its record there
+// defines (-rdc) gets one pointer more, after the parameters as written:
+// the inert record (PAELLA_INERT_RECORD: tagged to sample no block, no
+// address).  If that file instrumented the kernel (sample mode), the kernel
+// finds its record there
 // and the tag samples no block of any grid under 2^33 blocks, so it reports
 // nothing and touches no memory; if it did not, the kernel never reads past
 // its own parameters.  Either way the child computes what it was written to.
@@ -429,7 +430,7 @@ void DeviceInstrumenter::padExternalDeviceLaunches() {
     IRBuilder<> B(CB);
     Value *Slot = B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), CB->getArgOperand(1), Offset,
                                                 "paella.norecord.slot");
-    B.CreateAlignedStore(B.getInt64(PAELLA_RECORD_TAG_MASK), Slot, Align(8));
+    B.CreateAlignedStore(B.getInt64(PAELLA_INERT_RECORD), Slot, Align(8));
     CB->setMetadata("paella.padded", MDNode::get(Ctx, {}));
     remark(*CB->getFunction(), "DeviceLaunchPadded",
            "device-side launch of " + demangle(Child->getName().str()) +
@@ -1218,7 +1219,7 @@ GlobalVariable *inertRecord(Module &M) {
   auto *G = new GlobalVariable(
       M, PtrTy, /*isConstant=*/true, GlobalValue::PrivateLinkage,
       ConstantExpr::getIntToPtr(
-          ConstantInt::get(Type::getInt64Ty(Ctx), PAELLA_RECORD_TAG_MASK),
+          ConstantInt::get(Type::getInt64Ty(Ctx), PAELLA_INERT_RECORD),
           PtrTy),
       "__paella_inert_record");
   G->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);

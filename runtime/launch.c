@@ -132,15 +132,12 @@ paella__launch(struct paella__launcher *lc, const struct paella__launch *l, CUst
 		*rec_out = NULL;
 	PAELLA__ASSERT(fn != NULL);
 	if (l->untracked) {
-		/* A record tagged to sample no block, at no address: sample-mode
-		 * code reads only the tag unless a block is sampled (as a
-		 * device-side launch across files passes it; instrument-abi.h). */
-		static const uintptr_t no_report = PAELLA_RECORD_TAG_MASK;
+		static const uint64_t inert = PAELLA_INERT_RECORD;
 
 		PAELLA__ASSERT(l->code != PAELLA__CODE_MARKED && rec == NULL);
 		if (paella__launch_instrumented(l)) {
 			PAELLA__ASSERT(l->mode == PAELLA__NOTIFY_SAMPLE);
-			l->params[l->nparams] = (void *)&no_report;
+			l->params[l->nparams] = (void *)&inert;
 		}
 		st = launch_kernel(cu, l, fn, stream);
 		if (st != PAELLA_STATUS_OK)

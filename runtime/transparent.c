@@ -186,15 +186,6 @@ launch(const void *func, struct paella_dim3 grid, struct paella_dim3 block, void
 	if (err != 0)
 		return err;
 	memcpy(params, args, (size_t)nparams * sizeof(void *));
-	o = malloc(sizeof(*o));
-	if (o == NULL)
-		return CUDART_ERROR_MEMORY_ALLOCATION;
-
-	pthread_mutex_lock(&g.lock);
-	reap();
-	l.fn = fn;
-	l.mode = mode;
-	l.plain = mode == PAELLA__NOTIFY_SAMPLE ? plain_copy(fn) : NULL;
 	/* Nothing here reads a launch's progress: the plain copy where there
 	 * is one, else the instrumented code with a record that reports
 	 * nothing, and no signal.  Sample mode so needs no record at all: none
@@ -204,17 +195,26 @@ launch(const void *func, struct paella_dim3 grid, struct paella_dim3 block, void
 	 * nothing for a graph capture to record.  Count mode's kernels count
 	 * into their record in every block: they get one, and cannot be
 	 * captured into a graph, which would replay it. */
-	l.code = l.plain != NULL ? PAELLA__CODE_PLAIN : PAELLA__CODE_BUILT;
 	l.untracked = mode == PAELLA__NOTIFY_SAMPLE;
-	if (!l.untracked && capturing(stream)) {
-		pthread_mutex_unlock(&g.lock);
-		free(o);
-		paella__error_set(PAELLA_STATUS_UNSUPPORTED,
-			"paella_launch_kernel: a count-mode kernel cannot be captured into a "
-			"CUDA graph (its blocks count into a record a replay would reuse): "
-			"build it in sample mode, or with --paella-skip");
-		return CUDART_ERROR_NOT_SUPPORTED;
+	if (!l.untracked) {
+		if (capturing(stream)) {
+			paella__error_set(PAELLA_STATUS_UNSUPPORTED,
+				"paella_launch_kernel: a count-mode kernel cannot be captured into "
+				"a CUDA graph (its blocks count into a record a replay would "
+				"reuse): build it in sample mode, or with --paella-skip");
+			return CUDART_ERROR_NOT_SUPPORTED;
+		}
+		o = malloc(sizeof(*o));
+		if (o == NULL)
+			return CUDART_ERROR_MEMORY_ALLOCATION;
 	}
+
+	pthread_mutex_lock(&g.lock);
+	reap();
+	l.fn = fn;
+	l.mode = mode;
+	l.plain = mode == PAELLA__NOTIFY_SAMPLE ? plain_copy(fn) : NULL;
+	l.code = l.plain != NULL ? PAELLA__CODE_PLAIN : PAELLA__CODE_BUILT;
 	paella__dim3_put(l.grid, grid);
 	paella__dim3_put(l.block, block);
 	l.smem = (unsigned)shmem;

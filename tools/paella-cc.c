@@ -440,7 +440,6 @@ enum cudart_mode { CUDART_SHARED, CUDART_STATIC, CUDART_NONE };
 struct nvcc_state {
 	bool user_arch;         /* an architecture was given */
 	bool rdc;               /* -rdc=true, -dc, -fgpu-rdc */
-	bool to_ptx;            /* -ptx */
 	/* -ptx, -cubin, -fatbin: a device image the program loads itself (the
 	 * driver API: cuModuleLoad, cuLaunchKernel) and launches by hand, with
 	 * the parameters as written: built uninstrumented. */
@@ -710,15 +709,6 @@ static bool translate_nvcc(char **argv, int *i, struct argv_buf *user, struct nv
 		    "and link)", a);
 	if (strcmp(a, "-lib") == 0 || strcmp(a, "--lib") == 0)
 		die("%s: make the static library with ar (ar rcs libx.a *.o), as nvcc does", a);
-	if (strcmp(a, "-fatbin") == 0 || strcmp(a, "--fatbin") == 0) {
-		/* One architecture's cubin: the driver loads it as it loads a
-		 * fat binary (cuModuleLoad reads the file's header). */
-		st->image = true;
-		st->fatbin = true;
-		argv_push(user, "--cuda-device-only");
-		argv_push(user, "-c");
-		return true;
-	}
 	if (strcmp(a, "-lineinfo") == 0 || strcmp(a, "--generate-line-info") == 0) {
 		argv_push(user, "-gline-tables-only");
 		return true;
@@ -730,17 +720,15 @@ static bool translate_nvcc(char **argv, int *i, struct argv_buf *user, struct nv
 		argv_push(user, "-g");
 		return true;
 	}
-	if (strcmp(a, "-ptx") == 0 || strcmp(a, "--ptx") == 0) {
-		st->to_ptx = true;
+	bool ptx = strcmp(a, "-ptx") == 0 || strcmp(a, "--ptx") == 0;
+	bool fatbin = strcmp(a, "-fatbin") == 0 || strcmp(a, "--fatbin") == 0;
+	if (ptx || fatbin || strcmp(a, "-cubin") == 0 || strcmp(a, "--cubin") == 0) {
+		/* -fatbin: one architecture's cubin, which the driver loads as it
+		 * loads a fat binary (cuModuleLoad reads the file's header). */
 		st->image = true;
+		st->fatbin |= fatbin;
 		argv_push(user, "--cuda-device-only");
-		argv_push(user, "-S");
-		return true;
-	}
-	if (strcmp(a, "-cubin") == 0 || strcmp(a, "--cubin") == 0) {
-		st->image = true;
-		argv_push(user, "--cuda-device-only");
-		argv_push(user, "-c");
+		argv_push(user, ptx ? "-S" : "-c");
 		return true;
 	}
 	if ((v = flag_value(argv, i, "-cudart", false)) ||

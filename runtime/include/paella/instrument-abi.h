@@ -70,6 +70,13 @@ extern "C" {
  * sampling interval. */
 #define PAELLA_RECORD_TAG_BITS 5u
 #define PAELLA_RECORD_TAG_MASK ((1u << PAELLA_RECORD_TAG_BITS) - 1u)
+/* The inert record: a sample-mode record parameter tagged to sample no block
+ * (no block id passes the test in any grid of fewer than 2^33 blocks) and
+ * with no address, so the kernel touches no memory for it.  Passed where
+ * nothing reads a launch's progress but the kernel may be instrumented:
+ * transparent launches, launches and graph nodes built by hand, device-side
+ * launches of another file's kernel. */
+#define PAELLA_INERT_RECORD ((uint64_t)PAELLA_RECORD_TAG_MASK)
 /* The alignment of every record's address. */
 #define PAELLA_RECORD_ALIGN 128u
 /* Sample mode: the last this many sampling intervals of a grid never
