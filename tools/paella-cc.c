@@ -482,6 +482,23 @@ static void push_list(struct argv_buf *b, const char *list)
 	free(copy);
 }
 
+/* CUDA 13's ptxas knows sm_75 and later; nvcc 13 refuses older ones
+ * up front.  Refused here too, before clang runs: clang would hand the
+ * architecture to ptxas, which fails, and clang then leaves a crash
+ * reproducer (a 5 MB preprocessed source) in the temporary folder, as
+ * CMake's compiler identification (sm_52) would at every configure. */
+#define OLDEST_ARCH 75
+
+static const char *check_arch(const char *sm)
+{
+	const char *digits = starts_with(sm, "sm_") ? sm + 3 : NULL;
+
+	if (digits && digits[0] >= '0' && digits[0] <= '9' && atoi(digits) < OLDEST_ARCH)
+		die("unsupported GPU architecture '%s': CUDA 13 builds for sm_%d and later "
+		    "(nvcc 13 refuses it too)", sm, OLDEST_ARCH);
+	return sm;
+}
+
 /* sm_XX from nvcc's arch/code spellings (sm_90, compute_90, 90, sm_90a);
  * NULL for the ones that name no single architecture. */
 static char *gpu_arch(const char *v)
@@ -506,7 +523,7 @@ static void push_arch(struct argv_buf *user, struct nvcc_state *st, const char *
 	st->user_arch = true;
 	st->narchs++;
 	if (arch)
-		argv_push(user, xasprintf("--cuda-gpu-arch=%s", arch));
+		argv_push(user, xasprintf("--cuda-gpu-arch=%s", check_arch(arch)));
 	else
 		argv_push(user, "--cuda-gpu-arch=" DEFAULT_ARCH);
 }
@@ -1030,8 +1047,15 @@ int main(int argc, char **argv)
 		if (strcmp(a, "--paella-no-compat") == 0)
 			continue;
 		if (starts_with(a, "--cuda-gpu-arch=") || starts_with(a, "--offload-arch=") ||
-		    strcmp(a, "--cuda-gpu-arch") == 0 || strcmp(a, "--offload-arch") == 0)
+		    strcmp(a, "--cuda-gpu-arch") == 0 || strcmp(a, "--offload-arch") == 0) {
+			const char *eq = strchr(a, '=');
+
 			user_arch = true;
+			if (eq)
+				check_arch(eq + 1);
+			else if (argv[i + 1])
+				check_arch(argv[i + 1]);
+		}
 		if (starts_with(a, "--cuda-path="))
 			user_cuda = a + strlen("--cuda-path=");
 		if (strcmp(a, "-v") == 0)

@@ -25,7 +25,8 @@ Cases:
                  (skips, 77, while the runtime library is not built or does
                  not define paella_launch_kernel yet)
   nvcc-flags     nvcc's common flags become their clang equivalents (-v)
-  nvcc-errors    nvcc flags paella-cc cannot honour: one error line, exit 2
+  nvcc-errors    nvcc flags paella-cc cannot honour, and architectures
+                 before sm_75 (CUDA 13 has none): one error line, exit 2
   nvcc-images    -ptx, -cubin, -fatbin: uninstrumented images a program
                  loads itself (--cuda-device-only: instrumented)
   compat-header  CUDA inputs get the nvcc-compatibility header, and code
@@ -552,6 +553,20 @@ def case_nvcc_errors(c):
     if status != 2:
         fail("-cudart bogus: expected exit 2")
     one_error_line(err, "static, shared and none")
+    # Architectures CUDA 13 dropped, in nvcc's and clang's spellings
+    # (CMake's compiler identification tries --cuda-gpu-arch=sm_52):
+    # refused before clang runs, so no crash reproducer lands in TMPDIR.
+    tmp = c.path("tmp")
+    os.makedirs(tmp, exist_ok=True)
+    env = dict(os.environ, TMPDIR=tmp)
+    for form in (["-arch=sm_52"], ["-gencode", "arch=compute_70,code=sm_70"],
+                 ["--cuda-gpu-arch=sm_52"], ["--offload-arch", "sm_60"]):
+        status, _, err = c.run(form + ["-c", src, "-o", c.path("old.o")], env=env)
+        if status != 2:
+            fail("%s: expected exit 2, got %d" % (form, status))
+        one_error_line(err, "unsupported GPU architecture", "sm_75")
+    if os.listdir(tmp):
+        fail("an old architecture left files in TMPDIR: %s" % os.listdir(tmp))
     print("OK")
 
 
