@@ -8,7 +8,10 @@
 # kernels with a launch record, never their plain copies.
 #
 # BUILD_DIR/<name>.args, where present, holds the program's arguments;
-# BUILD_DIR/<name>.dir, a folder to run it in (its data); BUILD_DIR/lib is
+# BUILD_DIR/<name>.dir, a folder to run it in (its data);
+# BUILD_DIR/<name>.outputs, the files (in that folder) the program writes
+# its results to: they are appended to its output and compared too, then
+# removed before the next run.  BUILD_DIR/lib is
 # put first on LD_LIBRARY_PATH (libpaellart, and the CUDA libraries when
 # carried).  Output is compared after dropping timing lines (times, rates)
 # and pointer values.  Where the outputs differ the baseline runs again, up
@@ -56,7 +59,15 @@ run() { # run NAME FLAVOUR TAG: output in $out/NAME.TAG.out, status echoed
 	[ -d "$bin/$name.dir" ] && dir="$bin/$name.dir"
 	(cd "$dir" && PAELLA_PLAIN_COPIES=0 timeout "$limit" "$bin/$name.$flavour" $args \
 		>"$out/$name.$tag.out" 2>"$out/$name.$tag.err" </dev/null)
-	echo $?
+	status=$?
+	if [ -f "$bin/$name.outputs" ]; then
+		for f in $(cat "$bin/$name.outputs"); do
+			echo "== $f"
+			cat "$dir/$f" 2>/dev/null || echo "(not written)"
+			rm -f "$dir/$f"
+		done >>"$out/$name.$tag.out"
+	fi
+	echo $status
 }
 
 if [ $# -gt 0 ]; then

@@ -4,7 +4,8 @@
 # gpu-compat.sh's verdicts, on stand-in programs (shell scripts, no GPU):
 # the same output passes; a different one fails; an instrumented output
 # that one of the baseline's later runs also gives passes (a printed race);
-# both builds failing alike is "both", and fails the call unless
+# a result file named in .outputs that differs fails; both builds failing
+# alike is "both", and fails the call unless
 # COMPAT_BOTH_OK=1.
 set -eu
 script=$1
@@ -21,6 +22,10 @@ printf '#!/bin/sh\necho wrong\n' >bad.inst
 printf '#!/bin/sh\necho x >>"%s/seen"\nif [ $(wc -l <"%s/seen") -gt 2 ]; then echo B; else echo A; fi\n' \
 	"$dir" "$dir" >race.base
 printf '#!/bin/sh\necho B\n' >race.inst
+# Results written to a file (named in .outputs) are compared too.
+printf '#!/bin/sh\necho done; echo 1.5 >result.txt\n' >file.base
+printf '#!/bin/sh\necho done; echo 1.25 >result.txt\n' >file.inst
+echo result.txt >file.outputs
 printf '#!/bin/sh\necho no data; exit 1\n' >nodata.base
 cp nodata.base nodata.inst
 chmod +x ./*.base ./*.inst
@@ -35,11 +40,13 @@ fi
 [ "$(verdict bad)" = FAIL ] || fail "bad: $(verdict bad)"
 [ "$(verdict race)" = pass ] || fail "race: $(verdict race)"
 [ "$(verdict nodata)" = both ] || fail "nodata: $(verdict nodata)"
-grep -q '2 passed, 1 failed, 1 failed in both builds' "$dir/log" || fail "summary: $(tail -1 "$dir/log")"
-rm -f "$dir/bin/bad.base" "$dir/bin/bad.inst" "$dir/seen"
+[ "$(verdict file)" = FAIL ] || fail "file: a different result file gave $(verdict file)"
+[ -e "$dir/bin/result.txt" ] && fail "file: result.txt left behind"
+grep -q '2 passed, 2 failed, 1 failed in both builds' "$dir/log" || fail "summary: $(tail -1 "$dir/log")"
+rm -f "$dir/bin/bad.base" "$dir/bin/bad.inst" "$dir/bin/file.inst" "$dir/bin/file.base" "$dir/seen"
 rm -rf "$dir/out"
 sh "$script" "$dir/bin" "$dir/out" >"$dir/log" 2>&1 && fail "both-fail passed without COMPAT_BOTH_OK"
 rm -f "$dir/seen"
 COMPAT_BOTH_OK=1 sh "$script" "$dir/bin" "$dir/out2" >"$dir/log" 2>&1 ||
 	fail "COMPAT_BOTH_OK=1 still failed: $(tail -1 "$dir/log")"
-echo "OK: pass, FAIL, a race the baseline also prints, both-fail"
+echo "OK: pass, FAIL, a race the baseline also prints, a result file, both-fail"
