@@ -193,12 +193,15 @@ static enum paella_status
 sim_mem_alloc(struct paella__backend *b, size_t bytes, uint64_t *dptr)
 {
 	struct paella__sim *s = to_sim(b);
-	uint64_t total = __atomic_add_fetch(&s->allocated, bytes, __ATOMIC_RELAXED);
 	struct alloc_header *h;
 
 	*dptr = 0;
-	if (total > s->card->memory_bytes || bytes > SIZE_MAX - sizeof(*h)) {
-		__atomic_sub_fetch(&s->allocated, bytes, __ATOMIC_RELAXED);
+	/* A size beyond the card is refused before it is added: added, a size
+	 * near SIZE_MAX would wrap the total round to a small number. */
+	if (bytes > s->card->memory_bytes ||
+	    __atomic_add_fetch(&s->allocated, bytes, __ATOMIC_RELAXED) > s->card->memory_bytes) {
+		if (bytes <= s->card->memory_bytes)
+			__atomic_sub_fetch(&s->allocated, bytes, __ATOMIC_RELAXED);
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY,
 			"sim: %zu bytes of device memory would exceed the %s's %llu GiB",
 			bytes, s->card->name,

@@ -11,6 +11,7 @@
 #include "backend-sim.h"
 #include "cards.h"
 #include "paella/instrument-abi.h"
+#include "paella/paella.h"
 #include "../check-main.h"
 
 #define US 1000ull
@@ -196,7 +197,7 @@ PAELLA_TEST(sim_copies_move_bytes)
 	struct sim_env e;
 	struct paella__bop *in, *out;
 	unsigned char src[1000], dst[1000];
-	uint64_t dptr = 0, t0;
+	uint64_t dptr = 0, big = 0, t0;
 
 	env_init(&e, "H100", 0.0);
 	for (unsigned i = 0; i < sizeof(src); i++)
@@ -219,6 +220,15 @@ PAELLA_TEST(sim_copies_move_bytes)
 	e.b->ops->mem_free(e.b, dptr);
 	/* More than the card has. */
 	ck_assert_int_eq(e.b->ops->mem_alloc(e.b, (size_t)200 << 30, &dptr), PAELLA_STATUS_NO_MEMORY);
+	/* A size that would wrap the running total: refused as too large for
+	 * the card (not as a host allocation failure), and the total is kept:
+	 * what fits still fits. */
+	ck_assert_int_eq(e.b->ops->mem_alloc(e.b, (size_t)1 << 30, &dptr), PAELLA_STATUS_OK);
+	ck_assert_int_eq(e.b->ops->mem_alloc(e.b, SIZE_MAX - 4096, &big), PAELLA_STATUS_NO_MEMORY);
+	ck_assert_ptr_nonnull(strstr(paella_last_error(), "would exceed"));
+	ck_assert_int_eq(e.b->ops->mem_alloc(e.b, (size_t)1 << 30, &big), PAELLA_STATUS_OK);
+	e.b->ops->mem_free(e.b, big);
+	e.b->ops->mem_free(e.b, dptr);
 	env_fini(&e);
 }
 END_TEST
