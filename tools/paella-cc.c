@@ -526,6 +526,7 @@ static void push_arch(struct argv_buf *user, struct nvcc_state *st, const char *
 		argv_push(user, xasprintf("--cuda-gpu-arch=%s", check_arch(arch)));
 	else
 		argv_push(user, "--cuda-gpu-arch=" DEFAULT_ARCH);
+	free(arch);
 }
 
 /* -gencode arch=compute_XX,code=[sm_XX,compute_XX]: one --cuda-gpu-arch per
