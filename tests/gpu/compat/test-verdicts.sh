@@ -43,10 +43,18 @@ fi
 [ "$(verdict file)" = FAIL ] || fail "file: a different result file gave $(verdict file)"
 [ -e "$dir/bin/result.txt" ] && fail "file: result.txt left behind"
 grep -q '2 passed, 2 failed, 1 failed in both builds' "$dir/log" || fail "summary: $(tail -1 "$dir/log")"
+# In shards: more jobs than programs; each program has one row; the same
+# folder used again starts a new table.
+rm -f "$dir/seen"
+for n in 1 2; do
+	COMPAT_JOBS=8 sh "$script" "$dir/bin" "$dir/sharded" >"$dir/log" 2>&1 || true
+	rm -f "$dir/seen"
+done
+[ "$(wc -l <"$dir/sharded/table.txt")" = 5 ] || fail "sharded: $(wc -l <"$dir/sharded/table.txt") rows for 5 programs"
 rm -f "$dir/bin/bad.base" "$dir/bin/bad.inst" "$dir/bin/file.inst" "$dir/bin/file.base" "$dir/seen"
 rm -rf "$dir/out"
 sh "$script" "$dir/bin" "$dir/out" >"$dir/log" 2>&1 && fail "both-fail passed without COMPAT_BOTH_OK"
 rm -f "$dir/seen"
 COMPAT_BOTH_OK=1 sh "$script" "$dir/bin" "$dir/out2" >"$dir/log" 2>&1 ||
 	fail "COMPAT_BOTH_OK=1 still failed: $(tail -1 "$dir/log")"
-echo "OK: pass, FAIL, a race the baseline also prints, a result file, both-fail"
+echo "OK: pass, FAIL, a race the baseline also prints, a result file, both-fail, shards"
