@@ -263,7 +263,7 @@ paella_job_submit_direct(struct paella_model *model, struct paella_stream *strea
 	st = b->ops->bind_thread(b);
 	if (st != PAELLA_STATUS_OK)
 		return st;
-	job = paella__job_new();
+	job = paella__job_from_desc(model, desc);
 	if (job == NULL ||
 	    (job->direct_ops = calloc(model->nsteps, sizeof(*job->direct_ops))) == NULL ||
 	    (job->direct_untracked = calloc(model->nsteps, sizeof(bool))) == NULL) {
@@ -275,11 +275,6 @@ paella_job_submit_direct(struct paella_model *model, struct paella_stream *strea
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY,
 					 "paella_job_submit_direct: out of memory");
 	}
-	job->rt = rt;
-	job->model = model;
-	job->input = desc->input;
-	job->output = desc->output;
-	job->user_data = desc->user_data;
 	job->manual = true;
 	job->has_handle = true;
 	job->direct_stream = stream;

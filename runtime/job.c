@@ -44,6 +44,23 @@ paella__job_new(void)
 	return job;
 }
 
+struct paella_job *
+paella__job_from_desc(struct paella_model *model, const struct paella_job_desc *desc)
+{
+	struct paella_job *job = paella__job_new();
+
+	if (job == NULL)
+		return NULL;
+	job->rt = model->rt;
+	job->model = model;
+	job->input = desc->input;
+	job->output = desc->output;
+	job->callback = desc->callback;
+	job->user_data = desc->user_data;
+	job->sched.deadline_ns = desc->deadline_ns;
+	return job;
+}
+
 void
 paella__job_unref(struct paella_job *job)
 {

@@ -98,6 +98,12 @@ struct paella_job {
 struct paella_job *
 paella__job_new(void);
 
+/* paella__job_new() with what @desc asks for (buffers, callback, user
+ * data, deadline) and its model and runtime: the job both submit calls
+ * make from a checked desc (paella__job_check_desc()). */
+struct paella_job *
+paella__job_from_desc(struct paella_model *model, const struct paella_job_desc *desc);
+
 void
 paella__job_unref(struct paella_job *job);
 

@@ -31,21 +31,13 @@ paella_job_submit(struct paella_model *model, const struct paella_job_desc *desc
 		return st;
 
 	rt = model->rt;
-	job = paella__job_new();
+	job = paella__job_from_desc(model, desc);
 	if (job == NULL)
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "paella_job_submit: out of memory");
-	job->rt = rt;
-	job->model = model;
-	job->input = desc->input;
-	job->output = desc->output;
-	job->callback = desc->callback;
-	job->user_data = desc->user_data;
 	job->manual = rt->config.dispatch_mode == PAELLA_DISPATCH_MANUAL;
 	job->has_handle = out != NULL;
 	if (out == NULL)
 		job->refs = 1;
-
-	job->sched.deadline_ns = desc->deadline_ns;
 	__atomic_add_fetch(&rt->jobs_submitted, 1, __ATOMIC_RELAXED);
 	st = paella__dispatcher_submit(rt->dispatcher, job);
 	if (st != PAELLA_STATUS_OK) {
