@@ -12,7 +12,8 @@
 # texture references, cutil) or build for architectures before sm_75 are
 # excluded: nvcc 13 refuses them too.  The
 # executables become OUT_DIR/rodinia-<benchmark>[-<exe>].{inst,base}, with
-# .args from the benchmark's run script where it needs no data file.
+# .args from the benchmark's run script where it needs no data file
+# (hotspot: inputs made here, see rodinia_inputs).
 #
 # cuda-samples: builds the programs of a checkout of NVIDIA/cuda-samples (CUDA 13 branch,
 # Samples/<category>/<sample>/) with paella-cc as their CMakeLists.txt would
@@ -241,6 +242,24 @@ rodinia() { # rodinia ROOT
 		fi
 	done
 	rm -rf "$out/work" "$out"/overlay-*
+	rodinia_inputs
+}
+
+# Rodinia's inputs come in a separate data archive, not in the repository.
+# hotspot's are two grids of numbers (temperatures, powers) that any values
+# exercise: made here, the same every time (a fixed seed), with the result
+# grid written to a file gpu-compat.sh compares (.outputs).  heartwall reads
+# a video: not made, so it fails in both builds alike.
+rodinia_inputs() {
+	[ -f "$out/rodinia-hotspot.inst" ] || return 0
+	d="$out/rodinia-hotspot.dir"
+	mkdir -p "$d"
+	awk 'BEGIN { srand(1); for (i = 0; i < 512 * 512; i++) printf "%.4f\n", 323 + 20 * rand() }' \
+		>"$d/temp_512"
+	awk 'BEGIN { srand(2); for (i = 0; i < 512 * 512; i++) printf "%.6f\n", 0.002 * rand() }' \
+		>"$d/power_512"
+	echo "512 2 2 temp_512 power_512 output.out" >"$out/rodinia-hotspot.args"
+	echo output.out >"$out/rodinia-hotspot.outputs"
 }
 
 if [ -d "$root/cuda" ] && [ ! -d "$root/Samples" ]; then
