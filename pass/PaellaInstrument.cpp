@@ -1316,8 +1316,9 @@ bool giveInertRecords(Module &M) {
 // parameters), into the kernelParams field of a local cudaKernelNodeParams
 // (byte 40, LP64) or cudaGraphNodeParams (byte 56: its kernel member), the
 // field gets instead a copy of the array with the inert record at [N],
-// filled before each call that passes the structure on (the array's own
-// elements may be stored after the field is).  The node API copies the
+// filled before each call that may pass the structure on, itself or as one
+// of a select's or phi's choices (the array's own elements may be stored
+// after the field is).  The node API copies the
 // parameters when called, and the arguments the array points to are the
 // program's own, so later changes to them still count.  No other node
 // type holds an array of pointers at those bytes.
@@ -1369,13 +1370,19 @@ bool giveInertRecordsToGraphNodes(Module &M) {
       }
       AllocaInst *Copy = inertCopySlot(F, N, "paella.node_args");
       Fd.SI->setOperand(0, Copy);
-      // Before every call that passes the structure on; the field's store
-      // dominates those that can see this copy.
+      // Before every call that may pass the structure on, directly or
+      // through a select or phi (`cudaGraphExecKernelNodeSetParams(e, n,
+      // odd ? &p1 : &p0)`, jacobiCudaGraphs); the field's store dominates
+      // those that can see this copy.
       for (Instruction &I : instructions(F))
         if (auto *CB = dyn_cast<CallBase>(&I))
           if (!isa<IntrinsicInst>(CB) &&
               llvm::any_of(CB->args(), [&](const Use &A) {
-                return A->stripPointerCasts() == Fd.Params;
+                if (!A->getType()->isPointerTy())
+                  return false;
+                SmallVector<const Value *, 4> Objs;
+                getUnderlyingObjects(A, Objs);
+                return llvm::is_contained(Objs, Fd.Params);
               }))
             fillInertCopy(CB, Copy, V, N);
       Changed = true;

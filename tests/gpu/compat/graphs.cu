@@ -3,7 +3,10 @@
  * (<<<>>> launches inside cudaStreamBeginCapture/EndCapture), kernel nodes
  * built by hand with cudaGraphAddKernelNode and with the generic
  * cudaGraphAddNode (CUDA 12.2+), whose argument array clang -O2 fills after
- * storing it, and a kernel without parameters given kernelParams = NULL.
+ * storing it, a kernel without parameters given kernelParams = NULL, and an
+ * instantiated graph whose kernel node takes one of two parameter sets in
+ * turn (cudaGraphExecKernelNodeSetParams(e, n, odd ? &p1 : &p0), as
+ * jacobiCudaGraphs does).
  * Each graph is replayed several times: the instrumented build must give
  * the same sums as the plain one.
  */
@@ -115,6 +118,33 @@ int main()
 		CHECK(cudaGraphAddNode(&k3, g, &k2, NULL, 1, &t));
 		if (replay(g, s, 2, "by hand", x, n))
 			return 1;
+	}
+	/* 3. Two parameter sets, one picked per replay. */
+	{
+		float a0 = 1.5f, b0 = -1.0f, a1 = 0.25f, b1 = 2.0f;
+		int nn = n;
+		void *args0[] = {&x, &a0, &b0, &nn};
+		void *args1[] = {&x, &a1, &b1, &nn};
+		cudaKernelNodeParams p0 = {}, p1 = {};
+		cudaGraphNode_t k;
+		cudaGraphExec_t ge;
+
+		p0.func = p1.func = (void *)axpb;
+		p0.gridDim = p1.gridDim = dim3(n / 256);
+		p0.blockDim = p1.blockDim = dim3(256);
+		p0.kernelParams = args0;
+		p1.kernelParams = args1;
+		CHECK(cudaGraphCreate(&g, 0));
+		CHECK(cudaGraphAddKernelNode(&k, g, NULL, 0, &p0));
+		CHECK(cudaGraphInstantiate(&ge, g, 0));
+		for (int r = 0; r < 5; r++) {
+			CHECK(cudaGraphExecKernelNodeSetParams(ge, k, (r & 1) ? &p1 : &p0));
+			CHECK(cudaGraphLaunch(ge, s));
+		}
+		CHECK(cudaStreamSynchronize(s));
+		printf("two parameter sets: sum=%.1f\n", sum(x, n));
+		cudaGraphExecDestroy(ge);
+		cudaGraphDestroy(g);
 	}
 	CHECK(cudaMemcpyFromSymbol(&h_ticks, ticks, sizeof(int)));
 	printf("ticks=%d\n", h_ticks);
