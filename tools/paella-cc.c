@@ -878,7 +878,8 @@ static void usage(FILE *f)
 "  -Xptxas A,B, --ptxas-options     -Xcuda-ptxas A -Xcuda-ptxas B\n"
 "  -maxrregcount=N         -Xcuda-ptxas --maxrregcount=N\n"
 "  -res-usage              -Xcuda-ptxas -v\n"
-"  -rdc=true|false, -dc    -fgpu-rdc | -fno-gpu-rdc; -dc adds -c.  A link of\n"
+"  -rdc=true|false, -dc    -fgpu-rdc | -fno-gpu-rdc, and -D__CUDACC_RDC__ as nvcc\n"
+"                          defines it; -dc adds -c.  A link of\n"
 "                          relocatable objects does the device link (and links\n"
 "                          cudadevrt) by itself, as nvcc does\n"
 "  -lineinfo               -gline-tables-only\n"
@@ -1254,6 +1255,15 @@ int main(int argc, char **argv)
 			argv_push(&cmd, "-Xarch_host");
 		argv_push(&cmd, nv.host.v[i]);
 	}
+	/* nvcc defines __CUDACC_RDC__ for relocatable device code; clang only
+	 * __CLANG_RDC__.  CUDA's cuda_device_runtime_api.h keys on the former:
+	 * without it, device-side cudaMalloc, cudaGetDevice,
+	 * cudaFuncGetAttributes, cudaDeviceGetAttribute and the occupancy calls
+	 * are inline stubs that return cudaErrorUnknown and do nothing
+	 * (cdpBezierTessellation's device-side cudaMalloc left its pointer
+	 * NULL).  Defined, they call the device runtime, which the link adds. */
+	if (nv.rdc && has_cuda_input)
+		argv_push(&cmd, "-D__CUDACC_RDC__=1");
 	/* A link of relocatable device code with no CUDA input: clang sees no
 	 * offloading on the command line, calls ld directly and leaves the
 	 * device code unlinked (an executable with no fat binary, whose every

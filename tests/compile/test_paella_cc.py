@@ -40,6 +40,8 @@ Cases:
                  __constant__ the host sets, linked without a CUDA input:
                  the device link happens (a fat binary), instrumented and
                  not; the device-side launch passes a no-report record
+  rdc-device-runtime  -rdc=true, -dc, -fgpu-rdc: device-side cudaMalloc and
+                 cudaGetDevice reach the device runtime, not CUDA's stubs
   device-kernels with CUDA 13's headers, at -O0 and -O2: a kernel launched
                  from the device keeps its layout (U device-launched), its
                  parent is left alone (U device-launch); a this_grid() rank
@@ -751,6 +753,32 @@ def case_device_kernels(c):
     print("OK")
 
 
+DEVICE_RUNTIME = r"""
+__global__ void grow(float **out, int *dev)
+{
+	cudaMalloc((void **)out, 64 * sizeof(float));
+	cudaGetDevice(dev);
+}
+"""
+
+
+def case_rdc_device_runtime(c):
+    """With -rdc=true (as nvcc, which defines __CUDACC_RDC__), device-side
+    cudaMalloc and cudaGetDevice call the device runtime: CUDA's headers
+    otherwise define them as stubs that return cudaErrorUnknown."""
+    src = c.write("dr.cu", DEVICE_RUNTIME)
+    for flags in (["-rdc=true"], ["-dc"], ["-fgpu-rdc"]):
+        ptx = c.path("dr.ptx")
+        c.run(flags + ["--cuda-device-only", "-S", src, "-o", ptx], expect=0)
+        text = open(ptx).read()
+        for fn in ("__cudaCDP2Malloc", "__cudaCDP2GetDevice"):
+            if not re.search(r"\.extern \.func[^;]*\b%s\b" % fn, text):
+                fail("%s: %s is not the device runtime's (.extern): a stub?" % (flags, fn))
+            if re.search(r"\.(weak|visible) \.func[^;]*\b%s\b" % fn, text):
+                fail("%s: %s is defined in the PTX (CUDA's stub)" % (flags, fn))
+    print("OK")
+
+
 CASES = {
     "help": case_help,
     "version": case_version,
@@ -775,6 +803,7 @@ CASES = {
     "link-as-needed": case_link_as_needed,
     "device-kernels": case_device_kernels,
     "rdc-link": case_rdc_link,
+    "rdc-device-runtime": case_rdc_device_runtime,
 }
 
 

@@ -2,7 +2,9 @@
  * Dynamic parallelism (built with -rdc=true): a parent kernel launches a
  * child per block from the device.  The child keeps the layout the parent's
  * parameter buffer gives it, instrumented build or not; the child is also
- * launched from the host.
+ * launched from the host.  A kernel allocates from the device
+ * (cudaMalloc/cudaFree in device code: the device runtime, as with nvcc's
+ * -rdc, not CUDA's stubs that fail without allocating).
  */
 #include <cstdio>
 
@@ -15,6 +17,21 @@ __global__ void parent(int *out, int scale)
 {
 	if (threadIdx.x == 0)
 		child<<<1, 64>>>(out, blockIdx.x * 64, scale);
+}
+
+__global__ void device_alloc(int *status)
+{
+	int *p = NULL;
+	cudaError_t e = cudaMalloc((void **)&p, 32 * sizeof(int));
+
+	if (e != cudaSuccess || p == NULL) {
+		*status = 1000 + (int)e;
+		return;
+	}
+	for (int i = 0; i < 32; i++)
+		p[i] = i;
+	*status = p[31];
+	cudaFree(p);
 }
 
 int main()
@@ -39,5 +56,12 @@ int main()
 	for (int i = 0; i < n; i++)
 		sum += h[i];
 	printf("sum=%lld h[1]=%d h[100]=%d h[%d]=%d\n", sum, h[1], h[100], n - 1, h[n - 1]);
+	device_alloc<<<1, 1>>>(d);
+	err = cudaMemcpy(h, d, sizeof(int), cudaMemcpyDeviceToHost);
+	if (err != cudaSuccess || h[0] != 31) {
+		printf("FAIL: device-side cudaMalloc: %s, status %d\n", cudaGetErrorString(err), h[0]);
+		return 1;
+	}
+	printf("device-side cudaMalloc: ok\n");
 	return 0;
 }
