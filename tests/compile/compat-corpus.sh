@@ -29,7 +29,8 @@
 #
 # A sample is excluded, with its reason, where this machine cannot build it
 # whatever the compiler: graphics, MPI, OpenMP runtime, NvSci, EGL,
-# toolkit components not installed here (NPP, nvJPEG, libNVVM), platform
+# toolkit components not installed here (NPP, nvJPEG, libNVVM, the static
+# cuFFT that cuFFT callbacks need), platform
 # samples (Tegra, Windows).  Writes OUT_DIR/results.tsv: sample, result
 # (built | FAILED | excluded), note (the first error, or the reason).
 set -u
@@ -63,6 +64,12 @@ exclusion() { # exclusion DIR: the reason this sample is out, or nothing
 	if grep -qE 'CUDA::(npp|nvjpeg|nvml)' "$d/CMakeLists.txt" 2>/dev/null; then
 		echo "toolkit component not installed here"; return
 	fi
+	# cuFFT's callbacks work with the static library only (the shared one
+	# answers CUFFT_NOT_IMPLEMENTED), and the toolkit here has none.
+	if grep -qE 'CUDA::cufft_static' "$d/CMakeLists.txt" 2>/dev/null &&
+		[ ! -f "$cuda/lib64/libcufft_static.a" ]; then
+		echo "needs libcufft_static.a (cuFFT callbacks), not installed here"; return
+	fi
 }
 
 # The sources add_executable names (variables expanded where they are the
@@ -82,7 +89,7 @@ libs() {
 		case $t in
 		CUDA::cuda_driver) l="$l -L$cuda/lib64/stubs -lcuda" ;;
 		CUDA::cudart | CUDA::cudart_static) ;;
-		CUDA::cufft_static) l="$l -lcufft" ;;
+		CUDA::cufft_static) l="$l -lcufft_static -lculibos" ;;
 		CUDA::cublas) l="$l -lcublas -lcublasLt" ;;
 		# What CMake's imported targets bring with them.
 		CUDA::cusolver) l="$l -lcusolver -lcusparse -lcublas -lcublasLt" ;;
@@ -162,6 +169,17 @@ run_dir() {
 		cp "$out/$name.images"/* "$r/"
 		rm -rf "$out/$name.images"
 	fi
+	# The toolkit headers the CMake project copies beside the executable
+	# after the build (POST_BUILD copy, copy_directory of
+	# ${CUDA_INCLUDE_DIR}/...): NVRTC samples compile with them at run time.
+	flat=$(tr '\n' ' ' <"$d/CMakeLists.txt" 2>/dev/null)
+	echo "$flat" | grep -oE 'copy_directory +\$\{CUDA_INCLUDE_DIR\}/[^ )]+ +\$\{CMAKE_CURRENT_BINARY_DIR\}/[^ )]+' |
+		while read -r _ from to; do
+			cp -r "$cuda/include/${from#*\}/}" "$r/${to#*\}/}"
+		done
+	for h in $(echo "$flat" | grep -oE '\$\{CUDA_INCLUDE_DIR\}/[^ )/]+\.(h|hpp)'); do
+		cp "$cuda/include/${h#*\}/}" "$r/"
+	done
 	rmdir "$r/data" 2>/dev/null
 	rmdir "$r" 2>/dev/null
 	return 0
