@@ -439,7 +439,8 @@ enum cudart_mode { CUDART_SHARED, CUDART_STATIC, CUDART_NONE };
 
 struct nvcc_state {
 	bool user_arch;         /* an architecture was given */
-	bool rdc;               /* -rdc=true, -dc, -fgpu-rdc */
+	bool rdc;               /* -rdc=true, -dc, -fgpu-rdc, or a relocatable object linked */
+	bool rdc_compile;       /* -rdc=true, -dc, -fgpu-rdc: CUDA inputs compile relocatable */
 	/* -ptx, -cubin, -fatbin: a device image the program loads itself (the
 	 * driver API: cuModuleLoad, cuLaunchKernel) and launches by hand, with
 	 * the parameters as written: built uninstrumented. */
@@ -707,18 +708,18 @@ static bool translate_nvcc(char **argv, int *i, struct argv_buf *user, struct nv
 	}
 	if ((v = flag_value(argv, i, "-rdc", false)) ||
 	    (v = flag_value(argv, i, "--relocatable-device-code", false))) {
-		st->rdc = is_true(v);
+		st->rdc = st->rdc_compile = is_true(v);
 		argv_push(user, st->rdc ? "-fgpu-rdc" : "-fno-gpu-rdc");
 		return true;
 	}
 	if (strcmp(a, "-dc") == 0 || strcmp(a, "--device-c") == 0) {
-		st->rdc = true;
+		st->rdc = st->rdc_compile = true;
 		argv_push(user, "-fgpu-rdc");
 		argv_push(user, "-c");
 		return true;
 	}
 	if (strcmp(a, "-fgpu-rdc") == 0) {
-		st->rdc = true;
+		st->rdc = st->rdc_compile = true;
 		return false; /* clang's own: passed as it is */
 	}
 	if (strcmp(a, "-dlink") == 0 || strcmp(a, "--device-link") == 0)
@@ -1262,7 +1263,7 @@ int main(int argc, char **argv)
 	 * are inline stubs that return cudaErrorUnknown and do nothing
 	 * (cdpBezierTessellation's device-side cudaMalloc left its pointer
 	 * NULL).  Defined, they call the device runtime, which the link adds. */
-	if (nv.rdc && has_cuda_input)
+	if (nv.rdc_compile && has_cuda_input)
 		argv_push(&cmd, "-D__CUDACC_RDC__=1");
 	/* A link of relocatable device code with no CUDA input: clang sees no
 	 * offloading on the command line, calls ld directly and leaves the

@@ -776,6 +776,14 @@ def case_rdc_device_runtime(c):
                 fail("%s: %s is not the device runtime's (.extern): a stub?" % (flags, fn))
             if re.search(r"\.(weak|visible) \.func[^;]*\b%s\b" % fn, text):
                 fail("%s: %s is defined in the PTX (CUDA's stub)" % (flags, fn))
+    # A relocatable object on the line does not make the .cu beside it
+    # relocatable: no __CUDACC_RDC__ for its compilation.
+    obj = c.path("dr.o")
+    c.run(["-dc", src, "-o", obj], expect=0)
+    main = c.write("main.cu", "int main() { return 0; }\n")
+    _, out, err = c.run(["-###", main, obj, "-o", c.path("x")], expect=0)
+    if "__CUDACC_RDC__" in out + err:
+        fail("a plain .cu linked with a relocatable object was given __CUDACC_RDC__")
     print("OK")
 
 
