@@ -46,8 +46,9 @@ export LD_LIBRARY_PATH
 
 normalise() { # normalise FILE NAME: the program's own file name (it may print
 	# argv[0]) reads the same for both builds
-	sed -E "s/0x[0-9a-fA-F]+/0xADDR/g; s#[^ \[]*$2\.(base|inst)#$2#g" "$1" |
-		grep -viE 'time|[0-9] *(ms|msec|us|usec|s|sec|secs|seconds)\b|GB/s|MB/s|flop|bandwidth|throughput|elapsed|fps|speedup|per second|perf|clock|cycles|duration|latency|rate' ||
+	# (and a name made of a process id, shm<pid>, reads the same too)
+	sed -E "s/0x[0-9a-fA-F]+/0xADDR/g; s/shm[0-9]+/shmPID/g; s#[^ \[]*$2\.(base|inst)#$2#g" "$1" |
+		grep -viE 'time|[0-9] *\(?(ms|msec|us|usec|s|sec|secs|seconds)\)?\b|[a-z]/s(ec)?\b|GB/s|MB/s|flop|tops\b|bandwidth|throughput|elapsed|fps|speedup|per sec|perf|clock|cycles|duration|latency|rate|iterations while waiting' ||
 		true
 }
 
