@@ -382,8 +382,8 @@ externalDeviceLaunches(Module &M) {
 // defines (-rdc) gets one pointer more, after the parameters as written:
 // the inert record (PAELLA_INERT_RECORD: tagged to sample no block, no
 // address).  If that file instrumented the kernel (sample mode), the kernel
-// finds its record there
-// and the tag samples no block of any grid under 2^33 blocks, so it reports
+// finds its record there and the tag samples no block of any grid under
+// 2^33 blocks, so it reports
 // nothing and touches no memory; if it did not, the kernel never reads past
 // its own parameters.  Either way the child computes what it was written to.
 // Count mode touches the record in every block, so there the launch is left
@@ -1359,6 +1359,14 @@ bool giveInertRecordsToGraphNodes(Module &M) {
       if (Field && (isa<AllocaInst>(V) || isa<ConstantPointerNull>(V)))
         Stores.push_back({SI, P});
     }
+    if (Stores.empty())
+      continue;
+    struct Copied {
+      AllocaInst *Params, *Copy; // the structure, the array's copy
+      Value *Arr;                // the program's array, or null
+      unsigned N;
+    };
+    SmallVector<Copied, 4> Copies;
     for (const Found &Fd : Stores) {
       Value *V = Fd.SI->getValueOperand()->stripPointerCasts();
       unsigned N = 0;
@@ -1370,22 +1378,26 @@ bool giveInertRecordsToGraphNodes(Module &M) {
       }
       AllocaInst *Copy = inertCopySlot(F, N, "paella.node_args");
       Fd.SI->setOperand(0, Copy);
-      // Before every call that may pass the structure on, directly or
-      // through a select or phi (`cudaGraphExecKernelNodeSetParams(e, n,
-      // odd ? &p1 : &p0)`, jacobiCudaGraphs); the field's store dominates
-      // those that can see this copy.
-      for (Instruction &I : instructions(F))
-        if (auto *CB = dyn_cast<CallBase>(&I))
-          if (!isa<IntrinsicInst>(CB) &&
-              llvm::any_of(CB->args(), [&](const Use &A) {
-                if (!A->getType()->isPointerTy())
-                  return false;
-                SmallVector<const Value *, 4> Objs;
-                getUnderlyingObjects(A, Objs);
-                return llvm::is_contained(Objs, Fd.Params);
-              }))
-            fillInertCopy(CB, Copy, V, N);
+      Copies.push_back({Fd.Params, Copy, V, N});
       Changed = true;
+    }
+    // Each copy is filled before every call that may pass its structure
+    // on, directly or through a select or phi
+    // (`cudaGraphExecKernelNodeSetParams(e, n, odd ? &p1 : &p0)`,
+    // jacobiCudaGraphs); the field's store dominates those that can see
+    // the copy.  A call's arguments are traced once for all the copies.
+    SmallVector<CallBase *, 16> Calls;
+    for (Instruction &I : instructions(F))
+      if (auto *CB = dyn_cast<CallBase>(&I); CB && !isa<IntrinsicInst>(CB))
+        Calls.push_back(CB);
+    for (CallBase *CB : Calls) {
+      SmallVector<const Value *, 4> Objs;
+      for (const Use &A : CB->args())
+        if (A->getType()->isPointerTy())
+          getUnderlyingObjects(A, Objs);
+      for (const Copied &C : Copies)
+        if (llvm::is_contained(Objs, C.Params))
+          fillInertCopy(CB, C.Copy, C.Arr, C.N);
     }
   }
   return Changed;

@@ -198,14 +198,11 @@ sim_mem_alloc(struct paella__backend *b, size_t bytes, uint64_t *dptr)
 	*dptr = 0;
 	/* A size beyond the card is refused before it is added: added, a size
 	 * near SIZE_MAX would wrap the total round to a small number. */
-	if (bytes > s->card->memory_bytes ||
-	    __atomic_add_fetch(&s->allocated, bytes, __ATOMIC_RELAXED) > s->card->memory_bytes) {
-		if (bytes <= s->card->memory_bytes)
-			__atomic_sub_fetch(&s->allocated, bytes, __ATOMIC_RELAXED);
-		return paella__error_set(PAELLA_STATUS_NO_MEMORY,
-			"sim: %zu bytes of device memory would exceed the %s's %llu GiB",
-			bytes, s->card->name,
-			(unsigned long long)(s->card->memory_bytes >> 30));
+	if (bytes > s->card->memory_bytes)
+		goto too_big;
+	if (__atomic_add_fetch(&s->allocated, bytes, __ATOMIC_RELAXED) > s->card->memory_bytes) {
+		__atomic_sub_fetch(&s->allocated, bytes, __ATOMIC_RELAXED);
+		goto too_big;
 	}
 	h = calloc(1, sizeof(*h) + bytes);
 	if (h == NULL) {
@@ -216,6 +213,11 @@ sim_mem_alloc(struct paella__backend *b, size_t bytes, uint64_t *dptr)
 	h->bytes = bytes;
 	*dptr = (uint64_t)(uintptr_t)(h + 1);
 	return PAELLA_STATUS_OK;
+
+too_big:
+	return paella__error_set(PAELLA_STATUS_NO_MEMORY,
+		"sim: %zu bytes of device memory would exceed the %s's %llu GiB",
+		bytes, s->card->name, (unsigned long long)(s->card->memory_bytes >> 30));
 }
 
 static void

@@ -439,8 +439,8 @@ enum cudart_mode { CUDART_SHARED, CUDART_STATIC, CUDART_NONE };
 
 struct nvcc_state {
 	bool user_arch;         /* an architecture was given */
-	bool rdc;               /* -rdc=true, -dc, -fgpu-rdc, or a relocatable object linked */
-	bool rdc_compile;       /* -rdc=true, -dc, -fgpu-rdc: CUDA inputs compile relocatable */
+	bool rdc;               /* -rdc=true, -dc, -fgpu-rdc: CUDA inputs compile relocatable */
+	bool rdc_objects;       /* a relocatable object is linked */
 	/* -ptx, -cubin, -fatbin: a device image the program loads itself (the
 	 * driver API: cuModuleLoad, cuLaunchKernel) and launches by hand, with
 	 * the parameters as written: built uninstrumented. */
@@ -708,18 +708,18 @@ static bool translate_nvcc(char **argv, int *i, struct argv_buf *user, struct nv
 	}
 	if ((v = flag_value(argv, i, "-rdc", false)) ||
 	    (v = flag_value(argv, i, "--relocatable-device-code", false))) {
-		st->rdc = st->rdc_compile = is_true(v);
+		st->rdc = is_true(v);
 		argv_push(user, st->rdc ? "-fgpu-rdc" : "-fno-gpu-rdc");
 		return true;
 	}
 	if (strcmp(a, "-dc") == 0 || strcmp(a, "--device-c") == 0) {
-		st->rdc = st->rdc_compile = true;
+		st->rdc = true;
 		argv_push(user, "-fgpu-rdc");
 		argv_push(user, "-c");
 		return true;
 	}
 	if (strcmp(a, "-fgpu-rdc") == 0) {
-		st->rdc = st->rdc_compile = true;
+		st->rdc = true;
 		return false; /* clang's own: passed as it is */
 	}
 	if (strcmp(a, "-dlink") == 0 || strcmp(a, "--device-link") == 0)
@@ -947,7 +947,7 @@ int main(int argc, char **argv)
 	bool verbose = false, no_instrument = false, want_cubin = false, print_plugin = false;
 	bool user_arch = false, has_cuda_input = false, has_input = false;
 	bool no_link = false, device_only = false, host_only = false, has_c = false;
-	bool bad_for_cubin = false, no_compat = false, has_other_source = false;
+	bool bad_for_cubin = false, no_compat = false, has_other_source = false, rdc_any;
 	struct nvcc_state nv = { .cudart = CUDART_SHARED };
 	char *compat = NULL;
 	const char *user_cuda = NULL;
@@ -1139,7 +1139,7 @@ int main(int argc, char **argv)
 				has_other_source = true;
 		}
 		if (ends_with(a, ".o") && object_has_rdc(a))
-			nv.rdc = true;
+			nv.rdc_objects = true;
 		argv_push(&user, a);
 	}
 	user_arch |= nv.user_arch;
@@ -1163,6 +1163,8 @@ int main(int argc, char **argv)
 	}
 	if (device_only)
 		no_link = true;
+	/* Relocatable device code, compiled here or linked. */
+	rdc_any = nv.rdc || nv.rdc_objects;
 	/* nvcc's image flags make what a program launches by hand: the layout
 	 * as written (clang's --cuda-device-only, or --paella-cubin, make the
 	 * instrumented images the runtime loads). */
@@ -1231,7 +1233,7 @@ int main(int argc, char **argv)
 				argv_push(&cmd, "-mllvm");
 				argv_push(&cmd, xasprintf("-paella-notify=%s", notify));
 			}
-			if (nv.rdc) {
+			if (rdc_any) {
 				argv_push(&cmd, "-mllvm");
 				argv_push(&cmd, "-paella-rdc");
 			}
@@ -1263,7 +1265,7 @@ int main(int argc, char **argv)
 	 * are inline stubs that return cudaErrorUnknown and do nothing
 	 * (cdpBezierTessellation's device-side cudaMalloc left its pointer
 	 * NULL).  Defined, they call the device runtime, which the link adds. */
-	if (nv.rdc_compile && has_cuda_input)
+	if (nv.rdc && has_cuda_input)
 		argv_push(&cmd, "-D__CUDACC_RDC__=1");
 	/* A link of relocatable device code with no CUDA input: clang sees no
 	 * offloading on the command line, calls ld directly and leaves the
@@ -1271,13 +1273,13 @@ int main(int argc, char **argv)
 	 * launch fails with cudaErrorInvalidResourceHandle).  --offload-link
 	 * sends the link through clang-linker-wrapper, which does the device
 	 * link that nvcc does unasked. */
-	if (nv.rdc && !has_cuda_input && !no_link && !device_only) {
+	if (rdc_any && !has_cuda_input && !no_link && !device_only) {
 		argv_push(&cmd, "-fgpu-rdc");
 		argv_push(&cmd, "--offload-link");
 	}
 	/* The device runtime, which device-side launches need, as nvcc links
 	 * it by default in every device link. */
-	if (nv.rdc && !no_link && !device_only) {
+	if (rdc_any && !no_link && !device_only) {
 		argv_push(&cmd, "-Xoffload-linker");
 		argv_push(&cmd, xasprintf("-L%s/lib64", cuda));
 		argv_push(&cmd, "-Xoffload-linker");
