@@ -430,32 +430,11 @@ cuda_destroy(struct paella__backend *b)
 
 static const struct paella__backend_ops cuda_ops = {
 	.name = "cuda",
-	.destroy = cuda_destroy,
-	.bind_thread = paella__cuda_bind_thread,
-	.now_ns = cuda_now_ns,
-	.module_load_image = cuda_module_load_image,
-	.module_load_sim = cuda_module_load_sim,
-	.module_unload = cuda_module_unload,
-	.kernel_get = cuda_kernel_get,
+	PAELLA__BACKEND_OPS(cuda, paella__cuda),
+	/* What only the GPU has. */
 	.module_external = cuda_module_external,
 	.kernel_wrap = cuda_kernel_wrap,
 	.tail_marker_ok = cuda_tail_marker_ok,
-	.stream_create = paella__cuda_stream_create,
-	.stream_destroy = paella__cuda_stream_destroy,
-	.occupancy = cuda_occupancy,
-	.mem_alloc = cuda_mem_alloc,
-	.mem_free = cuda_mem_free,
-	.mem_write = cuda_mem_write,
-	.mem_read = cuda_mem_read,
-	.profile = paella__cuda_profile,
-	.launch = paella__cuda_launch,
-	.graph_create = paella__cuda_graph_create,
-	.graph_destroy = paella__cuda_graph_destroy,
-	.graph_launch = paella__cuda_graph_launch,
-	.copy = paella__cuda_copy,
-	.poll = paella__cuda_poll,
-	.release = paella__cuda_release,
-	.advance = cuda_advance,
 };
 
 static enum paella_status

@@ -490,29 +490,7 @@ sim_destroy(struct paella__backend *b)
 
 static const struct paella__backend_ops sim_ops = {
 	.name = "sim",
-	.destroy = sim_destroy,
-	.bind_thread = sim_bind_thread,
-	.now_ns = sim_now_ns,
-	.module_load_image = sim_module_load_image,
-	.module_load_sim = sim_module_load_sim,
-	.module_unload = sim_module_unload,
-	.kernel_get = sim_kernel_get,
-	.occupancy = sim_occupancy,
-	.mem_alloc = sim_mem_alloc,
-	.mem_free = sim_mem_free,
-	.mem_write = sim_mem_write,
-	.mem_read = sim_mem_read,
-	.profile = sim_profile,
-	.launch = sim_launch,
-	.graph_create = sim_graph_create,
-	.graph_destroy = sim_graph_destroy,
-	.graph_launch = sim_graph_launch,
-	.copy = sim_copy,
-	.poll = sim_poll,
-	.release = sim_release,
-	.advance = sim_advance,
-	.stream_create = sim_stream_create,
-	.stream_destroy = sim_stream_destroy,
+	PAELLA__BACKEND_OPS(sim, sim),
 };
 
 enum paella_status

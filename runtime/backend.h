@@ -186,6 +186,38 @@ struct paella__backend_ops {
 	void (*advance)(struct paella__backend *b, uint64_t until_ns);
 };
 
+/* The table entries every backend has, in two groups named by the prefix
+ * of their functions: @state_prefix_destroy and the rest of the backend's
+ * own state (clock, modules, memory), @stream_prefix_launch and the rest of
+ * the work that goes onto streams.  Listed here, beside the struct, so that
+ * a backend lacking one does not build; the CUDA backend keeps the two
+ * groups in two files, hence two prefixes.  The optional entries are named
+ * by hand. */
+#define PAELLA__BACKEND_OPS(state_prefix, stream_prefix) \
+	.destroy = state_prefix##_destroy, \
+	.now_ns = state_prefix##_now_ns, \
+	.module_load_image = state_prefix##_module_load_image, \
+	.module_load_sim = state_prefix##_module_load_sim, \
+	.module_unload = state_prefix##_module_unload, \
+	.kernel_get = state_prefix##_kernel_get, \
+	.occupancy = state_prefix##_occupancy, \
+	.mem_alloc = state_prefix##_mem_alloc, \
+	.mem_free = state_prefix##_mem_free, \
+	.mem_write = state_prefix##_mem_write, \
+	.mem_read = state_prefix##_mem_read, \
+	.advance = state_prefix##_advance, \
+	.bind_thread = stream_prefix##_bind_thread, \
+	.profile = stream_prefix##_profile, \
+	.launch = stream_prefix##_launch, \
+	.graph_create = stream_prefix##_graph_create, \
+	.graph_destroy = stream_prefix##_graph_destroy, \
+	.graph_launch = stream_prefix##_graph_launch, \
+	.copy = stream_prefix##_copy, \
+	.poll = stream_prefix##_poll, \
+	.release = stream_prefix##_release, \
+	.stream_create = stream_prefix##_stream_create, \
+	.stream_destroy = stream_prefix##_stream_destroy
+
 struct paella__backend {
 	const struct paella__backend_ops *ops;
 	struct paella__device_info device;

@@ -33,6 +33,7 @@
 #include "model.h"
 #include "module.h"
 #include "runtime-state.h"
+#include "util.h"
 
 /* As transparent.c: the driver's limit of 4 KiB of parameters. */
 #define MAX_PARAMS 1024
@@ -115,11 +116,7 @@ paella_model_buffer_address(struct paella_model *m, unsigned index, uint64_t *ad
 	struct paella__buffer *buf;
 	enum paella_status st;
 
-	if (address != NULL)
-		*address = 0;
-	if (m == NULL || address == NULL)
-		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
-			"paella_model_buffer_address: %s is NULL", m == NULL ? "model" : "address");
+	PAELLA__OUT_ARGS_OR_RETURN(m, "model", address);
 	if (index >= m->nbuffers)
 		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
 			"paella_model_buffer_address: model %s has no buffer %u (it has %u)",

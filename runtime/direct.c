@@ -39,11 +39,7 @@ paella_stream_create(struct paella_runtime *rt, int priority, struct paella_stre
 	struct paella_stream *s;
 	enum paella_status st;
 
-	if (out != NULL)
-		*out = NULL;
-	if (rt == NULL || out == NULL)
-		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
-			"paella_stream_create: %s is NULL", rt == NULL ? "rt" : "out");
+	PAELLA__OUT_ARGS_OR_RETURN(rt, "rt", out);
 	if (rt->config.dispatch_mode != PAELLA_DISPATCH_MANUAL)
 		return paella__error_set(PAELLA_STATUS_UNSUPPORTED,
 			"paella_stream_create: direct mode needs a runtime in "
@@ -223,24 +219,20 @@ enqueue(struct paella_job *job, bool graphs)
 	return PAELLA_STATUS_OK;
 }
 
-PAELLA_EXPORT enum paella_status
-paella_job_submit_direct(struct paella_model *model, struct paella_stream *stream,
-			 const struct paella_job_desc *desc, unsigned flags,
-			 struct paella_job **out)
+/* What paella_job_submit_direct() refuses, before it takes anything. */
+static enum paella_status
+check_direct_submit(const struct paella_model *model, const struct paella_stream *stream,
+		    const struct paella_job_desc *desc, unsigned flags, struct paella_job **out)
 {
-	struct paella_runtime *rt;
-	struct paella__backend *b;
-	struct paella_job *job;
-	enum paella_status st;
+	enum paella_status st = paella__job_check_desc(model, desc, out,
+						       "paella_job_submit_direct");
 
-	st = paella__job_check_desc(model, desc, out, "paella_job_submit_direct");
 	if (st != PAELLA_STATUS_OK)
 		return st;
 	if (stream == NULL || out == NULL)
 		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
 			"paella_job_submit_direct: %s is NULL", stream == NULL ? "stream" : "out");
-	rt = model->rt;
-	if (stream->rt != rt)
+	if (stream->rt != model->rt)
 		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
 			"paella_job_submit_direct: model %s and the stream belong to different "
 			"runtimes", model->name);
@@ -251,7 +243,7 @@ paella_job_submit_direct(struct paella_model *model, struct paella_stream *strea
 	if ((flags & ~(unsigned)PAELLA_DIRECT_GRAPH) != 0)
 		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
 			"paella_job_submit_direct: unknown flags 0x%x", flags);
-	if (!paella__dispatcher_accepting(rt->dispatcher))
+	if (!paella__dispatcher_accepting(model->rt->dispatcher))
 		return paella__error_set(PAELLA_STATUS_SHUT_DOWN,
 			"the runtime is shutting down: no job is accepted after "
 			"paella_runtime_shutdown() or paella_runtime_destroy()");
@@ -259,6 +251,22 @@ paella_job_submit_direct(struct paella_model *model, struct paella_stream *strea
 		return paella__error_set(PAELLA_STATUS_BUSY,
 			"model %s: all %u buffer sets are in use (paella_model_finalize()'s "
 			"concurrent_jobs): wait for a job to complete", model->name, model->nsets);
+	return PAELLA_STATUS_OK;
+}
+
+PAELLA_EXPORT enum paella_status
+paella_job_submit_direct(struct paella_model *model, struct paella_stream *stream,
+			 const struct paella_job_desc *desc, unsigned flags,
+			 struct paella_job **out)
+{
+	enum paella_status st = check_direct_submit(model, stream, desc, flags, out);
+	struct paella_runtime *rt;
+	struct paella__backend *b;
+	struct paella_job *job;
+
+	if (st != PAELLA_STATUS_OK)
+		return st;
+	rt = model->rt;
 	b = rt->backend;
 	st = b->ops->bind_thread(b);
 	if (st != PAELLA_STATUS_OK)

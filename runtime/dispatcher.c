@@ -276,7 +276,7 @@ paella__dispatcher_create(struct paella_runtime *rt, struct paella__dispatcher *
 	paella__list_init(&d->stale_models);
 	d->free_streams = calloc(rt->backend->nstreams, sizeof(*d->free_streams));
 	if (d->free_streams == NULL) {
-		free(d);
+		paella__dispatcher_destroy(d);
 		return paella__error_set(PAELLA_STATUS_NO_MEMORY, "dispatcher: out of memory");
 	}
 	/* Handed out from the end: stream 0 first. */
@@ -285,8 +285,7 @@ paella__dispatcher_create(struct paella_runtime *rt, struct paella__dispatcher *
 	d->nfree_streams = rt->backend->nstreams;
 	st = paella__policy_create(rt->config.policy, &pp, &d->policy);
 	if (st != PAELLA_STATUS_OK) {
-		free(d->free_streams);
-		free(d);
+		paella__dispatcher_destroy(d);
 		return st;
 	}
 	*out = d;
@@ -302,7 +301,9 @@ paella__dispatcher_destroy(struct paella__dispatcher *d)
 		PAELLA__BUG("dispatcher destroyed with %llu jobs live",
 			    (unsigned long long)d->jobs_live);
 	PAELLA__FREE_DRAIN(d->free_ops, next, free);
-	d->policy->ops->destroy(d->policy);
+	/* NULL when creation failed before the policy was made. */
+	if (d->policy != NULL)
+		d->policy->ops->destroy(d->policy);
 	free(d->free_streams);
 	pthread_cond_destroy(&d->inbox.wake);
 	pthread_mutex_destroy(&d->inbox.lock);

@@ -139,9 +139,7 @@ paella_job_poll(struct paella_job *job)
 PAELLA_EXPORT enum paella_status
 paella_job_times(struct paella_job *job, struct paella_job_times *out)
 {
-	if (job == NULL || out == NULL)
-		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
-			"paella_job_times: %s is NULL", job == NULL ? "job" : "out");
+	PAELLA__OUT_ARGS_OR_RETURN(job, "job", out);
 	out->submitted_ns = __atomic_load_n(&job->times.submitted_ns, __ATOMIC_RELAXED);
 	out->first_launch_ns = __atomic_load_n(&job->times.first_launch_ns, __ATOMIC_RELAXED);
 	out->completed_ns = __atomic_load_n(&job->times.completed_ns, __ATOMIC_RELAXED);

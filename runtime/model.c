@@ -21,11 +21,7 @@ paella_model_create(struct paella_runtime *rt, const char *name, struct paella_m
 {
 	struct paella_model *m;
 
-	if (out != NULL)
-		*out = NULL;
-	if (rt == NULL || out == NULL)
-		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
-			"paella_model_create: %s is NULL", rt == NULL ? "rt" : "out");
+	PAELLA__OUT_ARGS_OR_RETURN(rt, "rt", out);
 	m = calloc(1, sizeof(*m));
 	if (m == NULL || (m->name = strdup(name ? name : "(unnamed)")) == NULL) {
 		free(m);
@@ -415,9 +411,7 @@ paella_model_estimate_ns(const struct paella_model *m, uint64_t *ns)
 {
 	uint64_t sum = 0;
 
-	if (m == NULL || ns == NULL)
-		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
-			"paella_model_estimate_ns: %s is NULL", m == NULL ? "model" : "ns");
+	PAELLA__OUT_ARGS_OR_RETURN(m, "model", ns);
 	if (!m->finalized)
 		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
 			"model %s is not finalized: it is profiled at paella_model_finalize()",

@@ -259,10 +259,7 @@ paella_runtime_run_until_idle(struct paella_runtime *rt)
 PAELLA_EXPORT enum paella_status
 paella_runtime_stats(struct paella_runtime *rt, struct paella_runtime_stats *out)
 {
-	if (rt == NULL || out == NULL)
-		return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT,
-			"paella_runtime_stats: %s is NULL", rt == NULL ? "rt" : "out");
-	memset(out, 0, sizeof(*out));
+	PAELLA__OUT_ARGS_OR_RETURN(rt, "rt", out);
 	paella__dispatcher_stats(rt->dispatcher, out);
 	out->jobs_submitted = __atomic_load_n(&rt->jobs_submitted, __ATOMIC_RELAXED);
 	return PAELLA_STATUS_OK;

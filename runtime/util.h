@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "paella/paella.h"
@@ -50,6 +51,21 @@ paella__abort(const char *file, int line, const char *func, const char *fmt, ...
 		(p) = calloc(1, sizeof(*(p))); \
 		if ((p) == NULL) \
 			return paella__error_set(PAELLA_STATUS_NO_MEMORY, "%s", (msg)); \
+	} while (0)
+
+/* The first check of a public call that hands its result back through
+ * @out: clears *@out (when given), then returns
+ * PAELLA_STATUS_INVALID_ARGUMENT from the caller when @obj or @out is NULL,
+ * naming the caller and the argument (@obj_name for @obj, as the public
+ * header calls it). */
+#define PAELLA__OUT_ARGS_OR_RETURN(obj, obj_name, out) \
+	do { \
+		if ((out) != NULL) \
+			memset((out), 0, sizeof(*(out))); \
+		if ((obj) == NULL || (out) == NULL) \
+			return paella__error_set(PAELLA_STATUS_INVALID_ARGUMENT, \
+				"%s: %s is NULL", __func__, \
+				(obj) == NULL ? (obj_name) : #out); \
 	} while (0)
 
 /* Sizes and offsets that come from a caller are added and multiplied only

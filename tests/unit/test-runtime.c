@@ -280,6 +280,47 @@ PAELLA_TEST(runtime_model_estimate)
 }
 END_TEST
 
+/* The calls that hand a result back clear it, and name themselves and the
+ * NULL argument, as the public header calls it. */
+PAELLA_TEST(runtime_null_arguments_named)
+{
+	struct paella_runtime *rt = manual_rt();
+	struct paella_module *mod = fixture_module(rt);
+	struct paella_model *m = fixture_chain(rt, mod, "m", "k10", 1, 100, 1);
+	struct paella_model *mout = m;
+	struct paella_stream *sout = (struct paella_stream *)m;
+	struct paella_runtime_stats rs;
+	struct paella_job_times times;
+	uint64_t addr = 7, ns = 7;
+
+	ST_EQ(paella_model_create(NULL, "x", &mout), PAELLA_STATUS_INVALID_ARGUMENT);
+	ck_assert_ptr_null(mout);
+	ck_assert_str_eq(paella_last_error(), "paella_model_create: rt is NULL");
+	ST_EQ(paella_model_create(rt, "x", NULL), PAELLA_STATUS_INVALID_ARGUMENT);
+	ck_assert_str_eq(paella_last_error(), "paella_model_create: out is NULL");
+	ST_EQ(paella_model_buffer_address(NULL, 0, &addr), PAELLA_STATUS_INVALID_ARGUMENT);
+	ck_assert_uint_eq(addr, 0);
+	ck_assert_str_eq(paella_last_error(), "paella_model_buffer_address: model is NULL");
+	ST_EQ(paella_model_buffer_address(m, 0, NULL), PAELLA_STATUS_INVALID_ARGUMENT);
+	ck_assert_str_eq(paella_last_error(), "paella_model_buffer_address: address is NULL");
+	ST_EQ(paella_model_estimate_ns(NULL, &ns), PAELLA_STATUS_INVALID_ARGUMENT);
+	ck_assert_uint_eq(ns, 0);
+	ck_assert_str_eq(paella_last_error(), "paella_model_estimate_ns: model is NULL");
+	ST_EQ(paella_stream_create(NULL, 0, &sout), PAELLA_STATUS_INVALID_ARGUMENT);
+	ck_assert_ptr_null(sout);
+	ck_assert_str_eq(paella_last_error(), "paella_stream_create: rt is NULL");
+	memset(&rs, 0xff, sizeof(rs));
+	ST_EQ(paella_runtime_stats(NULL, &rs), PAELLA_STATUS_INVALID_ARGUMENT);
+	ck_assert_uint_eq(rs.jobs_submitted, 0);
+	ck_assert_str_eq(paella_last_error(), "paella_runtime_stats: rt is NULL");
+	ST_EQ(paella_runtime_stats(rt, NULL), PAELLA_STATUS_INVALID_ARGUMENT);
+	ck_assert_str_eq(paella_last_error(), "paella_runtime_stats: out is NULL");
+	ST_EQ(paella_job_times(NULL, &times), PAELLA_STATUS_INVALID_ARGUMENT);
+	ck_assert_str_eq(paella_last_error(), "paella_job_times: job is NULL");
+	paella_runtime_destroy(rt);
+}
+END_TEST
+
 /* ---- jobs --------------------------------------------------------------------- */
 
 PAELLA_TEST(runtime_submit_errors_lose_nothing)

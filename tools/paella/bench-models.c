@@ -21,11 +21,6 @@ struct bench_models {
 	void *refs[BENCH_MAX_MODELS];
 };
 
-struct bench_images {
-	struct paella_module *mods[PAELLA_ZOO_NIMAGES];
-	enum paella_zoo_variant variant;
-};
-
 struct bench_rt_model {
 	struct paella_zoo_model *rm;
 };
@@ -172,13 +167,13 @@ bench_models_find_images(const char *dir, char *buf, size_t len)
 
 enum paella_status
 bench_images_load(struct paella_runtime *rt, const char *dir, bool count_mode,
-		  struct bench_images **out, char *err, size_t errlen)
+		  struct bench_images *imgs, char *err, size_t errlen)
 {
-	struct bench_images *imgs;
 	enum paella_status st;
 	char path[4096];
 
-	*out = NULL;
+	memset(imgs, 0, sizeof(*imgs));
+	imgs->variant = count_mode ? PAELLA_ZOO_VARIANT_COUNT : PAELLA_ZOO_VARIANT_SAMPLE;
 	if (strcmp(paella_runtime_backend_name(rt), "sim") == 0) {
 		if (!count_mode)
 			return PAELLA_STATUS_OK;
@@ -193,31 +188,13 @@ bench_images_load(struct paella_runtime *rt, const char *dir, bool count_mode,
 			 path);
 		return count_mode ? PAELLA_STATUS_UNSUPPORTED : PAELLA_STATUS_NOT_FOUND;
 	}
-	imgs = calloc(1, sizeof(*imgs));
-	if (imgs == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return PAELLA_STATUS_NO_MEMORY;
-	}
-	imgs->variant = count_mode ? PAELLA_ZOO_VARIANT_COUNT : PAELLA_ZOO_VARIANT_SAMPLE;
 	st = paella_zoo_modules_load(rt, dir, imgs->variant, imgs->mods);
 	if (st != PAELLA_STATUS_OK) {
 		snprintf(err, errlen, "%s", paella_zoo_last_error());
-		free(imgs);
 		return st;
 	}
-	*out = imgs;
+	imgs->loaded = true;
 	return PAELLA_STATUS_OK;
-}
-
-void
-bench_images_unload(struct bench_images *imgs)
-{
-	if (imgs == NULL)
-		return;
-	for (unsigned i = 0; i < PAELLA_ZOO_NIMAGES; i++)
-		if (imgs->mods[i] != NULL)
-			paella_module_unload(imgs->mods[i]);
-	free(imgs);
 }
 
 enum paella_status
@@ -232,9 +209,8 @@ bench_models_load(struct bench_models *bm, unsigned m, struct paella_runtime *rt
 		snprintf(err, errlen, "out of memory");
 		return PAELLA_STATUS_NO_MEMORY;
 	}
-	st = paella_zoo_model_create(rt, bm->m[m].plan, bm->m[m].blob,
-				     imgs ? imgs->variant : PAELLA_ZOO_VARIANT_SAMPLE, imgs ? imgs->mods : NULL,
-				     concurrent, &r->rm);
+	st = paella_zoo_model_create(rt, bm->m[m].plan, bm->m[m].blob, imgs->variant,
+				     imgs->loaded ? imgs->mods : NULL, concurrent, &r->rm);
 	if (st != PAELLA_STATUS_OK) {
 		snprintf(err, errlen, "%s", paella_zoo_last_error());
 		free(r);

@@ -44,7 +44,7 @@ struct bench_env {
 	struct bench_options opts;
 	bool sim, manual, check;
 	struct paella_runtime *rt;
-	struct bench_images *imgs;
+	struct bench_images imgs;
 	struct bench_rt_model *rms[BENCH_MAX_MODELS];
 	struct paella_model *models[BENCH_MAX_MODELS];
 	/* Direct: one stream per slot (cuda-ss: one in all). */
@@ -275,7 +275,7 @@ bench_env_open(const struct bench_system *sys, const struct bench_mix *mix,
 	for (unsigned m = 0; m < mix->nmodels; m++) {
 		if (only >= 0 && (unsigned)only != m)
 			continue;
-		st = bench_models_load(bm, m, env->rt, env->imgs, env->cap[m], &env->rms[m],
+		st = bench_models_load(bm, m, env->rt, &env->imgs, env->cap[m], &env->rms[m],
 				       imgs_err, sizeof(imgs_err));
 		if (st != PAELLA_STATUS_OK) {
 			why_set(why, whylen, "%s: %s", mix->models[m].name, imgs_err);
@@ -339,7 +339,7 @@ bench_env_close(struct bench_env *env)
 		paella_runtime_run_until_idle(env->rt);
 	for (unsigned m = 0; m < env->mix->nmodels; m++)
 		bench_rt_model_destroy(env->rms[m]);
-	bench_images_unload(env->imgs);
+	paella_zoo_modules_unload(env->imgs.mods);
 	paella_runtime_destroy(env->rt);
 	free(env);
 }

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "paella/paella.h"
+#include "paella/zoo.h"
 
 #define BENCH_MAX_MODELS 16
 #define BENCH_NAME_MAX 64
@@ -166,15 +167,21 @@ const void *
 bench_models_input(const struct bench_models *bm, unsigned m, size_t *in_bytes,
 		   size_t *out_bytes);
 
-/* cuda: the zoo's images loaded into @rt, from @dir (instrumented, or the
- * count-mode variant); on sim nothing to load (*@out NULL).  An error's
- * message is in @err. */
-struct bench_images;
+/* The zoo's images as bench_images_load() leaves them: on cuda loaded into
+ * the runtime from a folder (instrumented, or the count-mode variant); on
+ * sim none (loaded false: the models bring their own). */
+struct bench_images {
+	struct paella_module *mods[PAELLA_ZOO_NIMAGES];
+	enum paella_zoo_variant variant;
+	bool loaded;
+};
+
+/* Fills *@imgs for @rt from @dir; an error's message is in @err, and
+ * *@imgs holds nothing then.  paella_zoo_modules_unload(imgs->mods) gives
+ * them back. */
 enum paella_status
 bench_images_load(struct paella_runtime *rt, const char *dir, bool count_mode,
-		  struct bench_images **out, char *err, size_t errlen);
-void
-bench_images_unload(struct bench_images *imgs);
+		  struct bench_images *imgs, char *err, size_t errlen);
 
 /* Creates model @m of @bm in @rt with @concurrent buffer sets; an error's
  * message (the runtime's included) in @err. */

@@ -130,9 +130,7 @@ paella_zoo_modules_load(struct paella_runtime *rt, const char *image_dir,
 err:
 	/* Keep the first error's message. */
 	snprintf(msg, sizeof(msg), "%s", paella_zoo_last_error());
-	for (unsigned i = 0; i < PAELLA_ZOO_NIMAGES; i++)
-		if (mods[i] != NULL)
-			paella_module_unload(mods[i]);
+	paella_zoo_modules_unload(mods);
 	for (unsigned i = 0; i < PAELLA_ZOO_NIMAGES; i++)
 		mods[i] = NULL;
 	return pzoo__error_set(st, "%s", msg);
