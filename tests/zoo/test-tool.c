@@ -137,31 +137,38 @@ PAELLA_TEST(tool_check_weights_every_problem)
 }
 END_TEST
 
-/* Options anywhere on the line, as --help shows them. */
+/* Options anywhere on the line, as --help shows them: each command line,
+ * its exit status, and what its output holds (NULL: anything). */
+static const struct {
+	const char *cmd;
+	int status;
+	const char *says;
+} option_cases[] = {
+	{ "plan resnet18 --batch 2", 0, "batch 2" },
+	{ "plan --batch 3 resnet18", 0, "batch 3" },
+	{ "--batch 4 plan resnet18", 0, "batch 4" },
+	{ "plan resnet18 --batch=5", 0, "batch 5" },
+	{ "models --version", 0, "paella " },
+	{ "plan resnet18 --help", 0, "Exit status" },
+	{ "plan resnet18 --batch", 2, "paella: --batch needs a value" },
+	{ "plan resnet18 --frob", 2, "paella: unknown option '--frob'" },
+	{ "plan resnet18 resnet34", 2, NULL },
+	{ "models extra", 2, NULL },
+	/* A model name with a terminal escape comes back escaped. */
+	{ "plan \"$(printf 'x\\033[2J')\"", 2, "no model 'x\\x1b[2J'" },
+};
+
 PAELLA_TEST(tool_options_anywhere)
 {
-	ck_assert_int_eq(run("plan resnet18 --batch 2"), 0);
-	ck_assert_ptr_nonnull(strstr(out, "batch 2"));
-	ck_assert_int_eq(run("plan --batch 3 resnet18"), 0);
-	ck_assert_ptr_nonnull(strstr(out, "batch 3"));
-	ck_assert_int_eq(run("--batch 4 plan resnet18"), 0);
-	ck_assert_ptr_nonnull(strstr(out, "batch 4"));
-	ck_assert_int_eq(run("plan resnet18 --batch=5"), 0);
-	ck_assert_ptr_nonnull(strstr(out, "batch 5"));
-	ck_assert_int_eq(run("models --version"), 0);
-	ck_assert_ptr_nonnull(strstr(out, "paella "));
-	ck_assert_int_eq(run("plan resnet18 --help"), 0);
-	ck_assert_ptr_nonnull(strstr(out, "Exit status"));
-	ck_assert_int_eq(run("plan resnet18 --batch"), 2);
-	ck_assert_ptr_nonnull(strstr(out, "paella: --batch needs a value"));
-	ck_assert_int_eq(run("plan resnet18 --frob"), 2);
-	ck_assert_ptr_nonnull(strstr(out, "paella: unknown option '--frob'"));
-	ck_assert_int_eq(run("plan resnet18 resnet34"), 2);
-	ck_assert_int_eq(run("models extra"), 2);
-	/* A model name with a terminal escape comes back escaped. */
-	ck_assert_int_eq(run("plan \"$(printf 'x\\033[2J')\""), 2);
-	ck_assert_ptr_nonnull(strstr(out, "no model 'x\\x1b[2J'"));
-	ck_assert_ptr_null(strchr(out, '\033'));
+	for (size_t i = 0; i < sizeof(option_cases) / sizeof(option_cases[0]); i++) {
+		ck_assert_msg(run(option_cases[i].cmd) == option_cases[i].status,
+			      "'%s': exit status not %d:\n%s", option_cases[i].cmd,
+			      option_cases[i].status, out);
+		ck_assert_msg(option_cases[i].says == NULL || strstr(out, option_cases[i].says),
+			      "'%s' does not say \"%s\":\n%s", option_cases[i].cmd,
+			      option_cases[i].says, out);
+		ck_assert_ptr_null(strchr(out, '\033'));
+	}
 }
 END_TEST
 
