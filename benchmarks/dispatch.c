@@ -130,6 +130,8 @@ struct paella_way {
 	unsigned in_flight;
 	double window;
 	uint64_t graph_chunk_ns;
+	/* paella_config.lone_job_past_window. */
+	bool lone;
 };
 
 static double
@@ -150,6 +152,7 @@ time_paella(const char *image, int runs, const struct paella_way *way, uint64_t 
 	cfg.max_kernels_in_flight_per_job = way->in_flight;
 	cfg.launch_window_waves = way->window;
 	cfg.graph_chunk_ns = way->graph_chunk_ns;
+	cfg.lone_job_past_window = way->lone;
 	TRY(paella_runtime_create(&cfg, &rt));
 	TRY(paella_module_load_file(rt, image, &mod));
 	TRY(paella_model_create(rt, "chain100", &model));
@@ -245,6 +248,8 @@ main(int argc, char **argv)
 		{"paella, no graphs, 8 in flight", "", 8, 4.0, 0},
 		{"paella, uninstrumented", ".noinst", 2, 1.0, 20000},
 		{"paella, count mode (no graphs)", ".count", 2, 1.0, 20000},
+		{"paella, window 2 (today's default)", "", 2, 2.0, 20000},
+		{"paella, window 2, lone job past it", "", 2, 2.0, 20000, true},
 	};
 	enum { NWAYS = sizeof(ways) / sizeof(ways[0]) };
 	double us[NWAYS], busy[NWAYS];

@@ -303,7 +303,8 @@ launch(struct paella__dispatcher *d, struct paella_job *job, uint64_t now)
 	PAELLA__STAT_ADD(d, kernels_launched, run);
 	if (early)
 		PAELLA__STAT_ADD(d, early_launches, 1);
-	stat_max(d, &d->stats.max_load_at_launch, load_before);
+	if (load_before < d->window)
+		stat_max(d, &d->stats.max_load_at_launch, load_before);
 	if (d->trace != NULL) {
 		struct paella__trace_launch t = { job, index, now, gpu_before, load_before, early };
 
@@ -462,12 +463,21 @@ paella__dispatch_poll(struct paella__dispatcher *d, struct paella_job *job, uint
 	return load;
 }
 
+/* A job alone has no other to keep the window's room for: it may go past
+ * it, up to its kernels-in-flight allowance (the policy drops it as a
+ * candidate there, which ends the loop below). */
+static bool
+room_for(const struct paella__dispatcher *d)
+{
+	return d->load < d->window || (d->lone_past_window && d->jobs_live == 1);
+}
+
 void
 paella__dispatch_launch_while_room(struct paella__dispatcher *d, uint64_t now)
 {
 	struct paella__sched_clock clock;
 
-	while (d->load < d->window) {
+	while (room_for(d)) {
 		struct paella__sched_entity *e;
 		struct paella_job *job;
 

@@ -53,6 +53,8 @@ struct paella__dispatcher {
 	struct paella__policy *policy;
 	double window;
 	unsigned max_kernels_per_job;
+	/* paella_config.lone_job_past_window. */
+	bool lone_past_window;
 	/* Kernels launched alone with at least this estimate signal their
 	 * completion by completion kernel (paella_config). */
 	uint64_t completion_kernel_ns;
@@ -105,8 +107,9 @@ paella__dispatch_poll(struct paella__dispatcher *d, struct paella_job *job, uint
 void
 paella__dispatch_refresh_estimates(struct paella__dispatcher *d);
 
-/* While the kernels in flight need less than the window, launches the next
- * step of the candidate the policy prefers. */
+/* While the kernels in flight need less than the window (or, with
+ * lone_past_window, while only one job is live), launches the next step of
+ * the candidate the policy prefers. */
 void
 paella__dispatch_launch_while_room(struct paella__dispatcher *d, uint64_t now);
 

@@ -269,6 +269,7 @@ paella__dispatcher_create(struct paella_runtime *rt, struct paella__dispatcher *
 	d->window = rt->config.launch_window_waves;
 	d->completion_kernel_ns = rt->config.completion_kernel_ns;
 	d->max_kernels_per_job = rt->config.max_kernels_in_flight_per_job;
+	d->lone_past_window = rt->config.lone_job_past_window;
 	d->sample_rng = UINT64_C(0x9e3779b97f4a7c15);
 	paella__list_init(&d->running);
 	paella__list_init(&d->live);

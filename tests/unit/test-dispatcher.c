@@ -515,6 +515,105 @@ PAELLA_TEST(dispatcher_early_launch_hides_latency)
 }
 END_TEST
 
+/* One job alone: 24 kernels of 1 us and 0.3 waves, in graph runs of 8
+ * (2.4 waves each, seen only whole), so each run fills the 2-wave window by
+ * itself.  Returns the job's latency; *@past gets the launches made at or
+ * past the window. */
+static uint64_t
+lone_runs_latency(bool lone, unsigned *past)
+{
+	struct paella_config c = fixture_config(PAELLA_POLICY_SRPT, PAELLA_DISPATCH_MANUAL, 0.0);
+	struct paella_runtime *rt;
+	struct paella_model *m;
+	struct paella_runtime_stats rs;
+	struct trace_log *log;
+	uint64_t est = 0, latency;
+
+	/* Profiled at finalize: the chunk limit from a first model's estimate. */
+	c.graph_chunk_ns = 0;
+	rt = fixture_runtime(&c);
+	m = fixture_chain(rt, fixture_module(rt), "probe", "k1", 24, WAVE_BLOCKS * 3 / 10, 1);
+	ck_assert_int_eq(paella_model_estimate_ns(m, &est), PAELLA_STATUS_OK);
+	paella_runtime_destroy(rt);
+
+	c.graph_chunk_ns = 8 * (est / 24) + est / 48;
+	c.lone_job_past_window = lone;
+	rt = fixture_runtime(&c);
+	m = fixture_chain(rt, fixture_module(rt), "m", "k1", 24, WAVE_BLOCKS * 3 / 10, 1);
+	log = trace(rt);
+	latency = one_job_latency(rt, m, 4, &rs);
+	ck_assert_uint_eq(rs.kernels_launched, 24);
+	ck_assert_uint_eq(log->n, 3);
+	*past = 0;
+	for (unsigned i = 0; i < log->n; i++)
+		*past += log->e[i].load_before >= 2.0;
+	free(log);
+	return latency;
+}
+
+PAELLA_TEST(dispatcher_lone_job_past_window)
+{
+	unsigned past_on, past_off;
+	uint64_t with = lone_runs_latency(true, &past_on);
+	uint64_t without = lone_runs_latency(false, &past_off);
+
+	ck_assert_uint_eq(past_off, 0);
+	ck_assert_uint_eq(past_on, 2);
+	/* Runs 2 and 3 go out while the one before runs: a launch and a
+	 * completion's notice saved for each. */
+	ck_assert_msg(with + 2 * 3 * US < without, "latency %llu ns past the window, %llu without",
+		      (unsigned long long)with, (unsigned long long)without);
+}
+END_TEST
+
+/* With the rule on, two jobs live at once still keep to the window; the
+ * one left alone goes past it. */
+PAELLA_TEST(dispatcher_lone_rule_keeps_window_with_company)
+{
+	struct paella_config c = fixture_config(PAELLA_POLICY_FIFO, PAELLA_DISPATCH_MANUAL, 0.0);
+	struct paella_runtime *rt;
+	struct paella_module *mod;
+	struct paella_model *m[2];
+	struct fixture_request r[2];
+	struct trace_log *log;
+	uint64_t done[2];
+	unsigned together = 0, past = 0;
+
+	c.lone_job_past_window = true;
+	rt = fixture_runtime(&c);
+	mod = fixture_module(rt);
+	m[0] = fixture_chain(rt, mod, "a", "k10", 4, WAVE_BLOCKS * 5 / 2, 1);
+	m[1] = fixture_chain(rt, mod, "b", "k10", 8, WAVE_BLOCKS * 5 / 2, 1);
+	log = trace(rt);
+	for (unsigned i = 0; i < 2; i++) {
+		fixture_request_fill(&r[i], 10 + i);
+		fixture_submit(m[i], &r[i], 0);
+	}
+	run_idle(rt);
+	for (unsigned i = 0; i < 2; i++) {
+		check_done(&r[i]);
+		done[i] = fixture_times(r[i].job).completed_ns;
+	}
+	for (unsigned i = 0; i < log->n; i++) {
+		const struct paella__trace_launch *l = &log->e[i];
+
+		if (l->now_ns < done[0] && l->now_ns < done[1]) {
+			together++;
+			ck_assert_msg(l->load_before < 2.0, "launch %u with company at %.2f waves",
+				      i, l->load_before);
+		} else if (l->load_before >= 2.0) {
+			past++;
+		}
+	}
+	ck_assert_uint_ge(together, 4);
+	ck_assert_uint_ge(past, 1);
+	for (unsigned i = 0; i < 2; i++)
+		paella_job_release(r[i].job);
+	paella_runtime_destroy(rt);
+	free(log);
+}
+END_TEST
+
 PAELLA_TEST(dispatcher_uninstrumented_kernels_complete)
 {
 	struct paella_config c = fixture_config(PAELLA_POLICY_SRPT, PAELLA_DISPATCH_MANUAL, 0.0);

@@ -156,6 +156,8 @@ parse_base(const char *name, struct bench_system *sys)
 		sys->progress = PROGRESS_REPORTS;
 	} else if (strcmp(name, "paella-nograph") == 0) {
 		sys->no_graph = true;
+	} else if (strcmp(name, "paella-lone") == 0) {
+		sys->lone_past_window = true;
 	} else {
 		return -1;
 	}
@@ -198,6 +200,7 @@ make_config(const struct bench_env *env, struct paella_config *cfg)
 	if (sys->kind != BENCH_PAELLA)
 		return 0;
 	cfg->policy = sys->policy;
+	cfg->lone_job_past_window = sys->lone_past_window;
 	if (sys->no_graph)
 		cfg->graph_chunk_ns = 0;
 	if (sys->window > 0)

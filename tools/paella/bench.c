@@ -96,7 +96,8 @@ usage(FILE *fp)
 "                             paella-reports (progress\n"
 "                             from the pass's sampled reports), paella-count (exact\n"
 "                             counts), paella-noprogress (completions only),\n"
-"                             paella-nograph (no CUDA graph runs); any paella system\n"
+"                             paella-nograph (no CUDA graph runs), paella-lone (a job\n"
+"                             alone may go past the window); any paella system\n"
 "                             with a -wW suffix (paella-w2, paella-fifo-w4): a launch\n"
 "                             window of W waves instead of the default\n"
 "  --sigmas LIST            log-normal sigmas (default 1.5,2)\n"
@@ -305,7 +306,7 @@ parse_args(struct cmd *c, int argc, char **argv)
 			return bad_option("--systems: unknown system '%s' (cuda-ss, cuda-ms, "
 					  "cuda-graph, priority, mps, paella, paella-fifo, "
 					  "paella-fair-T, paella-markers, paella-reports, paella-count, "
-					  "paella-noprogress, paella-nograph)", names[i]);
+					  "paella-noprogress, paella-nograph, paella-lone)", names[i]);
 		c->nsystems++;
 	}
 	return -1;

@@ -222,6 +222,8 @@ struct bench_system {
 	/* -1: the runtime's default, else an enum paella_progress. */
 	int progress;
 	bool no_graph;
+	/* paella_config.lone_job_past_window (paella-lone). */
+	bool lone_past_window;
 	bool count_mode;
 	/* > 0: the launch window in waves (a name's "-wW" suffix). */
 	double window;
@@ -233,7 +235,7 @@ struct bench_system {
 
 /* Fills @sys from a system's name (cuda-ss, cuda-ms, cuda-graph, priority,
  * mps, paella, paella-fifo, paella-fair-T, paella-reports, paella-count,
- * paella-noprogress, paella-nograph; any paella system with a "-wW" suffix:
+ * paella-noprogress, paella-nograph, paella-lone; any paella system with a "-wW" suffix:
  * a launch window of W waves); -1 for an unknown name. */
 int
 bench_system_parse(const char *name, struct bench_system *sys);

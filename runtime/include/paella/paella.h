@@ -179,6 +179,14 @@ struct paella_config {
 	 * dispatcher launch a job's next kernel on its stream before the
 	 * current one ends, hiding launch latency; 1 never does. */
 	unsigned max_kernels_in_flight_per_job;
+	/* A job alone in the runtime (no other taken in and not completed)
+	 * may have its max_kernels_in_flight_per_job kernels or graph runs in
+	 * flight even past the launch window: with no other job to keep room
+	 * for, the window would only hold its runs back one at a time (a run
+	 * of 20 us of small kernels can fill two waves by itself).  A job
+	 * that arrives meanwhile waits for the window as usual.  Default
+	 * false. */
+	bool lone_job_past_window;
 	/* cuda backend: consecutive kernels of a model (sample-mode or
 	 * uninstrumented) whose profiled GPU time adds up to at most this are
 	 * captured at finalize into one CUDA graph and launched as one op: a
@@ -339,7 +347,9 @@ struct paella_runtime_stats {
 	 * timed): an estimate. */
 	uint64_t dispatcher_busy_ns;
 	/* The most waves the kernels in flight still needed, as the
-	 * dispatcher saw it, when it decided to launch another. */
+	 * dispatcher saw it, when it decided to launch another while other
+	 * jobs were live (a lone job's launches past the window,
+	 * lone_job_past_window, are not counted). */
 	double max_load_at_launch;
 	/* Kernels (launched alone) whose progress the dispatcher saw before
 	 * their completion: from their reports or their tail markers. */
