@@ -189,10 +189,11 @@ struct paella__backend_ops {
 /* The table entries every backend has, in two groups named by the prefix
  * of their functions: @state_prefix_destroy and the rest of the backend's
  * own state (clock, modules, memory), @stream_prefix_launch and the rest of
- * the work that goes onto streams.  Listed here, beside the struct, so that
- * a backend lacking one does not build; the CUDA backend keeps the two
- * groups in two files, hence two prefixes.  The optional entries are named
- * by hand. */
+ * the work that goes onto streams, with bind_thread, which that work needs
+ * first (the CUDA backend's is beside it, in backend-cuda.h).  Listed here,
+ * beside the struct, so that a backend lacking one does not build; the
+ * CUDA backend keeps the two groups in two files, hence two prefixes.  The
+ * optional entries are named by hand. */
 #define PAELLA__BACKEND_OPS(state_prefix, stream_prefix) \
 	.destroy = state_prefix##_destroy, \
 	.now_ns = state_prefix##_now_ns, \

@@ -451,6 +451,24 @@ chain_latency(unsigned max_kernels, uint64_t *early)
 	return latency;
 }
 
+/* The profiled estimate of a chain of @n 1 us kernels of 0.3 waves on a
+ * runtime configured as @c, without graphs.  Estimates are made at
+ * finalize, so a graph limit in kernels takes a model of its own first. */
+static uint64_t
+k1_chain_estimate(struct paella_config c, unsigned n)
+{
+	struct paella_runtime *rt;
+	struct paella_model *m;
+	uint64_t est = 0;
+
+	c.graph_chunk_ns = 0;
+	rt = fixture_runtime(&c);
+	m = fixture_chain(rt, fixture_module(rt), "probe", "k1", n, WAVE_BLOCKS * 3 / 10, 1);
+	ck_assert_int_eq(paella_model_estimate_ns(m, &est), PAELLA_STATUS_OK);
+	paella_runtime_destroy(rt);
+	return est;
+}
+
 /* A chain of six 1 us kernels of 0.3 waves (the host's launches, 4.8 us
  * each on the simulated card, are what bounds it), graph runs of at most
  * @runs_of kernels' estimates (0: none); returns its latency. */
@@ -462,17 +480,9 @@ graph_chain_latency(unsigned runs_of, uint64_t *kernels)
 	struct paella_module *mod;
 	struct paella_model *m;
 	struct paella_runtime_stats rs;
-	uint64_t est = 0, latency;
+	uint64_t latency;
 
-	/* Profiled at finalize: make the limit from the first model's. */
-	c.graph_chunk_ns = 0;
-	rt = fixture_runtime(&c);
-	mod = fixture_module(rt);
-	m = fixture_chain(rt, mod, "probe", "k1", 6, WAVE_BLOCKS * 3 / 10, 1);
-	ck_assert_int_eq(paella_model_estimate_ns(m, &est), PAELLA_STATUS_OK);
-	paella_runtime_destroy(rt);
-
-	c.graph_chunk_ns = runs_of * (est / 6);
+	c.graph_chunk_ns = runs_of * (k1_chain_estimate(c, 6) / 6);
 	rt = fixture_runtime(&c);
 	mod = fixture_module(rt);
 	m = fixture_chain(rt, mod, "m", "k1", 6, WAVE_BLOCKS * 3 / 10, 1);
@@ -527,15 +537,9 @@ lone_runs_latency(bool lone, unsigned *past)
 	struct paella_model *m;
 	struct paella_runtime_stats rs;
 	struct trace_log *log;
-	uint64_t est = 0, latency;
+	uint64_t est = k1_chain_estimate(c, 24), latency;
 
-	/* Profiled at finalize: the chunk limit from a first model's estimate. */
-	c.graph_chunk_ns = 0;
-	rt = fixture_runtime(&c);
-	m = fixture_chain(rt, fixture_module(rt), "probe", "k1", 24, WAVE_BLOCKS * 3 / 10, 1);
-	ck_assert_int_eq(paella_model_estimate_ns(m, &est), PAELLA_STATUS_OK);
-	paella_runtime_destroy(rt);
-
+	/* Eight kernels' estimates and half of one more. */
 	c.graph_chunk_ns = 8 * (est / 24) + est / 48;
 	c.lone_job_past_window = lone;
 	rt = fixture_runtime(&c);
